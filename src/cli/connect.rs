@@ -1,0 +1,66 @@
+//! Connection flags shared by every subcommand, kcat style, and their validation into a
+//! [`ConnectionConfig`].
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+
+use crate::cluster::ConnectionConfig;
+use crate::cluster::saved::SavedClusters;
+
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ConnectArgs {
+    /// Bootstrap servers, host:port[,host:port...]
+    #[arg(
+        short = 'b',
+        long = "bootstrap",
+        global = true,
+        env = "FRESHLENS_BOOTSTRAP"
+    )]
+    pub bootstrap: Option<String>,
+    /// librdkafka property key=value (repeatable), e.g. -X security.protocol=SASL_SSL
+    #[arg(short = 'X', value_name = "KEY=VALUE", global = true)]
+    pub properties: Vec<String>,
+    /// Read librdkafka properties from a Java-style properties file
+    #[arg(short = 'F', value_name = "FILE", global = true)]
+    pub properties_file: Option<PathBuf>,
+    /// Use a cluster saved in the GUI (secrets come from its env var or file)
+    #[arg(long = "cluster", global = true)]
+    pub cluster: Option<String>,
+    /// Seconds to wait for the cluster before giving up
+    #[arg(long = "timeout", global = true, default_value_t = 10)]
+    pub timeout_secs: u64,
+}
+
+impl ConnectArgs {
+    pub fn is_given(&self) -> bool {
+        self.bootstrap.is_some() || self.cluster.is_some() || self.properties_file.is_some()
+    }
+
+    pub fn to_config(&self) -> anyhow::Result<ConnectionConfig> {
+        let mut config = match &self.cluster {
+            Some(name) => {
+                let dir = SavedClusters::default_dir().context("no config directory")?;
+                let saved = SavedClusters::load(&dir)?;
+                let cluster = saved
+                    .get(name)
+                    .with_context(|| format!("no saved cluster named {name:?}"))?;
+                cluster.to_config(None)?
+            }
+            None => ConnectionConfig::new(self.bootstrap.clone().unwrap_or_default()),
+        };
+        if let Some(bootstrap) = &self.bootstrap {
+            config.bootstrap = bootstrap.clone();
+        }
+        if let Some(file) = &self.properties_file {
+            config = config.with_properties_file(file)?;
+        }
+        config = config.with_property_args(self.properties.iter().map(String::as_str))?;
+        if config.bootstrap.trim().is_empty() {
+            bail!("no cluster given: pass -b host:port, -F client.properties or --cluster NAME");
+        }
+        config.timeout = Duration::from_secs(self.timeout_secs.max(1));
+        Ok(config)
+    }
+}

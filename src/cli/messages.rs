@@ -1,0 +1,152 @@
+//! `freshlens messages`: stream records from a topic, kcat style, as text or JSON Lines.
+
+use std::io::Write;
+
+use anyhow::Context as _;
+use regex::bytes::Regex;
+
+use crate::cluster::{CancelToken, Cluster, RecordFilter, ScanEvent, ScanRequest, StartAt};
+use crate::codec::{self, Expect};
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct MessagesArgs {
+    /// Topic to read
+    #[arg(short = 't', long)]
+    pub topic: String,
+    /// Partition to read (repeatable); all when absent
+    #[arg(short = 'p', long = "partition")]
+    pub partitions: Vec<i32>,
+    /// Start: beginning, end, OFFSET, -N (last N per partition) or @TIMESTAMP_MS
+    #[arg(
+        short = 'o',
+        long = "offset",
+        default_value = "beginning",
+        allow_hyphen_values = true
+    )]
+    pub start: String,
+    /// Stop after this many matching records
+    #[arg(short = 'c', long = "count")]
+    pub count: Option<u64>,
+    /// Stop each partition at its first record after this time (ms since the epoch)
+    #[arg(long = "until")]
+    pub until_ms: Option<i64>,
+    /// Only records with exactly this key
+    #[arg(long)]
+    pub key: Option<String>,
+    /// Only records whose key or value contains this text
+    #[arg(long)]
+    pub contains: Option<String>,
+    /// Only records whose key or value matches this regular expression
+    #[arg(long = "grep")]
+    pub grep: Option<String>,
+    /// How to read values
+    #[arg(long = "value-format", value_enum, default_value_t = Expect::Auto)]
+    pub value_format: Expect,
+    /// Print JSON Lines, one record per line
+    #[arg(long)]
+    pub json: bool,
+    /// Print progress to stderr
+    #[arg(long)]
+    pub progress: bool,
+}
+
+impl MessagesArgs {
+    pub fn to_request(&self) -> anyhow::Result<ScanRequest> {
+        let start: StartAt = self.start.parse().map_err(anyhow::Error::msg)?;
+        let regex = self
+            .grep
+            .as_deref()
+            .map(Regex::new)
+            .transpose()
+            .context("--grep is not a valid regular expression")?;
+        Ok(ScanRequest {
+            topic: self.topic.clone(),
+            partitions: (!self.partitions.is_empty()).then(|| self.partitions.clone()),
+            start,
+            max_records: self.count,
+            end_timestamp_ms: self.until_ms,
+            filter: RecordFilter {
+                key: self.key.as_ref().map(|k| k.as_bytes().to_vec()),
+                contains: self.contains.as_ref().map(|c| c.as_bytes().to_vec()),
+                regex,
+            },
+        })
+    }
+}
+
+pub fn run(
+    cluster: &Cluster,
+    args: &MessagesArgs,
+    request: ScanRequest,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let cancel = CancelToken::default();
+    let mut write_error: Option<std::io::Error> = None;
+    let mut undecodable = 0u64;
+    let summary = cluster.scan(&request, &cancel, &mut |event| match event {
+        ScanEvent::Records(records) => {
+            for record in &records {
+                let json = codec::record_json(record, args.value_format);
+                if json.get("error").is_some() {
+                    undecodable += 1;
+                }
+                let written = if args.json {
+                    serde_json::to_writer(&mut *out, &json)
+                        .map_err(std::io::Error::from)
+                        .and_then(|()| writeln!(out))
+                } else {
+                    write_text(out, &json)
+                };
+                if let Err(e) = written {
+                    write_error = Some(e);
+                    return false;
+                }
+            }
+            out.flush().is_ok()
+        }
+        ScanEvent::Progress(p) => {
+            if args.progress {
+                eprintln!(
+                    "scanned {}/{} records, {} matched, {:.0} records/s, {:.1} MB/s",
+                    p.scanned,
+                    p.to_scan,
+                    p.matched,
+                    p.records_per_sec(),
+                    p.bytes_per_sec() / 1e6
+                );
+            }
+            true
+        }
+    })?;
+    if let Some(e) = write_error {
+        return Err(e.into());
+    }
+    for warning in &summary.warnings {
+        eprintln!("warning: {warning}");
+    }
+    if undecodable > 0 {
+        eprintln!(
+            "{undecodable} record(s) could not be decoded as {:?}",
+            args.value_format
+        );
+    }
+    Ok(())
+}
+
+fn write_text(out: &mut dyn Write, json: &serde_json::Value) -> std::io::Result<()> {
+    let text = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => "(null)".into(),
+        other => other.to_string(),
+    };
+    writeln!(
+        out,
+        "{}/{}@{}\t{}\t{}\t{}",
+        text(&json["topic"]),
+        json["partition"],
+        json["offset"],
+        json["timestamp_ms"],
+        text(&json["key"]),
+        text(&json["value"])
+    )
+}

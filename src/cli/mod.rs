@@ -1,0 +1,68 @@
+//! The headless command line: the same engine as the GUI, for scripts and tests.
+
+pub mod connect;
+pub mod messages;
+pub mod topics;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use crate::cluster::Cluster;
+
+pub use connect::ConnectArgs;
+
+#[derive(Debug, clap::Parser)]
+#[command(
+    name = "freshlens",
+    version,
+    about = "Debug stale Customer 360 profiles on Kafka-compatible clusters",
+    long_about = "Without a subcommand, opens the desktop app (connected to -b/--cluster when given)."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// List topics with partitions, replicas and watermarks
+    Topics(topics::TopicsArgs),
+    /// Read messages from a topic
+    Messages(messages::MessagesArgs),
+}
+
+/// Runs a subcommand; a closed stdout (`| head`) ends quietly with success, as ripgrep does.
+pub fn run(connect: &ConnectArgs, command: &Command) -> ExitCode {
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let result = dispatch(connect, command, &mut out).and_then(|()| Ok(out.flush()?));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn dispatch(connect: &ConnectArgs, command: &Command, out: &mut dyn Write) -> anyhow::Result<()> {
+    let config = connect.to_config()?;
+    match command {
+        Command::Topics(args) => topics::run(&Cluster::connect(config)?, args, out),
+        Command::Messages(args) => {
+            let request = args.to_request()?;
+            messages::run(&Cluster::connect(config)?, args, request, out)
+        }
+    }
+}
+
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

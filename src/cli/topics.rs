@@ -1,0 +1,82 @@
+//! `freshlens topics`: topics, partitions, replicas and watermarks.
+
+use std::io::Write;
+
+use crate::cluster::Cluster;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct TopicsArgs {
+    /// Include internal topics (__consumer_offsets, _schemas, ...)
+    #[arg(long)]
+    pub all: bool,
+    /// Also fetch each topic's configuration
+    #[arg(long)]
+    pub configs: bool,
+    /// Print one JSON document
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(cluster: &Cluster, args: &TopicsArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+    let topics = cluster.topics(args.all)?;
+    if args.json {
+        let mut docs = Vec::with_capacity(topics.len());
+        for topic in &topics {
+            let mut doc = serde_json::to_value(topic)?;
+            if args.configs {
+                let configs = match cluster.topic_configs(&topic.name) {
+                    Ok(entries) => serde_json::Value::Object(
+                        entries.into_iter().map(|(k, v)| (k, v.into())).collect(),
+                    ),
+                    Err(e) => serde_json::json!({ "error": e.to_string() }),
+                };
+                doc["configs"] = configs;
+            }
+            docs.push(doc);
+        }
+        serde_json::to_writer(&mut *out, &serde_json::json!({ "topics": docs }))?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "{:<40} {:>10} {:>14}",
+        "TOPIC", "PARTITIONS", "MESSAGES"
+    )?;
+    for topic in &topics {
+        writeln!(
+            out,
+            "{:<40} {:>10} {:>14}",
+            topic.name,
+            topic.partitions.len(),
+            topic.message_count()
+        )?;
+        for p in &topic.partitions {
+            writeln!(
+                out,
+                "    partition {:>4}  leader {:>4}  replicas {:?}  isr {:?}  low {}  high {}{}",
+                p.id,
+                p.leader,
+                p.replicas,
+                p.isr,
+                p.low,
+                p.high,
+                p.error
+                    .as_deref()
+                    .map(|e| format!("  error {e}"))
+                    .unwrap_or_default()
+            )?;
+        }
+        if args.configs {
+            match cluster.topic_configs(&topic.name) {
+                Ok(entries) => {
+                    for (k, v) in entries {
+                        writeln!(out, "    config {k} = {v}")?;
+                    }
+                }
+                Err(e) => writeln!(out, "    configs unavailable: {e}")?,
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,236 @@
+//! How to reach a cluster: bootstrap servers plus librdkafka properties, the way kcat takes them
+//! (`-b`, repeated `-X key=value`, `-F file`). Secrets stay inside this type: its `Debug` and every
+//! error built from it redact them.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+use std::time::Duration;
+
+use rdkafka::ClientConfig;
+
+use super::ClusterError;
+
+/// librdkafka properties whose values are secrets. Anything ending in `password` or `secret` is
+/// treated the same way, so new librdkafka properties are covered too.
+const SECRET_KEYS: &[&str] = &[
+    "sasl.password",
+    "sasl.oauthbearer.client.secret",
+    "sasl.oauthbearer.config",
+    "sasl.jaas.config",
+    "ssl.key.password",
+    "ssl.keystore.password",
+    "ssl.key.pem",
+    "ssl_key",
+];
+
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// True when the value of this librdkafka property must never be printed or saved.
+pub fn is_secret_key(key: &str) -> bool {
+    let key = key.trim().to_ascii_lowercase();
+    SECRET_KEYS.contains(&key.as_str()) || key.ends_with("password") || key.ends_with("secret")
+}
+
+#[derive(Clone, PartialEq, Eq)]
+pub struct ConnectionConfig {
+    pub bootstrap: String,
+    /// librdkafka properties, secrets included; never printed as they are.
+    pub properties: BTreeMap<String, String>,
+    /// Bound on how long connecting and each metadata request may take.
+    pub timeout: Duration,
+}
+
+impl fmt::Debug for ConnectionConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionConfig")
+            .field("bootstrap", &self.bootstrap)
+            .field("properties", &self.redacted_properties())
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+impl ConnectionConfig {
+    pub fn new(bootstrap: impl Into<String>) -> Self {
+        Self {
+            bootstrap: bootstrap.into(),
+            properties: BTreeMap::new(),
+            timeout: DEFAULT_TIMEOUT,
+        }
+    }
+
+    /// Adds `key=value` pairs as given to `-X`.
+    pub fn with_property_args<'a>(
+        mut self,
+        args: impl IntoIterator<Item = &'a str>,
+    ) -> Result<Self, ClusterError> {
+        for arg in args {
+            let (key, value) = parse_property(arg)?;
+            self.properties.insert(key, value);
+        }
+        Ok(self)
+    }
+
+    /// Adds the properties of a Java-style properties file, as given to `-F`: `key=value` lines,
+    /// `#` and `!` comments. A `bootstrap.servers`/`metadata.broker.list` entry sets the bootstrap
+    /// when none was given.
+    pub fn with_properties_file(mut self, path: &Path) -> Result<Self, ClusterError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ClusterError::Config {
+            reason: format!("cannot read properties file {}: {e}", path.display()),
+        })?;
+        for (number, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') || line.starts_with('!') {
+                continue;
+            }
+            let (key, value) = parse_property(line).map_err(|_| ClusterError::Config {
+                reason: format!("{}:{}: expected key=value", path.display(), number + 1),
+            })?;
+            self.properties.insert(key, value);
+        }
+        for alias in ["bootstrap.servers", "metadata.broker.list"] {
+            if let Some(servers) = self.properties.remove(alias)
+                && self.bootstrap.is_empty()
+            {
+                self.bootstrap = servers;
+            }
+        }
+        Ok(self)
+    }
+
+    pub fn redacted_properties(&self) -> BTreeMap<String, String> {
+        self.properties
+            .iter()
+            .map(|(k, v)| {
+                let shown = if is_secret_key(k) {
+                    "***".into()
+                } else {
+                    v.clone()
+                };
+                (k.clone(), shown)
+            })
+            .collect()
+    }
+
+    /// Replaces every secret value that occurs in `text` by `***`, for messages that come back
+    /// from librdkafka or the OS and could quote configuration.
+    pub fn redact(&self, text: &str) -> String {
+        let mut text = text.to_owned();
+        for (key, value) in &self.properties {
+            if is_secret_key(key) && value.len() >= 3 {
+                text = text.replace(value.as_str(), "***");
+            }
+        }
+        text
+    }
+
+    /// The librdkafka configuration of a read-only client: no group, no commits, no offset store.
+    pub fn client_config(&self) -> Result<ClientConfig, ClusterError> {
+        if self.bootstrap.trim().is_empty() {
+            return Err(ClusterError::Config {
+                reason: "no bootstrap servers: pass -b host:port".into(),
+            });
+        }
+        let mut config = ClientConfig::new();
+        // rdkafka derives librdkafka's log level from the `log` crate's; without a logger that
+        // silences the failures that tell a refused login from a dead address.
+        config.set_log_level(rdkafka::config::RDKafkaLogLevel::Warning);
+        let timeout_ms = self.timeout.as_millis().to_string();
+        // A failed handshake must surface before the overall deadline so the error can say TLS
+        // or SASL instead of a bare timeout.
+        let setup_ms = (self.timeout.as_millis() * 3 / 4).max(1000).to_string();
+        // librdkafka's assign() needs a group.id to exist, but with assign() it never sends
+        // JoinGroup, and with auto-commit off and no commit call it never writes an offset, so
+        // the broker never learns of this group.
+        config
+            .set(
+                "group.id",
+                format!("freshlens-readonly-{}", std::process::id()),
+            )
+            .set("bootstrap.servers", self.bootstrap.trim())
+            .set("client.id", "freshlens")
+            .set("socket.timeout.ms", &timeout_ms)
+            .set("socket.connection.setup.timeout.ms", &setup_ms)
+            .set("enable.auto.commit", "false")
+            .set("enable.auto.offset.store", "false")
+            .set("enable.partition.eof", "true")
+            .set("auto.offset.reset", "error")
+            .set("allow.auto.create.topics", "false")
+            .set("topic.metadata.refresh.interval.ms", "60000");
+        for (key, value) in &self.properties {
+            if key == "group.id" {
+                return Err(ClusterError::Config {
+                    reason:
+                        "group.id is not accepted: freshlens reads without joining a consumer group"
+                            .into(),
+                });
+            }
+            config.set(key, value);
+        }
+        Ok(config)
+    }
+}
+
+fn parse_property(arg: &str) -> Result<(String, String), ClusterError> {
+    match arg.split_once('=') {
+        Some((key, value)) if !key.trim().is_empty() => {
+            Ok((key.trim().to_owned(), value.trim().to_owned()))
+        }
+        _ => Err(ClusterError::Config {
+            reason: format!(
+                "expected key=value, got {:?}",
+                if is_secret_key(arg) { "***" } else { arg }
+            ),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_and_redact_hide_secrets() {
+        let config = ConnectionConfig::new("b:9092")
+            .with_property_args(["sasl.password=hunter22", "sasl.username=alice"])
+            .unwrap();
+        let debug = format!("{config:?}");
+        assert!(!debug.contains("hunter22"), "{debug}");
+        assert!(debug.contains("alice"));
+        assert_eq!(
+            config.redact("auth failed for hunter22 at b:9092"),
+            "auth failed for *** at b:9092"
+        );
+    }
+
+    #[test]
+    fn properties_file_sets_bootstrap_and_skips_comments() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("client.properties");
+        std::fs::write(
+            &path,
+            "# comment\nbootstrap.servers=k1:9092,k2:9092\n\nsecurity.protocol = SASL_SSL\n",
+        )
+        .unwrap();
+        let config = ConnectionConfig::new("")
+            .with_properties_file(&path)
+            .unwrap();
+        assert_eq!(config.bootstrap, "k1:9092,k2:9092");
+        assert_eq!(config.properties["security.protocol"], "SASL_SSL");
+        assert!(!config.properties.contains_key("bootstrap.servers"));
+    }
+
+    #[test]
+    fn bad_property_and_group_id_are_refused() {
+        assert!(
+            ConnectionConfig::new("b")
+                .with_property_args(["novalue"])
+                .is_err()
+        );
+        let config = ConnectionConfig::new("b")
+            .with_property_args(["group.id=x"])
+            .unwrap();
+        assert!(config.client_config().is_err());
+    }
+}

@@ -1,0 +1,57 @@
+//! A librdkafka client context that remembers the last connection failures, so a timeout can be
+//! reported as "refused login" or "TLS failure" instead of a bare "timed out".
+
+use std::sync::Mutex;
+
+use rdkafka::ClientContext;
+use rdkafka::config::RDKafkaLogLevel;
+use rdkafka::consumer::ConsumerContext;
+use rdkafka::error::KafkaError;
+
+use super::error::{FailureKind, classify};
+
+const KEPT_FAILURES: usize = 8;
+
+#[derive(Default)]
+pub struct RecordingContext {
+    failures: Mutex<Vec<(FailureKind, String)>>,
+}
+
+impl RecordingContext {
+    fn remember(&self, message: &str) {
+        if let Some(kind) = classify(message)
+            && let Ok(mut failures) = self.failures.lock()
+        {
+            if failures.len() == KEPT_FAILURES {
+                failures.remove(0);
+            }
+            failures.push((kind, message.to_owned()));
+        }
+    }
+
+    /// The most telling failure seen so far: authentication and TLS outrank network errors,
+    /// because a refused login also shows up as a dropped connection.
+    pub fn worst_failure(&self) -> Option<(FailureKind, String)> {
+        let failures = self.failures.lock().ok()?;
+        [FailureKind::Auth, FailureKind::Tls, FailureKind::Network]
+            .into_iter()
+            .find_map(|wanted| failures.iter().rev().find(|(kind, _)| *kind == wanted))
+            .cloned()
+    }
+}
+
+impl ClientContext for RecordingContext {
+    fn log(&self, level: RDKafkaLogLevel, fac: &str, log_message: &str) {
+        if (level as i32) <= RDKafkaLogLevel::Warning as i32 {
+            self.remember(log_message);
+        }
+        log::debug!(target: "librdkafka", "{fac} {log_message}");
+    }
+
+    fn error(&self, error: KafkaError, reason: &str) {
+        self.remember(&format!("{error}: {reason}"));
+        log::debug!(target: "librdkafka", "{error}: {reason}");
+    }
+}
+
+impl ConsumerContext for RecordingContext {}

@@ -1,0 +1,95 @@
+//! What went wrong talking to a cluster, in terms a user can act on.
+
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum ClusterError {
+    #[error("configuration: {reason}")]
+    Config { reason: String },
+    #[error("cannot reach the cluster at {bootstrap} within {timeout:?}: {detail}")]
+    Unreachable {
+        bootstrap: String,
+        timeout: Duration,
+        detail: String,
+    },
+    #[error("login refused by {bootstrap}: {detail}")]
+    AuthFailed { bootstrap: String, detail: String },
+    #[error("TLS failure talking to {bootstrap}: {detail}")]
+    TlsFailed { bootstrap: String, detail: String },
+    #[error("unknown topic {0}")]
+    UnknownTopic(String),
+    #[error("topic {topic} has no partition {partition}")]
+    UnknownPartition { topic: String, partition: i32 },
+    #[error("{0}")]
+    Kafka(String),
+}
+
+/// Which kind of failure a librdkafka message describes. Connection problems only surface as log
+/// lines and error events, so the wording is what we have to go on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureKind {
+    Auth,
+    Tls,
+    Network,
+}
+
+pub fn classify(message: &str) -> Option<FailureKind> {
+    let m = message.to_ascii_lowercase();
+    if m.contains("sasl")
+        || m.contains("authentication")
+        || m.contains("authenticat")
+        || m.contains("credentials")
+        || m.contains("oauthbearer")
+    {
+        Some(FailureKind::Auth)
+    } else if m.contains("ssl")
+        || m.contains("tls")
+        || m.contains("certificate")
+        || m.contains("handshake")
+    {
+        Some(FailureKind::Tls)
+    } else if m.contains("connect")
+        || m.contains("resolve")
+        || m.contains("refused")
+        || m.contains("timed out")
+        || m.contains("brokers are down")
+        || m.contains("transport")
+        || m.contains("unreachable")
+    {
+        Some(FailureKind::Network)
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_librdkafka_wording() {
+        assert_eq!(
+            classify(
+                "sasl_plaintext://b:9092/bootstrap: SASL authentication error: Authentication failed during authentication due to invalid credentials with SASL mechanism SCRAM-SHA-256"
+            ),
+            Some(FailureKind::Auth)
+        );
+        assert_eq!(
+            classify(
+                "ssl://127.0.0.1:9092/bootstrap: SSL handshake failed: error:0A00010B:SSL routines::wrong version number"
+            ),
+            Some(FailureKind::Tls)
+        );
+        assert_eq!(
+            classify(
+                "127.0.0.1:1/bootstrap: Connect to ipv4#127.0.0.1:1 failed: Connection refused"
+            ),
+            Some(FailureKind::Network)
+        );
+        assert_eq!(
+            classify("nosuchhost:9092/bootstrap: Failed to resolve 'nosuchhost:9092'"),
+            Some(FailureKind::Network)
+        );
+        assert_eq!(classify("all good"), None);
+    }
+}

@@ -1,0 +1,192 @@
+//! Topics, partitions, replicas and watermarks. Watermarks for many partitions are asked in one
+//! ListOffsets round per bound instead of one round trip per partition.
+
+use rdkafka::Offset;
+use rdkafka::TopicPartitionList;
+use rdkafka::admin::{AdminClient, AdminOptions, ResourceSpecifier};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::consumer::Consumer as _;
+use serde::Serialize;
+
+use super::{Cluster, ClusterError};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PartitionInfo {
+    pub id: i32,
+    pub leader: i32,
+    pub replicas: Vec<i32>,
+    pub isr: Vec<i32>,
+    pub low: i64,
+    pub high: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl PartitionInfo {
+    /// Records between the watermarks; an upper bound once compaction or transactions left gaps.
+    pub fn message_count(&self) -> i64 {
+        (self.high - self.low).max(0)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TopicInfo {
+    pub name: String,
+    pub partitions: Vec<PartitionInfo>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl TopicInfo {
+    pub fn message_count(&self) -> i64 {
+        self.partitions
+            .iter()
+            .map(PartitionInfo::message_count)
+            .sum()
+    }
+
+    pub fn internal(&self) -> bool {
+        is_internal_topic(&self.name)
+    }
+}
+
+/// Kafka's own topics (`__consumer_offsets`, `__transaction_state`) and the conventional
+/// underscore-prefixed system topics (`_schemas`, `_confluent-*`).
+pub fn is_internal_topic(name: &str) -> bool {
+    name.starts_with('_')
+}
+
+impl Cluster {
+    /// All topics, sorted by name, with watermarks. Internal topics only when asked for.
+    pub fn topics(&self, include_internal: bool) -> Result<Vec<TopicInfo>, ClusterError> {
+        self.describe(None, include_internal)
+    }
+
+    pub fn topic(&self, name: &str) -> Result<TopicInfo, ClusterError> {
+        let mut topics = self.describe(Some(name), true)?;
+        match topics.pop() {
+            Some(topic) if topic.error.is_none() && !topic.partitions.is_empty() => Ok(topic),
+            _ => Err(ClusterError::UnknownTopic(name.to_owned())),
+        }
+    }
+
+    fn describe(
+        &self,
+        only: Option<&str>,
+        include_internal: bool,
+    ) -> Result<Vec<TopicInfo>, ClusterError> {
+        let metadata = self
+            .consumer()
+            .fetch_metadata(only, self.config().timeout)
+            .map_err(|e| self.explain(e))?;
+        let mut topics: Vec<TopicInfo> = metadata
+            .topics()
+            .iter()
+            .filter(|t| include_internal || !is_internal_topic(t.name()))
+            .map(|t| TopicInfo {
+                name: t.name().to_owned(),
+                error: t.error().map(|e| format!("{e:?}")),
+                partitions: t
+                    .partitions()
+                    .iter()
+                    .map(|p| PartitionInfo {
+                        id: p.id(),
+                        leader: p.leader(),
+                        replicas: p.replicas().to_vec(),
+                        isr: p.isr().to_vec(),
+                        low: 0,
+                        high: 0,
+                        error: p.error().map(|e| format!("{e:?}")),
+                    })
+                    .collect(),
+            })
+            .collect();
+        topics.sort_by(|a, b| a.name.cmp(&b.name));
+        for topic in &mut topics {
+            topic.partitions.sort_by_key(|p| p.id);
+        }
+        self.fill_watermarks(&mut topics)?;
+        Ok(topics)
+    }
+
+    fn fill_watermarks(&self, topics: &mut [TopicInfo]) -> Result<(), ClusterError> {
+        let pairs: Vec<(String, i32)> = topics
+            .iter()
+            .flat_map(|t| t.partitions.iter().map(|p| (t.name.clone(), p.id)))
+            .collect();
+        if pairs.is_empty() {
+            return Ok(());
+        }
+        let lows = self.list_offsets(&pairs, Offset::Beginning)?;
+        let highs = self.list_offsets(&pairs, Offset::End)?;
+        for topic in topics {
+            for partition in &mut topic.partitions {
+                let key = (topic.name.clone(), partition.id);
+                partition.low = lows.get(&key).copied().unwrap_or(0);
+                partition.high = highs.get(&key).copied().unwrap_or(partition.low);
+            }
+        }
+        Ok(())
+    }
+
+    /// ListOffsets for many partitions at once. `at` is `Beginning`, `End` or a timestamp in ms
+    /// (`Offset::Offset(ts)`); partitions the broker has no answer for are left out.
+    pub(crate) fn list_offsets(
+        &self,
+        partitions: &[(String, i32)],
+        at: Offset,
+    ) -> Result<std::collections::HashMap<(String, i32), i64>, ClusterError> {
+        let mut request = TopicPartitionList::new();
+        for (topic, partition) in partitions {
+            request
+                .add_partition_offset(topic, *partition, at)
+                .map_err(|e| self.explain(e))?;
+        }
+        let answer = self
+            .consumer()
+            .offsets_for_times(request, self.config().timeout)
+            .map_err(|e| self.explain(e))?;
+        Ok(answer
+            .elements()
+            .iter()
+            .filter_map(|e| match e.offset() {
+                Offset::Offset(offset) if e.error().is_ok() => {
+                    Some(((e.topic().to_owned(), e.partition()), offset))
+                }
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// The topic's configuration as the broker describes it (non-default entries first), or an
+    /// error when the broker does not support DescribeConfigs.
+    pub fn topic_configs(&self, topic: &str) -> Result<Vec<(String, String)>, ClusterError> {
+        let admin: AdminClient<DefaultClientContext> = self
+            .config()
+            .client_config()?
+            .create()
+            .map_err(|e| self.explain(e))?;
+        let options = AdminOptions::new().request_timeout(Some(self.config().timeout));
+        let resource = ResourceSpecifier::Topic(topic);
+        let results = futures_executor::block_on(admin.describe_configs([&resource], &options))
+            .map_err(|e| self.explain(e))?;
+        let mut entries = Vec::new();
+        for result in results {
+            let result = result.map_err(|e| ClusterError::Kafka(format!("{e:?}")))?;
+            let mut configs: Vec<_> = result
+                .entries
+                .into_iter()
+                .map(|e| {
+                    (
+                        e.is_default,
+                        e.name,
+                        e.value.unwrap_or_else(|| "(secret)".into()),
+                    )
+                })
+                .collect();
+            configs.sort();
+            entries.extend(configs.into_iter().map(|(_, name, value)| (name, value)));
+        }
+        Ok(entries)
+    }
+}

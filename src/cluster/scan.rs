@@ -1,0 +1,502 @@
+//! Streaming message scans over one topic's partitions. A scan reads from a start position up to
+//! the high watermark it saw when it started (or a count, or an end timestamp), hands records
+//! over in batches while it runs, reports progress, and stops promptly when cancelled. It holds
+//! no records itself, so memory stays bounded whatever the topic size.
+
+use std::collections::HashMap;
+use std::ffi::CString;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use rdkafka::consumer::Consumer as _;
+use rdkafka::error::KafkaError;
+use rdkafka::{Offset, TopicPartitionList};
+use regex::bytes::Regex;
+
+use super::{Cluster, ClusterError, Record, explain, new_consumer};
+
+/// Where each partition's read begins, as kcat's `-o`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StartAt {
+    Beginning,
+    End,
+    Offset(i64),
+    /// The last N records of each partition.
+    Tail(i64),
+    /// The first record at or after this time (ms since the epoch).
+    Timestamp(i64),
+}
+
+impl FromStr for StartAt {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        let bad = || format!("start {s:?}: expected beginning, end, OFFSET, -N or @TIMESTAMP_MS");
+        match s {
+            "beginning" | "earliest" | "start" => Ok(Self::Beginning),
+            "end" | "latest" => Ok(Self::End),
+            _ => {
+                if let Some(ts) = s.strip_prefix('@') {
+                    ts.parse().map(Self::Timestamp).map_err(|_| bad())
+                } else if let Some(n) = s.strip_prefix('-') {
+                    n.parse().map(Self::Tail).map_err(|_| bad())
+                } else {
+                    s.parse().map(Self::Offset).map_err(|_| bad())
+                }
+            }
+        }
+    }
+}
+
+/// Which records a scan hands over. Records that do not match are still counted as scanned.
+#[derive(Debug, Clone, Default)]
+pub struct RecordFilter {
+    pub key: Option<Vec<u8>>,
+    pub contains: Option<Vec<u8>>,
+    pub regex: Option<Regex>,
+}
+
+impl RecordFilter {
+    pub fn is_empty(&self) -> bool {
+        self.key.is_none() && self.contains.is_none() && self.regex.is_none()
+    }
+
+    pub fn matches(&self, record: &Record) -> bool {
+        let key = record.key.as_deref();
+        let value = record.value.as_deref();
+        if let Some(wanted) = &self.key
+            && key != Some(wanted.as_slice())
+        {
+            return false;
+        }
+        if let Some(needle) = &self.contains {
+            let finder = memchr::memmem::Finder::new(needle);
+            let found = [key, value]
+                .into_iter()
+                .flatten()
+                .any(|h| finder.find(h).is_some());
+            if !found {
+                return false;
+            }
+        }
+        if let Some(regex) = &self.regex
+            && ![key, value]
+                .into_iter()
+                .flatten()
+                .any(|h| regex.is_match(h))
+        {
+            return false;
+        }
+        true
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ScanRequest {
+    pub topic: String,
+    /// `None` reads every partition.
+    pub partitions: Option<Vec<i32>>,
+    pub start: StartAt,
+    /// Stop after this many matching records in all.
+    pub max_records: Option<u64>,
+    /// Skip records after this time; a partition stops at its first record past it.
+    pub end_timestamp_ms: Option<i64>,
+    pub filter: RecordFilter,
+}
+
+impl ScanRequest {
+    pub fn new(topic: impl Into<String>) -> Self {
+        Self {
+            topic: topic.into(),
+            partitions: None,
+            start: StartAt::Beginning,
+            max_records: None,
+            end_timestamp_ms: None,
+            filter: RecordFilter::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ScanProgress {
+    pub scanned: u64,
+    pub to_scan: u64,
+    pub matched: u64,
+    pub bytes: u64,
+    pub partitions_done: usize,
+    pub partitions: usize,
+    pub elapsed: Duration,
+}
+
+impl ScanProgress {
+    pub fn records_per_sec(&self) -> f64 {
+        self.scanned as f64 / self.elapsed.as_secs_f64().max(1e-3)
+    }
+
+    pub fn bytes_per_sec(&self) -> f64 {
+        self.bytes as f64 / self.elapsed.as_secs_f64().max(1e-3)
+    }
+
+    pub fn fraction(&self) -> f32 {
+        if self.to_scan == 0 {
+            1.0
+        } else {
+            (self.scanned as f64 / self.to_scan as f64).min(1.0) as f32
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScanSummary {
+    pub progress: ScanProgress,
+    pub cancelled: bool,
+    /// Non-fatal problems met on the way (a broker that dropped and came back, for instance).
+    pub warnings: Vec<String>,
+}
+
+pub enum ScanEvent {
+    Records(Vec<Record>),
+    Progress(ScanProgress),
+}
+
+/// Shared flag that stops a scan at its next poll.
+#[derive(Debug, Clone, Default)]
+pub struct CancelToken(Arc<AtomicBool>);
+
+impl CancelToken {
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+const BATCH_RECORDS: usize = 512;
+const BATCH_INTERVAL: Duration = Duration::from_millis(50);
+const POLL_INTERVAL: Duration = Duration::from_millis(100);
+
+struct PartitionState {
+    /// Offset past the last record to read: the high watermark at scan start.
+    end: i64,
+    next: i64,
+    done: bool,
+    end_refreshed: bool,
+}
+
+impl Cluster {
+    /// Runs a scan, handing batches of matching records and progress to `sink` as it goes.
+    /// `sink` returns `false` to stop early (a closed pipe, a full view).
+    pub fn scan(
+        &self,
+        request: &ScanRequest,
+        cancel: &CancelToken,
+        sink: &mut dyn FnMut(ScanEvent) -> bool,
+    ) -> Result<ScanSummary, ClusterError> {
+        let started = Instant::now();
+        let topic = self.topic(&request.topic)?;
+        let ids: Vec<i32> = match &request.partitions {
+            None => topic.partitions.iter().map(|p| p.id).collect(),
+            Some(wanted) => {
+                for id in wanted {
+                    if !topic.partitions.iter().any(|p| p.id == *id) {
+                        return Err(ClusterError::UnknownPartition {
+                            topic: topic.name.clone(),
+                            partition: *id,
+                        });
+                    }
+                }
+                wanted.clone()
+            }
+        };
+        let starts = self.start_offsets(&topic, &ids, request.start)?;
+        let mut states: HashMap<i32, PartitionState> = HashMap::new();
+        for info in topic.partitions.iter().filter(|p| ids.contains(&p.id)) {
+            let next = starts.get(&info.id).copied().unwrap_or(info.low);
+            let next = next.clamp(info.low, info.high.max(info.low));
+            states.insert(
+                info.id,
+                PartitionState {
+                    end: info.high,
+                    next,
+                    done: next >= info.high,
+                    end_refreshed: false,
+                },
+            );
+        }
+
+        let mut progress = ScanProgress {
+            partitions: states.len(),
+            to_scan: states
+                .values()
+                .map(|s| (s.end - s.next).max(0) as u64)
+                .sum(),
+            ..ScanProgress::default()
+        };
+        let mut summary = ScanSummary {
+            progress: progress.clone(),
+            cancelled: false,
+            warnings: Vec::new(),
+        };
+        let mut assignment = TopicPartitionList::new();
+        for (id, state) in states.iter().filter(|(_, s)| !s.done) {
+            assignment
+                .add_partition_offset(&topic.name, *id, Offset::Offset(state.next))
+                .map_err(|e| self.explain(e))?;
+        }
+        if assignment.count() == 0 {
+            progress.partitions_done = states.len();
+            progress.elapsed = started.elapsed();
+            sink(ScanEvent::Progress(progress.clone()));
+            summary.progress = progress;
+            return Ok(summary);
+        }
+
+        let consumer = new_consumer(self.config())?;
+        consumer.assign(&assignment).map_err(|e| self.explain(e))?;
+        let start_ts_filter = match request.start {
+            StartAt::Timestamp(ts) => Some(ts),
+            _ => None,
+        };
+        let topic_c = CString::new(topic.name.clone()).map_err(|_| ClusterError::Config {
+            reason: "topic name contains a NUL byte".into(),
+        })?;
+
+        let mut batch = Vec::with_capacity(BATCH_RECORDS);
+        let mut last_flush = Instant::now();
+        let mut last_progress_at = Instant::now();
+        let mut stalled_since: Option<Instant> = None;
+        let mut keep_going = true;
+
+        while keep_going && states.values().any(|s| !s.done) {
+            if cancel.is_cancelled() {
+                summary.cancelled = true;
+                break;
+            }
+            match consumer.poll(POLL_INTERVAL) {
+                None => {}
+                Some(Err(KafkaError::PartitionEOF(partition))) => {
+                    if let Some(state) = states.get_mut(&partition) {
+                        state.done = true;
+                    }
+                }
+                Some(Err(error)) => {
+                    let error = explain(self.config(), consumer.context(), error);
+                    let since = *stalled_since.get_or_insert_with(Instant::now);
+                    if since.elapsed() >= self.config().timeout {
+                        flush(&mut batch, sink);
+                        return Err(error);
+                    }
+                    let text = error.to_string();
+                    if !summary.warnings.contains(&text) {
+                        summary.warnings.push(text);
+                    }
+                }
+                Some(Ok(message)) => {
+                    stalled_since = None;
+                    let record = Record::from_message(&message);
+                    let Some(state) = states.get_mut(&record.partition) else {
+                        continue;
+                    };
+                    if state.done {
+                        continue;
+                    }
+                    if !state.end_refreshed {
+                        // Some brokers (Tansu) under-report the high watermark in ListOffsets; the
+                        // fetch response that brought this record carries the true one.
+                        state.end_refreshed = true;
+                        if let Some(high) =
+                            cached_high_watermark(&consumer, &topic_c, record.partition)
+                            && high > state.end
+                        {
+                            progress.to_scan += (high - state.end) as u64;
+                            state.end = high;
+                        }
+                    }
+                    if record.offset >= state.end {
+                        state.done = true;
+                        continue;
+                    }
+                    state.next = record.offset + 1;
+                    if state.next >= state.end {
+                        state.done = true;
+                    }
+                    progress.scanned += 1;
+                    progress.bytes += record.size_bytes() as u64;
+                    if let (Some(end_ts), Some(ts)) =
+                        (request.end_timestamp_ms, record.timestamp_ms)
+                        && ts > end_ts
+                    {
+                        state.done = true;
+                        continue;
+                    }
+                    let before_start = matches!(
+                        (start_ts_filter, record.timestamp_ms),
+                        (Some(start), Some(ts)) if ts < start
+                    );
+                    if before_start || !request.filter.matches(&record) {
+                        continue;
+                    }
+                    progress.matched += 1;
+                    batch.push(record);
+                    if request
+                        .max_records
+                        .is_some_and(|max| progress.matched >= max)
+                    {
+                        break;
+                    }
+                }
+            }
+            if batch.len() >= BATCH_RECORDS || last_flush.elapsed() >= BATCH_INTERVAL {
+                keep_going = flush(&mut batch, sink);
+                last_flush = Instant::now();
+            }
+            if last_progress_at.elapsed() >= BATCH_INTERVAL {
+                progress.partitions_done = states.values().filter(|s| s.done).count();
+                progress.elapsed = started.elapsed();
+                keep_going = keep_going && sink(ScanEvent::Progress(progress.clone()));
+                last_progress_at = Instant::now();
+            }
+        }
+        flush(&mut batch, sink);
+        let _ = consumer.unassign();
+        progress.partitions_done = states.values().filter(|s| s.done).count();
+        progress.elapsed = started.elapsed();
+        sink(ScanEvent::Progress(progress.clone()));
+        summary.progress = progress;
+        Ok(summary)
+    }
+
+    fn start_offsets(
+        &self,
+        info: &super::TopicInfo,
+        ids: &[i32],
+        start: StartAt,
+    ) -> Result<HashMap<i32, i64>, ClusterError> {
+        let topic = info.name.as_str();
+        let bounds = |id: i32| {
+            info.partitions
+                .iter()
+                .find(|p| p.id == id)
+                .map_or((0, 0), |p| (p.low, p.high))
+        };
+        Ok(match start {
+            StartAt::Beginning => ids.iter().map(|&id| (id, bounds(id).0)).collect(),
+            StartAt::End => ids.iter().map(|&id| (id, bounds(id).1)).collect(),
+            StartAt::Offset(offset) => ids.iter().map(|&id| (id, offset)).collect(),
+            StartAt::Tail(n) => ids
+                .iter()
+                .map(|&id| {
+                    let (low, high) = bounds(id);
+                    (id, (high - n).max(low))
+                })
+                .collect(),
+            StartAt::Timestamp(ts) => {
+                // The broker's answer is only trusted to skip ahead: records before `ts` are
+                // filtered out client-side, so a broker that answers 0 (Tansu) still gives the
+                // right records, just more slowly.
+                let pairs: Vec<(String, i32)> =
+                    ids.iter().map(|&id| (topic.to_owned(), id)).collect();
+                let answers = self.list_offsets(&pairs, Offset::Offset(ts))?;
+                ids.iter()
+                    .map(|&id| {
+                        let (low, high) = bounds(id);
+                        let offset = answers
+                            .get(&(topic.to_owned(), id))
+                            .copied()
+                            .unwrap_or(high);
+                        (id, offset.max(low))
+                    })
+                    .collect()
+            }
+        })
+    }
+}
+
+fn flush(batch: &mut Vec<Record>, sink: &mut dyn FnMut(ScanEvent) -> bool) -> bool {
+    if batch.is_empty() {
+        return true;
+    }
+    sink(ScanEvent::Records(std::mem::take(batch)))
+}
+
+/// The high watermark from the latest fetch response, which librdkafka caches per partition.
+fn cached_high_watermark(
+    consumer: &super::Consumer,
+    topic: &CString,
+    partition: i32,
+) -> Option<i64> {
+    let (mut low, mut high) = (-1i64, -1i64);
+    // SAFETY: the client pointer is live for the borrow of `consumer`, the topic is a valid C
+    // string, and librdkafka only writes the two out-parameters.
+    let err = unsafe {
+        rdkafka::bindings::rd_kafka_get_watermark_offsets(
+            consumer.client().native_ptr(),
+            topic.as_ptr(),
+            partition,
+            &mut low,
+            &mut high,
+        )
+    };
+    (err == rdkafka::bindings::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR && high >= 0)
+        .then_some(high)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(key: &str, value: &str) -> Record {
+        Record {
+            topic: "t".into(),
+            partition: 0,
+            offset: 0,
+            timestamp_ms: Some(1),
+            timestamp_kind: super::super::TimestampKind::CreateTime,
+            key: Some(key.as_bytes().to_vec()),
+            value: Some(value.as_bytes().to_vec()),
+            headers: vec![],
+        }
+    }
+
+    #[test]
+    fn parses_start_positions() {
+        assert_eq!("beginning".parse(), Ok(StartAt::Beginning));
+        assert_eq!("end".parse(), Ok(StartAt::End));
+        assert_eq!("42".parse(), Ok(StartAt::Offset(42)));
+        assert_eq!("-10".parse(), Ok(StartAt::Tail(10)));
+        assert_eq!(
+            "@1700000000000".parse(),
+            Ok(StartAt::Timestamp(1_700_000_000_000))
+        );
+        assert!("@soon".parse::<StartAt>().is_err());
+        assert!("later".parse::<StartAt>().is_err());
+    }
+
+    #[test]
+    fn filter_combines_key_substring_and_regex() {
+        let filter = RecordFilter {
+            key: Some(b"c-1".to_vec()),
+            contains: Some(b"gold".to_vec()),
+            regex: Some(Regex::new(r#""amount":\s*\d{3}"#).unwrap()),
+        };
+        assert!(filter.matches(&record("c-1", r#"{"tier":"gold","amount": 120}"#)));
+        assert!(!filter.matches(&record("c-2", r#"{"tier":"gold","amount": 120}"#)));
+        assert!(!filter.matches(&record("c-1", r#"{"tier":"silver","amount": 120}"#)));
+        assert!(!filter.matches(&record("c-1", r#"{"tier":"gold","amount": 12}"#)));
+        assert!(RecordFilter::default().matches(&record("x", "y")));
+    }
+
+    #[test]
+    fn substring_matches_key_too() {
+        let filter = RecordFilter {
+            contains: Some(b"cust".to_vec()),
+            ..RecordFilter::default()
+        };
+        assert!(filter.matches(&record("customer-9", "{}")));
+    }
+}

@@ -1,0 +1,251 @@
+//! Turning record bytes into something a person can read: JSON, UTF-8 text, or binary shown as
+//! base64/hex. Recognises the Confluent Schema Registry framing (magic byte 0, 4-byte schema id)
+//! so the schema id is visible even where the payload itself stays binary. Never panics on input.
+
+mod record;
+
+use base64::Engine as _;
+use serde_json::Value;
+
+pub use record::record_json;
+
+/// What the user says a payload is; `Auto` sniffs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Expect {
+    #[default]
+    Auto,
+    Json,
+    Text,
+    Binary,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Payload {
+    Json(Value),
+    Text(String),
+    Binary(Vec<u8>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decoded {
+    pub payload: Payload,
+    /// Schema id from the Confluent wire-format header, when present.
+    pub schema_id: Option<u32>,
+    /// Why the payload could not be read as what the user expected.
+    pub error: Option<String>,
+}
+
+impl Decoded {
+    /// `json`, `text` or `base64`: how [`Decoded::to_json`] renders the payload.
+    pub fn format_name(&self) -> &'static str {
+        match self.payload {
+            Payload::Json(_) => "json",
+            Payload::Text(_) => "text",
+            Payload::Binary(_) => "base64",
+        }
+    }
+
+    pub fn to_json(&self) -> Value {
+        match &self.payload {
+            Payload::Json(value) => value.clone(),
+            Payload::Text(text) => Value::String(text.clone()),
+            Payload::Binary(bytes) => Value::String(base64_string(bytes)),
+        }
+    }
+
+    /// Text for a table cell: compact JSON, the text, or hex for binary.
+    pub fn preview(&self, max_chars: usize) -> String {
+        let full = match &self.payload {
+            Payload::Json(value) => value.to_string(),
+            Payload::Text(text) => text.clone(),
+            Payload::Binary(bytes) => hex_string(&bytes[..bytes.len().min(max_chars / 2 + 1)]),
+        };
+        truncate_chars(&full, max_chars)
+    }
+
+    /// Multi-line text for a detail view: pretty JSON, the text, or a hex dump.
+    pub fn pretty(&self) -> String {
+        match &self.payload {
+            Payload::Json(value) => {
+                serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string())
+            }
+            Payload::Text(text) => text.clone(),
+            Payload::Binary(bytes) => hex_dump(bytes),
+        }
+    }
+}
+
+pub const CONFLUENT_MAGIC: u8 = 0;
+
+/// Splits a Confluent wire-format payload into (schema id, body).
+pub fn confluent_frame(bytes: &[u8]) -> Option<(u32, &[u8])> {
+    match bytes {
+        [CONFLUENT_MAGIC, a, b, c, d, body @ ..] => {
+            Some((u32::from_be_bytes([*a, *b, *c, *d]), body))
+        }
+        _ => None,
+    }
+}
+
+pub fn decode(bytes: &[u8], expect: Expect) -> Decoded {
+    let (schema_id, body) = match confluent_frame(bytes) {
+        Some((id, body)) if expect != Expect::Text => (Some(id), body),
+        _ => (None, bytes),
+    };
+    let (payload, error) = match expect {
+        Expect::Auto => (sniff(body, schema_id.is_some()), None),
+        Expect::Json => match serde_json::from_slice(body) {
+            Ok(value) => (Payload::Json(value), None),
+            Err(e) => (fallback(body), Some(format!("not JSON: {e}"))),
+        },
+        Expect::Text => match std::str::from_utf8(body) {
+            Ok(text) => (Payload::Text(text.to_owned()), None),
+            Err(e) => (
+                Payload::Binary(body.to_vec()),
+                Some(format!("not UTF-8: {e}")),
+            ),
+        },
+        Expect::Binary => (Payload::Binary(body.to_vec()), None),
+    };
+    Decoded {
+        payload,
+        schema_id,
+        error,
+    }
+}
+
+/// JSON when it parses as JSON, else UTF-8 text, else binary. A framed body is Avro or Protobuf
+/// more often than not, so it is only read as JSON (JSON Schema serializers), never as text.
+fn sniff(body: &[u8], framed: bool) -> Payload {
+    let first = body.iter().find(|b| !b.is_ascii_whitespace());
+    let json_like = matches!(
+        first,
+        Some(b'{' | b'[' | b'"' | b't' | b'f' | b'n' | b'-' | b'0'..=b'9')
+    );
+    if json_like && let Ok(value) = serde_json::from_slice::<Value>(body) {
+        return Payload::Json(value);
+    }
+    if framed {
+        return Payload::Binary(body.to_vec());
+    }
+    fallback(body)
+}
+
+fn fallback(body: &[u8]) -> Payload {
+    match std::str::from_utf8(body) {
+        Ok(text) if !text.chars().any(|c| c.is_control() && !c.is_whitespace()) => {
+            Payload::Text(text.to_owned())
+        }
+        _ => Payload::Binary(body.to_vec()),
+    }
+}
+
+/// A key as text when it is printable UTF-8, else base64: (rendering, `text`|`base64`).
+pub fn key_text(key: &[u8]) -> (String, &'static str) {
+    match std::str::from_utf8(key) {
+        Ok(text) if !text.chars().any(char::is_control) => (text.to_owned(), "text"),
+        _ => (base64_string(key), "base64"),
+    }
+}
+
+pub fn base64_string(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+pub fn hex_string(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Classic 16-bytes-a-line dump with offsets and an ASCII column.
+pub fn hex_dump(bytes: &[u8]) -> String {
+    let mut out = String::new();
+    for (line, chunk) in bytes.chunks(16).enumerate() {
+        let ascii: String = chunk
+            .iter()
+            .map(|&b| {
+                if b.is_ascii_graphic() || b == b' ' {
+                    b as char
+                } else {
+                    '.'
+                }
+            })
+            .collect();
+        out.push_str(&format!(
+            "{:08x}  {:<47}  {ascii}\n",
+            line * 16,
+            hex_string(chunk)
+        ));
+    }
+    out
+}
+
+pub fn truncate_chars(text: &str, max_chars: usize) -> String {
+    match text.char_indices().nth(max_chars) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn auto_detects_json_text_and_binary() {
+        let d = decode(br#"{"a":1}"#, Expect::Auto);
+        assert_eq!(d.payload, Payload::Json(json!({"a":1})));
+        assert_eq!(d.format_name(), "json");
+        let d = decode(b"hello world", Expect::Auto);
+        assert_eq!(d.payload, Payload::Text("hello world".into()));
+        let d = decode(&[0xff, 0xfe, 0x01], Expect::Auto);
+        assert_eq!(d.format_name(), "base64");
+        assert_eq!(d.to_json(), json!("//4B"));
+        // Looks like JSON but is not: text, no panic.
+        assert_eq!(decode(b"{oops", Expect::Auto).format_name(), "text");
+        assert_eq!(decode(b"", Expect::Auto).format_name(), "text");
+    }
+
+    #[test]
+    fn confluent_framing_shows_schema_id() {
+        let mut bytes = vec![0, 0, 0, 1, 0xa4];
+        bytes.extend_from_slice(&[0x02, 0x06, b'a', b'b', b'c']);
+        let d = decode(&bytes, Expect::Auto);
+        assert_eq!(d.schema_id, Some(420));
+        assert_eq!(
+            d.payload,
+            Payload::Binary(vec![0x02, 0x06, b'a', b'b', b'c'])
+        );
+        let mut json_schema = vec![0, 0, 0, 0, 7];
+        json_schema.extend_from_slice(br#"{"x":true}"#);
+        let d = decode(&json_schema, Expect::Auto);
+        assert_eq!(
+            (d.schema_id, d.payload),
+            (Some(7), Payload::Json(json!({"x":true})))
+        );
+        // Too short to be framed.
+        assert_eq!(decode(&[0, 1], Expect::Auto).schema_id, None);
+    }
+
+    #[test]
+    fn expected_format_reports_why_not() {
+        let d = decode(b"{\"a\":", Expect::Json);
+        assert!(d.error.as_deref().unwrap().starts_with("not JSON"), "{d:?}");
+        let d = decode(&[0xc3, 0x28], Expect::Text);
+        assert!(d.error.as_deref().unwrap().starts_with("not UTF-8"));
+        assert_eq!(decode(b"{}", Expect::Binary).format_name(), "base64");
+    }
+
+    #[test]
+    fn keys_and_truncation() {
+        assert_eq!(key_text(b"cust-1"), ("cust-1".into(), "text"));
+        assert_eq!(key_text(&[0, 1]).1, "base64");
+        assert_eq!(truncate_chars("héllo", 2), "hé…");
+        assert_eq!(truncate_chars("hi", 5), "hi");
+        assert!(hex_dump(b"abc").starts_with("00000000  61 62 63"));
+    }
+}

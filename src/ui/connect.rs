@@ -1,0 +1,258 @@
+//! The connection bar: saved clusters, address and librdkafka properties, connect/disconnect and
+//! the connection state. Passwords typed here live only in memory.
+
+use serde::{Deserialize, Serialize};
+
+use crate::cluster::ConnectionConfig;
+use crate::cluster::saved::{SavedCluster, SavedClusters, SecretSource};
+
+use super::Command;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum ConnectionState {
+    #[default]
+    Disconnected,
+    Connecting(String),
+    Connected(String),
+    Failed(String),
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ConnectSettings {
+    pub bootstrap: String,
+    /// librdkafka properties, one `key=value` per line; secret lines are never saved.
+    pub properties: String,
+    pub saved_name: String,
+    pub secret_env: String,
+}
+
+#[derive(Default)]
+pub struct ConnectBar {
+    pub state: ConnectionState,
+    pub saved: SavedClusters,
+    /// Typed at connect time for a cluster saved with `Prompt`; never persisted.
+    password: String,
+    show_properties: bool,
+}
+
+impl ConnectSettings {
+    pub fn to_config(&self, password: &str) -> Result<ConnectionConfig, String> {
+        let lines = self
+            .properties
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'));
+        let mut config = ConnectionConfig::new(self.bootstrap.trim())
+            .with_property_args(lines)
+            .map_err(|e| e.to_string())?;
+        if !self.secret_env.trim().is_empty() {
+            let value = std::env::var(self.secret_env.trim()).map_err(|_| {
+                format!("environment variable {} is not set", self.secret_env.trim())
+            })?;
+            config.properties.insert("sasl.password".into(), value);
+        } else if !password.is_empty() {
+            config
+                .properties
+                .insert("sasl.password".into(), password.to_owned());
+        }
+        Ok(config)
+    }
+
+    /// The settings as persisted: lines holding secrets are dropped.
+    pub fn without_secrets(&self) -> Self {
+        let properties = self
+            .properties
+            .lines()
+            .filter(|l| {
+                l.split_once('=')
+                    .is_none_or(|(k, _)| !crate::cluster::is_secret_key(k))
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        Self {
+            properties,
+            ..self.clone()
+        }
+    }
+}
+
+impl ConnectBar {
+    pub fn new(saved: SavedClusters) -> Self {
+        Self {
+            saved,
+            ..Self::default()
+        }
+    }
+
+    pub fn ui(&mut self, ui: &mut egui::Ui, settings: &mut ConnectSettings) -> Option<Command> {
+        let mut command = None;
+        ui.horizontal(|ui| {
+            ui.strong("freshlens");
+            ui.separator();
+            let saved_label = ui.label("Saved");
+            egui::ComboBox::from_id_salt("saved_clusters")
+                .selected_text(if settings.saved_name.is_empty() {
+                    "saved clusters"
+                } else {
+                    settings.saved_name.as_str()
+                })
+                .show_ui(ui, |ui| {
+                    for cluster in &self.saved.clusters {
+                        if ui
+                            .selectable_label(settings.saved_name == cluster.name, &cluster.name)
+                            .clicked()
+                        {
+                            apply_saved(settings, cluster);
+                        }
+                    }
+                    if self.saved.clusters.is_empty() {
+                        ui.weak("none saved yet");
+                    }
+                })
+                .response
+                .labelled_by(saved_label.id);
+            let label = ui.label("Bootstrap");
+            ui.add(
+                egui::TextEdit::singleline(&mut settings.bootstrap)
+                    .hint_text("host:9092")
+                    .desired_width(220.0),
+            )
+            .labelled_by(label.id);
+            ui.toggle_value(&mut self.show_properties, "Properties…");
+            ui.label("Password");
+            ui.add(
+                egui::TextEdit::singleline(&mut self.password)
+                    .password(true)
+                    .hint_text("if needed")
+                    .desired_width(100.0),
+            );
+            let busy = matches!(self.state, ConnectionState::Connecting(_));
+            match self.state {
+                ConnectionState::Connected(_) => {
+                    if ui.button("Disconnect").clicked() {
+                        command = Some(Command::Disconnect);
+                    }
+                }
+                _ => {
+                    if ui
+                        .add_enabled(!busy, egui::Button::new("Connect"))
+                        .clicked()
+                    {
+                        command = Some(match settings.to_config(&self.password) {
+                            Ok(config) => Command::Connect(config),
+                            Err(e) => Command::ShowError(e),
+                        });
+                    }
+                }
+            }
+            self.state_ui(ui);
+        });
+        if self.show_properties {
+            ui.horizontal(|ui| {
+                ui.vertical(|ui| {
+                    ui.label("librdkafka properties (key=value per line)");
+                    ui.add(
+                        egui::TextEdit::multiline(&mut settings.properties)
+                            .hint_text("security.protocol=SASL_SSL\nsasl.mechanism=SCRAM-SHA-512\nsasl.username=alice")
+                            .desired_rows(4)
+                            .desired_width(360.0),
+                    );
+                });
+                ui.vertical(|ui| {
+                    ui.horizontal(|ui| {
+                        ui.label("Password from env var");
+                        ui.add(egui::TextEdit::singleline(&mut settings.secret_env).desired_width(140.0));
+                    });
+                    ui.horizontal(|ui| {
+                        ui.label("Save as");
+                        ui.add(egui::TextEdit::singleline(&mut settings.saved_name).desired_width(140.0));
+                        if ui.add_enabled(!settings.saved_name.trim().is_empty(), egui::Button::new("Save")).clicked() {
+                            command = Some(self.save_command(settings));
+                        }
+                        if ui.button("Forget").clicked() {
+                            command = Some(Command::ForgetCluster(settings.saved_name.clone()));
+                        }
+                    });
+                    ui.weak("Passwords are never saved: a saved cluster reads its password from the env var, or asks.");
+                });
+            });
+        }
+        command
+    }
+
+    fn save_command(&self, settings: &ConnectSettings) -> Command {
+        match settings.without_secrets().to_config("") {
+            Ok(config) => {
+                let secret = if !settings.secret_env.trim().is_empty() {
+                    SecretSource::Env(settings.secret_env.trim().to_owned())
+                } else if !self.password.is_empty() {
+                    SecretSource::Prompt
+                } else {
+                    SecretSource::None
+                };
+                Command::SaveCluster(SavedCluster::from_config(
+                    settings.saved_name.trim(),
+                    &config,
+                    secret,
+                ))
+            }
+            Err(e) => Command::ShowError(e),
+        }
+    }
+
+    fn state_ui(&self, ui: &mut egui::Ui) {
+        match &self.state {
+            ConnectionState::Disconnected => {
+                ui.weak("not connected");
+            }
+            ConnectionState::Connecting(to) => {
+                ui.spinner();
+                ui.label(format!("connecting to {to}…"));
+            }
+            ConnectionState::Connected(to) => {
+                ui.colored_label(
+                    egui::Color32::from_rgb(80, 180, 100),
+                    format!("connected to {to}"),
+                );
+            }
+            ConnectionState::Failed(why) => {
+                ui.colored_label(ui.visuals().error_fg_color, "connection failed")
+                    .on_hover_text(why);
+            }
+        }
+    }
+}
+
+fn apply_saved(settings: &mut ConnectSettings, cluster: &SavedCluster) {
+    settings.saved_name = cluster.name.clone();
+    settings.bootstrap = cluster.bootstrap.clone();
+    settings.properties = cluster
+        .properties
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    settings.secret_env = match &cluster.secret {
+        SecretSource::Env(var) => var.clone(),
+        _ => String::new(),
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn persisted_settings_drop_secret_lines() {
+        let settings = ConnectSettings {
+            bootstrap: "b:1".into(),
+            properties: "sasl.username=alice\nsasl.password=pw123\nssl.key.password = k".into(),
+            ..ConnectSettings::default()
+        };
+        let clean = settings.without_secrets();
+        assert_eq!(clean.properties, "sasl.username=alice");
+        let config = settings.to_config("").unwrap();
+        assert_eq!(config.properties["sasl.password"], "pw123");
+    }
+}

@@ -1,0 +1,442 @@
+//! The message browser: scan controls, a virtualized table that only lays out visible rows, and a
+//! detail pane with the decoded payload, headers and copy buttons.
+
+use egui_extras::{Column, TableBuilder};
+use regex::bytes::Regex;
+use serde::{Deserialize, Serialize};
+
+use crate::cluster::{Record, RecordFilter, ScanProgress, ScanRequest, StartAt};
+use crate::codec::{self, Decoded, Expect};
+
+use super::Command;
+
+/// The most rows the browser keeps; a scan stops there so memory stays bounded.
+pub const MAX_ROWS: usize = 1_000_000;
+/// Values larger than this are kept cut, with their full size noted.
+pub const MAX_KEPT_VALUE_BYTES: usize = 256 * 1024;
+const PREVIEW_CHARS: usize = 160;
+
+/// One record prepared for display off the UI thread.
+pub struct Row {
+    pub record: Record,
+    pub key: String,
+    pub preview: String,
+    pub format: &'static str,
+    pub schema_id: Option<u32>,
+    pub value_bytes: usize,
+}
+
+impl Row {
+    pub fn new(mut record: Record) -> Self {
+        let value_bytes = record.value.as_ref().map_or(0, Vec::len);
+        if let Some(value) = &mut record.value {
+            value.truncate(MAX_KEPT_VALUE_BYTES);
+        }
+        let decoded = record
+            .value
+            .as_deref()
+            .map(|v| codec::decode(v, Expect::Auto));
+        let key = record
+            .key
+            .as_deref()
+            .map_or_else(|| "(null)".to_owned(), |k| codec::key_text(k).0);
+        Self {
+            key: codec::truncate_chars(&key, PREVIEW_CHARS),
+            preview: decoded
+                .as_ref()
+                .map_or_else(|| "(null)".to_owned(), |d| d.preview(PREVIEW_CHARS)),
+            format: decoded.as_ref().map_or("null", Decoded::format_name),
+            schema_id: decoded.and_then(|d| d.schema_id),
+            value_bytes,
+            record,
+        }
+    }
+
+    fn truncated(&self) -> bool {
+        self.value_bytes > MAX_KEPT_VALUE_BYTES
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum FilterMode {
+    #[default]
+    Contains,
+    Regex,
+    Key,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MessageSettings {
+    pub start: String,
+    pub count: String,
+    pub partition: String,
+    pub filter: String,
+    pub filter_mode: FilterMode,
+}
+
+impl Default for MessageSettings {
+    fn default() -> Self {
+        Self {
+            start: "-100".into(),
+            count: String::new(),
+            partition: String::new(),
+            filter: String::new(),
+            filter_mode: FilterMode::Contains,
+        }
+    }
+}
+
+impl MessageSettings {
+    pub fn to_request(&self, topic: &str) -> Result<ScanRequest, String> {
+        let start: StartAt = self.start.parse()?;
+        let parse_opt = |text: &str, what: &str| -> Result<Option<i64>, String> {
+            let text = text.trim();
+            if text.is_empty() || text == "all" {
+                Ok(None)
+            } else {
+                text.parse()
+                    .map(Some)
+                    .map_err(|_| format!("{what} must be a number"))
+            }
+        };
+        let count = parse_opt(&self.count, "count")?.map(|c| c.max(0) as u64);
+        let partition = parse_opt(&self.partition, "partition")?;
+        let filter = if self.filter.is_empty() {
+            RecordFilter::default()
+        } else {
+            match self.filter_mode {
+                FilterMode::Contains => RecordFilter {
+                    contains: Some(self.filter.as_bytes().to_vec()),
+                    ..RecordFilter::default()
+                },
+                FilterMode::Key => RecordFilter {
+                    key: Some(self.filter.as_bytes().to_vec()),
+                    ..RecordFilter::default()
+                },
+                FilterMode::Regex => RecordFilter {
+                    regex: Some(Regex::new(&self.filter).map_err(|e| e.to_string())?),
+                    ..RecordFilter::default()
+                },
+            }
+        };
+        Ok(ScanRequest {
+            topic: topic.to_owned(),
+            partitions: partition.map(|p| vec![p as i32]),
+            start,
+            max_records: count
+                .map(|c| c.min(MAX_ROWS as u64))
+                .or(Some(MAX_ROWS as u64)),
+            end_timestamp_ms: None,
+            filter,
+        })
+    }
+}
+
+#[derive(Default)]
+pub struct MessagesPanel {
+    pub rows: Vec<Row>,
+    selected: Option<usize>,
+    detail: Option<(usize, String)>,
+    pub scanning: bool,
+    pub progress: Option<ScanProgress>,
+    pub note: Option<String>,
+}
+
+impl MessagesPanel {
+    pub fn clear(&mut self) {
+        *self = Self::default();
+    }
+
+    pub fn scan_started(&mut self) {
+        self.clear();
+        self.scanning = true;
+    }
+
+    /// Appends streamed rows; says `false` when the view is full and the scan should stop.
+    pub fn append(&mut self, rows: Vec<Row>) -> bool {
+        let room = MAX_ROWS.saturating_sub(self.rows.len());
+        let full = rows.len() >= room;
+        self.rows.extend(rows.into_iter().take(room));
+        if full {
+            self.note = Some(format!("showing the first {MAX_ROWS} records"));
+        }
+        !full
+    }
+
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        settings: &mut MessageSettings,
+        topic: Option<&str>,
+    ) -> Option<Command> {
+        let mut command = None;
+        ui.horizontal_wrapped(|ui| {
+            ui.label("Start");
+            ui.add(
+                egui::TextEdit::singleline(&mut settings.start)
+                    .desired_width(110.0)
+                    .hint_text("beginning | end | 42 | -100 | @ms"),
+            )
+            .on_hover_text("beginning, end, an offset, -N (last N per partition) or @TIMESTAMP_MS");
+            ui.label("Count");
+            ui.add(
+                egui::TextEdit::singleline(&mut settings.count)
+                    .desired_width(60.0)
+                    .hint_text("all"),
+            );
+            ui.label("Partition");
+            ui.add(
+                egui::TextEdit::singleline(&mut settings.partition)
+                    .desired_width(40.0)
+                    .hint_text("all"),
+            );
+            let filter_label = ui.label("Filter");
+            egui::ComboBox::from_id_salt("filter_mode")
+                .selected_text(format!("{:?}", settings.filter_mode))
+                .show_ui(ui, |ui| {
+                    for mode in [FilterMode::Contains, FilterMode::Regex, FilterMode::Key] {
+                        ui.selectable_value(&mut settings.filter_mode, mode, format!("{mode:?}"));
+                    }
+                })
+                .response
+                .labelled_by(filter_label.id);
+            ui.add(
+                egui::TextEdit::singleline(&mut settings.filter)
+                    .desired_width(180.0)
+                    .hint_text("filter"),
+            );
+            if self.scanning {
+                if ui.button("Stop").clicked() {
+                    command = Some(Command::CancelScan);
+                }
+            } else if ui
+                .add_enabled(topic.is_some(), egui::Button::new("Read messages"))
+                .clicked()
+                && let Some(topic) = topic
+            {
+                command = Some(match settings.to_request(topic) {
+                    Ok(request) => Command::StartScan(request),
+                    Err(e) => Command::ShowError(e),
+                });
+            }
+            ui.label(format!("{} records", self.rows.len()));
+            if let Some(note) = &self.note {
+                ui.weak(note);
+            }
+        });
+        ui.separator();
+
+        egui::Panel::bottom("message_detail")
+            .resizable(true)
+            .default_size(220.0)
+            .show(ui, |ui| self.detail_ui(ui));
+        egui::CentralPanel::default().show(ui, |ui| self.table_ui(ui));
+        command
+    }
+
+    fn table_ui(&mut self, ui: &mut egui::Ui) {
+        let row_height = ui.text_style_height(&egui::TextStyle::Body) + 4.0;
+        let mut clicked = None;
+        TableBuilder::new(ui)
+            .id_salt("messages_table")
+            .striped(true)
+            .sense(egui::Sense::click())
+            .column(Column::auto().at_least(30.0))
+            .column(Column::auto().at_least(60.0))
+            .column(Column::auto().at_least(110.0))
+            .column(Column::initial(140.0).clip(true).resizable(true))
+            .column(Column::remainder().clip(true))
+            .header(20.0, |mut header| {
+                for title in ["P", "Offset", "Timestamp", "Key", "Value"] {
+                    header.col(|ui| {
+                        ui.strong(title);
+                    });
+                }
+            })
+            .body(|body| {
+                body.rows(row_height, self.rows.len(), |mut row| {
+                    let index = row.index();
+                    let Some(item) = self.rows.get(index) else {
+                        return;
+                    };
+                    row.set_selected(self.selected == Some(index));
+                    row.col(|ui| {
+                        ui.label(item.record.partition.to_string());
+                    });
+                    row.col(|ui| {
+                        ui.label(item.record.offset.to_string());
+                    });
+                    row.col(|ui| {
+                        ui.label(format_timestamp(item.record.timestamp_ms));
+                    });
+                    row.col(|ui| {
+                        ui.label(&item.key);
+                    });
+                    row.col(|ui| {
+                        ui.add(egui::Label::new(&item.preview).truncate());
+                    });
+                    if row.response().clicked() {
+                        clicked = Some(index);
+                    }
+                });
+            });
+        if let Some(index) = clicked {
+            self.selected = Some(index);
+        }
+    }
+
+    fn detail_ui(&mut self, ui: &mut egui::Ui) {
+        let Some(index) = self.selected.filter(|i| *i < self.rows.len()) else {
+            ui.weak("Select a record to see its value, headers and metadata.");
+            return;
+        };
+        if self.detail.as_ref().is_none_or(|(i, _)| *i != index) {
+            let pretty = self.rows[index].record.value.as_deref().map_or_else(
+                || "(null)".to_owned(),
+                |v| codec::decode(v, Expect::Auto).pretty(),
+            );
+            self.detail = Some((index, pretty));
+        }
+        let row = &self.rows[index];
+        let pretty = self
+            .detail
+            .as_ref()
+            .map(|(_, p)| p.as_str())
+            .unwrap_or_default();
+        ui.horizontal_wrapped(|ui| {
+            let r = &row.record;
+            ui.strong(format!("{}/{}@{}", r.topic, r.partition, r.offset));
+            ui.label(format!(
+                "{} ({:?})",
+                format_timestamp(r.timestamp_ms),
+                r.timestamp_kind
+            ));
+            ui.label(format!("key {}", row.key));
+            ui.label(format!("{} bytes, {}", row.value_bytes, row.format));
+            if let Some(id) = row.schema_id {
+                ui.label(format!("schema id {id}"));
+            }
+            if row.truncated() {
+                ui.colored_label(
+                    ui.visuals().warn_fg_color,
+                    format!("showing the first {MAX_KEPT_VALUE_BYTES} bytes"),
+                );
+            }
+            if ui.button("Copy value").clicked() {
+                ui.ctx().copy_text(pretty.to_owned());
+            }
+            if ui.button("Copy key").clicked() {
+                ui.ctx().copy_text(row.key.clone());
+            }
+            if ui.button("Copy as JSON").clicked() {
+                ui.ctx()
+                    .copy_text(codec::record_json(&row.record, Expect::Auto).to_string());
+            }
+        });
+        if !row.record.headers.is_empty() {
+            ui.collapsing(format!("Headers ({})", row.record.headers.len()), |ui| {
+                for (name, value) in &row.record.headers {
+                    let value = value
+                        .as_deref()
+                        .map_or_else(|| "(null)".to_owned(), |v| codec::key_text(v).0);
+                    ui.label(format!("{name}: {value}"));
+                }
+            });
+        }
+        egui::ScrollArea::vertical()
+            .id_salt("detail_scroll")
+            .show(ui, |ui| {
+                ui.add(egui::Label::new(egui::RichText::new(pretty).monospace()).selectable(true));
+            });
+    }
+}
+
+pub fn format_timestamp(ms: Option<i64>) -> String {
+    let Some(ms) = ms else {
+        return "-".into();
+    };
+    let secs = ms.div_euclid(1000);
+    let millis = ms.rem_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}.{millis:03}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// Howard Hinnant's days-to-civil conversion (UTC).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_utc_timestamps() {
+        assert_eq!(format_timestamp(Some(0)), "1970-01-01 00:00:00.000");
+        assert_eq!(
+            format_timestamp(Some(1_700_000_000_123)),
+            "2023-11-14 22:13:20.123"
+        );
+        assert_eq!(format_timestamp(None), "-");
+    }
+
+    #[test]
+    fn settings_build_requests_and_reject_bad_input() {
+        let mut settings = MessageSettings {
+            start: "@1000".into(),
+            count: "5".into(),
+            partition: "2".into(),
+            filter: "c-1".into(),
+            filter_mode: FilterMode::Key,
+        };
+        let request = settings.to_request("t").unwrap();
+        assert_eq!(request.start, StartAt::Timestamp(1000));
+        assert_eq!(request.max_records, Some(5));
+        assert_eq!(request.partitions, Some(vec![2]));
+        assert_eq!(request.filter.key.as_deref(), Some(&b"c-1"[..]));
+        settings.filter_mode = FilterMode::Regex;
+        settings.filter = "(".into();
+        assert!(settings.to_request("t").is_err());
+        settings.filter.clear();
+        settings.count = "x".into();
+        assert!(settings.to_request("t").is_err());
+    }
+
+    #[test]
+    fn huge_values_are_kept_cut_and_the_view_is_bounded() {
+        let record = Record {
+            topic: "t".into(),
+            partition: 0,
+            offset: 1,
+            timestamp_ms: None,
+            timestamp_kind: crate::cluster::TimestampKind::NotAvailable,
+            key: None,
+            value: Some(vec![b'a'; MAX_KEPT_VALUE_BYTES + 10]),
+            headers: vec![],
+        };
+        let row = Row::new(record);
+        assert!(row.truncated());
+        assert_eq!(
+            row.record.value.as_ref().unwrap().len(),
+            MAX_KEPT_VALUE_BYTES
+        );
+        assert_eq!(row.value_bytes, MAX_KEPT_VALUE_BYTES + 10);
+    }
+}

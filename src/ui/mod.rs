@@ -1,0 +1,318 @@
+//! The desktop app: a thin layer over the engine. Panels draw and return [`Command`]s; the app
+//! applies them after the frame and hands every cluster call to the background [`tasks`].
+
+mod connect;
+pub mod messages;
+mod status;
+mod tasks;
+mod topics;
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::cli::ConnectArgs;
+use crate::cluster::saved::{SavedCluster, SavedClusters};
+use crate::cluster::{CancelToken, Cluster, ConnectionConfig, ScanRequest};
+
+use connect::{ConnectBar, ConnectSettings, ConnectionState};
+use messages::{MessageSettings, MessagesPanel};
+use status::StatusBar;
+use tasks::{Outcome, ScanUpdate, Tasks};
+use topics::TopicsPanel;
+
+/// What a panel asks for; applied after drawing so no panel mutates shared state mid-frame.
+#[must_use]
+pub enum Command {
+    Connect(ConnectionConfig),
+    Disconnect,
+    RefreshTopics,
+    SelectTopic(String),
+    StartScan(ScanRequest),
+    CancelScan,
+    SaveCluster(SavedCluster),
+    ForgetCluster(String),
+    ShowError(String),
+}
+
+/// Everything that survives a restart. Secrets are never part of it.
+#[derive(Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SavedState {
+    pub connect: ConnectSettings,
+    pub messages: MessageSettings,
+    pub show_internal: bool,
+    pub topic: Option<String>,
+}
+
+pub struct FreshlensApp {
+    state: SavedState,
+    tasks: Tasks,
+    cluster: Option<Arc<Cluster>>,
+    connect: ConnectBar,
+    topics: TopicsPanel,
+    messages: MessagesPanel,
+    status: StatusBar,
+    scan: Option<(u64, CancelToken)>,
+    next_scan_id: u64,
+    saved_dir: Option<std::path::PathBuf>,
+}
+
+impl FreshlensApp {
+    /// `initial` connects at start-up (from `-b` or `--cluster`), replacing the saved address.
+    /// `config_dir` holds saved clusters; `None` uses the platform's config dir.
+    pub fn new(
+        cc: &eframe::CreationContext<'_>,
+        initial: Option<ConnectionConfig>,
+        config_dir: Option<std::path::PathBuf>,
+    ) -> anyhow::Result<Self> {
+        let mut state: SavedState = cc
+            .storage
+            .and_then(|s| eframe::get_value(s, eframe::APP_KEY))
+            .unwrap_or_default();
+        let saved_dir = config_dir.or_else(SavedClusters::default_dir);
+        let mut status = StatusBar::default();
+        let saved = match saved_dir.as_deref().map(SavedClusters::load).transpose() {
+            Ok(saved) => saved.unwrap_or_default(),
+            Err(e) => {
+                status.error = Some(e.to_string());
+                SavedClusters::default()
+            }
+        };
+        let mut app = Self {
+            tasks: Tasks::new(cc.egui_ctx.clone())?,
+            cluster: None,
+            connect: ConnectBar::new(saved),
+            topics: TopicsPanel::default(),
+            messages: MessagesPanel::default(),
+            status,
+            scan: None,
+            next_scan_id: 0,
+            saved_dir,
+            state: SavedState::default(),
+        };
+        if let Some(config) = initial {
+            state.connect.bootstrap = config.bootstrap.clone();
+            app.state = state;
+            app.apply(Command::Connect(config));
+        } else {
+            app.state = state;
+        }
+        Ok(app)
+    }
+
+    fn apply(&mut self, command: Command) {
+        match command {
+            Command::Connect(config) => {
+                self.disconnect();
+                self.connect.state = ConnectionState::Connecting(config.bootstrap.clone());
+                self.tasks.connect(config);
+            }
+            Command::Disconnect => {
+                self.disconnect();
+                self.connect.state = ConnectionState::Disconnected;
+            }
+            Command::RefreshTopics => {
+                if let Some(cluster) = &self.cluster {
+                    self.topics.loading = true;
+                    self.tasks
+                        .load_topics(Arc::clone(cluster), self.state.show_internal);
+                }
+            }
+            Command::SelectTopic(name) => {
+                self.cancel_scan();
+                self.messages.clear();
+                self.state.topic = Some(name.clone());
+                self.topics.selected = Some(name.clone());
+                self.topics.configs = None;
+                if let Some(cluster) = &self.cluster {
+                    self.tasks.load_configs(Arc::clone(cluster), name);
+                }
+            }
+            Command::StartScan(request) => {
+                let Some(cluster) = self.cluster.clone() else {
+                    self.status.error = Some("not connected".into());
+                    return;
+                };
+                self.cancel_scan();
+                self.next_scan_id += 1;
+                let cancel = CancelToken::default();
+                self.scan = Some((self.next_scan_id, cancel.clone()));
+                self.messages.scan_started();
+                self.status.error = None;
+                self.tasks.scan(cluster, self.next_scan_id, request, cancel);
+            }
+            Command::CancelScan => self.cancel_scan(),
+            Command::SaveCluster(cluster) => {
+                self.state.connect.saved_name = cluster.name.clone();
+                self.connect.saved.upsert(cluster);
+                self.save_clusters();
+            }
+            Command::ForgetCluster(name) => {
+                self.connect.saved.remove(&name);
+                self.save_clusters();
+            }
+            Command::ShowError(error) => self.status.error = Some(error),
+        }
+    }
+
+    fn save_clusters(&mut self) {
+        if let Some(dir) = &self.saved_dir
+            && let Err(e) = self.connect.saved.save(dir)
+        {
+            self.status.error = Some(e.to_string());
+        }
+    }
+
+    fn disconnect(&mut self) {
+        self.cancel_scan();
+        self.cluster = None;
+        self.topics.topics.clear();
+        self.topics.configs = None;
+        self.messages.clear();
+    }
+
+    fn cancel_scan(&mut self) {
+        if let Some((_, cancel)) = self.scan.take() {
+            cancel.cancel();
+            self.messages.scanning = false;
+            self.messages.note = Some("cancelled".into());
+        }
+    }
+
+    fn handle(&mut self, outcome: Outcome) {
+        match outcome {
+            Outcome::Connected(Ok(cluster)) => {
+                self.connect.state = ConnectionState::Connected(cluster.config().bootstrap.clone());
+                self.cluster = Some(cluster);
+                self.status.error = None;
+                self.apply(Command::RefreshTopics);
+            }
+            Outcome::Connected(Err(e)) => {
+                self.connect.state = ConnectionState::Failed(e.clone());
+                self.status.error = Some(e);
+            }
+            Outcome::Topics(result) => {
+                self.topics.loading = false;
+                match result {
+                    Ok(topics) => {
+                        self.topics.topics = topics;
+                        let remembered = self.state.topic.clone();
+                        if self.topics.selected.is_none()
+                            && let Some(name) = remembered
+                            && self.topics.topics.iter().any(|t| t.name == name)
+                        {
+                            self.apply(Command::SelectTopic(name));
+                        }
+                    }
+                    Err(e) => self.status.error = Some(e),
+                }
+            }
+            Outcome::Configs { topic, result } => self.topics.configs = Some((topic, result)),
+            Outcome::Scan { id, update } => {
+                if self.scan.as_ref().map(|(current, _)| *current) != Some(id) {
+                    return;
+                }
+                match update {
+                    ScanUpdate::Rows(rows) => {
+                        if !self.messages.append(rows)
+                            && let Some((_, cancel)) = &self.scan
+                        {
+                            cancel.cancel();
+                        }
+                    }
+                    ScanUpdate::Progress(progress) => self.messages.progress = Some(progress),
+                    ScanUpdate::Done(result) => {
+                        self.scan = None;
+                        self.messages.scanning = false;
+                        match result {
+                            Ok(summary) => {
+                                self.messages.progress = Some(summary.progress);
+                                if let Some(warning) = summary.warnings.first() {
+                                    self.status.error = Some(warning.clone());
+                                }
+                            }
+                            Err(e) => self.status.error = Some(e),
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl eframe::App for FreshlensApp {
+    fn logic(&mut self, _ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        for outcome in self.tasks.drain() {
+            self.handle(outcome);
+        }
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        let mut commands = Vec::new();
+        egui::Panel::top("connection").show(ui, |ui| {
+            commands.extend(self.connect.ui(ui, &mut self.state.connect));
+        });
+        egui::Panel::bottom("status").show(ui, |ui| {
+            commands.extend(self.status.ui(
+                ui,
+                self.messages.progress.as_ref(),
+                self.messages.scanning,
+            ));
+        });
+        egui::Panel::left("topics")
+            .resizable(true)
+            .default_size(240.0)
+            .show(ui, |ui| {
+                if self.cluster.is_some() {
+                    commands.extend(self.topics.list_ui(ui, &mut self.state.show_internal));
+                } else {
+                    ui.weak("Connect to a cluster to browse its topics.");
+                }
+            });
+        egui::CentralPanel::default().show(ui, |ui| {
+            self.topics.partitions_ui(ui);
+            ui.separator();
+            let topic = self.topics.selected.clone();
+            commands.extend(
+                self.messages
+                    .ui(ui, &mut self.state.messages, topic.as_deref()),
+            );
+        });
+        for command in commands {
+            self.apply(command);
+        }
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        let state = SavedState {
+            connect: self.state.connect.without_secrets(),
+            messages: self.state.messages.clone(),
+            show_internal: self.state.show_internal,
+            topic: self.state.topic.clone(),
+        };
+        eframe::set_value(storage, eframe::APP_KEY, &state);
+    }
+}
+
+/// Opens the desktop window; connects at once when the command line named a cluster.
+pub fn run(connect: &ConnectArgs) -> anyhow::Result<()> {
+    let initial = if connect.is_given() {
+        Some(connect.to_config()?)
+    } else {
+        None
+    };
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("freshlens")
+            .with_app_id("freshlens")
+            .with_inner_size([1280.0, 800.0]),
+        ..Default::default()
+    };
+    eframe::run_native(
+        "freshlens",
+        options,
+        Box::new(move |cc| Ok(Box::new(FreshlensApp::new(cc, initial, None)?))),
+    )
+    .map_err(|e| anyhow::anyhow!("cannot open the window: {e}"))
+}

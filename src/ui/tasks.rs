@@ -1,0 +1,128 @@
+//! The background runtime: every cluster call runs here, never on the UI thread. Workers send
+//! [`Outcome`]s over a channel and wake the UI; the UI drains the channel within a time budget.
+
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::time::{Duration, Instant};
+
+use crate::cluster::{
+    CancelToken, Cluster, ConnectionConfig, ScanEvent, ScanProgress, ScanRequest, ScanSummary,
+    TopicInfo,
+};
+
+use super::messages::Row;
+
+pub enum Outcome {
+    Connected(Result<Arc<Cluster>, String>),
+    Topics(Result<Vec<TopicInfo>, String>),
+    Configs {
+        topic: String,
+        result: Result<Vec<(String, String)>, String>,
+    },
+    Scan {
+        id: u64,
+        update: ScanUpdate,
+    },
+}
+
+pub enum ScanUpdate {
+    Rows(Vec<Row>),
+    Progress(ScanProgress),
+    Done(Result<ScanSummary, String>),
+}
+
+pub struct Tasks {
+    runtime: tokio::runtime::Runtime,
+    tx: Sender<Outcome>,
+    rx: Receiver<Outcome>,
+    ctx: egui::Context,
+}
+
+/// How long one frame may spend applying background results before it yields.
+const DRAIN_BUDGET: Duration = Duration::from_millis(8);
+
+impl Tasks {
+    pub fn new(ctx: egui::Context) -> std::io::Result<Self> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("freshlens-worker")
+            .enable_all()
+            .build()?;
+        let (tx, rx) = channel();
+        Ok(Self {
+            runtime,
+            tx,
+            rx,
+            ctx,
+        })
+    }
+
+    fn spawn(&self, work: impl FnOnce(&dyn Fn(Outcome)) + Send + 'static) {
+        let tx = self.tx.clone();
+        let ctx = self.ctx.clone();
+        self.runtime.spawn_blocking(move || {
+            let send = |outcome: Outcome| {
+                // The receiver is gone only when the app is closing.
+                let _ = tx.send(outcome);
+                ctx.request_repaint();
+            };
+            work(&send);
+        });
+    }
+
+    pub fn connect(&self, config: ConnectionConfig) {
+        self.spawn(move |send| {
+            let result = Cluster::connect(config)
+                .map(Arc::new)
+                .map_err(|e| e.to_string());
+            send(Outcome::Connected(result));
+        });
+    }
+
+    pub fn load_topics(&self, cluster: Arc<Cluster>, include_internal: bool) {
+        self.spawn(move |send| {
+            send(Outcome::Topics(
+                cluster.topics(include_internal).map_err(|e| e.to_string()),
+            ));
+        });
+    }
+
+    pub fn load_configs(&self, cluster: Arc<Cluster>, topic: String) {
+        self.spawn(move |send| {
+            let result = cluster.topic_configs(&topic).map_err(|e| e.to_string());
+            send(Outcome::Configs { topic, result });
+        });
+    }
+
+    /// Streams a scan; rows are prepared for display here so the UI thread only appends them.
+    pub fn scan(&self, cluster: Arc<Cluster>, id: u64, request: ScanRequest, cancel: CancelToken) {
+        self.spawn(move |send| {
+            let result = cluster.scan(&request, &cancel, &mut |event| {
+                let update = match event {
+                    ScanEvent::Records(records) => {
+                        ScanUpdate::Rows(records.into_iter().map(Row::new).collect())
+                    }
+                    ScanEvent::Progress(progress) => ScanUpdate::Progress(progress),
+                };
+                send(Outcome::Scan { id, update });
+                !cancel.is_cancelled()
+            });
+            let update = ScanUpdate::Done(result.map_err(|e| e.to_string()));
+            send(Outcome::Scan { id, update });
+        });
+    }
+
+    /// Outcomes that arrived since the last frame, as many as fit in the frame's budget.
+    pub fn drain(&self) -> Vec<Outcome> {
+        let started = Instant::now();
+        let mut outcomes = Vec::new();
+        while started.elapsed() < DRAIN_BUDGET {
+            match self.rx.try_recv() {
+                Ok(outcome) => outcomes.push(outcome),
+                Err(_) => return outcomes,
+            }
+        }
+        self.ctx.request_repaint();
+        outcomes
+    }
+}

@@ -1,0 +1,163 @@
+//! Shared test fixtures: the broker address, uniquely named topics and records produced one per
+//! batch (Tansu reports exact high watermarks only then).
+
+use std::net::{TcpStream, ToSocketAddrs};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use freshlens::cluster::{Cluster, ConnectionConfig};
+use rdkafka::ClientConfig;
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::message::{Header, OwnedHeaders};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+
+pub fn bootstrap_address() -> String {
+    std::env::var("FRESHLENS_BOOTSTRAP_TEST").unwrap_or_else(|_| "127.0.0.1:9092".into())
+}
+
+/// The broker's address, or `None` (test skipped) when none answers outside CI.
+pub fn broker() -> Option<String> {
+    let address = bootstrap_address();
+    let reachable = address
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut addrs| addrs.next())
+        .is_some_and(|addr| TcpStream::connect_timeout(&addr, Duration::from_secs(2)).is_ok());
+    if reachable {
+        return Some(address);
+    }
+    if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
+        panic!(
+            "no Kafka broker answers at {address}, and CI=true: start Tansu (see DEVELOPERS.md)"
+        );
+    }
+    eprintln!("skipped: no Kafka broker at {address} (set CI=true to make this a failure)");
+    None
+}
+
+pub fn connect(bootstrap: &str) -> Cluster {
+    Cluster::connect(ConnectionConfig::new(bootstrap)).expect("connect to the test broker")
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+pub fn unique_topic(what: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!(
+        "fl-{what}-{}-{}-{nanos}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+pub fn create_topic(bootstrap: &str, name: &str, partitions: i32) {
+    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .create()
+        .unwrap();
+    let topic = NewTopic::new(name, partitions, TopicReplication::Fixed(1));
+    let results = runtime()
+        .block_on(admin.create_topics([&topic], &AdminOptions::new()))
+        .expect("create topic");
+    for result in results {
+        result.expect("topic created");
+    }
+    // Metadata reaches every part of the broker shortly after creation.
+    let cluster = connect(bootstrap);
+    for _ in 0..50 {
+        if cluster
+            .topic(name)
+            .is_ok_and(|t| t.partitions.len() == partitions as usize)
+        {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("topic {name} did not appear");
+}
+
+#[derive(Debug, Clone)]
+pub struct TestRecord {
+    pub partition: i32,
+    pub key: Option<String>,
+    pub value: Option<Vec<u8>>,
+    pub timestamp_ms: i64,
+    pub headers: Vec<(String, String)>,
+}
+
+impl TestRecord {
+    pub fn new(partition: i32, key: &str, value: &str, timestamp_ms: i64) -> Self {
+        Self {
+            partition,
+            key: Some(key.into()),
+            value: Some(value.as_bytes().to_vec()),
+            timestamp_ms,
+            headers: vec![],
+        }
+    }
+}
+
+/// Produces each record in its own batch and waits for it, so offsets are known exactly.
+pub fn produce(bootstrap: &str, topic: &str, records: &[TestRecord]) -> Vec<(i32, i64)> {
+    let producer: FutureProducer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("linger.ms", "0")
+        .set("batch.num.messages", "1")
+        .set("enable.idempotence", "false")
+        .set("max.in.flight.requests.per.connection", "1")
+        .set("compression.type", "none")
+        .create()
+        .unwrap();
+    let rt = runtime();
+    records
+        .iter()
+        .map(|r| {
+            let mut headers = OwnedHeaders::new();
+            for (k, v) in &r.headers {
+                headers = headers.insert(Header {
+                    key: k,
+                    value: Some(v.as_bytes()),
+                });
+            }
+            let mut record = FutureRecord::to(topic)
+                .partition(r.partition)
+                .timestamp(r.timestamp_ms)
+                .headers(headers);
+            if let Some(key) = &r.key {
+                record = record.key(key.as_bytes());
+            }
+            if let Some(value) = &r.value {
+                record = record.payload(value.as_slice());
+            }
+            let delivery = rt
+                .block_on(producer.send(record, Duration::from_secs(10)))
+                .map_err(|(e, _)| e)
+                .expect("delivered");
+            (delivery.partition, delivery.offset)
+        })
+        .collect()
+}
+
+/// Base time for record timestamps: an hour ago, on a whole second, so retention never
+/// deletes test records on a real Kafka and "before"/"after" comparisons stay simple.
+pub fn t0() -> i64 {
+    static T0: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
+    *T0.get_or_init(|| {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64;
+        (now - 3_600_000) / 1000 * 1000
+    })
+}

@@ -1,0 +1,9 @@
+//! Integration tests against a real Kafka-compatible broker (Tansu in CI).
+//! With `CI=true` a missing broker fails the tests; elsewhere they are skipped with a note.
+
+mod fixtures;
+
+mod cli;
+mod cluster;
+mod readonly;
+mod ui;
