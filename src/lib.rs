@@ -5,4 +5,5 @@
 pub mod cli;
 pub mod cluster;
 pub mod codec;
+pub mod profile;
 pub mod ui;

@@ -1,0 +1,377 @@
+//! The profile spec: which topics feed a profile, how each field folds, and where the profile
+//! store lives. Loaded from TOML; every error names the line it is about.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_json::Value;
+use toml::Spanned;
+
+use super::Partitioner;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum SourceFormat {
+    #[default]
+    Json,
+    /// Confluent wire format, schemas from a Schema Registry.
+    Avro,
+    /// Raw Avro datums written with the schema in `schema_file`.
+    AvroFile,
+    Text,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Rule {
+    Last,
+    First,
+    Count,
+    Sum,
+    Min,
+    Max,
+    Distinct,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Condition {
+    pub path: String,
+    pub equals: Value,
+}
+
+impl Condition {
+    pub fn matches(&self, value: &Value) -> bool {
+        value.pointer(&self.path) == Some(&self.equals)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Source {
+    pub topic: String,
+    #[serde(default)]
+    pub format: SourceFormat,
+    /// JSON pointer to the event time (epoch ms or RFC 3339); absent: the record timestamp.
+    pub event_time: Option<String>,
+    /// JSON pointers to ids that join this customer's identity set.
+    #[serde(default)]
+    pub links: Vec<String>,
+    pub erase_when: Option<Condition>,
+    /// Avro schema for `avro-file` sources, relative to the spec file.
+    pub schema_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Field {
+    pub name: String,
+    pub topic: String,
+    pub path: String,
+    pub rule: Rule,
+    #[serde(default)]
+    pub pii: bool,
+    /// Name of a boolean field that must be true for this one to be usable.
+    pub consent: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Store {
+    pub topic: String,
+    #[serde(default)]
+    pub format: SourceFormat,
+    /// JSON pointer to when the builder wrote this version; absent: the record timestamp.
+    pub updated_at: Option<String>,
+    /// JSON pointer to the object whose keys are field names; empty: the whole value.
+    #[serde(default)]
+    pub fields: String,
+    pub builder_group: Option<String>,
+    /// JSON pointer to the newest source event time the builder had applied.
+    pub watermark: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Spec {
+    pub name: String,
+    pub partitioner: Partitioner,
+    pub budget: Duration,
+    pub sources: Vec<Source>,
+    pub fields: Vec<Field>,
+    pub store: Option<Store>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("{file}{line}: {problem}")]
+pub struct SpecError {
+    pub file: String,
+    /// `:N` when the problem has a line.
+    pub line: String,
+    pub problem: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSpec {
+    #[serde(default = "default_name")]
+    name: String,
+    #[serde(default)]
+    partitioner: Partitioner,
+    budget: Option<Spanned<String>>,
+    #[serde(default, rename = "source")]
+    sources: Vec<Spanned<Source>>,
+    #[serde(default, rename = "field")]
+    fields: Vec<Spanned<Field>>,
+    store: Option<Store>,
+}
+
+fn default_name() -> String {
+    "profile".into()
+}
+
+impl Spec {
+    pub fn load(path: &Path) -> Result<Self, SpecError> {
+        let text = std::fs::read_to_string(path).map_err(|e| SpecError {
+            file: path.display().to_string(),
+            line: String::new(),
+            problem: format!("cannot read: {e}"),
+        })?;
+        let mut spec = Self::parse(&text, &path.display().to_string())?;
+        let dir = path.parent().unwrap_or(Path::new("."));
+        for source in &mut spec.sources {
+            if let Some(schema) = &mut source.schema_file
+                && schema.is_relative()
+            {
+                *schema = dir.join(&*schema);
+            }
+        }
+        Ok(spec)
+    }
+
+    /// Parses spec text; `file` names it in errors.
+    pub fn parse(text: &str, file: &str) -> Result<Self, SpecError> {
+        let error = |span: Option<std::ops::Range<usize>>, problem: String| SpecError {
+            file: file.to_owned(),
+            line: span
+                .map(|s| format!(":{}", line_of(text, s.start)))
+                .unwrap_or_default(),
+            problem,
+        };
+        let raw: RawSpec =
+            toml::from_str(text).map_err(|e| error(e.span(), e.message().to_owned()))?;
+        let budget = match &raw.budget {
+            Some(budget) => humantime::parse_duration(budget.get_ref()).map_err(|e| {
+                error(
+                    Some(budget.span()),
+                    format!("budget {:?}: {e}", budget.get_ref()),
+                )
+            })?,
+            None => Duration::from_secs(300),
+        };
+        let mut seen_topics = Vec::new();
+        for source in &raw.sources {
+            let s = source.get_ref();
+            if seen_topics.contains(&&s.topic) {
+                return Err(error(
+                    Some(source.span()),
+                    format!("topic {} is a source twice", s.topic),
+                ));
+            }
+            seen_topics.push(&s.topic);
+            for pointer in s.event_time.iter().chain(&s.links) {
+                check_pointer(pointer).map_err(|p| error(Some(source.span()), p))?;
+            }
+            if s.format == SourceFormat::AvroFile && s.schema_file.is_none() {
+                return Err(error(
+                    Some(source.span()),
+                    format!("source {}: format avro-file needs schema_file", s.topic),
+                ));
+            }
+        }
+        let names: Vec<&str> = raw
+            .fields
+            .iter()
+            .map(|f| f.get_ref().name.as_str())
+            .collect();
+        for (i, field) in raw.fields.iter().enumerate() {
+            let f = field.get_ref();
+            let at = Some(field.span());
+            if names[..i].contains(&f.name.as_str()) {
+                return Err(error(at, format!("field {} is defined twice", f.name)));
+            }
+            if !raw.sources.iter().any(|s| s.get_ref().topic == f.topic) {
+                return Err(error(
+                    at,
+                    format!("field {}: topic {} is not a [[source]]", f.name, f.topic),
+                ));
+            }
+            check_pointer(&f.path)
+                .map_err(|p| error(at.clone(), format!("field {}: {p}", f.name)))?;
+            if let Some(consent) = &f.consent
+                && !names.contains(&consent.as_str())
+            {
+                return Err(error(
+                    at,
+                    format!("field {}: consent field {consent} is not defined", f.name),
+                ));
+            }
+        }
+        Ok(Self {
+            name: raw.name,
+            partitioner: raw.partitioner,
+            budget,
+            sources: raw.sources.into_iter().map(Spanned::into_inner).collect(),
+            fields: raw.fields.into_iter().map(Spanned::into_inner).collect(),
+            store: raw.store,
+        })
+    }
+
+    /// A spec for topics without one: every top-level JSON field, latest event wins.
+    pub fn schemaless(topics: &[String]) -> Self {
+        Self {
+            name: "profile".into(),
+            partitioner: Partitioner::Murmur2,
+            budget: Duration::from_secs(300),
+            sources: topics
+                .iter()
+                .map(|topic| Source {
+                    topic: topic.clone(),
+                    format: SourceFormat::Json,
+                    event_time: None,
+                    links: Vec::new(),
+                    erase_when: None,
+                    schema_file: None,
+                })
+                .collect(),
+            fields: Vec::new(),
+            store: None,
+        }
+    }
+
+    pub fn source(&self, topic: &str) -> Option<&Source> {
+        self.sources.iter().find(|s| s.topic == topic)
+    }
+
+    pub fn field(&self, name: &str) -> Option<&Field> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+}
+
+fn check_pointer(pointer: &str) -> Result<(), String> {
+    if pointer.is_empty() || pointer.starts_with('/') {
+        Ok(())
+    } else {
+        Err(format!(
+            "{pointer:?} is not a JSON pointer (it must start with /)"
+        ))
+    }
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EXAMPLE: &str = r#"
+name = "customer"
+partitioner = "murmur2"
+budget = "5m"
+
+[[source]]
+topic = "c360.identity"
+format = "json"
+event_time = "/ts"
+links = ["/anonymous_id", "/device_id"]
+
+[[source]]
+topic = "c360.consent"
+event_time = "/ts"
+erase_when = { path = "/type", equals = "erasure" }
+
+[[field]]
+name = "email"
+topic = "c360.identity"
+path = "/email"
+rule = "last"
+pii = true
+consent = "marketing"
+
+[[field]]
+name = "marketing"
+topic = "c360.consent"
+path = "/marketing"
+rule = "last"
+
+[store]
+topic = "c360.profiles"
+format = "json"
+updated_at = "/updated_at"
+fields = "/profile"
+builder_group = "profile-builder"
+"#;
+
+    #[test]
+    fn parses_the_documented_example() {
+        let spec = Spec::parse(EXAMPLE, "c360.toml").unwrap();
+        assert_eq!(spec.budget, Duration::from_secs(300));
+        assert_eq!(spec.partitioner, Partitioner::Murmur2);
+        assert_eq!(spec.sources.len(), 2);
+        assert_eq!(spec.sources[0].links, vec!["/anonymous_id", "/device_id"]);
+        let erase = spec.sources[1].erase_when.as_ref().unwrap();
+        assert!(erase.matches(&serde_json::json!({"type": "erasure"})));
+        assert_eq!(
+            spec.field("email").unwrap().consent.as_deref(),
+            Some("marketing")
+        );
+        assert_eq!(
+            spec.store.unwrap().builder_group.as_deref(),
+            Some("profile-builder")
+        );
+    }
+
+    #[test]
+    fn errors_name_the_line() {
+        let bad_rule = EXAMPLE.replace("rule = \"last\"\npii", "rule = \"newest\"\npii");
+        let err = Spec::parse(&bad_rule, "c.toml").unwrap_err().to_string();
+        assert!(err.starts_with("c.toml:21:"), "{err}");
+        assert!(err.contains("newest"), "{err}");
+
+        let bad_topic = EXAMPLE.replace(
+            "topic = \"c360.consent\"\npath",
+            "topic = \"c360.nope\"\npath",
+        );
+        let err = Spec::parse(&bad_topic, "c.toml").unwrap_err().to_string();
+        assert!(err.starts_with("c.toml:25:"), "{err}");
+        assert!(err.contains("c360.nope is not a [[source]]"), "{err}");
+
+        let bad_budget = EXAMPLE.replace("\"5m\"", "\"soon\"");
+        let err = Spec::parse(&bad_budget, "c.toml").unwrap_err().to_string();
+        assert!(err.starts_with("c.toml:4:"), "{err}");
+
+        let bad_consent = EXAMPLE.replace("consent = \"marketing\"", "consent = \"nobody\"");
+        assert!(
+            Spec::parse(&bad_consent, "c")
+                .unwrap_err()
+                .problem
+                .contains("consent field nobody")
+        );
+
+        let bad_pointer = EXAMPLE.replace("path = \"/email\"", "path = \"email\"");
+        assert!(
+            Spec::parse(&bad_pointer, "c")
+                .unwrap_err()
+                .problem
+                .contains("not a JSON pointer")
+        );
+        assert!(
+            Spec::parse("unknown = 1", "c")
+                .unwrap_err()
+                .to_string()
+                .starts_with("c:1:")
+        );
+    }
+}
