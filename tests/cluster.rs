@@ -163,7 +163,7 @@ fn filters_by_key_substring_and_regex() {
     let mut request = ScanRequest::new(&topic);
 
     request.filter = RecordFilter {
-        key: Some(b"c-2".to_vec()),
+        keys: vec![b"c-2".to_vec()],
         ..RecordFilter::default()
     };
     let (records, summary) = scan_all(&cluster, &request);

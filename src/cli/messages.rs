@@ -66,7 +66,7 @@ impl MessagesArgs {
             max_records: self.count,
             end_timestamp_ms: self.until_ms,
             filter: RecordFilter {
-                key: self.key.as_ref().map(|k| k.as_bytes().to_vec()),
+                keys: self.key.iter().map(|k| k.as_bytes().to_vec()).collect(),
                 contains: self.contains.as_ref().map(|c| c.as_bytes().to_vec()),
                 regex,
             },

@@ -5,6 +5,7 @@
 mod config;
 mod context;
 mod error;
+mod groups;
 mod metadata;
 mod record;
 pub mod saved;

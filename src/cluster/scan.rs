@@ -54,22 +54,21 @@ impl FromStr for StartAt {
 /// Which records a scan hands over. Records that do not match are still counted as scanned.
 #[derive(Debug, Clone, Default)]
 pub struct RecordFilter {
-    pub key: Option<Vec<u8>>,
+    /// Records whose key is one of these (any key when empty).
+    pub keys: Vec<Vec<u8>>,
     pub contains: Option<Vec<u8>>,
     pub regex: Option<Regex>,
 }
 
 impl RecordFilter {
     pub fn is_empty(&self) -> bool {
-        self.key.is_none() && self.contains.is_none() && self.regex.is_none()
+        self.keys.is_empty() && self.contains.is_none() && self.regex.is_none()
     }
 
     pub fn matches(&self, record: &Record) -> bool {
         let key = record.key.as_deref();
         let value = record.value.as_deref();
-        if let Some(wanted) = &self.key
-            && key != Some(wanted.as_slice())
-        {
+        if !self.keys.is_empty() && !key.is_some_and(|k| self.keys.iter().any(|w| w == k)) {
             return false;
         }
         if let Some(needle) = &self.contains {
@@ -480,7 +479,7 @@ mod tests {
     #[test]
     fn filter_combines_key_substring_and_regex() {
         let filter = RecordFilter {
-            key: Some(b"c-1".to_vec()),
+            keys: vec![b"c-1".to_vec()],
             contains: Some(b"gold".to_vec()),
             regex: Some(Regex::new(r#""amount":\s*\d{3}"#).unwrap()),
         };

@@ -3,11 +3,13 @@
 //! so the schema id is visible even where the payload itself stays binary. Never panics on input.
 
 mod record;
+mod source;
 
 use base64::Engine as _;
 use serde_json::Value;
 
 pub use record::record_json;
+pub use source::SourceDecoder;
 
 /// What the user says a payload is; `Auto` sniffs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]

@@ -21,7 +21,7 @@ pub struct Provenance {
 }
 
 impl Provenance {
-    fn of(event: &Event) -> Self {
+    pub(crate) fn of(event: &Event) -> Self {
         Self {
             topic: event.topic.clone(),
             partition: event.partition,
@@ -301,6 +301,55 @@ pub fn fold(spec: &Spec, events: &[Event], as_of_ms: Option<i64>) -> Profile {
     profile
 }
 
+/// Every change of one field along the timeline: (event index, value after it; `None` when
+/// cleared by a null or an erasure). What the store comparison walks back through.
+pub fn field_changes(spec: &Spec, events: &[Event], name: &str) -> Vec<(usize, Option<Value>)> {
+    let (topic, mut slot) = match spec.field(name) {
+        Some(f) => (
+            Some(f.topic.as_str()),
+            Slot::new(f.name.clone(), f.path.clone(), Some(f.rule), f.pii, None),
+        ),
+        None => (
+            None,
+            Slot::new(
+                name.to_owned(),
+                format!("/{}", escape(name)),
+                None,
+                false,
+                None,
+            ),
+        ),
+    };
+    let erase_rules: HashMap<&str, &super::spec::Condition> = spec
+        .sources
+        .iter()
+        .filter_map(|s| s.erase_when.as_ref().map(|c| (s.topic.as_str(), c)))
+        .collect();
+    let mut changes = Vec::new();
+    for (index, event) in events.iter().enumerate() {
+        if let Some(condition) = erase_rules.get(event.topic.as_str())
+            && condition.matches(&event.value)
+        {
+            if !matches!(slot.acc, Acc::Empty) {
+                slot.acc = Acc::Empty;
+                changes.push((index, None));
+            }
+            continue;
+        }
+        if topic.is_some_and(|t| t != event.topic) {
+            continue;
+        }
+        if let Some(value) = event.value.pointer(&slot.path) {
+            slot.changed_by = None;
+            slot.apply(index, value);
+            if slot.changed_by == Some(index) {
+                changes.push((index, slot.value(events)));
+            }
+        }
+    }
+    changes
+}
+
 fn escape(key: &str) -> String {
     key.replace('~', "~0").replace('/', "~1")
 }
@@ -454,6 +503,18 @@ rule = "distinct"
         assert_eq!(profile.fields["skus"].value, json!(["Z"]));
         // Before the erasure, the profile was whole.
         assert!(fold(&spec, &events, Some(299)).erased.is_none());
+    }
+
+    #[test]
+    fn field_changes_list_every_change_and_clear() {
+        let spec = Spec::parse(SPEC, "t").unwrap();
+        let mut events = timeline();
+        events.push(ev("consent", 2, 300, json!({"type": "erasure"})));
+        let changes = field_changes(&spec, &events, "marketing");
+        let values: Vec<Option<Value>> = changes.iter().map(|(_, v)| v.clone()).collect();
+        assert_eq!(values, vec![Some(json!(true)), Some(json!(false)), None]);
+        let firsts = field_changes(&spec, &events, "first_email");
+        assert_eq!(firsts.len(), 2, "set once, then cleared by the erasure");
     }
 
     #[test]

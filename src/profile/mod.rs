@@ -6,8 +6,17 @@ mod event;
 mod fold;
 mod partitioner;
 pub mod spec;
+mod store;
+mod timeline;
 
 pub use event::{Event, parse_event_time, sort_timeline};
-pub use fold::{Erasure, FieldValue, Profile, Provenance, fold};
+pub use fold::{Erasure, FieldValue, Profile, Provenance, field_changes, fold};
 pub use partitioner::{Partitioner, murmur2};
 pub use spec::{Rule, Spec, SpecError};
+pub use store::{
+    BuilderPosition, StaleField, StoreComparison, StoreVersion, compare, format_duration_ms,
+    store_versions,
+};
+pub use timeline::{
+    MAX_HOPS, MAX_IDENTITIES, ScanStats, Timeline, Undecodable, Window, load_timeline, to_event,
+};

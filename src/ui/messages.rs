@@ -111,7 +111,7 @@ impl MessageSettings {
                     ..RecordFilter::default()
                 },
                 FilterMode::Key => RecordFilter {
-                    key: Some(self.filter.as_bytes().to_vec()),
+                    keys: vec![self.filter.as_bytes().to_vec()],
                     ..RecordFilter::default()
                 },
                 FilterMode::Regex => RecordFilter {
@@ -410,7 +410,7 @@ mod tests {
         assert_eq!(request.start, StartAt::Timestamp(1000));
         assert_eq!(request.max_records, Some(5));
         assert_eq!(request.partitions, Some(vec![2]));
-        assert_eq!(request.filter.key.as_deref(), Some(&b"c-1"[..]));
+        assert_eq!(request.filter.keys, vec![b"c-1".to_vec()]);
         settings.filter_mode = FilterMode::Regex;
         settings.filter = "(".into();
         assert!(settings.to_request("t").is_err());

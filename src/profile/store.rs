@@ -1,0 +1,436 @@
+//! The profile store side: every version of a key still in the store topic, and the comparison
+//! of the latest with the fold, naming each stale field, since when, and why.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::cluster::{
+    CancelToken, Cluster, ClusterError, RecordFilter, ScanEvent, ScanRequest, StartAt,
+};
+use crate::codec::SourceDecoder;
+
+use super::fold::{Profile, Provenance, field_changes};
+use super::spec::{Source, Spec, Store};
+use super::{Event, parse_event_time};
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoreVersion {
+    pub partition: i32,
+    pub offset: i64,
+    pub broker_ms: i64,
+    /// When the builder wrote it: `updated_at`, else the record timestamp.
+    pub updated_ms: i64,
+    /// `None` for a tombstone (the profile was deleted).
+    pub fields: Option<Map<String, Value>>,
+    pub watermark_ms: Option<i64>,
+}
+
+/// All versions of `key` still in the store topic, oldest first (compaction may have removed
+/// some). Reads only the key's partition.
+pub fn store_versions(
+    cluster: &Cluster,
+    spec: &Spec,
+    store: &Store,
+    decoder: &SourceDecoder,
+    key: &str,
+    cancel: &CancelToken,
+) -> Result<Vec<StoreVersion>, ClusterError> {
+    let partitions = cluster.topic(&store.topic)?.partitions.len() as i32;
+    let request = ScanRequest {
+        topic: store.topic.clone(),
+        partitions: Some(spec.partitioner.partitions_for(key.as_bytes(), partitions)),
+        start: StartAt::Beginning,
+        max_records: None,
+        end_timestamp_ms: None,
+        filter: RecordFilter {
+            keys: vec![key.as_bytes().to_vec()],
+            ..RecordFilter::default()
+        },
+    };
+    let as_source = Source {
+        topic: store.topic.clone(),
+        format: store.format,
+        event_time: None,
+        links: Vec::new(),
+        erase_when: None,
+        schema_file: None,
+    };
+    let mut versions = Vec::new();
+    cluster.scan(&request, cancel, &mut |event| {
+        if let ScanEvent::Records(records) = event {
+            for record in records {
+                let broker_ms = record.timestamp_ms.unwrap_or(0);
+                let decoded = record
+                    .value
+                    .as_deref()
+                    .map(|bytes| decoder.decode(&as_source, bytes));
+                let (fields, updated_ms, watermark_ms) = match decoded {
+                    None => (None, broker_ms, None),
+                    Some(Err(_)) => continue,
+                    Some(Ok(value)) => {
+                        let at = |pointer: &Option<String>| {
+                            pointer
+                                .as_deref()
+                                .and_then(|p| value.pointer(p))
+                                .and_then(parse_event_time)
+                        };
+                        let fields = value
+                            .pointer(&store.fields)
+                            .and_then(Value::as_object)
+                            .cloned()
+                            .unwrap_or_default();
+                        (
+                            Some(fields),
+                            at(&store.updated_at).unwrap_or(broker_ms),
+                            at(&store.watermark),
+                        )
+                    }
+                };
+                versions.push(StoreVersion {
+                    partition: record.partition,
+                    offset: record.offset,
+                    broker_ms,
+                    updated_ms,
+                    fields,
+                    watermark_ms,
+                });
+            }
+        }
+        true
+    })?;
+    versions.sort_by_key(|v| v.offset);
+    Ok(versions)
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StaleField {
+    pub field: String,
+    pub expected: Value,
+    pub served: Value,
+    /// Broker time of the earliest source event the store does not reflect.
+    pub pending_since_ms: i64,
+    pub behind_ms: i64,
+    pub cause: String,
+    /// The source event that set the expected value.
+    pub source: Provenance,
+    /// The earliest event the store does not reflect.
+    pub pending: Provenance,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoreComparison {
+    pub updated_ms: i64,
+    pub deleted: bool,
+    pub fields: Map<String, Value>,
+    pub stale: Vec<StaleField>,
+    /// Versions of the key still in the store topic.
+    pub versions: usize,
+}
+
+/// What the builder group has read: committed offsets and high watermarks per source partition.
+#[derive(Debug, Clone, Default)]
+pub struct BuilderPosition {
+    pub group: Option<String>,
+    pub committed: HashMap<(String, i32), Option<i64>>,
+    pub high: HashMap<(String, i32), i64>,
+}
+
+impl BuilderPosition {
+    /// Reads the builder group's committed offsets for every partition the timeline touched.
+    pub fn read(
+        cluster: &Cluster,
+        group: Option<&str>,
+        events: &[Event],
+    ) -> Result<Self, ClusterError> {
+        let Some(group) = group else {
+            return Ok(Self::default());
+        };
+        let mut partitions: Vec<(String, i32)> = events
+            .iter()
+            .map(|e| (e.topic.clone(), e.partition))
+            .collect();
+        partitions.sort();
+        partitions.dedup();
+        if partitions.is_empty() {
+            return Ok(Self {
+                group: Some(group.to_owned()),
+                ..Self::default()
+            });
+        }
+        let committed = cluster.committed_offsets(group, &partitions)?;
+        let mut high = HashMap::new();
+        let mut topics: Vec<&str> = partitions.iter().map(|(t, _)| t.as_str()).collect();
+        topics.dedup();
+        for topic in topics {
+            for p in cluster.topic(topic)?.partitions {
+                high.insert((topic.to_owned(), p.id), p.high);
+            }
+        }
+        Ok(Self {
+            group: Some(group.to_owned()),
+            committed,
+            high,
+        })
+    }
+
+    fn cause(&self, pending: &Event, now_ms: i64) -> String {
+        let Some(group) = &self.group else {
+            return "unknown: the spec's [store] names no builder_group".into();
+        };
+        let at = (pending.topic.clone(), pending.partition);
+        match self.committed.get(&at).copied().flatten() {
+            None => format!(
+                "not consumed yet: {group} has no committed offset on {}/{}",
+                pending.topic, pending.partition
+            ),
+            Some(committed) if committed <= pending.offset => {
+                let high = self.high.get(&at).copied().unwrap_or(committed);
+                format!(
+                    "not consumed yet: lag {} records, {}",
+                    (high - committed).max(0),
+                    format_duration_ms(now_ms - pending.broker_ms)
+                )
+            }
+            Some(committed) => format!(
+                "consumed but not applied: {group} committed offset {committed} on {}/{}, past the event at offset {}",
+                pending.topic, pending.partition, pending.offset
+            ),
+        }
+    }
+}
+
+/// Compares the latest store version with the fold as of now.
+pub fn compare(
+    spec: &Spec,
+    events: &[Event],
+    profile: &Profile,
+    latest: Option<&StoreVersion>,
+    versions: usize,
+    builder: &BuilderPosition,
+    now_ms: i64,
+) -> StoreComparison {
+    let served_fields = latest.and_then(|v| v.fields.clone()).unwrap_or_default();
+    let mut stale = Vec::new();
+    let names: Vec<String> = if spec.fields.is_empty() {
+        profile.fields.keys().cloned().collect()
+    } else {
+        spec.fields.iter().map(|f| f.name.clone()).collect()
+    };
+    for name in names {
+        let expected = profile
+            .fields
+            .get(&name)
+            .map(|f| f.value.clone())
+            .unwrap_or(Value::Null);
+        let served = served_fields.get(&name).cloned().unwrap_or(Value::Null);
+        if expected == served {
+            continue;
+        }
+        let changes = field_changes(spec, events, &name);
+        // The store reflects the state after the last change whose value it serves; the change
+        // after that is the first it is missing. A value it never had means it reflects none.
+        let reflected = changes
+            .iter()
+            .rposition(|(_, value)| value.as_ref().unwrap_or(&Value::Null) == &served);
+        let first_missing = reflected.map_or(0, |i| i + 1);
+        let Some(&(pending_index, _)) = changes.get(first_missing) else {
+            continue;
+        };
+        let pending = &events[pending_index];
+        let source = profile
+            .fields
+            .get(&name)
+            .map(|f| f.source.clone())
+            .unwrap_or_else(|| {
+                Provenance::of(&events[changes.last().map_or(pending_index, |c| c.0)])
+            });
+        stale.push(StaleField {
+            field: name,
+            expected,
+            served,
+            pending_since_ms: pending.broker_ms,
+            behind_ms: (now_ms - pending.broker_ms).max(0),
+            cause: builder.cause(pending, now_ms),
+            source,
+            pending: Provenance::of(pending),
+        });
+    }
+    StoreComparison {
+        updated_ms: latest.map_or(0, |v| v.updated_ms),
+        deleted: latest.is_some_and(|v| v.fields.is_none()),
+        fields: served_fields,
+        stale,
+        versions,
+    }
+}
+
+pub fn format_duration_ms(ms: i64) -> String {
+    let secs = ms.max(0) / 1000;
+    match secs {
+        s if s < 60 => format!("{s}s"),
+        s if s < 3600 => format!("{}m{:02}s", s / 60, s % 60),
+        s if s < 86_400 => format!("{}h{:02}m", s / 3600, s % 3600 / 60),
+        s => format!("{}d{:02}h", s / 86_400, s % 86_400 / 3600),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::{Spec, fold};
+    use serde_json::json;
+
+    const SPEC: &str = r#"
+[[source]]
+topic = "consent"
+[[field]]
+name = "marketing"
+topic = "consent"
+path = "/marketing"
+rule = "last"
+[[field]]
+name = "tier"
+topic = "consent"
+path = "/tier"
+rule = "last"
+[store]
+topic = "profiles"
+fields = "/profile"
+builder_group = "builder"
+"#;
+
+    fn ev(offset: i64, ms: i64, value: Value) -> Event {
+        Event {
+            topic: "consent".into(),
+            partition: 3,
+            offset,
+            broker_ms: ms,
+            event_ms: ms,
+            id: "c".into(),
+            value,
+        }
+    }
+
+    fn version(fields: Value) -> StoreVersion {
+        StoreVersion {
+            partition: 0,
+            offset: 9,
+            broker_ms: 0,
+            updated_ms: 1_500,
+            fields: fields.as_object().cloned(),
+            watermark_ms: None,
+        }
+    }
+
+    fn builder(committed: Option<i64>) -> BuilderPosition {
+        BuilderPosition {
+            group: Some("builder".into()),
+            committed: HashMap::from([(("consent".to_owned(), 3), committed)]),
+            high: HashMap::from([(("consent".to_owned(), 3), 240)]),
+        }
+    }
+
+    #[test]
+    fn names_the_first_unreflected_event_and_the_cause() {
+        let spec = Spec::parse(SPEC, "t").unwrap();
+        let events = vec![
+            ev(5, 1_000, json!({"marketing": true, "tier": "gold"})),
+            ev(8, 2_000, json!({"marketing": false})),
+            ev(9, 3_000, json!({"marketing": true})),
+        ];
+        let profile = fold(&spec, &events, None);
+        // The store applied the first event only.
+        let store = version(json!({"marketing": true, "tier": "gold"}));
+        // Served `true` equals the latest value: the field is fresh even though the store
+        // missed two changes in between.
+        let fresh = compare(
+            &spec,
+            &events,
+            &profile,
+            Some(&store),
+            1,
+            &builder(Some(8)),
+            10_000,
+        );
+        assert!(fresh.stale.is_empty(), "{:?}", fresh.stale);
+
+        let store = version(json!({"marketing": false, "tier": "silver"}));
+        let result = compare(
+            &spec,
+            &events,
+            &profile,
+            Some(&store),
+            2,
+            &builder(Some(8)),
+            63_000,
+        );
+        let fields: Vec<&str> = result.stale.iter().map(|s| s.field.as_str()).collect();
+        assert_eq!(fields, vec!["marketing", "tier"]);
+        let marketing = &result.stale[0];
+        assert_eq!(
+            (marketing.expected.clone(), marketing.served.clone()),
+            (json!(true), json!(false))
+        );
+        assert_eq!(marketing.pending.offset, 9);
+        assert_eq!(marketing.pending_since_ms, 3_000);
+        assert_eq!(marketing.behind_ms, 60_000);
+        assert_eq!(marketing.cause, "not consumed yet: lag 232 records, 1m00s");
+        // A value the store never had: nothing of the field is reflected.
+        assert_eq!(result.stale[1].pending.offset, 5);
+
+        let past = compare(
+            &spec,
+            &events,
+            &profile,
+            Some(&store),
+            2,
+            &builder(Some(10)),
+            63_000,
+        );
+        assert!(
+            past.stale[0].cause.starts_with("consumed but not applied"),
+            "{}",
+            past.stale[0].cause
+        );
+        let none = compare(
+            &spec,
+            &events,
+            &profile,
+            Some(&store),
+            2,
+            &builder(None),
+            63_000,
+        );
+        assert!(none.stale[0].cause.contains("no committed offset"));
+    }
+
+    #[test]
+    fn tombstone_means_deleted_and_everything_is_pending() {
+        let spec = Spec::parse(SPEC, "t").unwrap();
+        let events = vec![ev(5, 1_000, json!({"marketing": true}))];
+        let profile = fold(&spec, &events, None);
+        let mut store = version(json!({}));
+        store.fields = None;
+        let result = compare(
+            &spec,
+            &events,
+            &profile,
+            Some(&store),
+            1,
+            &BuilderPosition::default(),
+            2_000,
+        );
+        assert!(result.deleted);
+        assert_eq!(result.stale.len(), 1);
+        assert!(result.stale[0].cause.starts_with("unknown"));
+    }
+
+    #[test]
+    fn durations_read_like_a_person_wrote_them() {
+        assert_eq!(format_duration_ms(192_000), "3m12s");
+        assert_eq!(format_duration_ms(5_000), "5s");
+        assert_eq!(format_duration_ms(7_320_000), "2h02m");
+    }
+}

@@ -1,0 +1,254 @@
+//! Reconstructing one customer's timeline: read only the partitions each identity hashes to, in
+//! every source topic at once, follow identity links up to three hops, and decode as we go.
+
+use std::collections::{BTreeSet, HashMap};
+use std::time::Instant;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::cluster::{
+    CancelToken, Cluster, ClusterError, Record, RecordFilter, ScanEvent, ScanRequest, StartAt,
+};
+
+use super::spec::{Source, Spec};
+use super::{Event, parse_event_time, sort_timeline};
+use crate::codec::SourceDecoder;
+
+pub const MAX_HOPS: usize = 3;
+pub const MAX_IDENTITIES: usize = 100;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Undecodable {
+    pub topic: String,
+    pub partition: i32,
+    pub offset: i64,
+    pub id: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ScanStats {
+    /// Partitions read (a partition read in two hops counts twice).
+    pub partitions: usize,
+    pub records: u64,
+    pub bytes: u64,
+    pub elapsed_ms: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Timeline {
+    pub key: String,
+    pub identities: Vec<String>,
+    pub events: Vec<Event>,
+    pub undecodable: Vec<Undecodable>,
+    pub scanned: ScanStats,
+    /// True when the identity set hit its cap and some links were not followed.
+    pub identities_capped: bool,
+    pub cancelled: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Window {
+    pub since_ms: Option<i64>,
+    pub until_ms: Option<i64>,
+}
+
+/// Builds the timeline for `key`; `on_events` sees events as each source's scan delivers them.
+pub fn load_timeline(
+    cluster: &Cluster,
+    spec: &Spec,
+    decoder: &SourceDecoder,
+    key: &str,
+    window: &Window,
+    cancel: &CancelToken,
+    on_events: &mut dyn FnMut(&[Event]),
+) -> Result<Timeline, ClusterError> {
+    let started = Instant::now();
+    let mut partition_counts = HashMap::new();
+    for source in &spec.sources {
+        partition_counts.insert(
+            source.topic.clone(),
+            cluster.topic(&source.topic)?.partitions.len() as i32,
+        );
+    }
+    let mut timeline = Timeline {
+        key: key.to_owned(),
+        identities: vec![key.to_owned()],
+        ..Timeline::default()
+    };
+    let mut frontier = vec![key.to_owned()];
+    for _hop in 0..=MAX_HOPS {
+        if frontier.is_empty() || cancel.is_cancelled() {
+            break;
+        }
+        let results = std::thread::scope(|scope| {
+            let handles: Vec<_> = spec
+                .sources
+                .iter()
+                .map(|source| {
+                    let ids = &frontier;
+                    let partitions = partition_counts[&source.topic];
+                    scope.spawn(move || {
+                        read_source(
+                            cluster, spec, source, decoder, ids, partitions, window, cancel,
+                        )
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        Err(ClusterError::Kafka("a scan thread panicked".into()))
+                    })
+                })
+                .collect::<Vec<_>>()
+        });
+        let mut found = BTreeSet::new();
+        for result in results {
+            let part = result?;
+            on_events(&part.events);
+            timeline.scanned.partitions += part.partitions;
+            timeline.scanned.records += part.records;
+            timeline.scanned.bytes += part.bytes;
+            timeline.cancelled |= part.cancelled;
+            for event in &part.events {
+                if let Some(source) = spec.source(&event.topic) {
+                    for pointer in &source.links {
+                        if let Some(id) = event.value.pointer(pointer).and_then(id_text) {
+                            found.insert(id);
+                        }
+                    }
+                }
+            }
+            timeline.events.extend(part.events);
+            timeline.undecodable.extend(part.undecodable);
+        }
+        frontier.clear();
+        for id in found {
+            if timeline.identities.contains(&id) {
+                continue;
+            }
+            if timeline.identities.len() >= MAX_IDENTITIES {
+                timeline.identities_capped = true;
+                break;
+            }
+            timeline.identities.push(id.clone());
+            frontier.push(id);
+        }
+    }
+    sort_timeline(&mut timeline.events);
+    timeline.scanned.elapsed_ms = started.elapsed().as_millis() as u64;
+    Ok(timeline)
+}
+
+fn id_text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+#[derive(Default)]
+struct SourcePart {
+    events: Vec<Event>,
+    undecodable: Vec<Undecodable>,
+    partitions: usize,
+    records: u64,
+    bytes: u64,
+    cancelled: bool,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn read_source(
+    cluster: &Cluster,
+    spec: &Spec,
+    source: &Source,
+    decoder: &SourceDecoder,
+    ids: &[String],
+    partitions: i32,
+    window: &Window,
+    cancel: &CancelToken,
+) -> Result<SourcePart, ClusterError> {
+    let mut wanted = BTreeSet::new();
+    for id in ids {
+        wanted.extend(spec.partitioner.partitions_for(id.as_bytes(), partitions));
+    }
+    let mut part = SourcePart {
+        partitions: wanted.len(),
+        ..SourcePart::default()
+    };
+    if wanted.is_empty() {
+        return Ok(part);
+    }
+    let request = ScanRequest {
+        topic: source.topic.clone(),
+        partitions: Some(wanted.into_iter().collect()),
+        start: window
+            .since_ms
+            .map_or(StartAt::Beginning, StartAt::Timestamp),
+        max_records: None,
+        end_timestamp_ms: window.until_ms,
+        filter: RecordFilter {
+            keys: ids.iter().map(|id| id.as_bytes().to_vec()).collect(),
+            ..RecordFilter::default()
+        },
+    };
+    let summary = cluster.scan(&request, cancel, &mut |event| {
+        if let ScanEvent::Records(records) = event {
+            for record in records {
+                match to_event(source, decoder, &record) {
+                    Ok(event) => part.events.push(event),
+                    Err(reason) => part.undecodable.push(Undecodable {
+                        topic: record.topic.clone(),
+                        partition: record.partition,
+                        offset: record.offset,
+                        id: key_string(&record),
+                        reason,
+                    }),
+                }
+            }
+        }
+        true
+    })?;
+    part.records = summary.progress.scanned;
+    part.bytes = summary.progress.bytes;
+    part.cancelled = summary.cancelled;
+    Ok(part)
+}
+
+fn key_string(record: &Record) -> String {
+    record
+        .key
+        .as_deref()
+        .map(|k| String::from_utf8_lossy(k).into_owned())
+        .unwrap_or_default()
+}
+
+/// A record as a timeline event; `Err` says why it cannot be one.
+pub fn to_event(
+    source: &Source,
+    decoder: &SourceDecoder,
+    record: &Record,
+) -> Result<Event, String> {
+    let bytes = record.value.as_deref().ok_or("null value (tombstone)")?;
+    let value = decoder.decode(source, bytes)?;
+    let broker_ms = record.timestamp_ms.unwrap_or(0);
+    let event_ms = source
+        .event_time
+        .as_deref()
+        .and_then(|pointer| value.pointer(pointer))
+        .and_then(parse_event_time)
+        .unwrap_or(broker_ms);
+    Ok(Event {
+        topic: record.topic.clone(),
+        partition: record.partition,
+        offset: record.offset,
+        broker_ms,
+        event_ms,
+        id: key_string(record),
+        value,
+    })
+}
