@@ -5,5 +5,6 @@ mod fixtures;
 
 mod cli;
 mod cluster;
+mod profile;
 mod readonly;
 mod ui;

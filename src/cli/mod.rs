@@ -2,6 +2,7 @@
 
 pub mod connect;
 pub mod messages;
+pub mod profile;
 pub mod topics;
 
 use std::io::Write;
@@ -31,6 +32,10 @@ pub enum Command {
     Topics(topics::TopicsArgs),
     /// Read messages from a topic
     Messages(messages::MessagesArgs),
+    /// One customer's events across topics, in order, following identity links
+    Timeline(profile::TimelineArgs),
+    /// The profile a customer's events add up to, compared with the profile store
+    Profile(profile::ProfileArgs),
 }
 
 /// Runs a subcommand; a closed stdout (`| head`) ends quietly with success, as ripgrep does.
@@ -55,6 +60,14 @@ fn dispatch(connect: &ConnectArgs, command: &Command, out: &mut dyn Write) -> an
         Command::Messages(args) => {
             let request = args.to_request()?;
             messages::run(&Cluster::connect(config)?, args, request, out)
+        }
+        Command::Timeline(args) => {
+            let spec = args.spec()?;
+            profile::run_timeline(&Cluster::connect(config)?, args, &spec, out)
+        }
+        Command::Profile(args) => {
+            let spec = args.timeline.spec()?;
+            profile::run_profile(&Cluster::connect(config)?, args, &spec, out)
         }
     }
 }

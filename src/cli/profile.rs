@@ -1,0 +1,359 @@
+//! `freshlens timeline` and `freshlens profile`: one customer's events across topics, the profile
+//! they fold into, and what the profile store serves instead.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use serde_json::{Map, Value, json};
+
+use crate::cluster::{CancelToken, Cluster};
+use crate::codec::SourceDecoder;
+use crate::profile::{
+    BuilderPosition, Profile, Spec, StoreComparison, Timeline, Window, compare, fold,
+    load_timeline, store_versions,
+};
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct TimelineArgs {
+    /// Profile spec (TOML)
+    #[arg(long)]
+    pub spec: Option<PathBuf>,
+    /// Source topics, when there is no spec (repeatable)
+    #[arg(short = 't', long = "topic", conflicts_with = "spec")]
+    pub topics: Vec<String>,
+    /// Customer id (the record key)
+    #[arg(long)]
+    pub key: String,
+    /// Only events from this time: ms since the epoch, RFC 3339, or a duration ago (`2h`)
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Only events up to this time, same forms as --since
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Print one JSON document
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct ProfileArgs {
+    #[command(flatten)]
+    pub timeline: TimelineArgs,
+    /// The profile as of this time (event time), same forms as --since
+    #[arg(long)]
+    pub at: Option<String>,
+    /// Print fields marked `pii` instead of masking them
+    #[arg(long)]
+    pub reveal_pii: bool,
+}
+
+impl TimelineArgs {
+    pub fn spec(&self) -> anyhow::Result<Spec> {
+        match &self.spec {
+            Some(path) => Ok(Spec::load(path)?),
+            None if !self.topics.is_empty() => Ok(Spec::schemaless(&self.topics)),
+            None => anyhow::bail!("pass --spec FILE or at least one -t TOPIC"),
+        }
+    }
+
+    pub fn window(&self, now_ms: i64) -> anyhow::Result<Window> {
+        Ok(Window {
+            since_ms: self
+                .since
+                .as_deref()
+                .map(|t| parse_time(t, now_ms))
+                .transpose()?,
+            until_ms: self
+                .until
+                .as_deref()
+                .map(|t| parse_time(t, now_ms))
+                .transpose()?,
+        })
+    }
+}
+
+/// ms since the epoch (optionally `@`-prefixed), RFC 3339, or a duration before `now_ms`.
+pub fn parse_time(text: &str, now_ms: i64) -> anyhow::Result<i64> {
+    let text = text.trim();
+    let digits = text.strip_prefix('@').unwrap_or(text);
+    if let Ok(ms) = digits.parse::<i64>() {
+        return Ok(ms);
+    }
+    if let Ok(time) = chrono::DateTime::parse_from_rfc3339(text) {
+        return Ok(time.timestamp_millis());
+    }
+    let ago = humantime::parse_duration(text.trim_end_matches(" ago")).with_context(|| {
+        format!("time {text:?}: expected ms since the epoch, RFC 3339 or a duration like 2h")
+    })?;
+    Ok(now_ms - ago.as_millis() as i64)
+}
+
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+fn load(cluster: &Cluster, args: &TimelineArgs, spec: &Spec) -> anyhow::Result<Timeline> {
+    let window = args.window(now_ms())?;
+    let decoder = SourceDecoder::default();
+    Ok(load_timeline(
+        cluster,
+        spec,
+        &decoder,
+        &args.key,
+        &window,
+        &CancelToken::default(),
+        &mut |_| {},
+    )?)
+}
+
+pub fn run_timeline(
+    cluster: &Cluster,
+    args: &TimelineArgs,
+    spec: &Spec,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let timeline = load(cluster, args, spec)?;
+    if args.json {
+        let doc = json!({
+            "key": timeline.key,
+            "identities": timeline.identities,
+            "events": timeline.events,
+            "undecodable": timeline.undecodable,
+            "scanned": timeline.scanned,
+        });
+        serde_json::to_writer(&mut *out, &doc)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "{} events for {} (identities: {})",
+        timeline.events.len(),
+        timeline.key,
+        timeline.identities.join(", ")
+    )?;
+    for e in &timeline.events {
+        writeln!(
+            out,
+            "{}  {}/{}@{}  {}  {}",
+            crate::ui::messages::format_timestamp(Some(e.event_ms)),
+            e.topic,
+            e.partition,
+            e.offset,
+            e.id,
+            e.value
+        )?;
+    }
+    for u in &timeline.undecodable {
+        writeln!(
+            out,
+            "undecodable {}/{}@{}: {}",
+            u.topic, u.partition, u.offset, u.reason
+        )?;
+    }
+    writeln!(
+        out,
+        "read {} records from {} partitions in {} ms",
+        timeline.scanned.records, timeline.scanned.partitions, timeline.scanned.elapsed_ms
+    )?;
+    Ok(())
+}
+
+/// Everything `freshlens profile` reports, built once for JSON and text.
+pub struct ProfileReport {
+    pub timeline: Timeline,
+    pub profile: Profile,
+    pub store: Option<StoreComparison>,
+}
+
+pub fn build_report(
+    cluster: &Cluster,
+    spec: &Spec,
+    args: &ProfileArgs,
+) -> anyhow::Result<ProfileReport> {
+    let now = now_ms();
+    let timeline = load(cluster, &args.timeline, spec)?;
+    let as_of = args.at.as_deref().map(|t| parse_time(t, now)).transpose()?;
+    let profile = fold(spec, &timeline.events, as_of);
+    let store = match &spec.store {
+        None => None,
+        Some(store) => {
+            let decoder = SourceDecoder::default();
+            let versions = store_versions(
+                cluster,
+                spec,
+                store,
+                &decoder,
+                &timeline.key,
+                &CancelToken::default(),
+            )?;
+            let builder =
+                BuilderPosition::read(cluster, store.builder_group.as_deref(), &timeline.events)?;
+            let current = fold(spec, &timeline.events, None);
+            Some(compare(
+                spec,
+                &timeline.events,
+                &current,
+                versions.last(),
+                versions.len(),
+                &builder,
+                now,
+            ))
+        }
+    };
+    Ok(ProfileReport {
+        timeline,
+        profile,
+        store,
+    })
+}
+
+pub fn run_profile(
+    cluster: &Cluster,
+    args: &ProfileArgs,
+    spec: &Spec,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let report = build_report(cluster, spec, args)?;
+    let doc = report_json(spec, &report, args.reveal_pii);
+    if args.timeline.json {
+        serde_json::to_writer(&mut *out, &doc)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "profile of {} ({} events, identities: {})",
+        report.timeline.key,
+        report.timeline.events.len(),
+        report.timeline.identities.join(", ")
+    )?;
+    if let Some(erased) = &report.profile.erased {
+        writeln!(
+            out,
+            "erased at {}",
+            crate::ui::messages::format_timestamp(Some(erased.at.event_ms))
+        )?;
+    }
+    if let Some(fields) = doc["fields"].as_object() {
+        for (name, f) in fields {
+            writeln!(
+                out,
+                "  {name:<24} {:<40} {}/{}@{}{}",
+                f["value"].to_string(),
+                f["topic"].as_str().unwrap_or_default(),
+                f["partition"],
+                f["offset"],
+                if f["usable"] == Value::Bool(false) {
+                    "  (not usable: no consent)"
+                } else {
+                    ""
+                }
+            )?;
+        }
+    }
+    match &doc["store"] {
+        Value::Null => writeln!(out, "no [store] in the spec")?,
+        store => {
+            let stale = store["stale"].as_array().cloned().unwrap_or_default();
+            writeln!(out, "store: {} stale field(s)", stale.len())?;
+            for s in stale {
+                writeln!(
+                    out,
+                    "  {}: expected {} served {}, behind {} ({})",
+                    s["field"].as_str().unwrap_or_default(),
+                    s["expected"],
+                    s["served"],
+                    crate::profile::format_duration_ms(s["behind_ms"].as_i64().unwrap_or(0)),
+                    s["cause"].as_str().unwrap_or_default()
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+const MASK: &str = "***";
+
+/// The documented `profile --json` shape; `pii` fields masked unless revealed.
+pub fn report_json(spec: &Spec, report: &ProfileReport, reveal_pii: bool) -> Value {
+    let masked = |name: &str, value: &Value| {
+        let pii = spec.field(name).is_some_and(|f| f.pii);
+        if pii && !reveal_pii && !value.is_null() {
+            Value::String(MASK.into())
+        } else {
+            value.clone()
+        }
+    };
+    let fields: Map<String, Value> = report
+        .profile
+        .fields
+        .iter()
+        .map(|(name, f)| {
+            (
+                name.clone(),
+                json!({
+                    "value": masked(name, &f.value),
+                    "usable": f.usable,
+                    "pii": f.pii,
+                    "rule": f.rule,
+                    "updated_ms": f.source.event_ms,
+                    "broker_ms": f.source.broker_ms,
+                    "topic": f.source.topic,
+                    "partition": f.source.partition,
+                    "offset": f.source.offset,
+                    "id": f.source.id,
+                }),
+            )
+        })
+        .collect();
+    let store = report.store.as_ref().map(|s| {
+        let served: Map<String, Value> = s.fields.iter().map(|(k, v)| (k.clone(), masked(k, v))).collect();
+        let stale: Vec<Value> = s
+            .stale
+            .iter()
+            .map(|st| {
+                json!({
+                    "field": st.field,
+                    "expected": masked(&st.field, &st.expected),
+                    "served": masked(&st.field, &st.served),
+                    "pending_since_ms": st.pending_since_ms,
+                    "behind_ms": st.behind_ms,
+                    "cause": st.cause,
+                    "source": st.source,
+                    "pending": st.pending,
+                })
+            })
+            .collect();
+        json!({ "updated_ms": s.updated_ms, "deleted": s.deleted, "versions": s.versions, "fields": served, "stale": stale })
+    });
+    json!({
+        "key": report.timeline.key,
+        "identities": report.timeline.identities,
+        "as_of_ms": report.profile.as_of_ms,
+        "erased": report.profile.erased.as_ref().map(|e| json!({"at_ms": e.at.event_ms, "topic": e.at.topic, "partition": e.at.partition, "offset": e.at.offset})),
+        "fields": fields,
+        "store": store,
+        "undecodable": report.timeline.undecodable,
+        "scanned": report.timeline.scanned,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_parse_in_every_documented_form() {
+        let now = 1_700_000_000_000;
+        assert_eq!(parse_time("1699999999000", now).unwrap(), 1_699_999_999_000);
+        assert_eq!(parse_time("@5", now).unwrap(), 5);
+        assert_eq!(parse_time("2023-11-14T22:13:20Z", now).unwrap(), now);
+        assert_eq!(parse_time("2h", now).unwrap(), now - 7_200_000);
+        assert_eq!(parse_time("15m ago", now).unwrap(), now - 900_000);
+        assert!(parse_time("whenever", now).is_err());
+    }
+}
