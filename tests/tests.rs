@@ -7,4 +7,5 @@ mod cli;
 mod cluster;
 mod profile;
 mod readonly;
+mod registry;
 mod ui;

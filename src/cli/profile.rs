@@ -3,12 +3,14 @@
 
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::Context as _;
 use serde_json::{Map, Value, json};
 
 use crate::cluster::{CancelToken, Cluster};
 use crate::codec::SourceDecoder;
+use crate::codec::registry::RegistryClient;
 use crate::profile::{
     BuilderPosition, Profile, Spec, StoreComparison, Timeline, Window, compare, fold,
     load_timeline, store_versions,
@@ -34,6 +36,16 @@ pub struct TimelineArgs {
     /// Print one JSON document
     #[arg(long)]
     pub json: bool,
+    /// Confluent-compatible Schema Registry for `avro` sources
+    #[arg(long = "schema-registry", env = "FRESHLENS_SCHEMA_REGISTRY")]
+    pub schema_registry: Option<String>,
+    /// Schema Registry basic auth, USER:PASSWORD
+    #[arg(
+        long = "schema-registry-auth",
+        env = "FRESHLENS_SCHEMA_REGISTRY_AUTH",
+        hide_env_values = true
+    )]
+    pub schema_registry_auth: Option<String>,
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -55,6 +67,17 @@ impl TimelineArgs {
             None if !self.topics.is_empty() => Ok(Spec::schemaless(&self.topics)),
             None => anyhow::bail!("pass --spec FILE or at least one -t TOPIC"),
         }
+    }
+
+    pub fn decoder(&self, spec: &Spec) -> anyhow::Result<SourceDecoder> {
+        let registry = self
+            .schema_registry
+            .as_deref()
+            .map(|url| RegistryClient::new(url, self.schema_registry_auth.as_deref()))
+            .transpose()
+            .map_err(anyhow::Error::msg)?
+            .map(Arc::new);
+        SourceDecoder::new(spec, registry).map_err(anyhow::Error::msg)
     }
 
     pub fn window(&self, now_ms: i64) -> anyhow::Result<Window> {
@@ -95,13 +118,17 @@ pub fn now_ms() -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
-fn load(cluster: &Cluster, args: &TimelineArgs, spec: &Spec) -> anyhow::Result<Timeline> {
+fn load(
+    cluster: &Cluster,
+    args: &TimelineArgs,
+    spec: &Spec,
+    decoder: &SourceDecoder,
+) -> anyhow::Result<Timeline> {
     let window = args.window(now_ms())?;
-    let decoder = SourceDecoder::default();
     Ok(load_timeline(
         cluster,
         spec,
-        &decoder,
+        decoder,
         &args.key,
         &window,
         &CancelToken::default(),
@@ -115,7 +142,7 @@ pub fn run_timeline(
     spec: &Spec,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
-    let timeline = load(cluster, args, spec)?;
+    let timeline = load(cluster, args, spec, &args.decoder(spec)?)?;
     if args.json {
         let doc = json!({
             "key": timeline.key,
@@ -175,13 +202,13 @@ pub fn build_report(
     args: &ProfileArgs,
 ) -> anyhow::Result<ProfileReport> {
     let now = now_ms();
-    let timeline = load(cluster, &args.timeline, spec)?;
+    let decoder = args.timeline.decoder(spec)?;
+    let timeline = load(cluster, &args.timeline, spec, &decoder)?;
     let as_of = args.at.as_deref().map(|t| parse_time(t, now)).transpose()?;
     let profile = fold(spec, &timeline.events, as_of);
     let store = match &spec.store {
         None => None,
         Some(store) => {
-            let decoder = SourceDecoder::default();
             let versions = store_versions(
                 cluster,
                 spec,

@@ -2,12 +2,15 @@
 //! base64/hex. Recognises the Confluent Schema Registry framing (magic byte 0, 4-byte schema id)
 //! so the schema id is visible even where the payload itself stays binary. Never panics on input.
 
+mod avro;
 mod record;
+pub mod registry;
 mod source;
 
 use base64::Engine as _;
 use serde_json::Value;
 
+pub use avro::ParsedSchema;
 pub use record::record_json;
 pub use source::SourceDecoder;
 
