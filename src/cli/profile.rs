@@ -12,8 +12,7 @@ use crate::cluster::{CancelToken, Cluster};
 use crate::codec::SourceDecoder;
 use crate::codec::registry::RegistryClient;
 use crate::profile::{
-    BuilderPosition, Profile, Spec, StoreComparison, Timeline, Window, compare, fold,
-    load_timeline, store_versions,
+    Profile, Spec, StoreComparison, Timeline, Window, fold, load_timeline, lookup,
 };
 
 #[derive(Debug, Clone, clap::Args)]
@@ -203,38 +202,23 @@ pub fn build_report(
 ) -> anyhow::Result<ProfileReport> {
     let now = now_ms();
     let decoder = args.timeline.decoder(spec)?;
-    let timeline = load(cluster, &args.timeline, spec, &decoder)?;
+    let window = args.timeline.window(now)?;
     let as_of = args.at.as_deref().map(|t| parse_time(t, now)).transpose()?;
-    let profile = fold(spec, &timeline.events, as_of);
-    let store = match &spec.store {
-        None => None,
-        Some(store) => {
-            let versions = store_versions(
-                cluster,
-                spec,
-                store,
-                &decoder,
-                &timeline.key,
-                &CancelToken::default(),
-            )?;
-            let builder =
-                BuilderPosition::read(cluster, store.builder_group.as_deref(), &timeline.events)?;
-            let current = fold(spec, &timeline.events, None);
-            Some(compare(
-                spec,
-                &timeline.events,
-                &current,
-                versions.last(),
-                versions.len(),
-                &builder,
-                now,
-            ))
-        }
-    };
+    let found = lookup(
+        cluster,
+        spec,
+        &decoder,
+        &args.timeline.key,
+        &window,
+        now,
+        &CancelToken::default(),
+        &mut |_| {},
+    )?;
+    let profile = fold(spec, &found.timeline.events, as_of);
     Ok(ProfileReport {
-        timeline,
+        timeline: found.timeline,
         profile,
-        store,
+        store: found.store,
     })
 }
 

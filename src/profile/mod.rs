@@ -4,6 +4,7 @@
 
 mod event;
 mod fold;
+mod lookup;
 mod partitioner;
 pub mod spec;
 mod store;
@@ -11,6 +12,7 @@ mod timeline;
 
 pub use event::{Event, parse_event_time, sort_timeline};
 pub use fold::{Erasure, FieldValue, Profile, Provenance, field_changes, fold};
+pub use lookup::{Lookup, lookup};
 pub use partitioner::{Partitioner, murmur2};
 pub use spec::{Rule, Spec, SpecError};
 pub use store::{

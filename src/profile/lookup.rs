@@ -1,0 +1,56 @@
+//! One customer lookup, end to end: timeline, store versions, builder position and the store
+//! comparison. The CLI and the GUI both run exactly this.
+
+use crate::cluster::{CancelToken, Cluster, ClusterError};
+use crate::codec::SourceDecoder;
+
+use super::{
+    BuilderPosition, Event, Spec, StoreComparison, StoreVersion, Timeline, Window, compare, fold,
+    load_timeline, store_versions,
+};
+
+#[derive(Debug, Clone, Default)]
+pub struct Lookup {
+    pub timeline: Timeline,
+    /// Every version of the key still in the store topic, oldest first.
+    pub versions: Vec<StoreVersion>,
+    /// The latest version compared with the fold as of `now_ms`; `None` without a `[store]`.
+    pub store: Option<StoreComparison>,
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn lookup(
+    cluster: &Cluster,
+    spec: &Spec,
+    decoder: &SourceDecoder,
+    key: &str,
+    window: &Window,
+    now_ms: i64,
+    cancel: &CancelToken,
+    on_events: &mut dyn FnMut(&[Event]),
+) -> Result<Lookup, ClusterError> {
+    let timeline = load_timeline(cluster, spec, decoder, key, window, cancel, on_events)?;
+    let Some(store) = &spec.store else {
+        return Ok(Lookup {
+            timeline,
+            ..Lookup::default()
+        });
+    };
+    let versions = store_versions(cluster, spec, store, decoder, key, cancel)?;
+    let builder = BuilderPosition::read(cluster, store.builder_group.as_deref(), &timeline.events)?;
+    let current = fold(spec, &timeline.events, None);
+    let comparison = compare(
+        spec,
+        &timeline.events,
+        &current,
+        versions.last(),
+        versions.len(),
+        &builder,
+        now_ms,
+    );
+    Ok(Lookup {
+        timeline,
+        versions,
+        store: Some(comparison),
+    })
+}
