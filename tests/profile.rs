@@ -13,10 +13,10 @@ use serde_json::{Value, json};
 
 use crate::fixtures::{TestRecord, broker, connect, create_topic, produce, t0, unique_topic};
 
-struct World {
-    prefix: String,
-    spec_path: std::path::PathBuf,
-    group: String,
+pub struct World {
+    pub prefix: String,
+    pub spec_path: std::path::PathBuf,
+    pub group: String,
     _dir: tempfile::TempDir,
 }
 
@@ -34,7 +34,7 @@ fn rec(topic_partitions: i32, key: &str, value: Value, broker_ms: i64) -> TestRe
 }
 
 /// Builds the scripted world: sources, a lagging store and a builder group with known commits.
-fn world(bootstrap: &str) -> World {
+pub fn world(bootstrap: &str) -> World {
     let prefix = unique_topic("c360");
     let t = t0();
     for (name, partitions) in [

@@ -85,3 +85,74 @@ fn connect_pick_topic_and_find_a_known_record() {
     });
     assert!(harness.query_by_label("2 records").is_some());
 }
+
+#[test]
+fn profile_panel_shows_stale_fields_and_their_cause() {
+    let Some(bootstrap) = broker() else { return };
+    let world = crate::profile::world(&bootstrap);
+    let config_dir = tempfile::tempdir().unwrap();
+    let dir = config_dir.path().to_owned();
+    let config = freshlens::cluster::ConnectionConfig::new(&bootstrap);
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1500.0, 950.0))
+        .build_eframe(move |cc| FreshlensApp::new(cc, Some(config), Some(dir)).unwrap());
+    wait_for(&mut harness, "connection", |h| {
+        h.query_by_label_contains("connected to").is_some()
+    });
+    harness.get_by_label("Profile").click();
+    harness.step();
+
+    let spec = world.spec_path.display().to_string();
+    harness
+        .get_by_role_and_label(Role::TextInput, "Spec")
+        .focus();
+    harness.step();
+    harness
+        .get_by_role_and_label(Role::TextInput, "Spec")
+        .type_text(&spec);
+    harness.step();
+    harness.get_by_label("Load spec").click();
+    wait_for(&mut harness, "the spec", |h| {
+        h.query_by_label_contains("customer: 3 sources, 4 fields")
+            .is_some()
+    });
+
+    harness
+        .get_by_role_and_label(Role::TextInput, "Customer")
+        .focus();
+    harness.step();
+    harness
+        .get_by_role_and_label(Role::TextInput, "Customer")
+        .type_text("cust-42");
+    harness.step();
+    harness.get_by_label("Look up").click();
+    wait_for(&mut harness, "the store diff", |h| {
+        h.query_by_label_contains("Store: 3 stale field(s)")
+            .is_some()
+    });
+    assert!(
+        harness
+            .query_by_label_contains("marketing is stale: behind")
+            .is_some()
+    );
+    assert!(
+        harness.query_by_label("no consent").is_some(),
+        "email lost its consent"
+    );
+    assert!(
+        harness
+            .query_by_label_contains("not consumed yet: lag")
+            .is_some()
+    );
+    assert_eq!(
+        harness
+            .query_all_by_label_contains("consumed but not applied")
+            .count(),
+        2
+    );
+    assert!(
+        harness.query_by_label("\"a@x.io\"").is_none(),
+        "PII masked until revealed"
+    );
+    assert!(harness.query_by_label("Timeline: 6 events").is_some());
+}

@@ -3,6 +3,7 @@
 
 mod connect;
 pub mod messages;
+mod profile;
 mod status;
 mod tasks;
 mod topics;
@@ -17,8 +18,9 @@ use crate::cluster::{CancelToken, Cluster, ConnectionConfig, ScanRequest};
 
 use connect::{ConnectBar, ConnectSettings, ConnectionState};
 use messages::{MessageSettings, MessagesPanel};
+use profile::{ProfilePanel, ProfileSettings};
 use status::StatusBar;
-use tasks::{Outcome, ScanUpdate, Tasks};
+use tasks::{LookupRequest, Outcome, ScanUpdate, Tasks};
 use topics::TopicsPanel;
 
 /// What a panel asks for; applied after drawing so no panel mutates shared state mid-frame.
@@ -33,6 +35,17 @@ pub enum Command {
     SaveCluster(SavedCluster),
     ForgetCluster(String),
     ShowError(String),
+    LoadSpec(String),
+    PickSpec,
+    Lookup(String),
+    CancelLookup,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum Tab {
+    #[default]
+    Browse,
+    Profile,
 }
 
 /// Everything that survives a restart. Secrets are never part of it.
@@ -43,6 +56,8 @@ pub struct SavedState {
     pub messages: MessageSettings,
     pub show_internal: bool,
     pub topic: Option<String>,
+    pub profile: ProfileSettings,
+    pub tab: Tab,
 }
 
 pub struct FreshlensApp {
@@ -53,7 +68,9 @@ pub struct FreshlensApp {
     topics: TopicsPanel,
     messages: MessagesPanel,
     status: StatusBar,
+    profile: ProfilePanel,
     scan: Option<(u64, CancelToken)>,
+    lookup: Option<(u64, CancelToken)>,
     next_scan_id: u64,
     saved_dir: Option<std::path::PathBuf>,
 }
@@ -85,8 +102,10 @@ impl FreshlensApp {
             connect: ConnectBar::new(saved),
             topics: TopicsPanel::default(),
             messages: MessagesPanel::default(),
+            profile: ProfilePanel::default(),
             status,
             scan: None,
+            lookup: None,
             next_scan_id: 0,
             saved_dir,
             state: SavedState::default(),
@@ -153,7 +172,63 @@ impl FreshlensApp {
                 self.save_clusters();
             }
             Command::ShowError(error) => self.status.error = Some(error),
+            Command::LoadSpec(path) => {
+                if path.trim().is_empty() {
+                    self.profile.spec = None;
+                } else {
+                    self.tasks.load_spec(path.trim().to_owned());
+                }
+            }
+            Command::PickSpec => self.tasks.pick_spec(),
+            Command::Lookup(key) => self.start_lookup(key),
+            Command::CancelLookup => {
+                if let Some((_, cancel)) = self.lookup.take() {
+                    cancel.cancel();
+                    self.profile.lookup_done(Err("cancelled".into()));
+                }
+            }
         }
+    }
+
+    fn start_lookup(&mut self, key: String) {
+        let Some(cluster) = self.cluster.clone() else {
+            self.status.error = Some("not connected".into());
+            return;
+        };
+        let spec = match &self.profile.spec {
+            Some(spec) => Arc::clone(spec),
+            None => {
+                let topics: Vec<String> = self
+                    .state
+                    .profile
+                    .topics
+                    .split(',')
+                    .map(|t| t.trim().to_owned())
+                    .filter(|t| !t.is_empty())
+                    .collect();
+                if topics.is_empty() {
+                    self.status.error = Some("load a spec, or name the topics to read".into());
+                    return;
+                }
+                Arc::new(crate::profile::Spec::schemaless(&topics))
+            }
+        };
+        if let Some((_, cancel)) = self.lookup.take() {
+            cancel.cancel();
+        }
+        self.next_scan_id += 1;
+        let cancel = CancelToken::default();
+        self.lookup = Some((self.next_scan_id, cancel.clone()));
+        self.state.profile.remember_key(&key);
+        self.profile.lookup_started();
+        let request = LookupRequest {
+            id: self.next_scan_id,
+            spec,
+            key,
+            registry: Some(self.state.profile.schema_registry.clone()),
+            now_ms: crate::cli::profile::now_ms(),
+        };
+        self.tasks.lookup(cluster, request, cancel);
     }
 
     fn save_clusters(&mut self) {
@@ -209,6 +284,37 @@ impl FreshlensApp {
                 }
             }
             Outcome::Configs { topic, result } => self.topics.configs = Some((topic, result)),
+            Outcome::SpecLoaded(Ok((path, spec))) => {
+                self.state.profile.spec_path = path.clone();
+                self.state.profile.remember_spec(&path);
+                self.profile.spec = Some(Arc::new(spec));
+                self.profile.error = None;
+            }
+            Outcome::SpecLoaded(Err(e)) => self.profile.error = Some(e),
+            Outcome::SpecPicked(Some(path)) => {
+                self.apply(Command::LoadSpec(path.display().to_string()));
+            }
+            Outcome::SpecPicked(None) => {}
+            Outcome::LookupEvents { id, events } => {
+                if self
+                    .lookup
+                    .as_ref()
+                    .is_some_and(|(current, _)| *current == id)
+                {
+                    self.profile.partial.extend(events);
+                    crate::profile::sort_timeline(&mut self.profile.partial);
+                }
+            }
+            Outcome::LookupDone { id, result } => {
+                if self
+                    .lookup
+                    .as_ref()
+                    .is_some_and(|(current, _)| *current == id)
+                {
+                    self.lookup = None;
+                    self.profile.lookup_done(result);
+                }
+            }
             Outcome::Scan { id, update } => {
                 if self.scan.as_ref().map(|(current, _)| *current) != Some(id) {
                     return;
@@ -241,25 +347,8 @@ impl FreshlensApp {
     }
 }
 
-impl eframe::App for FreshlensApp {
-    fn logic(&mut self, _ctx: &egui::Context, _frame: &mut eframe::Frame) {
-        for outcome in self.tasks.drain() {
-            self.handle(outcome);
-        }
-    }
-
-    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
-        let mut commands = Vec::new();
-        egui::Panel::top("connection").show(ui, |ui| {
-            commands.extend(self.connect.ui(ui, &mut self.state.connect));
-        });
-        egui::Panel::bottom("status").show(ui, |ui| {
-            commands.extend(self.status.ui(
-                ui,
-                self.messages.progress.as_ref(),
-                self.messages.scanning,
-            ));
-        });
+impl FreshlensApp {
+    fn browse_ui(&mut self, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
         egui::Panel::left("topics")
             .resizable(true)
             .default_size(240.0)
@@ -279,6 +368,43 @@ impl eframe::App for FreshlensApp {
                     .ui(ui, &mut self.state.messages, topic.as_deref()),
             );
         });
+    }
+}
+
+impl eframe::App for FreshlensApp {
+    fn logic(&mut self, _ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        for outcome in self.tasks.drain() {
+            self.handle(outcome);
+        }
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        let mut commands = Vec::new();
+        egui::Panel::top("connection").show(ui, |ui| {
+            commands.extend(self.connect.ui(ui, &mut self.state.connect));
+        });
+        egui::Panel::bottom("status").show(ui, |ui| {
+            commands.extend(self.status.ui(
+                ui,
+                self.messages.progress.as_ref(),
+                self.messages.scanning,
+            ));
+        });
+        egui::Panel::top("tabs").show(ui, |ui| {
+            ui.horizontal(|ui| {
+                ui.selectable_value(&mut self.state.tab, Tab::Browse, "Browse");
+                ui.selectable_value(&mut self.state.tab, Tab::Profile, "Profile");
+            });
+        });
+        match self.state.tab {
+            Tab::Browse => self.browse_ui(ui, &mut commands),
+            Tab::Profile => {
+                egui::CentralPanel::default().show(ui, |ui| {
+                    let connected = self.cluster.is_some();
+                    commands.extend(self.profile.ui(ui, &mut self.state.profile, connected));
+                });
+            }
+        }
         for command in commands {
             self.apply(command);
         }
@@ -290,6 +416,8 @@ impl eframe::App for FreshlensApp {
             messages: self.state.messages.clone(),
             show_internal: self.state.show_internal,
             topic: self.state.topic.clone(),
+            profile: self.state.profile.clone(),
+            tab: self.state.tab,
         };
         eframe::set_value(storage, eframe::APP_KEY, &state);
     }

@@ -11,8 +11,21 @@ use crate::cluster::{
 };
 
 use super::messages::Row;
+use crate::codec::SourceDecoder;
+use crate::codec::registry::RegistryClient;
+use crate::profile::{Event, Lookup, Spec, Window, lookup};
 
 pub enum Outcome {
+    SpecLoaded(Result<(String, Spec), String>),
+    SpecPicked(Option<std::path::PathBuf>),
+    LookupEvents {
+        id: u64,
+        events: Vec<Event>,
+    },
+    LookupDone {
+        id: u64,
+        result: Result<Lookup, String>,
+    },
     Connected(Result<Arc<Cluster>, String>),
     Topics(Result<Vec<TopicInfo>, String>),
     Configs {
@@ -112,6 +125,64 @@ impl Tasks {
         });
     }
 
+    pub fn load_spec(&self, path: String) {
+        self.spawn(move |send| {
+            let result = Spec::load(std::path::Path::new(&path))
+                .map(|spec| (path, spec))
+                .map_err(|e| e.to_string());
+            send(Outcome::SpecLoaded(result));
+        });
+    }
+
+    /// The native open dialog blocks, so it runs here and never on the UI thread.
+    pub fn pick_spec(&self) {
+        self.spawn(move |send| {
+            let picked = rfd::FileDialog::new()
+                .set_title("Open a profile spec")
+                .add_filter("Profile spec", &["toml"])
+                .pick_file();
+            send(Outcome::SpecPicked(picked));
+        });
+    }
+
+    pub fn lookup(&self, cluster: Arc<Cluster>, request: LookupRequest, cancel: CancelToken) {
+        self.spawn(move |send| {
+            let LookupRequest {
+                id,
+                spec,
+                key,
+                registry,
+                now_ms,
+            } = request;
+            let result = (|| {
+                let registry = registry
+                    .filter(|url| !url.trim().is_empty())
+                    .map(|url| RegistryClient::new(url.trim(), None))
+                    .transpose()?
+                    .map(Arc::new);
+                let decoder = SourceDecoder::new(&spec, registry)?;
+                let mut on_events = |events: &[Event]| {
+                    send(Outcome::LookupEvents {
+                        id,
+                        events: events.to_vec(),
+                    });
+                };
+                lookup(
+                    &cluster,
+                    &spec,
+                    &decoder,
+                    &key,
+                    &Window::default(),
+                    now_ms,
+                    &cancel,
+                    &mut on_events,
+                )
+                .map_err(|e| e.to_string())
+            })();
+            send(Outcome::LookupDone { id, result });
+        });
+    }
+
     /// Outcomes that arrived since the last frame, as many as fit in the frame's budget.
     pub fn drain(&self) -> Vec<Outcome> {
         let started = Instant::now();
@@ -125,4 +196,12 @@ impl Tasks {
         self.ctx.request_repaint();
         outcomes
     }
+}
+
+pub struct LookupRequest {
+    pub id: u64,
+    pub spec: Arc<Spec>,
+    pub key: String,
+    pub registry: Option<String>,
+    pub now_ms: i64,
 }

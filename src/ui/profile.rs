@@ -1,0 +1,487 @@
+//! The Profile panel: a spec, a customer key, the timeline streaming in as partitions are read,
+//! a time slider that replays the profile, the field table with provenance, consent and PII
+//! state, and the store diff with each stale field's cause.
+
+use std::sync::Arc;
+
+use egui_extras::{Column, TableBuilder};
+use serde::{Deserialize, Serialize};
+
+use crate::profile::{Event, Lookup, Profile, Spec, fold, format_duration_ms};
+
+use super::Command;
+use super::messages::format_timestamp;
+
+const RECENT: usize = 10;
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ProfileSettings {
+    pub spec_path: String,
+    pub recent_specs: Vec<String>,
+    pub recent_keys: Vec<String>,
+    /// Topics for a lookup without a spec, comma separated.
+    pub topics: String,
+    pub schema_registry: String,
+}
+
+impl ProfileSettings {
+    pub fn remember_spec(&mut self, path: &str) {
+        remember(&mut self.recent_specs, path);
+    }
+
+    pub fn remember_key(&mut self, key: &str) {
+        remember(&mut self.recent_keys, key);
+    }
+}
+
+fn remember(list: &mut Vec<String>, item: &str) {
+    list.retain(|k| k != item);
+    list.insert(0, item.to_owned());
+    list.truncate(RECENT);
+}
+
+#[derive(Default)]
+pub struct ProfilePanel {
+    pub spec: Option<Arc<Spec>>,
+    pub key: String,
+    pub running: bool,
+    /// Events streamed so far by a running lookup.
+    pub partial: Vec<Event>,
+    pub result: Option<Lookup>,
+    pub error: Option<String>,
+    selected: Option<usize>,
+    /// Replay time (event time); `None` follows the latest event.
+    as_of: Option<i64>,
+    reveal_pii: bool,
+    folded: Option<(Option<i64>, Profile)>,
+}
+
+impl ProfilePanel {
+    pub fn lookup_started(&mut self) {
+        self.running = true;
+        self.partial.clear();
+        self.result = None;
+        self.error = None;
+        self.selected = None;
+        self.as_of = None;
+        self.folded = None;
+    }
+
+    pub fn lookup_done(&mut self, result: Result<Lookup, String>) {
+        self.running = false;
+        self.partial.clear();
+        match result {
+            Ok(lookup) => self.result = Some(lookup),
+            Err(e) => self.error = Some(e),
+        }
+        self.folded = None;
+    }
+
+    fn events(&self) -> &[Event] {
+        self.result
+            .as_ref()
+            .map_or(&self.partial, |r| &r.timeline.events)
+    }
+
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        settings: &mut ProfileSettings,
+        connected: bool,
+    ) -> Option<Command> {
+        let mut command = None;
+        ui.horizontal_wrapped(|ui| {
+            let label = ui.label("Spec");
+            ui.add(
+                egui::TextEdit::singleline(&mut settings.spec_path)
+                    .hint_text("c360.toml")
+                    .desired_width(260.0),
+            )
+            .labelled_by(label.id);
+            if ui.button("Load spec").clicked() {
+                command = Some(Command::LoadSpec(settings.spec_path.clone()));
+            }
+            if ui.button("Open…").clicked() {
+                command = Some(Command::PickSpec);
+            }
+            let recent_label = ui.label("Recent");
+            egui::ComboBox::from_id_salt("recent_specs")
+                .selected_text("specs")
+                .show_ui(ui, |ui| {
+                    for path in &settings.recent_specs {
+                        if ui.selectable_label(false, path).clicked() {
+                            command = Some(Command::LoadSpec(path.clone()));
+                        }
+                    }
+                })
+                .response
+                .labelled_by(recent_label.id);
+            match &self.spec {
+                Some(spec) => ui.label(format!(
+                    "{}: {} sources, {} fields, budget {}",
+                    spec.name,
+                    spec.sources.len(),
+                    spec.fields.len(),
+                    humantime::format_duration(spec.budget)
+                )),
+                None => ui.weak("no spec: the topics below, top-level fields, latest wins"),
+            };
+        });
+        if self.spec.is_none() {
+            ui.horizontal(|ui| {
+                let label = ui.label("Topics");
+                ui.add(
+                    egui::TextEdit::singleline(&mut settings.topics)
+                        .hint_text("c360.identity, c360.orders")
+                        .desired_width(400.0),
+                )
+                .labelled_by(label.id);
+            });
+        }
+        ui.horizontal(|ui| {
+            let label = ui.label("Customer");
+            let response = ui
+                .add(
+                    egui::TextEdit::singleline(&mut self.key)
+                        .hint_text("customer id")
+                        .desired_width(220.0),
+                )
+                .labelled_by(label.id);
+            let enter = response.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+            let recent_label = ui.label("Recent");
+            egui::ComboBox::from_id_salt("recent_keys")
+                .selected_text("keys")
+                .show_ui(ui, |ui| {
+                    for key in &settings.recent_keys {
+                        if ui.selectable_label(false, key).clicked() {
+                            self.key = key.clone();
+                        }
+                    }
+                })
+                .response
+                .labelled_by(recent_label.id);
+            if self.running {
+                ui.spinner();
+                ui.label(format!("{} events so far", self.partial.len()));
+                if ui.button("Cancel").clicked() {
+                    command = Some(Command::CancelLookup);
+                }
+            } else if (ui
+                .add_enabled(
+                    connected && !self.key.trim().is_empty(),
+                    egui::Button::new("Look up"),
+                )
+                .clicked()
+                || (enter && connected))
+                && !self.key.trim().is_empty()
+            {
+                command = Some(Command::Lookup(self.key.trim().to_owned()));
+            }
+            ui.checkbox(&mut self.reveal_pii, "Reveal PII");
+        });
+        if let Some(error) = &self.error {
+            ui.colored_label(ui.visuals().error_fg_color, error);
+        }
+        ui.separator();
+        if self.events().is_empty() {
+            ui.weak(if self.running {
+                "Reading the key's partitions…"
+            } else {
+                "Type a customer id and look it up."
+            });
+            return command;
+        }
+        self.replay_ui(ui);
+        egui::Panel::right("profile_fields")
+            .resizable(true)
+            .default_size(520.0)
+            .show(ui, |ui| {
+                self.fields_ui(ui);
+            });
+        egui::CentralPanel::default().show(ui, |ui| self.timeline_ui(ui));
+        command
+    }
+
+    fn spec_or_default(&self) -> Spec {
+        self.spec.as_deref().cloned().unwrap_or_else(|| {
+            let mut topics: Vec<String> = self.events().iter().map(|e| e.topic.clone()).collect();
+            topics.sort();
+            topics.dedup();
+            Spec::schemaless(&topics)
+        })
+    }
+
+    fn replay_ui(&mut self, ui: &mut egui::Ui) {
+        let events = self.events();
+        let (Some(first), Some(last)) = (events.first(), events.last()) else {
+            return;
+        };
+        let (min, max) = (first.event_ms, last.event_ms);
+        ui.horizontal(|ui| {
+            let mut latest = self.as_of.is_none();
+            if ui.checkbox(&mut latest, "Latest").changed() {
+                self.as_of = if latest { None } else { Some(max) };
+            }
+            let mut t = self.as_of.unwrap_or(max);
+            let caption = format!("as of {}", format_timestamp(Some(t)));
+            let slider = egui::Slider::new(&mut t, min..=max.max(min + 1))
+                .show_value(false)
+                .text(caption);
+            if ui
+                .add_sized([ui.available_width().min(700.0), 20.0], slider)
+                .changed()
+            {
+                self.as_of = Some(t);
+            }
+        });
+    }
+
+    fn profile(&mut self) -> &Profile {
+        let stale = self.folded.as_ref().is_none_or(|(at, _)| *at != self.as_of);
+        if stale {
+            let spec = self.spec_or_default();
+            let profile = fold(&spec, self.events(), self.as_of);
+            self.folded = Some((self.as_of, profile));
+        }
+        &self.folded.as_ref().expect("folded above").1
+    }
+
+    fn fields_ui(&mut self, ui: &mut egui::Ui) {
+        let reveal = self.reveal_pii;
+        let profile = self.profile().clone();
+        let store = self.result.as_ref().and_then(|r| r.store.clone());
+        let identities = self
+            .result
+            .as_ref()
+            .map(|r| r.timeline.identities.join(", "));
+        let mut jump = None;
+        ui.heading("Profile");
+        if let Some(ids) = identities {
+            ui.label(format!("identities: {ids}"));
+        }
+        if let Some(erased) = &profile.erased {
+            ui.colored_label(
+                ui.visuals().warn_fg_color,
+                format!("erased at {}", format_timestamp(Some(erased.at.event_ms))),
+            );
+        }
+        let mask = |pii: bool, value: &serde_json::Value| {
+            if pii && !reveal {
+                "***".to_owned()
+            } else {
+                value.to_string()
+            }
+        };
+        egui::ScrollArea::vertical()
+            .id_salt("fields_scroll")
+            .max_height(ui.available_height() * 0.55)
+            .show(ui, |ui| {
+                egui::Grid::new("fields_grid")
+                    .striped(true)
+                    .num_columns(5)
+                    .show(ui, |ui| {
+                        for title in ["Field", "Value", "Rule", "State", "Source"] {
+                            ui.strong(title);
+                        }
+                        ui.end_row();
+                        for (name, field) in &profile.fields {
+                            let stale = store
+                                .as_ref()
+                                .is_some_and(|s| s.stale.iter().any(|st| &st.field == name));
+                            let text = egui::RichText::new(name);
+                            ui.label(if stale {
+                                text.color(ui.visuals().error_fg_color)
+                            } else {
+                                text
+                            });
+                            ui.label(mask(field.pii, &field.value));
+                            ui.label(
+                                field
+                                    .rule
+                                    .map_or("last".to_owned(), |r| format!("{r:?}").to_lowercase()),
+                            );
+                            let state = match (field.usable, field.pii) {
+                                (false, _) => "no consent",
+                                (true, true) => "PII",
+                                (true, false) => "",
+                            };
+                            ui.label(state);
+                            let s = &field.source;
+                            if ui
+                                .link(format!("{}/{}@{}", s.topic, s.partition, s.offset))
+                                .clicked()
+                            {
+                                jump = Some((s.topic.clone(), s.partition, s.offset));
+                            }
+                            ui.end_row();
+                        }
+                    });
+            });
+        ui.separator();
+        match &store {
+            None => {
+                ui.weak("No [store] in the spec: nothing to compare.");
+            }
+            Some(store) => {
+                ui.heading(format!("Store: {} stale field(s)", store.stale.len()));
+                ui.label(format!(
+                    "latest version written {} · {} version(s) kept{}",
+                    format_timestamp(Some(store.updated_ms)),
+                    store.versions,
+                    if store.deleted {
+                        " · deleted (tombstone)"
+                    } else {
+                        ""
+                    }
+                ));
+                egui::ScrollArea::vertical()
+                    .id_salt("stale_scroll")
+                    .show(ui, |ui| {
+                        for stale in &store.stale {
+                            let pii = profile.fields.get(&stale.field).is_some_and(|f| f.pii);
+                            ui.group(|ui| {
+                                ui.colored_label(
+                                    ui.visuals().error_fg_color,
+                                    format!(
+                                        "{} is stale: behind {}",
+                                        stale.field,
+                                        format_duration_ms(stale.behind_ms)
+                                    ),
+                                );
+                                ui.label(format!(
+                                    "expected {}  ·  served {}",
+                                    mask(pii, &stale.expected),
+                                    mask(pii, &stale.served)
+                                ));
+                                ui.label(format!(
+                                    "pending since {}",
+                                    format_timestamp(Some(stale.pending_since_ms))
+                                ));
+                                ui.label(&stale.cause);
+                                let p = &stale.pending;
+                                if ui
+                                    .link(format!(
+                                        "first missing event {}/{}@{}",
+                                        p.topic, p.partition, p.offset
+                                    ))
+                                    .clicked()
+                                {
+                                    jump = Some((p.topic.clone(), p.partition, p.offset));
+                                }
+                            });
+                        }
+                    });
+            }
+        }
+        if let Some((topic, partition, offset)) = jump {
+            self.selected = self
+                .events()
+                .iter()
+                .position(|e| e.topic == topic && e.partition == partition && e.offset == offset);
+        }
+    }
+
+    fn timeline_ui(&mut self, ui: &mut egui::Ui) {
+        let selected = self.selected;
+        let mut clicked = None;
+        let events = self.events();
+        ui.heading(format!("Timeline: {} events", events.len()));
+        if let Some(result) = &self.result {
+            let t = &result.timeline;
+            ui.label(format!(
+                "read {} records from {} partitions in {} ms{}",
+                t.scanned.records,
+                t.scanned.partitions,
+                t.scanned.elapsed_ms,
+                if t.undecodable.is_empty() {
+                    String::new()
+                } else {
+                    format!(" · {} undecodable", t.undecodable.len())
+                }
+            ));
+        }
+        let detail_height = if selected.is_some() { 180.0 } else { 0.0 };
+        let row_height = ui.text_style_height(&egui::TextStyle::Body) + 4.0;
+        let table_height = (ui.available_height() - detail_height).max(100.0);
+        let mut table = TableBuilder::new(ui)
+            .id_salt("timeline_table")
+            .striped(true)
+            .sense(egui::Sense::click())
+            .max_scroll_height(table_height)
+            .column(Column::auto().at_least(150.0))
+            .column(Column::auto().at_least(140.0))
+            .column(Column::auto().at_least(80.0))
+            .column(Column::remainder().clip(true));
+        if let Some(row) = selected {
+            table = table.scroll_to_row(row, None);
+        }
+        table
+            .header(20.0, |mut header| {
+                for title in ["Event time", "Topic", "Id", "Value"] {
+                    header.col(|ui| {
+                        ui.strong(title);
+                    });
+                }
+            })
+            .body(|body| {
+                body.rows(row_height, events.len(), |mut row| {
+                    let index = row.index();
+                    let e = &events[index];
+                    row.set_selected(selected == Some(index));
+                    row.col(|ui| {
+                        ui.label(format_timestamp(Some(e.event_ms)));
+                    });
+                    row.col(|ui| {
+                        ui.colored_label(topic_color(&e.topic), &e.topic);
+                    });
+                    row.col(|ui| {
+                        ui.label(&e.id);
+                    });
+                    row.col(|ui| {
+                        ui.add(
+                            egui::Label::new(crate::codec::truncate_chars(
+                                &e.value.to_string(),
+                                200,
+                            ))
+                            .truncate(),
+                        );
+                    });
+                    if row.response().clicked() {
+                        clicked = Some(index);
+                    }
+                });
+            });
+        if let Some(index) = selected.filter(|i| *i < events.len()) {
+            let e = &events[index];
+            ui.separator();
+            ui.label(format!(
+                "{}/{}@{} · event {} · broker {} · keyed by {}",
+                e.topic,
+                e.partition,
+                e.offset,
+                format_timestamp(Some(e.event_ms)),
+                format_timestamp(Some(e.broker_ms)),
+                e.id
+            ));
+            let pretty = serde_json::to_string_pretty(&e.value).unwrap_or_default();
+            egui::ScrollArea::vertical()
+                .id_salt("event_detail")
+                .show(ui, |ui| {
+                    ui.add(
+                        egui::Label::new(egui::RichText::new(pretty).monospace()).selectable(true),
+                    );
+                });
+        }
+        if clicked.is_some() {
+            self.selected = clicked;
+        }
+    }
+}
+
+/// A stable colour per topic, so the same stream looks the same everywhere.
+pub fn topic_color(topic: &str) -> egui::Color32 {
+    let hash = crate::profile::murmur2(topic.as_bytes());
+    let hue = (hash % 360) as f32 / 360.0;
+    egui::ecolor::Hsva::new(hue, 0.55, 0.85, 1.0).into()
+}
