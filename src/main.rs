@@ -8,7 +8,7 @@ fn main() -> ExitCode {
     let args = Cli::parse();
     match &args.command {
         Some(command) => cli::run(&args.connect, command),
-        None => match freshlens::ui::run(&args.connect) {
+        None => match freshlens::ui::run(&args.connect, args.spec.clone(), args.key.clone()) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("error: {e:#}");

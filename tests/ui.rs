@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
-use freshlens::ui::FreshlensApp;
+use freshlens::ui::{FreshlensApp, Startup};
 
 use crate::fixtures::{TestRecord, broker, create_topic, produce, t0, unique_topic};
 
@@ -48,7 +48,7 @@ fn connect_pick_topic_and_find_a_known_record() {
     let dir = config_dir.path().to_owned();
     let mut harness = Harness::builder()
         .with_size(egui::vec2(1400.0, 900.0))
-        .build_eframe(move |cc| FreshlensApp::new(cc, None, Some(dir)).unwrap());
+        .build_eframe(move |cc| FreshlensApp::new(cc, Startup::default(), Some(dir)).unwrap());
     harness.step();
 
     let address = harness.get_by_role_and_label(Role::TextInput, "Bootstrap");
@@ -95,7 +95,13 @@ fn profile_panel_shows_stale_fields_and_their_cause() {
     let config = freshlens::cluster::ConnectionConfig::new(&bootstrap);
     let mut harness = Harness::builder()
         .with_size(egui::vec2(1500.0, 950.0))
-        .build_eframe(move |cc| FreshlensApp::new(cc, Some(config), Some(dir)).unwrap());
+        .build_eframe(move |cc| {
+            let startup = Startup {
+                connect: Some(config),
+                ..Startup::default()
+            };
+            FreshlensApp::new(cc, startup, Some(dir)).unwrap()
+        });
     wait_for(&mut harness, "connection", |h| {
         h.query_by_label_contains("connected to").is_some()
     });

@@ -22,6 +22,12 @@ pub use connect::ConnectArgs;
 pub struct Cli {
     #[command(flatten)]
     pub connect: ConnectArgs,
+    /// Desktop app: load this profile spec at start
+    #[arg(long = "spec")]
+    pub spec: Option<String>,
+    /// Desktop app: look this customer up once connected
+    #[arg(long = "key")]
+    pub key: Option<String>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }

@@ -268,7 +268,9 @@ impl Cluster {
         let mut batch = Vec::with_capacity(BATCH_RECORDS);
         let mut last_flush = Instant::now();
         let mut last_progress_at = Instant::now();
-        let mut stalled_since: Option<Instant> = None;
+        // Below the high watermark there is always data to fetch, so a long silence means the
+        // cluster went away; librdkafka would retry forever.
+        let mut last_data = Instant::now();
         let mut keep_going = true;
 
         while keep_going && states.values().any(|s| !s.done) {
@@ -276,27 +278,40 @@ impl Cluster {
                 summary.cancelled = true;
                 break;
             }
+            if last_data.elapsed() >= self.config().timeout {
+                flush(&mut batch, sink);
+                let error = KafkaError::MessageConsumption(
+                    rdkafka::types::RDKafkaErrorCode::OperationTimedOut,
+                );
+                return Err(match explain(self.config(), consumer.context(), error) {
+                    ClusterError::Kafka(_) => ClusterError::Unreachable {
+                        bootstrap: self.config().bootstrap.clone(),
+                        timeout: self.config().timeout,
+                        detail: format!(
+                            "no data for {:?} with {} records still to read",
+                            self.config().timeout,
+                            progress.to_scan.saturating_sub(progress.scanned)
+                        ),
+                    },
+                    explained => explained,
+                });
+            }
             match consumer.poll(POLL_INTERVAL) {
                 None => {}
                 Some(Err(KafkaError::PartitionEOF(partition))) => {
+                    last_data = Instant::now();
                     if let Some(state) = states.get_mut(&partition) {
                         state.done = true;
                     }
                 }
                 Some(Err(error)) => {
-                    let error = explain(self.config(), consumer.context(), error);
-                    let since = *stalled_since.get_or_insert_with(Instant::now);
-                    if since.elapsed() >= self.config().timeout {
-                        flush(&mut batch, sink);
-                        return Err(error);
-                    }
-                    let text = error.to_string();
+                    let text = explain(self.config(), consumer.context(), error).to_string();
                     if !summary.warnings.contains(&text) {
                         summary.warnings.push(text);
                     }
                 }
                 Some(Ok(message)) => {
-                    stalled_since = None;
+                    last_data = Instant::now();
                     let record = Record::from_message(&message);
                     let Some(state) = states.get_mut(&record.partition) else {
                         continue;

@@ -73,14 +73,25 @@ pub struct FreshlensApp {
     lookup: Option<(u64, CancelToken)>,
     next_scan_id: u64,
     saved_dir: Option<std::path::PathBuf>,
+    pending_lookup: Option<String>,
+}
+
+/// What the command line asks the app to do at start.
+#[derive(Debug, Default)]
+pub struct Startup {
+    pub connect: Option<ConnectionConfig>,
+    /// A profile spec to load.
+    pub spec: Option<String>,
+    /// A customer to look up once connected.
+    pub key: Option<String>,
 }
 
 impl FreshlensApp {
-    /// `initial` connects at start-up (from `-b` or `--cluster`), replacing the saved address.
-    /// `config_dir` holds saved clusters; `None` uses the platform's config dir.
+    /// `startup` comes from the command line; `config_dir` holds saved clusters (`None`: the
+    /// platform's config dir).
     pub fn new(
         cc: &eframe::CreationContext<'_>,
-        initial: Option<ConnectionConfig>,
+        startup: Startup,
         config_dir: Option<std::path::PathBuf>,
     ) -> anyhow::Result<Self> {
         let mut state: SavedState = cc
@@ -109,15 +120,36 @@ impl FreshlensApp {
             next_scan_id: 0,
             saved_dir,
             state: SavedState::default(),
+            pending_lookup: None,
         };
-        if let Some(config) = initial {
+        if let Some(config) = &startup.connect {
             state.connect.bootstrap = config.bootstrap.clone();
-            app.state = state;
+        }
+        app.state = state;
+        if let Some(spec) = startup.spec {
+            app.state.tab = Tab::Profile;
+            app.apply(Command::LoadSpec(spec));
+        }
+        if let Some(key) = startup.key {
+            app.state.tab = Tab::Profile;
+            app.profile.key = key.clone();
+            app.pending_lookup = Some(key);
+        }
+        if let Some(config) = startup.connect {
             app.apply(Command::Connect(config));
-        } else {
-            app.state = state;
         }
         Ok(app)
+    }
+
+    /// Runs the lookup asked for on the command line once the cluster (and spec) are ready.
+    fn run_pending_lookup(&mut self) {
+        let ready = self.cluster.is_some()
+            && (self.state.profile.spec_path.is_empty()
+                || self.profile.spec.is_some()
+                || self.profile.error.is_some());
+        if ready && let Some(key) = self.pending_lookup.take() {
+            self.apply(Command::Lookup(key));
+        }
     }
 
     fn apply(&mut self, command: Command) {
@@ -376,6 +408,9 @@ impl eframe::App for FreshlensApp {
         for outcome in self.tasks.drain() {
             self.handle(outcome);
         }
+        if self.pending_lookup.is_some() {
+            self.run_pending_lookup();
+        }
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
@@ -423,12 +458,17 @@ impl eframe::App for FreshlensApp {
     }
 }
 
-/// Opens the desktop window; connects at once when the command line named a cluster.
-pub fn run(connect: &ConnectArgs) -> anyhow::Result<()> {
-    let initial = if connect.is_given() {
-        Some(connect.to_config()?)
-    } else {
-        None
+/// Opens the desktop window; connects at once when the command line named a cluster, and
+/// loads a spec and looks a customer up when asked to.
+pub fn run(connect: &ConnectArgs, spec: Option<String>, key: Option<String>) -> anyhow::Result<()> {
+    let startup = Startup {
+        connect: if connect.is_given() {
+            Some(connect.to_config()?)
+        } else {
+            None
+        },
+        spec,
+        key,
     };
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
@@ -440,7 +480,7 @@ pub fn run(connect: &ConnectArgs) -> anyhow::Result<()> {
     eframe::run_native(
         "freshlens",
         options,
-        Box::new(move |cc| Ok(Box::new(FreshlensApp::new(cc, initial, None)?))),
+        Box::new(move |cc| Ok(Box::new(FreshlensApp::new(cc, startup, None)?))),
     )
     .map_err(|e| anyhow::anyhow!("cannot open the window: {e}"))
 }

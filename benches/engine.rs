@@ -1,0 +1,136 @@
+//! Engine benchmarks: the fold (events per second), the partitioners and payload decoding.
+//! Run with `cargo bench --bench engine`.
+
+use std::hint::black_box;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use freshlens::codec::{Expect, decode};
+use freshlens::profile::{Event, Partitioner, Spec, fold, sort_timeline};
+use serde_json::json;
+
+const SPEC: &str = r#"
+[[source]]
+topic = "identity"
+[[source]]
+topic = "consent"
+erase_when = { path = "/type", equals = "erasure" }
+[[source]]
+topic = "orders"
+[[source]]
+topic = "clicks"
+[[field]]
+name = "email"
+topic = "identity"
+path = "/email"
+rule = "last"
+consent = "marketing"
+[[field]]
+name = "marketing"
+topic = "consent"
+path = "/marketing"
+rule = "last"
+[[field]]
+name = "orders"
+topic = "orders"
+path = "/amount"
+rule = "count"
+[[field]]
+name = "spent"
+topic = "orders"
+path = "/amount"
+rule = "sum"
+[[field]]
+name = "largest"
+topic = "orders"
+path = "/amount"
+rule = "max"
+[[field]]
+name = "pages"
+topic = "clicks"
+path = "/page"
+rule = "distinct"
+[[field]]
+name = "last_page"
+topic = "clicks"
+path = "/page"
+rule = "last"
+"#;
+
+fn events(n: usize) -> Vec<Event> {
+    let mut events: Vec<Event> = (0..n)
+        .map(|i| {
+            let (topic, value) = match i % 10 {
+                0 => ("identity", json!({"email": format!("u{}@x.io", i % 7)})),
+                1 => ("consent", json!({"marketing": i % 3 != 0})),
+                2..=4 => ("orders", json!({"amount": (i % 97) as i64, "sku": "A"})),
+                _ => ("clicks", json!({"page": format!("/p/{}", i % 20)})),
+            };
+            Event {
+                topic: topic.into(),
+                partition: 0,
+                offset: i as i64,
+                broker_ms: i as i64 * 10 + 3,
+                event_ms: i as i64 * 10,
+                id: "c-1".into(),
+                value,
+            }
+        })
+        .collect();
+    sort_timeline(&mut events);
+    events
+}
+
+fn bench_fold(c: &mut Criterion) {
+    let spec = Spec::parse(SPEC, "bench").unwrap();
+    let events = events(1_000_000);
+    let mut group = c.benchmark_group("fold");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(events.len() as u64));
+    group.bench_function("1M events, 7 fields", |b| {
+        b.iter(|| fold(&spec, black_box(&events), None))
+    });
+    let schemaless = Spec::schemaless(&[
+        "identity".into(),
+        "consent".into(),
+        "orders".into(),
+        "clicks".into(),
+    ]);
+    group.bench_function("1M events, no spec", |b| {
+        b.iter(|| fold(&schemaless, black_box(&events), None))
+    });
+    group.finish();
+}
+
+fn bench_partitioners(c: &mut Criterion) {
+    let keys: Vec<String> = (0..10_000).map(|i| format!("customer-{i:08}")).collect();
+    let mut group = c.benchmark_group("partitioner");
+    group.throughput(Throughput::Elements(keys.len() as u64));
+    for (name, partitioner) in [
+        ("murmur2", Partitioner::Murmur2),
+        ("crc32", Partitioner::Crc32),
+    ] {
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                keys.iter()
+                    .map(|k| partitioner.partitions_for(k.as_bytes(), 12)[0])
+                    .sum::<i32>()
+            })
+        });
+    }
+    group.finish();
+}
+
+fn bench_decode(c: &mut Criterion) {
+    let payload = json!({"customer": "c-1", "ts": 1_700_000_000_000i64, "amount": 42, "items": [{"sku": "A", "qty": 2}]})
+        .to_string()
+        .into_bytes();
+    let mut group = c.benchmark_group("decode");
+    group.throughput(Throughput::Bytes(payload.len() as u64));
+    group.bench_function("json record", |b| {
+        b.iter(|| decode(black_box(&payload), Expect::Auto))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_fold, bench_partitioners, bench_decode);
+criterion_main!(benches);
