@@ -157,6 +157,9 @@ impl ConnectionConfig {
             .set("enable.partition.eof", "true")
             .set("auto.offset.reset", "error")
             .set("allow.auto.create.topics", "false")
+            // Scans are bounded reads up to a known end: a long-polling fetch only delays the
+            // end-of-partition answer that lets a scan finish.
+            .set("fetch.wait.max.ms", "10")
             .set("topic.metadata.refresh.interval.ms", "60000");
         for (key, value) in &self.properties {
             if key == "group.id" {
