@@ -30,6 +30,18 @@ fn wait_for(
     panic!("timed out waiting for {what}");
 }
 
+/// Focuses the text input labelled `label` and types `text` into it.
+fn type_into(harness: &mut Harness<'_, FreshlensApp>, label: &str, text: &str) {
+    harness
+        .get_by_role_and_label(Role::TextInput, label)
+        .focus();
+    harness.step();
+    harness
+        .get_by_role_and_label(Role::TextInput, label)
+        .type_text(text);
+    harness.step();
+}
+
 #[test]
 fn connect_pick_topic_and_find_a_known_record() {
     let Some(bootstrap) = broker() else { return };
@@ -51,13 +63,7 @@ fn connect_pick_topic_and_find_a_known_record() {
         .build_eframe(move |cc| FreshlensApp::new(cc, Startup::default(), Some(dir)).unwrap());
     harness.step();
 
-    let address = harness.get_by_role_and_label(Role::TextInput, "Bootstrap");
-    address.focus();
-    harness.step();
-    harness
-        .get_by_role_and_label(Role::TextInput, "Bootstrap")
-        .type_text(&bootstrap);
-    harness.step();
+    type_into(&mut harness, "Bootstrap", &bootstrap);
     harness.get_by_label("Connect").click();
     wait_for(&mut harness, "connection", |h| {
         h.query_by_label_contains("connected to").is_some()
@@ -66,14 +72,7 @@ fn connect_pick_topic_and_find_a_known_record() {
         h.query_by_label(&topic).is_some()
     });
 
-    harness
-        .get_by_role_and_label(Role::TextInput, "Search")
-        .focus();
-    harness.step();
-    harness
-        .get_by_role_and_label(Role::TextInput, "Search")
-        .type_text(&topic);
-    harness.step();
+    type_into(&mut harness, "Search", &topic);
     harness.get_by_label(&topic).click();
     wait_for(&mut harness, "partition table", |h| {
         h.query_by_label("ISR").is_some() && h.query_by_label_contains("2 partitions").is_some()
@@ -109,28 +108,14 @@ fn profile_panel_shows_stale_fields_and_their_cause() {
     harness.step();
 
     let spec = world.spec_path.display().to_string();
-    harness
-        .get_by_role_and_label(Role::TextInput, "Spec")
-        .focus();
-    harness.step();
-    harness
-        .get_by_role_and_label(Role::TextInput, "Spec")
-        .type_text(&spec);
-    harness.step();
+    type_into(&mut harness, "Spec", &spec);
     harness.get_by_label("Load spec").click();
     wait_for(&mut harness, "the spec", |h| {
         h.query_by_label_contains("customer: 3 sources, 4 fields")
             .is_some()
     });
 
-    harness
-        .get_by_role_and_label(Role::TextInput, "Customer")
-        .focus();
-    harness.step();
-    harness
-        .get_by_role_and_label(Role::TextInput, "Customer")
-        .type_text("cust-42");
-    harness.step();
+    type_into(&mut harness, "Customer", "cust-42");
     harness.get_by_label("Look up").click();
     wait_for(&mut harness, "the store diff", |h| {
         h.query_by_label_contains("Store: 3 stale field(s)")

@@ -213,11 +213,7 @@ pub fn fold(spec: &Spec, events: &[Event], as_of_ms: Option<i64>) -> Profile {
     }
     let schemaless = spec.fields.is_empty();
     let mut dynamic: HashMap<String, usize> = HashMap::new();
-    let erase_rules: HashMap<&str, &super::spec::Condition> = spec
-        .sources
-        .iter()
-        .filter_map(|s| s.erase_when.as_ref().map(|c| (s.topic.as_str(), c)))
-        .collect();
+    let erase_rules = erase_rules(spec);
 
     let mut profile = Profile {
         as_of_ms,
@@ -320,11 +316,7 @@ pub fn field_changes(spec: &Spec, events: &[Event], name: &str) -> Vec<(usize, O
             ),
         ),
     };
-    let erase_rules: HashMap<&str, &super::spec::Condition> = spec
-        .sources
-        .iter()
-        .filter_map(|s| s.erase_when.as_ref().map(|c| (s.topic.as_str(), c)))
-        .collect();
+    let erase_rules = erase_rules(spec);
     let mut changes = Vec::new();
     for (index, event) in events.iter().enumerate() {
         if let Some(condition) = erase_rules.get(event.topic.as_str())
@@ -348,6 +340,14 @@ pub fn field_changes(spec: &Spec, events: &[Event], name: &str) -> Vec<(usize, O
         }
     }
     changes
+}
+
+/// The erasure condition of each source topic that has one.
+fn erase_rules(spec: &Spec) -> HashMap<&str, &super::spec::Condition> {
+    spec.sources
+        .iter()
+        .filter_map(|s| s.erase_when.as_ref().map(|c| (s.topic.as_str(), c)))
+        .collect()
 }
 
 fn escape(key: &str) -> String {
