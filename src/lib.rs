@@ -5,5 +5,6 @@
 pub mod cli;
 pub mod cluster;
 pub mod codec;
+pub mod freshness;
 pub mod profile;
 pub mod ui;

@@ -1,6 +1,7 @@
 //! The headless command line: the same engine as the GUI, for scripts and tests.
 
 pub mod connect;
+pub mod groups;
 pub mod messages;
 pub mod profile;
 pub mod topics;
@@ -38,6 +39,8 @@ pub enum Command {
     Topics(topics::TopicsArgs),
     /// Read messages from a topic
     Messages(messages::MessagesArgs),
+    /// Consumer groups with lag in offsets and in time, worst first
+    Groups(groups::GroupsArgs),
     /// One customer's events across topics, in order, following identity links
     Timeline(profile::TimelineArgs),
     /// The profile a customer's events add up to, compared with the profile store
@@ -67,6 +70,7 @@ fn dispatch(connect: &ConnectArgs, command: &Command, out: &mut dyn Write) -> an
             let request = args.to_request()?;
             messages::run(&Cluster::connect(config)?, args, request, out)
         }
+        Command::Groups(args) => groups::run(&Cluster::connect(config)?, args, out),
         Command::Timeline(args) => {
             let spec = args.spec()?;
             profile::run_timeline(&Cluster::connect(config)?, args, &spec, out)

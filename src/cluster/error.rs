@@ -16,6 +16,8 @@ pub enum ClusterError {
     AuthFailed { bootstrap: String, detail: String },
     #[error("TLS failure talking to {bootstrap}: {detail}")]
     TlsFailed { bootstrap: String, detail: String },
+    #[error("unknown consumer group {0}")]
+    UnknownGroup(String),
     #[error("unknown topic {0}")]
     UnknownTopic(String),
     #[error("topic {topic} has no partition {partition}")]

@@ -1,0 +1,173 @@
+//! `freshlens groups`: consumer groups with lag in offsets and in time, worst first; `--watch`
+//! samples at an interval and reports status changes.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::cluster::Cluster;
+use crate::freshness::{GroupLag, LagHistory, Status, group_lag};
+use crate::profile::format_duration_ms;
+
+use super::profile::now_ms;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct GroupsArgs {
+    /// Only this group (an unknown name is an error)
+    #[arg(short = 'g', long = "group")]
+    pub group: Option<String>,
+    /// Print JSON (one document; one line per sample with --watch)
+    #[arg(long)]
+    pub json: bool,
+    /// Sample every SECS seconds and print status changes
+    #[arg(long, value_name = "SECS")]
+    pub watch: Option<u64>,
+    /// With --watch: stop after this many samples
+    #[arg(long, value_name = "N")]
+    pub samples: Option<u64>,
+    /// With --watch: the status window, in samples
+    #[arg(long, default_value_t = 10)]
+    pub window: u64,
+}
+
+fn look(cluster: &Cluster, args: &GroupsArgs, now: i64) -> anyhow::Result<Vec<GroupLag>> {
+    let groups = match &args.group {
+        Some(name) => vec![cluster.group(name)?],
+        None => cluster.groups()?,
+    };
+    let mut lags = groups
+        .iter()
+        .filter(|g| g.protocol_type.is_empty() || g.protocol_type == "consumer")
+        .map(|g| group_lag(cluster, g, now))
+        .collect::<Result<Vec<_>, _>>()?;
+    sort_worst_first(&mut lags);
+    Ok(lags)
+}
+
+/// Worst status first, then the largest time lag, then the largest offset lag.
+pub fn sort_worst_first(lags: &mut [GroupLag]) {
+    lags.sort_by(|a, b| {
+        b.status
+            .cmp(&a.status)
+            .then(b.max_time_lag_ms.cmp(&a.max_time_lag_ms))
+            .then(b.lag.cmp(&a.lag))
+            .then(a.group.cmp(&b.group))
+    });
+}
+
+pub fn groups_json(lags: &[GroupLag]) -> serde_json::Value {
+    let groups: Vec<serde_json::Value> = lags
+        .iter()
+        .map(|g| {
+            let partitions: Vec<serde_json::Value> = g
+                .partitions
+                .iter()
+                .map(|p| {
+                    json!({
+                        "topic": p.topic, "partition": p.partition, "committed": p.committed,
+                        "high": p.high, "lag": p.lag, "time_lag_ms": p.time_lag_ms,
+                        "status": p.status, "no_commit": p.committed.is_none(),
+                    })
+                })
+                .collect();
+            json!({
+                "group": g.group, "state": g.state, "status": g.status, "lag": g.lag,
+                "max_time_lag_ms": g.max_time_lag_ms, "partitions": partitions,
+            })
+        })
+        .collect();
+    json!({ "groups": groups })
+}
+
+fn time_lag_text(ms: Option<i64>) -> String {
+    ms.map_or_else(|| "?".to_owned(), format_duration_ms)
+}
+
+pub fn run(cluster: &Cluster, args: &GroupsArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+    let Some(interval) = args.watch else {
+        let lags = look(cluster, args, now_ms())?;
+        if args.json {
+            serde_json::to_writer(&mut *out, &groups_json(&lags))?;
+            writeln!(out)?;
+            return Ok(());
+        }
+        writeln!(
+            out,
+            "{:<40} {:<12} {:<7} {:>12} {:>12}",
+            "GROUP", "STATE", "STATUS", "LAG", "TIME LAG"
+        )?;
+        for g in &lags {
+            writeln!(
+                out,
+                "{:<40} {:<12} {:<7} {:>12} {:>12}",
+                g.group,
+                g.state,
+                g.status.to_string(),
+                g.lag,
+                time_lag_text(g.max_time_lag_ms)
+            )?;
+            for p in &g.partitions {
+                writeln!(
+                    out,
+                    "    {}/{}  committed {}  high {}  lag {}  time lag {}  {}",
+                    p.topic,
+                    p.partition,
+                    p.committed.map_or("none".to_owned(), |c| c.to_string()),
+                    p.high,
+                    p.lag,
+                    time_lag_text(p.time_lag_ms),
+                    p.status
+                )?;
+            }
+        }
+        return Ok(());
+    };
+
+    let interval = Duration::from_secs(interval.max(1));
+    let window_ms = interval.as_millis() as i64 * args.window.max(2) as i64;
+    let mut history = LagHistory::new(args.window.max(2) as usize * 4);
+    let mut previous: HashMap<String, Status> = HashMap::new();
+    let mut taken = 0u64;
+    loop {
+        let now = now_ms();
+        let mut lags = look(cluster, args, now)?;
+        for lag in &mut lags {
+            history.record(lag, now);
+            history.apply_status(lag, now, window_ms);
+        }
+        sort_worst_first(&mut lags);
+        for g in &lags {
+            let before = previous.insert(g.group.clone(), g.status);
+            let change = before.filter(|b| *b != g.status);
+            if args.json {
+                let mut line = groups_json(std::slice::from_ref(g))["groups"][0].clone();
+                line["t_ms"] = now.into();
+                line["previous_status"] =
+                    change.map(|s| json!(s)).unwrap_or(serde_json::Value::Null);
+                serde_json::to_writer(&mut *out, &line)?;
+                writeln!(out)?;
+            } else {
+                writeln!(
+                    out,
+                    "{} {:<40} {:<7} lag {:>10} time lag {:>8}{}",
+                    crate::ui::messages::format_timestamp(Some(now)),
+                    g.group,
+                    g.status.to_string(),
+                    g.lag,
+                    time_lag_text(g.max_time_lag_ms),
+                    change
+                        .map(|b| format!("  ({b} -> {})", g.status))
+                        .unwrap_or_default()
+                )?;
+            }
+        }
+        out.flush()?;
+        taken += 1;
+        if args.samples.is_some_and(|n| taken >= n) {
+            return Ok(());
+        }
+        std::thread::sleep(interval);
+    }
+}

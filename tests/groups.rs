@@ -1,0 +1,186 @@
+//! Consumer-group lag against a real broker: exact offset and time lag, a member with no commit,
+//! an unknown group, and proof that inspecting a group leaves its offsets alone.
+
+use std::process::Command;
+use std::time::Duration;
+
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use serde_json::{Value, json};
+
+use crate::fixtures::{TestRecord, broker, create_topic, produce, unique_topic};
+
+fn now_ms() -> i64 {
+    freshlens::cli::profile::now_ms()
+}
+
+fn test_group() -> String {
+    unique_topic("group").replacen("fl-group", "fl-test-group", 1)
+}
+
+fn commit(bootstrap: &str, group: &str, topic: &str, offsets: &[(i32, i64)]) {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", group)
+        .set("enable.auto.commit", "false")
+        .create()
+        .unwrap();
+    let mut tpl = TopicPartitionList::new();
+    for (p, o) in offsets {
+        tpl.add_partition_offset(topic, *p, Offset::Offset(*o))
+            .unwrap();
+    }
+    consumer.commit(&tpl, CommitMode::Sync).expect("commit");
+}
+
+fn committed(bootstrap: &str, group: &str, topic: &str, partitions: i32) -> Vec<Offset> {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", group)
+        .create()
+        .unwrap();
+    let mut tpl = TopicPartitionList::new();
+    for p in 0..partitions {
+        tpl.add_partition(topic, p);
+    }
+    let answer = consumer
+        .committed_offsets(tpl, Duration::from_secs(10))
+        .unwrap();
+    answer.elements().iter().map(|e| e.offset()).collect()
+}
+
+fn groups_json(bootstrap: &str, extra: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_freshlens"))
+        .args(["groups", "-b", bootstrap, "--json"])
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn exact_offset_and_time_lag_and_offsets_left_alone() {
+    let Some(bootstrap) = broker() else { return };
+    let topic = unique_topic("lag");
+    create_topic(&bootstrap, &topic, 2);
+    let base = now_ms() - 60_000;
+    let mut records: Vec<TestRecord> = (0..10)
+        .map(|i| TestRecord::new(0, &format!("k{i}"), "v", base + i * 1_000))
+        .collect();
+    records.extend((0..3).map(|i| TestRecord::new(1, &format!("j{i}"), "v", base + i)));
+    produce(&bootstrap, &topic, &records);
+    let group = test_group();
+    commit(&bootstrap, &group, &topic, &[(0, 4), (1, 3)]);
+    let before = committed(&bootstrap, &group, &topic, 2);
+
+    let output = groups_json(&bootstrap, &["-g", &group]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let looked_at = now_ms();
+    let doc: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let g = &doc["groups"][0];
+    assert_eq!(g["group"], json!(group));
+    assert_eq!(g["lag"], json!(6));
+    assert_eq!(g["status"], json!("OK"));
+    let p0 = &g["partitions"][0];
+    assert_eq!(
+        (
+            p0["partition"].clone(),
+            p0["committed"].clone(),
+            p0["high"].clone(),
+            p0["lag"].clone()
+        ),
+        (json!(0), json!(4), json!(10), json!(6))
+    );
+    // The next record the group reads is offset 4, written at base + 4 s.
+    let time_lag = p0["time_lag_ms"].as_i64().unwrap();
+    let expected = looked_at - (base + 4_000);
+    assert!(
+        (expected - time_lag).abs() < 5_000,
+        "time lag {time_lag} vs {expected}"
+    );
+    assert_eq!(g["max_time_lag_ms"], json!(time_lag));
+    let p1 = &g["partitions"][1];
+    assert_eq!(
+        (p1["lag"].clone(), p1["time_lag_ms"].clone()),
+        (json!(0), json!(0)),
+        "caught up"
+    );
+
+    assert_eq!(
+        committed(&bootstrap, &group, &topic, 2),
+        before,
+        "inspection moved no offset"
+    );
+}
+
+#[test]
+fn unknown_group_is_a_clear_error() {
+    let Some(bootstrap) = broker() else { return };
+    let output = groups_json(&bootstrap, &["-g", "fl-no-such-group-anywhere"]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("unknown consumer group fl-no-such-group-anywhere"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn all_groups_sorted_worst_first_and_watch_prints_samples() {
+    let Some(bootstrap) = broker() else { return };
+    let topic = unique_topic("lag-sort");
+    create_topic(&bootstrap, &topic, 1);
+    let base = now_ms() - 30_000;
+    let records: Vec<TestRecord> = (0..5)
+        .map(|i| TestRecord::new(0, "k", "v", base + i * 1_000))
+        .collect();
+    produce(&bootstrap, &topic, &records);
+    let (behind, current) = (test_group(), test_group());
+    commit(&bootstrap, &behind, &topic, &[(0, 1)]);
+    commit(&bootstrap, &current, &topic, &[(0, 5)]);
+
+    let output = groups_json(&bootstrap, &[]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let doc: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let names: Vec<&str> = doc["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|g| g["group"].as_str())
+        .collect();
+    let (i_behind, i_current) = (
+        names.iter().position(|n| *n == behind).unwrap(),
+        names.iter().position(|n| *n == current).unwrap(),
+    );
+    assert!(
+        i_behind < i_current,
+        "the lagging group sorts first: {names:?}"
+    );
+
+    let output = groups_json(
+        &bootstrap,
+        &["-g", &behind, "--watch", "1", "--samples", "2"],
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let lines: Vec<Value> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[1]["lag"], json!(4));
+    // Two samples a second apart with the offset still: the group is stalled.
+    assert_eq!(lines[1]["status"], json!("STALL"));
+    assert_eq!(lines[1]["previous_status"], json!("OK"));
+}
