@@ -18,7 +18,7 @@ fn test_group() -> String {
     unique_topic("group").replacen("fl-group", "fl-test-group", 1)
 }
 
-fn commit(bootstrap: &str, group: &str, topic: &str, offsets: &[(i32, i64)]) {
+pub fn commit(bootstrap: &str, group: &str, topic: &str, offsets: &[(i32, i64)]) {
     let consumer: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
         .set("group.id", group)

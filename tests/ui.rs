@@ -83,6 +83,17 @@ fn connect_pick_topic_and_find_a_known_record() {
         h.query_by_label_contains(&marker).is_some()
     });
     assert!(harness.query_by_label("2 records").is_some());
+
+    // Selecting the record opens its detail pane with the pretty-printed value.
+    harness.get_by_label_contains(&marker).click();
+    wait_for(&mut harness, "the detail pane", |h| {
+        h.query_by_label("Copy value").is_some()
+    });
+    let pretty = format!("{{\n  \"greeting\": \"{marker}\"\n}}");
+    assert!(
+        harness.query_by_label(&pretty).is_some(),
+        "pretty JSON in the detail pane"
+    );
 }
 
 #[test]
@@ -146,4 +157,72 @@ fn profile_panel_shows_stale_fields_and_their_cause() {
         "PII masked until revealed"
     );
     assert!(harness.query_by_label("Timeline: 6 events").is_some());
+}
+
+#[test]
+fn groups_panel_lists_the_lagging_group_first_with_its_time_lag() {
+    let Some(bootstrap) = broker() else { return };
+    let topic = unique_topic("ui-lag");
+    create_topic(&bootstrap, &topic, 1);
+    let now = freshlens::cli::profile::now_ms();
+    let base = now - 40_000;
+    let records: Vec<TestRecord> = (0..5)
+        .map(|i| TestRecord::new(0, "k", "v", base + i * 1_000))
+        .collect();
+    produce(&bootstrap, &topic, &records);
+    let prefix = unique_topic("test-group-ui").replacen("fl-test-group-ui", "fl-test-group", 1);
+    let (behind, current) = (format!("{prefix}-behind"), format!("{prefix}-current"));
+    crate::groups::commit(&bootstrap, &current, &topic, &[(0, 5)]);
+    crate::groups::commit(&bootstrap, &behind, &topic, &[(0, 2)]);
+
+    let config_dir = tempfile::tempdir().unwrap();
+    let dir = config_dir.path().to_owned();
+    let config = freshlens::cluster::ConnectionConfig::new(&bootstrap);
+    let opened = freshlens::cli::profile::now_ms();
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .build_eframe(move |cc| {
+            let startup = Startup {
+                connect: Some(config),
+                ..Startup::default()
+            };
+            FreshlensApp::new(cc, startup, Some(dir)).unwrap()
+        });
+    wait_for(&mut harness, "connection", |h| {
+        h.query_by_label_contains("connected to").is_some()
+    });
+    harness.get_by_label("Groups").click();
+    harness.step();
+    type_into(&mut harness, "Group filter", &prefix);
+    wait_for(&mut harness, "both groups", |h| {
+        h.query_by_label(&behind).is_some() && h.query_by_label(&current).is_some()
+    });
+    let y = |h: &Harness<'_, FreshlensApp>, name: &str| h.get_by_label(name).rect().min.y;
+    assert!(
+        y(&harness, &behind) < y(&harness, &current),
+        "the lagging group is listed first"
+    );
+
+    harness.get_by_label(&behind).click();
+    wait_for(&mut harness, "the group's partitions", |h| {
+        h.query_by_label("Committed").is_some()
+    });
+    // The next record the group reads (offset 2) was written at base + 2 s; the sample was
+    // taken between opening the app and now.
+    let written = base + 2_000;
+    let (low, high) = (
+        (opened - written) / 1000 - 1,
+        (freshlens::cli::profile::now_ms() - written) / 1000 + 1,
+    );
+    let shown = (low..=high)
+        .map(|s| freshlens::profile::format_duration_ms(s * 1000))
+        .find(|text| harness.query_all_by_label(text).next().is_some());
+    assert!(
+        shown.is_some(),
+        "a time lag between {low}s and {high}s is shown"
+    );
+    assert!(
+        harness.query_by_label(&format!("{topic}/0")).is_some(),
+        "the partition table"
+    );
 }

@@ -32,15 +32,16 @@ pub struct GroupsArgs {
     pub window: u64,
 }
 
-fn look(cluster: &Cluster, args: &GroupsArgs, now: i64) -> anyhow::Result<Vec<GroupLag>> {
+fn look(cluster: &Cluster, args: &GroupsArgs) -> anyhow::Result<Vec<GroupLag>> {
     let groups = match &args.group {
         Some(name) => vec![cluster.group(name)?],
         None => cluster.groups()?,
     };
+    let topics = cluster.topics(false)?;
     let mut lags = groups
         .iter()
         .filter(|g| g.protocol_type.is_empty() || g.protocol_type == "consumer")
-        .map(|g| group_lag(cluster, g, now))
+        .map(|g| group_lag(cluster, g, &topics))
         .collect::<Result<Vec<_>, _>>()?;
     sort_worst_first(&mut lags);
     Ok(lags)
@@ -87,7 +88,7 @@ fn time_lag_text(ms: Option<i64>) -> String {
 
 pub fn run(cluster: &Cluster, args: &GroupsArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     let Some(interval) = args.watch else {
-        let lags = look(cluster, args, now_ms())?;
+        let lags = look(cluster, args)?;
         if args.json {
             serde_json::to_writer(&mut *out, &groups_json(&lags))?;
             writeln!(out)?;
@@ -132,7 +133,7 @@ pub fn run(cluster: &Cluster, args: &GroupsArgs, out: &mut dyn Write) -> anyhow:
     let mut taken = 0u64;
     loop {
         let now = now_ms();
-        let mut lags = look(cluster, args, now)?;
+        let mut lags = look(cluster, args)?;
         for lag in &mut lags {
             history.record(lag, now);
             history.apply_status(lag, now, window_ms);

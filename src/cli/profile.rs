@@ -111,11 +111,7 @@ pub fn parse_time(text: &str, now_ms: i64) -> anyhow::Result<i64> {
     Ok(now_ms - ago.as_millis() as i64)
 }
 
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
+pub use crate::freshness::now_ms;
 
 fn load(
     cluster: &Cluster,

@@ -80,12 +80,14 @@ fn partition_rows(
     rows
 }
 
-/// One look at a group's lag. Reads committed offsets (OffsetFetch), watermarks, and one record
-/// per lagging partition; never joins the group or moves its offsets.
+/// One look at a group's lag. Reads committed offsets (OffsetFetch) and one record per lagging
+/// partition; never joins the group or moves its offsets. `topics` are the cluster's topics
+/// with watermarks, read once for all the groups looked at together. Time lags are measured
+/// against the wall clock at the moment each record is read.
 pub fn group_lag(
     cluster: &Cluster,
     group: &GroupInfo,
-    now_ms: i64,
+    topics: &[TopicInfo],
 ) -> Result<GroupLag, ClusterError> {
     let assigned: Vec<(String, i32)> = group
         .members
@@ -98,14 +100,11 @@ pub fn group_lag(
         .collect();
     // Without members there is no assignment to go by: ask about every partition of every
     // topic, and keep those the group has committed on.
-    let topics = if assigned.is_empty() {
-        cluster.topics(false)?
-    } else {
-        let mut names: Vec<&str> = assigned.iter().map(|(t, _)| t.as_str()).collect();
-        names.sort();
-        names.dedup();
-        names.iter().filter_map(|t| cluster.topic(t).ok()).collect()
-    };
+    let topics: Vec<TopicInfo> = topics
+        .iter()
+        .filter(|t| assigned.is_empty() || assigned.iter().any(|(name, _)| *name == t.name))
+        .cloned()
+        .collect();
     let partitions: Vec<(String, i32)> = topics
         .iter()
         .flat_map(|t| t.partitions.iter().map(move |p| (t.name.clone(), p.id)))
@@ -127,8 +126,15 @@ pub fn group_lag(
     }
     let mut times = BTreeMap::new();
     for (topic, positions) in lagging {
-        for (partition, ts) in cluster.timestamps_at(topic, &positions)? {
-            times.insert((topic.to_owned(), partition), ts);
+        let answers = cluster.timestamps_at(topic, &positions)?;
+        // Time lag is measured when the record was read, not when the look began: looking at
+        // many groups takes a while.
+        let read_at = super::now_ms();
+        for (partition, ts) in answers {
+            times.insert(
+                (topic.to_owned(), partition),
+                ts.map(|ts| (read_at - ts).max(0)),
+            );
         }
     }
     for row in &mut rows {
@@ -136,8 +142,7 @@ pub fn group_lag(
             row.time_lag_ms = times
                 .get(&(row.topic.clone(), row.partition))
                 .copied()
-                .flatten()
-                .map(|ts| (now_ms - ts).max(0));
+                .flatten();
         }
     }
     let mut lag = GroupLag {

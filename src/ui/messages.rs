@@ -238,6 +238,8 @@ impl MessagesPanel {
     fn table_ui(&mut self, ui: &mut egui::Ui) {
         let row_height = ui.text_style_height(&egui::TextStyle::Body) + 4.0;
         let mut clicked = None;
+        // Row clicks select; selectable labels would swallow them.
+        ui.style_mut().interaction.selectable_labels = false;
         TableBuilder::new(ui)
             .id_salt("messages_table")
             .striped(true)

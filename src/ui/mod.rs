@@ -2,6 +2,7 @@
 //! applies them after the frame and hands every cluster call to the background [`tasks`].
 
 mod connect;
+mod groups;
 pub mod messages;
 mod profile;
 mod status;
@@ -17,6 +18,7 @@ use crate::cluster::saved::{SavedCluster, SavedClusters};
 use crate::cluster::{CancelToken, Cluster, ConnectionConfig, ScanRequest};
 
 use connect::{ConnectBar, ConnectSettings, ConnectionState};
+use groups::GroupsPanel;
 use messages::{MessageSettings, MessagesPanel};
 use profile::{ProfilePanel, ProfileSettings};
 use status::StatusBar;
@@ -45,6 +47,7 @@ pub enum Command {
 pub enum Tab {
     #[default]
     Browse,
+    Groups,
     Profile,
 }
 
@@ -69,6 +72,7 @@ pub struct FreshlensApp {
     messages: MessagesPanel,
     status: StatusBar,
     profile: ProfilePanel,
+    groups: GroupsPanel,
     scan: Option<(u64, CancelToken)>,
     lookup: Option<(u64, CancelToken)>,
     next_scan_id: u64,
@@ -114,6 +118,7 @@ impl FreshlensApp {
             topics: TopicsPanel::default(),
             messages: MessagesPanel::default(),
             profile: ProfilePanel::default(),
+            groups: GroupsPanel::default(),
             status,
             scan: None,
             lookup: None,
@@ -277,6 +282,7 @@ impl FreshlensApp {
         self.topics.topics.clear();
         self.topics.configs = None;
         self.messages.clear();
+        self.groups.clear();
     }
 
     fn cancel_scan(&mut self) {
@@ -316,6 +322,11 @@ impl FreshlensApp {
                 }
             }
             Outcome::Configs { topic, result } => self.topics.configs = Some((topic, result)),
+            Outcome::GroupsSampled { at_ms, result } => {
+                if self.cluster.is_some() {
+                    self.groups.sampled(at_ms, result);
+                }
+            }
             Outcome::SpecLoaded(Ok((path, spec))) => {
                 self.state.profile.spec_path = path.clone();
                 self.state.profile.remember_spec(&path);
@@ -380,6 +391,25 @@ impl FreshlensApp {
 }
 
 impl FreshlensApp {
+    /// The lag sampler: while connected, every group is sampled at the panel's interval, in the
+    /// background, one sample in flight at a time.
+    fn sample_groups_when_due(&mut self, ctx: &egui::Context) {
+        let Some(cluster) = &self.cluster else {
+            return;
+        };
+        let interval_ms = self.groups.interval_secs as i64 * 1000;
+        let now = crate::cli::profile::now_ms();
+        let due = self
+            .groups
+            .last_sample_ms
+            .is_none_or(|last| now - last >= interval_ms);
+        if due && !self.groups.sampling {
+            self.groups.sampling = true;
+            self.tasks.sample_groups(Arc::clone(cluster), now);
+        }
+        ctx.request_repaint_after(std::time::Duration::from_millis(interval_ms.max(100) as u64));
+    }
+
     fn browse_ui(&mut self, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
         egui::Panel::left("topics")
             .resizable(true)
@@ -404,13 +434,14 @@ impl FreshlensApp {
 }
 
 impl eframe::App for FreshlensApp {
-    fn logic(&mut self, _ctx: &egui::Context, _frame: &mut eframe::Frame) {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
         for outcome in self.tasks.drain() {
             self.handle(outcome);
         }
         if self.pending_lookup.is_some() {
             self.run_pending_lookup();
         }
+        self.sample_groups_when_due(ctx);
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
@@ -428,11 +459,15 @@ impl eframe::App for FreshlensApp {
         egui::Panel::top("tabs").show(ui, |ui| {
             ui.horizontal(|ui| {
                 ui.selectable_value(&mut self.state.tab, Tab::Browse, "Browse");
+                ui.selectable_value(&mut self.state.tab, Tab::Groups, "Groups");
                 ui.selectable_value(&mut self.state.tab, Tab::Profile, "Profile");
             });
         });
         match self.state.tab {
             Tab::Browse => self.browse_ui(ui, &mut commands),
+            Tab::Groups => {
+                egui::CentralPanel::default().show(ui, |ui| self.groups.ui(ui));
+            }
             Tab::Profile => {
                 egui::CentralPanel::default().show(ui, |ui| {
                     let connected = self.cluster.is_some();

@@ -16,6 +16,10 @@ use crate::codec::registry::RegistryClient;
 use crate::profile::{Event, Lookup, Spec, Window, lookup};
 
 pub enum Outcome {
+    GroupsSampled {
+        at_ms: i64,
+        result: Result<Vec<crate::freshness::GroupLag>, String>,
+    },
     SpecLoaded(Result<(String, Spec), String>),
     SpecPicked(Option<std::path::PathBuf>),
     LookupEvents {
@@ -122,6 +126,23 @@ impl Tasks {
             });
             let update = ScanUpdate::Done(result.map_err(|e| e.to_string()));
             send(Outcome::Scan { id, update });
+        });
+    }
+
+    /// One look at every consumer group's lag, for the Groups panel's history.
+    pub fn sample_groups(&self, cluster: Arc<Cluster>, at_ms: i64) {
+        self.spawn(move |send| {
+            let result = (|| {
+                let groups = cluster.groups()?;
+                let topics = cluster.topics(false)?;
+                groups
+                    .iter()
+                    .filter(|g| g.protocol_type.is_empty() || g.protocol_type == "consumer")
+                    .map(|g| crate::freshness::group_lag(&cluster, g, &topics))
+                    .collect::<Result<Vec<_>, _>>()
+            })()
+            .map_err(|e| e.to_string());
+            send(Outcome::GroupsSampled { at_ms, result });
         });
     }
 

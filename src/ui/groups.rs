@@ -1,0 +1,313 @@
+//! The Groups panel: every consumer group with its status, offset lag and time lag, worst first,
+//! filterable; the selected group's partitions; and plots of its lag over time against a
+//! freshness budget. Samples come from the background sampler every few seconds.
+
+use std::collections::{HashMap, VecDeque};
+
+use egui_extras::{Column, TableBuilder};
+use egui_plot::{HLine, Legend, Line, Plot, PlotPoints};
+
+use crate::freshness::{GroupLag, LagHistory, Status};
+use crate::profile::format_duration_ms;
+
+use super::messages::format_timestamp;
+
+/// Samples kept per partition for status windows, and points per group for the plots.
+const HISTORY: usize = 720;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Sort {
+    #[default]
+    Worst,
+    OffsetLag,
+    TimeLag,
+    Name,
+}
+
+pub struct GroupsPanel {
+    pub groups: Vec<GroupLag>,
+    pub history: LagHistory,
+    /// (sample time, offset lag, max time lag) per group.
+    series: HashMap<String, VecDeque<(i64, i64, Option<i64>)>>,
+    pub last_sample_ms: Option<i64>,
+    pub sampling: bool,
+    pub error: Option<String>,
+    filter: String,
+    min_status: Status,
+    sort: Sort,
+    selected: Option<String>,
+    budget_secs: f64,
+    /// Seconds between samples.
+    pub interval_secs: u64,
+    /// The Burrow window, in samples.
+    window_samples: u64,
+}
+
+impl Default for GroupsPanel {
+    fn default() -> Self {
+        Self {
+            groups: Vec::new(),
+            history: LagHistory::new(HISTORY),
+            series: HashMap::new(),
+            last_sample_ms: None,
+            sampling: false,
+            error: None,
+            filter: String::new(),
+            min_status: Status::Ok,
+            sort: Sort::Worst,
+            selected: None,
+            budget_secs: 300.0,
+            interval_secs: 5,
+            window_samples: 10,
+        }
+    }
+}
+
+impl GroupsPanel {
+    pub fn clear(&mut self) {
+        *self = Self {
+            interval_secs: self.interval_secs,
+            budget_secs: self.budget_secs,
+            ..Self::default()
+        };
+    }
+
+    /// Applies one sample of every group taken at `at_ms`.
+    pub fn sampled(&mut self, at_ms: i64, result: Result<Vec<GroupLag>, String>) {
+        self.sampling = false;
+        self.last_sample_ms = Some(at_ms);
+        match result {
+            Ok(mut groups) => {
+                let window_ms = (self.interval_secs * self.window_samples * 1000) as i64;
+                for group in &mut groups {
+                    self.history.record(group, at_ms);
+                    self.history.apply_status(group, at_ms, window_ms);
+                    let series = self.series.entry(group.group.clone()).or_default();
+                    if series.len() == HISTORY {
+                        series.pop_front();
+                    }
+                    series.push_back((at_ms, group.lag, group.max_time_lag_ms));
+                }
+                self.groups = groups;
+                self.error = None;
+            }
+            Err(e) => self.error = Some(e),
+        }
+    }
+
+    fn visible(&self) -> Vec<&GroupLag> {
+        let needle = self.filter.to_lowercase();
+        let mut shown: Vec<&GroupLag> = self
+            .groups
+            .iter()
+            .filter(|g| g.status >= self.min_status)
+            .filter(|g| needle.is_empty() || g.group.to_lowercase().contains(&needle))
+            .collect();
+        match self.sort {
+            Sort::Worst => shown.sort_by(|a, b| {
+                b.status
+                    .cmp(&a.status)
+                    .then(b.max_time_lag_ms.cmp(&a.max_time_lag_ms))
+                    .then(b.lag.cmp(&a.lag))
+                    .then(a.group.cmp(&b.group))
+            }),
+            Sort::OffsetLag => shown.sort_by_key(|g| std::cmp::Reverse(g.lag)),
+            Sort::TimeLag => shown.sort_by_key(|g| std::cmp::Reverse(g.max_time_lag_ms)),
+            Sort::Name => shown.sort_by(|a, b| a.group.cmp(&b.group)),
+        }
+        shown
+    }
+
+    pub fn ui(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal_wrapped(|ui| {
+            let label = ui.label("Group filter");
+            ui.add(
+                egui::TextEdit::singleline(&mut self.filter)
+                    .hint_text("group name")
+                    .desired_width(200.0),
+            )
+            .labelled_by(label.id);
+            let status_label = ui.label("At least");
+            egui::ComboBox::from_id_salt("min_status")
+                .selected_text(self.min_status.to_string())
+                .show_ui(ui, |ui| {
+                    for status in [
+                        Status::Ok,
+                        Status::Warn,
+                        Status::Rewind,
+                        Status::Stall,
+                        Status::Stop,
+                    ] {
+                        ui.selectable_value(&mut self.min_status, status, status.to_string());
+                    }
+                })
+                .response
+                .labelled_by(status_label.id);
+            let sort_label = ui.label("Sort");
+            egui::ComboBox::from_id_salt("group_sort")
+                .selected_text(format!("{:?}", self.sort))
+                .show_ui(ui, |ui| {
+                    for sort in [Sort::Worst, Sort::OffsetLag, Sort::TimeLag, Sort::Name] {
+                        ui.selectable_value(&mut self.sort, sort, format!("{sort:?}"));
+                    }
+                })
+                .response
+                .labelled_by(sort_label.id);
+            ui.label("Budget (s)");
+            ui.add(egui::DragValue::new(&mut self.budget_secs).range(1.0..=86_400.0));
+            if self.sampling {
+                ui.spinner();
+            }
+            if let Some(at) = self.last_sample_ms {
+                ui.weak(format!(
+                    "sampled {} every {} s",
+                    format_timestamp(Some(at)),
+                    self.interval_secs
+                ));
+            }
+        });
+        if let Some(error) = &self.error {
+            ui.colored_label(ui.visuals().error_fg_color, error);
+        }
+        ui.separator();
+        egui::Panel::bottom("group_detail")
+            .resizable(true)
+            .default_size(ui.available_height() * 0.55)
+            .show(ui, |ui| self.detail_ui(ui));
+        egui::CentralPanel::default().show(ui, |ui| self.table_ui(ui));
+    }
+
+    fn table_ui(&mut self, ui: &mut egui::Ui) {
+        let shown: Vec<GroupLag> = self.visible().into_iter().cloned().collect();
+        let row_height = ui.text_style_height(&egui::TextStyle::Body) + 4.0;
+        let mut clicked = None;
+        // Row clicks select; selectable labels would swallow them.
+        ui.style_mut().interaction.selectable_labels = false;
+        TableBuilder::new(ui)
+            .id_salt("groups_table")
+            .striped(true)
+            .sense(egui::Sense::click())
+            .column(Column::initial(320.0).clip(true).resizable(true))
+            .columns(Column::auto().at_least(80.0), 4)
+            .header(20.0, |mut header| {
+                for title in ["Group", "State", "Status", "Offset lag", "Time lag"] {
+                    header.col(|ui| {
+                        ui.strong(title);
+                    });
+                }
+            })
+            .body(|body| {
+                body.rows(row_height, shown.len(), |mut row| {
+                    let g = &shown[row.index()];
+                    row.set_selected(self.selected.as_deref() == Some(g.group.as_str()));
+                    row.col(|ui| {
+                        ui.label(&g.group);
+                    });
+                    row.col(|ui| {
+                        ui.label(&g.state);
+                    });
+                    row.col(|ui| {
+                        ui.colored_label(status_color(g.status), g.status.to_string());
+                    });
+                    row.col(|ui| {
+                        ui.label(g.lag.to_string());
+                    });
+                    row.col(|ui| {
+                        ui.label(g.max_time_lag_ms.map_or("?".to_owned(), format_duration_ms));
+                    });
+                    if row.response().clicked() {
+                        clicked = Some(g.group.clone());
+                    }
+                });
+            });
+        if clicked.is_some() {
+            self.selected = clicked;
+        }
+    }
+
+    fn detail_ui(&mut self, ui: &mut egui::Ui) {
+        let Some(group) = self
+            .selected
+            .as_ref()
+            .and_then(|name| self.groups.iter().find(|g| &g.group == name))
+        else {
+            ui.weak("Select a group to see its partitions and its lag over time.");
+            return;
+        };
+        ui.horizontal(|ui| {
+            ui.heading(&group.group);
+            ui.colored_label(status_color(group.status), group.status.to_string());
+        });
+        ui.columns(2, |columns| {
+            egui::ScrollArea::vertical()
+                .id_salt("group_partitions")
+                .show(&mut columns[0], |ui| {
+                    egui::Grid::new("group_partition_grid")
+                        .striped(true)
+                        .show(ui, |ui| {
+                            for title in [
+                                "Partition",
+                                "Committed",
+                                "High",
+                                "Lag",
+                                "Time lag",
+                                "Status",
+                            ] {
+                                ui.strong(title);
+                            }
+                            ui.end_row();
+                            for p in &group.partitions {
+                                ui.label(format!("{}/{}", p.topic, p.partition));
+                                ui.label(
+                                    p.committed
+                                        .map_or("no commit".to_owned(), |c| c.to_string()),
+                                );
+                                ui.label(p.high.to_string());
+                                ui.label(p.lag.to_string());
+                                ui.label(p.time_lag_ms.map_or("?".to_owned(), format_duration_ms));
+                                ui.colored_label(status_color(p.status), p.status.to_string());
+                                ui.end_row();
+                            }
+                        });
+                });
+            let series = self.series.get(&group.group).cloned().unwrap_or_default();
+            let ui = &mut columns[1];
+            let height = (ui.available_height() / 2.0 - 10.0).max(80.0);
+            let origin = series.front().map_or(0, |s| s.0);
+            let secs = |t: i64| (t - origin) as f64 / 1000.0;
+            let offsets: PlotPoints = series
+                .iter()
+                .map(|(t, lag, _)| [secs(*t), *lag as f64])
+                .collect();
+            Plot::new("offset_lag_plot")
+                .height(height)
+                .legend(Legend::default())
+                .x_axis_label("seconds")
+                .y_axis_label("records")
+                .show(ui, |plot| plot.line(Line::new("offset lag", offsets)));
+            let times: PlotPoints = series
+                .iter()
+                .filter_map(|(t, _, lag)| lag.map(|ms| [secs(*t), ms as f64 / 1000.0]))
+                .collect();
+            let budget = self.budget_secs;
+            Plot::new("time_lag_plot")
+                .height(height)
+                .legend(Legend::default())
+                .x_axis_label("seconds")
+                .y_axis_label("time lag (s)")
+                .show(ui, |plot| {
+                    plot.line(Line::new("time lag", times));
+                    plot.hline(HLine::new("budget", budget));
+                });
+        });
+    }
+}
+
+pub fn status_color(status: Status) -> egui::Color32 {
+    match status {
+        Status::Ok => egui::Color32::from_rgb(80, 180, 100),
+        Status::Warn => egui::Color32::from_rgb(230, 180, 60),
+        Status::Rewind => egui::Color32::from_rgb(120, 160, 240),
+        Status::Stall | Status::Stop => egui::Color32::from_rgb(230, 80, 70),
+    }
+}
