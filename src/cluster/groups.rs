@@ -222,6 +222,13 @@ impl Reader<'_> {
         Ok(i32::from_be_bytes([b[0], b[1], b[2], b[3]]))
     }
 
+    pub fn i64(&mut self) -> Result<i64, String> {
+        let b = self.take(8)?;
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(b);
+        Ok(i64::from_be_bytes(bytes))
+    }
+
     pub fn array_len(&mut self) -> Result<usize, String> {
         let n = self.i32()?;
         usize::try_from(n.max(0)).map_err(|_| "bad array length".to_owned())

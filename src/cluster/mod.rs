@@ -6,6 +6,7 @@ mod config;
 mod context;
 mod error;
 mod groups;
+pub(crate) use groups::Reader;
 pub use groups::{GroupInfo, GroupMember, decode_assignment};
 mod metadata;
 mod record;

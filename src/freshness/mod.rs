@@ -4,11 +4,16 @@
 mod history;
 mod interpolate;
 mod lag;
+mod offsets_topic;
 mod status;
 
 pub use history::LagHistory;
 pub use interpolate::OffsetTimeTable;
 pub use lag::{GroupLag, PartitionLag, group_lag};
+pub use offsets_topic::{
+    OFFSETS_TOPIC, OffsetCommit, OffsetsRecord, commit_history, decode_offsets_record,
+    offsets_partition,
+};
 pub use status::{Sample, Status, evaluate};
 
 /// Milliseconds since the Unix epoch, by the wall clock.
