@@ -225,4 +225,23 @@ fn groups_panel_lists_the_lagging_group_first_with_its_time_lag() {
         harness.query_by_label(&format!("{topic}/0")).is_some(),
         "the partition table"
     );
+
+    // The topic's view lists the groups that read it.
+    harness.get_by_label("Browse").click();
+    harness.step();
+    type_into(&mut harness, "Search", &topic);
+    wait_for(&mut harness, "the topic", |h| {
+        h.query_by_label(&topic).is_some()
+    });
+    harness.get_by_label(&topic).click();
+    wait_for(&mut harness, "its readers", |h| {
+        h.query_by_label_contains("Consumer groups reading it (2)")
+            .is_some()
+    });
+    harness
+        .get_by_label_contains("Consumer groups reading it")
+        .click();
+    wait_for(&mut harness, "the reader rows", |h| {
+        h.query_by_label(&behind).is_some()
+    });
 }

@@ -95,6 +95,51 @@ impl GroupsPanel {
         }
     }
 
+    /// The groups that read `topic`, with their lag on it, for the topic view.
+    pub fn readers_ui(&self, ui: &mut egui::Ui, topic: &str) {
+        let readers: Vec<(&GroupLag, i64, Option<i64>, Status)> = self
+            .groups
+            .iter()
+            .filter_map(|g| {
+                let parts: Vec<_> = g.partitions.iter().filter(|p| p.topic == topic).collect();
+                if parts.is_empty() {
+                    return None;
+                }
+                let lag = parts.iter().map(|p| p.lag).sum();
+                let time_lag = parts.iter().filter_map(|p| p.time_lag_ms).max();
+                let status = parts.iter().map(|p| p.status).max().unwrap_or_default();
+                Some((g, lag, time_lag, status))
+            })
+            .collect();
+        egui::CollapsingHeader::new(format!("Consumer groups reading it ({})", readers.len()))
+            .id_salt("topic_readers")
+            .show(ui, |ui| {
+                if readers.is_empty() {
+                    ui.weak(if self.last_sample_ms.is_some() {
+                        "none"
+                    } else {
+                        "sampling…"
+                    });
+                    return;
+                }
+                egui::Grid::new("topic_readers_grid")
+                    .striped(true)
+                    .show(ui, |ui| {
+                        for title in ["Group", "Status", "Lag", "Time lag"] {
+                            ui.strong(title);
+                        }
+                        ui.end_row();
+                        for (g, lag, time_lag, status) in readers {
+                            ui.label(&g.group);
+                            ui.colored_label(status_color(status), status.to_string());
+                            ui.label(lag.to_string());
+                            ui.label(time_lag.map_or("?".to_owned(), format_duration_ms));
+                            ui.end_row();
+                        }
+                    });
+            });
+    }
+
     fn visible(&self) -> Vec<&GroupLag> {
         let needle = self.filter.to_lowercase();
         let mut shown: Vec<&GroupLag> = self

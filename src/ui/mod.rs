@@ -423,6 +423,9 @@ impl FreshlensApp {
             });
         egui::CentralPanel::default().show(ui, |ui| {
             self.topics.partitions_ui(ui);
+            if let Some(topic) = self.topics.selected.clone() {
+                self.groups.readers_ui(ui, &topic);
+            }
             ui.separator();
             let topic = self.topics.selected.clone();
             commands.extend(
