@@ -69,6 +69,7 @@ pub fn groups_json(lags: &[GroupLag]) -> serde_json::Value {
                     json!({
                         "topic": p.topic, "partition": p.partition, "committed": p.committed,
                         "high": p.high, "lag": p.lag, "time_lag_ms": p.time_lag_ms,
+                        "estimated_time_lag_ms": p.estimated_time_lag_ms,
                         "status": p.status, "no_commit": p.committed.is_none(),
                     })
                 })

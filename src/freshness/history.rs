@@ -3,13 +3,19 @@
 
 use std::collections::{HashMap, VecDeque};
 
+use super::interpolate::OffsetTimeTable;
 use super::lag::GroupLag;
 use super::status::{Sample, evaluate};
+
+/// Points kept per partition for interpolating time lag.
+const TABLE_POINTS: usize = 120;
 
 #[derive(Debug, Clone)]
 pub struct LagHistory {
     capacity: usize,
     rings: HashMap<(String, String, i32), VecDeque<Sample>>,
+    /// Sampled high watermarks per topic partition, shared by every group reading it.
+    watermarks: HashMap<(String, i32), OffsetTimeTable>,
 }
 
 impl LagHistory {
@@ -17,12 +23,17 @@ impl LagHistory {
         Self {
             capacity: capacity.max(2),
             rings: HashMap::new(),
+            watermarks: HashMap::new(),
         }
     }
 
     /// Adds this look at the group as a sample of each of its partitions.
     pub fn record(&mut self, lag: &GroupLag, now_ms: i64) {
         for p in &lag.partitions {
+            self.watermarks
+                .entry((p.topic.clone(), p.partition))
+                .or_insert_with(|| OffsetTimeTable::new(TABLE_POINTS))
+                .add(p.high, now_ms);
             let ring = self
                 .rings
                 .entry((lag.group.clone(), p.topic.clone(), p.partition))
@@ -44,9 +55,14 @@ impl LagHistory {
             .get(&(group.to_owned(), topic.to_owned(), partition))
     }
 
-    /// Sets each partition's status from its samples within `window_ms`, then the group's.
+    /// Sets each partition's status from its samples within `window_ms`, and its estimated time
+    /// lag from the sampled watermarks; then the group's status and totals.
     pub fn apply_status(&self, lag: &mut GroupLag, now_ms: i64, window_ms: i64) {
         for p in &mut lag.partitions {
+            if let Some(table) = self.watermarks.get(&(p.topic.clone(), p.partition)) {
+                p.estimated_time_lag_ms =
+                    table.time_lag_ms(p.committed.unwrap_or(p.low), p.high, now_ms);
+            }
             if let Some(ring) = self.samples(&lag.group, &p.topic, p.partition) {
                 let samples: Vec<Sample> = ring.iter().copied().collect();
                 p.status = evaluate(&samples, now_ms, window_ms);
@@ -76,6 +92,7 @@ mod tests {
                 high,
                 lag: high - committed,
                 time_lag_ms: None,
+                estimated_time_lag_ms: None,
                 status: Status::Ok,
             }],
         }
@@ -92,5 +109,8 @@ mod tests {
         history.apply_status(&mut now, 15_000, 60_000);
         assert_eq!(now.status, Status::Stall);
         assert_eq!(now.lag, 40);
+        // The high watermark passed offset 10 before the first sample; interpolating back from
+        // 20 at 0 s and 30 at 5 s puts it at -5 s, 20 s before "now" (15 s).
+        assert_eq!(now.partitions[0].estimated_time_lag_ms, Some(20_000));
     }
 }

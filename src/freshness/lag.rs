@@ -21,6 +21,9 @@ pub struct PartitionLag {
     /// now - timestamp of the record at the committed offset (0 when caught up); `None` when
     /// that record is gone (retention, compaction).
     pub time_lag_ms: Option<i64>,
+    /// Time lag interpolated from sampled high watermarks (kafka-lag-exporter style); needs a
+    /// few samples of history.
+    pub estimated_time_lag_ms: Option<i64>,
     pub status: Status,
 }
 
@@ -73,6 +76,7 @@ fn partition_rows(
                 high: p.high,
                 lag,
                 time_lag_ms: (lag == 0).then_some(0),
+                estimated_time_lag_ms: None,
                 status: Status::Ok,
             });
         }

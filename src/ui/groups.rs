@@ -2,7 +2,7 @@
 //! filterable; the selected group's partitions; and plots of its lag over time against a
 //! freshness budget. Samples come from the background sampler every few seconds.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use egui_extras::{Column, TableBuilder};
 use egui_plot::{HLine, Legend, Line, Plot, PlotPoints};
@@ -14,6 +14,36 @@ use super::messages::format_timestamp;
 
 /// Samples kept per partition for status windows, and points per group for the plots.
 const HISTORY: usize = 720;
+
+/// (sample time, offset lag, time lag): one point of a lag plot.
+type LagPoint = (i64, i64, Option<i64>);
+
+/// What the lag plots add up: the whole group, one topic, or one partition.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum PlotScope {
+    #[default]
+    Group,
+    Topic(String),
+    Partition(String, i32),
+}
+
+impl PlotScope {
+    fn includes(&self, topic: &str, partition: i32) -> bool {
+        match self {
+            Self::Group => true,
+            Self::Topic(t) => t == topic,
+            Self::Partition(t, p) => t == topic && *p == partition,
+        }
+    }
+
+    fn label(&self) -> String {
+        match self {
+            Self::Group => "whole group".into(),
+            Self::Topic(t) => format!("topic {t}"),
+            Self::Partition(t, p) => format!("partition {t}/{p}"),
+        }
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Sort {
@@ -27,8 +57,9 @@ pub enum Sort {
 pub struct GroupsPanel {
     pub groups: Vec<GroupLag>,
     pub history: LagHistory,
-    /// (sample time, offset lag, max time lag) per group.
-    series: HashMap<String, VecDeque<(i64, i64, Option<i64>)>>,
+    /// (sample time, offset lag, time lag) per group partition.
+    series: HashMap<(String, String, i32), VecDeque<LagPoint>>,
+    scope: PlotScope,
     pub last_sample_ms: Option<i64>,
     pub sampling: bool,
     pub error: Option<String>,
@@ -49,6 +80,7 @@ impl Default for GroupsPanel {
             groups: Vec::new(),
             history: LagHistory::new(HISTORY),
             series: HashMap::new(),
+            scope: PlotScope::Group,
             last_sample_ms: None,
             sampling: false,
             error: None,
@@ -82,11 +114,14 @@ impl GroupsPanel {
                 for group in &mut groups {
                     self.history.record(group, at_ms);
                     self.history.apply_status(group, at_ms, window_ms);
-                    let series = self.series.entry(group.group.clone()).or_default();
-                    if series.len() == HISTORY {
-                        series.pop_front();
+                    for p in &group.partitions {
+                        let key = (group.group.clone(), p.topic.clone(), p.partition);
+                        let series = self.series.entry(key).or_default();
+                        if series.len() == HISTORY {
+                            series.pop_front();
+                        }
+                        series.push_back((at_ms, p.lag, p.time_lag_ms.or(p.estimated_time_lag_ms)));
                     }
-                    series.push_back((at_ms, group.lag, group.max_time_lag_ms));
                 }
                 self.groups = groups;
                 self.error = None;
@@ -138,6 +173,25 @@ impl GroupsPanel {
                         }
                     });
             });
+    }
+
+    /// The group's lag over time within `scope`: offset lags summed, the worst time lag.
+    fn scope_series(&self, group: &str, scope: &PlotScope) -> Vec<LagPoint> {
+        let mut merged: BTreeMap<i64, (i64, Option<i64>)> = BTreeMap::new();
+        for ((g, topic, partition), series) in &self.series {
+            if g != group || !scope.includes(topic, *partition) {
+                continue;
+            }
+            for &(t, lag, time_lag) in series {
+                let entry = merged.entry(t).or_insert((0, None));
+                entry.0 += lag;
+                entry.1 = entry.1.max(time_lag);
+            }
+        }
+        merged
+            .into_iter()
+            .map(|(t, (lag, time_lag))| (t, lag, time_lag))
+            .collect()
     }
 
     fn visible(&self) -> Vec<&GroupLag> {
@@ -265,8 +319,9 @@ impl GroupsPanel {
                     }
                 });
             });
-        if clicked.is_some() {
+        if clicked.is_some() && clicked != self.selected {
             self.selected = clicked;
+            self.scope = PlotScope::Group;
         }
     }
 
@@ -275,6 +330,7 @@ impl GroupsPanel {
             .selected
             .as_ref()
             .and_then(|name| self.groups.iter().find(|g| &g.group == name))
+            .cloned()
         else {
             ui.weak("Select a group to see its partitions and its lag over time.");
             return;
@@ -315,10 +371,32 @@ impl GroupsPanel {
                             }
                         });
                 });
-            let series = self.series.get(&group.group).cloned().unwrap_or_default();
             let ui = &mut columns[1];
+            let scope_label = ui.label("Plot");
+            let mut scope = self.scope.clone();
+            egui::ComboBox::from_id_salt("plot_scope")
+                .selected_text(scope.label())
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(&mut scope, PlotScope::Group, PlotScope::Group.label());
+                    let mut topics: Vec<&str> =
+                        group.partitions.iter().map(|p| p.topic.as_str()).collect();
+                    topics.dedup();
+                    for topic in topics {
+                        let choice = PlotScope::Topic(topic.to_owned());
+                        let text = choice.label();
+                        ui.selectable_value(&mut scope, choice, text);
+                    }
+                    for p in &group.partitions {
+                        let choice = PlotScope::Partition(p.topic.clone(), p.partition);
+                        let text = choice.label();
+                        ui.selectable_value(&mut scope, choice, text);
+                    }
+                })
+                .response
+                .labelled_by(scope_label.id);
+            let series = self.scope_series(&group.group, &scope);
             let height = (ui.available_height() / 2.0 - 10.0).max(80.0);
-            let origin = series.front().map_or(0, |s| s.0);
+            let origin = series.first().map_or(0, |s| s.0);
             let secs = |t: i64| (t - origin) as f64 / 1000.0;
             let offsets: PlotPoints = series
                 .iter()
@@ -344,6 +422,7 @@ impl GroupsPanel {
                     plot.line(Line::new("time lag", times));
                     plot.hline(HLine::new("budget", budget));
                 });
+            self.scope = scope;
         });
     }
 }
