@@ -42,6 +42,28 @@ fn type_into(harness: &mut Harness<'_, FreshlensApp>, label: &str, text: &str) {
     harness.step();
 }
 
+/// The app started connected to `bootstrap` (as `freshlens -b` does), waited until connected.
+/// The config dir lives as long as the returned guard.
+fn connected_app(
+    bootstrap: &str,
+    size: egui::Vec2,
+) -> (Harness<'static, FreshlensApp>, tempfile::TempDir) {
+    let config_dir = tempfile::tempdir().unwrap();
+    let dir = config_dir.path().to_owned();
+    let config = freshlens::cluster::ConnectionConfig::new(bootstrap);
+    let mut harness = Harness::builder().with_size(size).build_eframe(move |cc| {
+        let startup = Startup {
+            connect: Some(config),
+            ..Startup::default()
+        };
+        FreshlensApp::new(cc, startup, Some(dir)).unwrap()
+    });
+    wait_for(&mut harness, "connection", |h| {
+        h.query_by_label_contains("connected to").is_some()
+    });
+    (harness, config_dir)
+}
+
 #[test]
 fn connect_pick_topic_and_find_a_known_record() {
     let Some(bootstrap) = broker() else { return };
@@ -100,21 +122,7 @@ fn connect_pick_topic_and_find_a_known_record() {
 fn profile_panel_shows_stale_fields_and_their_cause() {
     let Some(bootstrap) = broker() else { return };
     let world = crate::profile::world(&bootstrap);
-    let config_dir = tempfile::tempdir().unwrap();
-    let dir = config_dir.path().to_owned();
-    let config = freshlens::cluster::ConnectionConfig::new(&bootstrap);
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1500.0, 950.0))
-        .build_eframe(move |cc| {
-            let startup = Startup {
-                connect: Some(config),
-                ..Startup::default()
-            };
-            FreshlensApp::new(cc, startup, Some(dir)).unwrap()
-        });
-    wait_for(&mut harness, "connection", |h| {
-        h.query_by_label_contains("connected to").is_some()
-    });
+    let (mut harness, _config_dir) = connected_app(&bootstrap, egui::vec2(1500.0, 950.0));
     harness.get_by_label("Profile").click();
     harness.step();
 
@@ -175,22 +183,8 @@ fn groups_panel_lists_the_lagging_group_first_with_its_time_lag() {
     crate::groups::commit(&bootstrap, &current, &topic, &[(0, 5)]);
     crate::groups::commit(&bootstrap, &behind, &topic, &[(0, 2)]);
 
-    let config_dir = tempfile::tempdir().unwrap();
-    let dir = config_dir.path().to_owned();
-    let config = freshlens::cluster::ConnectionConfig::new(&bootstrap);
     let opened = freshlens::cli::profile::now_ms();
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1400.0, 900.0))
-        .build_eframe(move |cc| {
-            let startup = Startup {
-                connect: Some(config),
-                ..Startup::default()
-            };
-            FreshlensApp::new(cc, startup, Some(dir)).unwrap()
-        });
-    wait_for(&mut harness, "connection", |h| {
-        h.query_by_label_contains("connected to").is_some()
-    });
+    let (mut harness, _config_dir) = connected_app(&bootstrap, egui::vec2(1400.0, 900.0));
     harness.get_by_label("Groups").click();
     harness.step();
     type_into(&mut harness, "Group filter", &prefix);

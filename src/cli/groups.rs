@@ -43,19 +43,8 @@ fn look(cluster: &Cluster, args: &GroupsArgs) -> anyhow::Result<Vec<GroupLag>> {
         .filter(|g| g.protocol_type.is_empty() || g.protocol_type == "consumer")
         .map(|g| group_lag(cluster, g, &topics))
         .collect::<Result<Vec<_>, _>>()?;
-    sort_worst_first(&mut lags);
+    lags.sort_by(GroupLag::worst_first);
     Ok(lags)
-}
-
-/// Worst status first, then the largest time lag, then the largest offset lag.
-pub fn sort_worst_first(lags: &mut [GroupLag]) {
-    lags.sort_by(|a, b| {
-        b.status
-            .cmp(&a.status)
-            .then(b.max_time_lag_ms.cmp(&a.max_time_lag_ms))
-            .then(b.lag.cmp(&a.lag))
-            .then(a.group.cmp(&b.group))
-    });
 }
 
 pub fn groups_json(lags: &[GroupLag]) -> serde_json::Value {
@@ -139,7 +128,7 @@ pub fn run(cluster: &Cluster, args: &GroupsArgs, out: &mut dyn Write) -> anyhow:
             history.record(lag, now);
             history.apply_status(lag, now, window_ms);
         }
-        sort_worst_first(&mut lags);
+        lags.sort_by(GroupLag::worst_first);
         for g in &lags {
             let before = previous.insert(g.group.clone(), g.status);
             let change = before.filter(|b| *b != g.status);

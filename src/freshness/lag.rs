@@ -38,6 +38,15 @@ pub struct GroupLag {
 }
 
 impl GroupLag {
+    /// Worst status first, then the largest time lag, then the largest offset lag, then name.
+    pub fn worst_first(a: &Self, b: &Self) -> std::cmp::Ordering {
+        b.status
+            .cmp(&a.status)
+            .then(b.max_time_lag_ms.cmp(&a.max_time_lag_ms))
+            .then(b.lag.cmp(&a.lag))
+            .then(a.group.cmp(&b.group))
+    }
+
     /// Recomputes the group's totals from its partitions.
     pub fn summarize(&mut self) {
         self.lag = self.partitions.iter().map(|p| p.lag).sum();

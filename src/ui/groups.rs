@@ -203,13 +203,7 @@ impl GroupsPanel {
             .filter(|g| needle.is_empty() || g.group.to_lowercase().contains(&needle))
             .collect();
         match self.sort {
-            Sort::Worst => shown.sort_by(|a, b| {
-                b.status
-                    .cmp(&a.status)
-                    .then(b.max_time_lag_ms.cmp(&a.max_time_lag_ms))
-                    .then(b.lag.cmp(&a.lag))
-                    .then(a.group.cmp(&b.group))
-            }),
+            Sort::Worst => shown.sort_by(|a, b| GroupLag::worst_first(a, b)),
             Sort::OffsetLag => shown.sort_by_key(|g| std::cmp::Reverse(g.lag)),
             Sort::TimeLag => shown.sort_by_key(|g| std::cmp::Reverse(g.max_time_lag_ms)),
             Sort::Name => shown.sort_by(|a, b| a.group.cmp(&b.group)),
