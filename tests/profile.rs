@@ -253,6 +253,7 @@ fn timeline_follows_links_over_only_the_keys_partitions() {
     let w = world(&bootstrap);
     let cluster = connect(&bootstrap);
     let spec = Spec::load(&w.spec_path).unwrap();
+    let reported = std::sync::atomic::AtomicU64::new(0);
     let timeline = load_timeline(
         &cluster,
         &spec,
@@ -261,8 +262,15 @@ fn timeline_follows_links_over_only_the_keys_partitions() {
         &Window::default(),
         &CancelToken::default(),
         &mut |_| {},
+        &|progress| {
+            reported.fetch_max(progress.scanned, std::sync::atomic::Ordering::Relaxed);
+        },
     )
     .unwrap();
+    assert!(
+        reported.into_inner() > 0,
+        "progress is reported while partitions are read"
+    );
     assert_eq!(timeline.identities, vec!["cust-42", "anon-7", "dev-9"]);
     let order: Vec<(String, i64, &str)> = timeline
         .events

@@ -128,6 +128,7 @@ fn load(
         &window,
         &CancelToken::default(),
         &mut |_| {},
+        &|_| {},
     )?)
 }
 
@@ -209,6 +210,7 @@ pub fn build_report(
         now,
         &CancelToken::default(),
         &mut |_| {},
+        &|_| {},
     )?;
     let profile = fold(spec, &found.timeline.events, as_of);
     Ok(ProfileReport {

@@ -4,6 +4,7 @@
 use crate::cluster::{CancelToken, Cluster, ClusterError};
 use crate::codec::SourceDecoder;
 
+use super::timeline::ProgressFn;
 use super::{
     BuilderPosition, Event, Spec, StoreComparison, StoreVersion, Timeline, Window, compare, fold,
     load_timeline, store_versions,
@@ -28,8 +29,18 @@ pub fn lookup(
     now_ms: i64,
     cancel: &CancelToken,
     on_events: &mut dyn FnMut(&[Event]),
+    on_progress: ProgressFn<'_>,
 ) -> Result<Lookup, ClusterError> {
-    let timeline = load_timeline(cluster, spec, decoder, key, window, cancel, on_events)?;
+    let timeline = load_timeline(
+        cluster,
+        spec,
+        decoder,
+        key,
+        window,
+        cancel,
+        on_events,
+        on_progress,
+    )?;
     let Some(store) = &spec.store else {
         return Ok(Lookup {
             timeline,

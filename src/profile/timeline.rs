@@ -2,13 +2,15 @@
 //! every source topic at once, follow identity links up to three hops, and decode as we go.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Mutex;
 use std::time::Instant;
 
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::cluster::{
-    CancelToken, Cluster, ClusterError, Record, RecordFilter, ScanEvent, ScanRequest, StartAt,
+    CancelToken, Cluster, ClusterError, Record, RecordFilter, ScanEvent, ScanProgress, ScanRequest,
+    StartAt,
 };
 
 use super::spec::{Source, Spec};
@@ -54,7 +56,12 @@ pub struct Window {
     pub until_ms: Option<i64>,
 }
 
-/// Builds the timeline for `key`; `on_events` sees events as each source's scan delivers them.
+/// Called from the scan threads with the progress of the current hop, all sources summed.
+pub type ProgressFn<'a> = &'a (dyn Fn(ScanProgress) + Sync);
+
+/// Builds the timeline for `key`; `on_events` sees events as each source's scan delivers them,
+/// `on_progress` the records scanned so far.
+#[allow(clippy::too_many_arguments)]
 pub fn load_timeline(
     cluster: &Cluster,
     spec: &Spec,
@@ -63,6 +70,7 @@ pub fn load_timeline(
     window: &Window,
     cancel: &CancelToken,
     on_events: &mut dyn FnMut(&[Event]),
+    on_progress: ProgressFn<'_>,
 ) -> Result<Timeline, ClusterError> {
     let started = Instant::now();
     let mut partition_counts = HashMap::new();
@@ -82,16 +90,27 @@ pub fn load_timeline(
         if frontier.is_empty() || cancel.is_cancelled() {
             break;
         }
+        let hop_progress = Mutex::new(vec![ScanProgress::default(); spec.sources.len()]);
+        let report = |index: usize, progress: ScanProgress| {
+            if let Ok(mut all) = hop_progress.lock() {
+                all[index] = progress;
+                on_progress(sum_progress(&all));
+            }
+        };
         let results = std::thread::scope(|scope| {
             let handles: Vec<_> = spec
                 .sources
                 .iter()
-                .map(|source| {
+                .enumerate()
+                .map(|(index, source)| {
                     let ids = &frontier;
                     let partitions = partition_counts[&source.topic];
+                    let report = &report;
                     scope.spawn(move || {
+                        let progress = |p: ScanProgress| report(index, p);
                         read_source(
                             cluster, spec, source, decoder, ids, partitions, window, cancel,
+                            &progress,
                         )
                     })
                 })
@@ -161,6 +180,19 @@ struct SourcePart {
     cancelled: bool,
 }
 
+fn sum_progress(all: &[ScanProgress]) -> ScanProgress {
+    all.iter().fold(ScanProgress::default(), |mut sum, p| {
+        sum.scanned += p.scanned;
+        sum.to_scan += p.to_scan;
+        sum.matched += p.matched;
+        sum.bytes += p.bytes;
+        sum.partitions += p.partitions;
+        sum.partitions_done += p.partitions_done;
+        sum.elapsed = sum.elapsed.max(p.elapsed);
+        sum
+    })
+}
+
 #[allow(clippy::too_many_arguments)]
 fn read_source(
     cluster: &Cluster,
@@ -171,6 +203,7 @@ fn read_source(
     partitions: i32,
     window: &Window,
     cancel: &CancelToken,
+    on_progress: &dyn Fn(ScanProgress),
 ) -> Result<SourcePart, ClusterError> {
     let mut wanted = BTreeSet::new();
     for id in ids {
@@ -197,6 +230,9 @@ fn read_source(
         },
     };
     let summary = cluster.scan(&request, cancel, &mut |event| {
+        if let ScanEvent::Progress(progress) = &event {
+            on_progress(progress.clone());
+        }
         if let ScanEvent::Records(records) = event {
             for record in records {
                 match to_event(source, decoder, &record) {

@@ -348,6 +348,15 @@ impl FreshlensApp {
                     crate::profile::sort_timeline(&mut self.profile.partial);
                 }
             }
+            Outcome::LookupProgress { id, progress } => {
+                if self
+                    .lookup
+                    .as_ref()
+                    .is_some_and(|(current, _)| *current == id)
+                {
+                    self.profile.progress = Some(progress);
+                }
+            }
             Outcome::LookupDone { id, result } => {
                 if self
                     .lookup
@@ -453,11 +462,20 @@ impl eframe::App for FreshlensApp {
             commands.extend(self.connect.ui(ui, &mut self.state.connect));
         });
         egui::Panel::bottom("status").show(ui, |ui| {
-            commands.extend(self.status.ui(
-                ui,
-                self.messages.progress.as_ref(),
-                self.messages.scanning,
-            ));
+            // The status bar follows the work of the tab in view.
+            let (progress, running, cancel) = match self.state.tab {
+                Tab::Profile => (
+                    self.profile.progress.as_ref(),
+                    self.profile.running,
+                    Command::CancelLookup,
+                ),
+                _ => (
+                    self.messages.progress.as_ref(),
+                    self.messages.scanning,
+                    Command::CancelScan,
+                ),
+            };
+            commands.extend(self.status.ui(ui, progress, running, cancel));
         });
         egui::Panel::top("tabs").show(ui, |ui| {
             ui.horizontal(|ui| {

@@ -50,6 +50,8 @@ pub struct ProfilePanel {
     pub partial: Vec<Event>,
     pub result: Option<Lookup>,
     pub error: Option<String>,
+    /// Records scanned by the running lookup's current hop.
+    pub progress: Option<crate::cluster::ScanProgress>,
     selected: Option<usize>,
     /// Replay time (event time); `None` follows the latest event.
     as_of: Option<i64>,
@@ -66,6 +68,7 @@ impl ProfilePanel {
         self.selected = None;
         self.as_of = None;
         self.folded = None;
+        self.progress = None;
     }
 
     pub fn lookup_done(&mut self, result: Result<Lookup, String>) {

@@ -11,11 +11,13 @@ pub struct StatusBar {
 }
 
 impl StatusBar {
+    /// `cancel` is what the Cancel button asks for.
     pub fn ui(
         &mut self,
         ui: &mut egui::Ui,
         progress: Option<&ScanProgress>,
         scanning: bool,
+        cancel: Command,
     ) -> Option<Command> {
         let mut command = None;
         ui.horizontal(|ui| {
@@ -39,7 +41,7 @@ impl StatusBar {
                     p.elapsed.as_secs_f64()
                 ));
                 if scanning && ui.button("Cancel").clicked() {
-                    command = Some(Command::CancelScan);
+                    command = Some(cancel);
                 }
             }
             if let Some(message) = &self.message {

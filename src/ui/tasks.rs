@@ -26,6 +26,10 @@ pub enum Outcome {
         id: u64,
         events: Vec<Event>,
     },
+    LookupProgress {
+        id: u64,
+        progress: ScanProgress,
+    },
     LookupDone {
         id: u64,
         result: Result<Lookup, String>,
@@ -167,6 +171,9 @@ impl Tasks {
     }
 
     pub fn lookup(&self, cluster: Arc<Cluster>, request: LookupRequest, cancel: CancelToken) {
+        // Progress comes from several scan threads at once, so it gets its own sender.
+        let progress_tx = self.tx.clone();
+        let ctx = self.ctx.clone();
         self.spawn(move |send| {
             let LookupRequest {
                 id,
@@ -175,6 +182,10 @@ impl Tasks {
                 registry,
                 now_ms,
             } = request;
+            let on_progress = move |progress: ScanProgress| {
+                let _ = progress_tx.send(Outcome::LookupProgress { id, progress });
+                ctx.request_repaint();
+            };
             let result = (|| {
                 let registry = registry
                     .filter(|url| !url.trim().is_empty())
@@ -197,6 +208,7 @@ impl Tasks {
                     now_ms,
                     &cancel,
                     &mut on_events,
+                    &on_progress,
                 )
                 .map_err(|e| e.to_string())
             })();
