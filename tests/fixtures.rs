@@ -90,7 +90,7 @@ pub fn create_topic(bootstrap: &str, name: &str, partitions: i32) {
 #[derive(Debug, Clone)]
 pub struct TestRecord {
     pub partition: i32,
-    pub key: Option<String>,
+    pub key: Option<Vec<u8>>,
     pub value: Option<Vec<u8>>,
     pub timestamp_ms: i64,
     pub headers: Vec<(String, String)>,
@@ -100,7 +100,7 @@ impl TestRecord {
     pub fn new(partition: i32, key: &str, value: &str, timestamp_ms: i64) -> Self {
         Self {
             partition,
-            key: Some(key.into()),
+            key: Some(key.as_bytes().to_vec()),
             value: Some(value.as_bytes().to_vec()),
             timestamp_ms,
             headers: vec![],
@@ -135,7 +135,7 @@ pub fn produce(bootstrap: &str, topic: &str, records: &[TestRecord]) -> Vec<(i32
                 .timestamp(r.timestamp_ms)
                 .headers(headers);
             if let Some(key) = &r.key {
-                record = record.key(key.as_bytes());
+                record = record.key(key.as_slice());
             }
             if let Some(value) = &r.value {
                 record = record.payload(value.as_slice());

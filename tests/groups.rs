@@ -184,3 +184,93 @@ fn all_groups_sorted_worst_first_and_watch_prints_samples() {
     assert_eq!(lines[1]["status"], json!("STALL"));
     assert_eq!(lines[1]["previous_status"], json!("OK"));
 }
+
+/// `__consumer_offsets` as Apache Kafka exposes it. Tansu keeps offsets elsewhere, so the test
+/// writes the topic itself, in Kafka's documented record format.
+fn offsets_topic(bootstrap: &str) -> i32 {
+    let cluster = crate::fixtures::connect(bootstrap);
+    if let Ok(topic) = cluster.topic("__consumer_offsets") {
+        return topic.partitions.len() as i32;
+    }
+    create_topic(bootstrap, "__consumer_offsets", 3);
+    3
+}
+
+fn commit_record(
+    group: &str,
+    topic: &str,
+    partition: i32,
+    offset: i64,
+    commit_ms: i64,
+) -> (Vec<u8>, Vec<u8>) {
+    let string = |out: &mut Vec<u8>, s: &str| {
+        out.extend((s.len() as i16).to_be_bytes());
+        out.extend(s.as_bytes());
+    };
+    let mut key = 1i16.to_be_bytes().to_vec();
+    string(&mut key, group);
+    string(&mut key, topic);
+    key.extend(partition.to_be_bytes());
+    let mut value = 3i16.to_be_bytes().to_vec();
+    value.extend(offset.to_be_bytes());
+    value.extend((-1i32).to_be_bytes());
+    string(&mut value, "");
+    value.extend(commit_ms.to_be_bytes());
+    (key, value)
+}
+
+#[test]
+fn commit_history_dates_commits_and_shows_deleted_topics() {
+    let Some(bootstrap) = broker() else { return };
+    let partitions = offsets_topic(&bootstrap);
+    let topic = unique_topic("lag-history");
+    create_topic(&bootstrap, &topic, 1);
+    produce(
+        &bootstrap,
+        &topic,
+        &(0..4)
+            .map(|i| TestRecord::new(0, "k", "v", now_ms() - 5_000 + i))
+            .collect::<Vec<_>>(),
+    );
+    let group = test_group();
+    commit(&bootstrap, &group, &topic, &[(0, 3)]);
+    let deleted = unique_topic("lag-deleted");
+    let slot = freshlens::freshness::offsets_partition(&group, partitions);
+    let committed_at = now_ms() - 120_000;
+    let records: Vec<TestRecord> = [
+        commit_record(&group, &topic, 0, 2, committed_at - 60_000),
+        commit_record(&group, &topic, 0, 3, committed_at),
+        commit_record(&group, &deleted, 0, 42, committed_at),
+        commit_record("someone-else", &topic, 0, 1, committed_at),
+    ]
+    .into_iter()
+    .map(|(key, value)| TestRecord {
+        partition: slot,
+        key: Some(key),
+        value: Some(value),
+        timestamp_ms: committed_at,
+        headers: vec![],
+    })
+    .collect();
+    produce(&bootstrap, "__consumer_offsets", &records);
+
+    let output = groups_json(&bootstrap, &["-g", &group]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let doc: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let parts = doc["groups"][0]["partitions"].as_array().unwrap().clone();
+    let live = parts.iter().find(|p| p["topic"] == json!(topic)).unwrap();
+    assert_eq!(live["last_commit_ms"], json!(committed_at));
+    assert_eq!(live["topic_deleted"], json!(false));
+    let gone = parts
+        .iter()
+        .find(|p| p["topic"] == json!(deleted))
+        .expect("the deleted topic is listed");
+    assert_eq!(
+        (gone["committed"].clone(), gone["topic_deleted"].clone()),
+        (json!(42), json!(true))
+    );
+}

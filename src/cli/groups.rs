@@ -7,8 +7,11 @@ use std::time::Duration;
 
 use serde_json::json;
 
+use crate::cluster::CancelToken;
 use crate::cluster::Cluster;
-use crate::freshness::{GroupLag, LagHistory, Status, group_lag};
+use crate::freshness::{
+    GroupLag, LagHistory, OFFSETS_TOPIC, Status, apply_commit_history, commit_history, group_lag,
+};
 use crate::profile::format_duration_ms;
 
 use super::profile::now_ms;
@@ -43,6 +46,14 @@ fn look(cluster: &Cluster, args: &GroupsArgs) -> anyhow::Result<Vec<GroupLag>> {
         .filter(|g| g.protocol_type.is_empty() || g.protocol_type == "consumer")
         .map(|g| group_lag(cluster, g, &topics))
         .collect::<Result<Vec<_>, _>>()?;
+    // Where the cluster exposes its commit log, commits get their times (Burrow's STOP rule)
+    // and commits on deleted topics show up.
+    if cluster.topic(OFFSETS_TOPIC).is_ok() {
+        for lag in &mut lags {
+            let commits = commit_history(cluster, &lag.group, &CancelToken::default())?;
+            apply_commit_history(lag, &commits, &topics);
+        }
+    }
     lags.sort_by(GroupLag::worst_first);
     Ok(lags)
 }
@@ -60,6 +71,7 @@ pub fn groups_json(lags: &[GroupLag]) -> serde_json::Value {
                         "high": p.high, "lag": p.lag, "time_lag_ms": p.time_lag_ms,
                         "estimated_time_lag_ms": p.estimated_time_lag_ms,
                         "status": p.status, "no_commit": p.committed.is_none(),
+                        "last_commit_ms": p.last_commit_ms, "topic_deleted": p.topic_deleted,
                     })
                 })
                 .collect();

@@ -45,7 +45,7 @@ impl LagHistory {
                 at_ms: now_ms,
                 committed: p.committed,
                 lag: p.lag,
-                commit_ms: None,
+                commit_ms: p.last_commit_ms,
             });
         }
     }
@@ -94,6 +94,8 @@ mod tests {
                 time_lag_ms: None,
                 estimated_time_lag_ms: None,
                 status: Status::Ok,
+                last_commit_ms: None,
+                topic_deleted: false,
             }],
         }
     }

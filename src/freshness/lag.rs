@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use crate::cluster::{Cluster, ClusterError, GroupInfo, TopicInfo};
 
+use super::offsets_topic::OffsetCommit;
 use super::status::Status;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -25,6 +26,10 @@ pub struct PartitionLag {
     /// few samples of history.
     pub estimated_time_lag_ms: Option<i64>,
     pub status: Status,
+    /// When the group last committed here, where `__consumer_offsets` tells.
+    pub last_commit_ms: Option<i64>,
+    /// The group has commits on a topic that no longer exists.
+    pub topic_deleted: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -87,6 +92,8 @@ fn partition_rows(
                 time_lag_ms: (lag == 0).then_some(0),
                 estimated_time_lag_ms: None,
                 status: Status::Ok,
+                last_commit_ms: None,
+                topic_deleted: false,
             });
         }
     }
@@ -170,6 +177,44 @@ pub fn group_lag(
     Ok(lag)
 }
 
+/// Folds the group's commit history into one look: each partition's last commit time, and a
+/// row for every partition of a topic that no longer exists but still has the group's commits.
+pub fn apply_commit_history(lag: &mut GroupLag, commits: &[OffsetCommit], topics: &[TopicInfo]) {
+    let mut latest: BTreeMap<(&str, i32), &OffsetCommit> = BTreeMap::new();
+    for commit in commits.iter().filter(|c| c.group == lag.group) {
+        let slot = latest
+            .entry((commit.topic.as_str(), commit.partition))
+            .or_insert(commit);
+        if commit.commit_ms >= slot.commit_ms {
+            *slot = commit;
+        }
+    }
+    for row in &mut lag.partitions {
+        row.last_commit_ms = latest
+            .get(&(row.topic.as_str(), row.partition))
+            .map(|c| c.commit_ms);
+    }
+    for ((topic, partition), commit) in latest {
+        if topics.iter().any(|t| t.name == topic) {
+            continue;
+        }
+        lag.partitions.push(PartitionLag {
+            topic: topic.to_owned(),
+            partition,
+            committed: Some(commit.offset),
+            low: 0,
+            high: 0,
+            lag: 0,
+            time_lag_ms: None,
+            estimated_time_lag_ms: None,
+            status: Status::Ok,
+            last_commit_ms: Some(commit.commit_ms),
+            topic_deleted: true,
+        });
+    }
+    lag.summarize();
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -215,6 +260,43 @@ mod tests {
             rows[1].time_lag_ms, None,
             "unknown until the record is read, never zero"
         );
+    }
+
+    #[test]
+    fn commit_history_dates_commits_and_finds_deleted_topics() {
+        let topics = [topic("orders", &[(0, 10)])];
+        let committed = HashMap::from([(("orders".to_owned(), 0), Some(8))]);
+        let mut lag = GroupLag {
+            group: "builder".into(),
+            state: "Empty".into(),
+            status: Status::Ok,
+            lag: 0,
+            max_time_lag_ms: None,
+            partitions: partition_rows(&topics, &committed, &[]),
+        };
+        let commit = |topic: &str, offset: i64, commit_ms: i64| OffsetCommit {
+            group: "builder".into(),
+            topic: topic.into(),
+            partition: 0,
+            offset,
+            leader_epoch: None,
+            metadata: String::new(),
+            commit_ms,
+            expire_ms: None,
+        };
+        let history = [
+            commit("orders", 5, 1_000),
+            commit("orders", 8, 2_000),
+            commit("gone", 3, 1_500),
+        ];
+        apply_commit_history(&mut lag, &history, &topics);
+        assert_eq!(lag.partitions[0].last_commit_ms, Some(2_000));
+        let gone = &lag.partitions[1];
+        assert_eq!(
+            (gone.topic.as_str(), gone.committed, gone.topic_deleted),
+            ("gone", Some(3), true)
+        );
+        assert_eq!(lag.lag, 2);
     }
 
     #[test]

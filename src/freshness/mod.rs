@@ -9,7 +9,7 @@ mod status;
 
 pub use history::LagHistory;
 pub use interpolate::OffsetTimeTable;
-pub use lag::{GroupLag, PartitionLag, group_lag};
+pub use lag::{GroupLag, PartitionLag, apply_commit_history, group_lag};
 pub use offsets_topic::{
     OFFSETS_TOPIC, OffsetCommit, OffsetsRecord, commit_history, decode_offsets_record,
     offsets_partition,

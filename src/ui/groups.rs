@@ -352,7 +352,12 @@ impl GroupsPanel {
                             }
                             ui.end_row();
                             for p in &group.partitions {
-                                ui.label(format!("{}/{}", p.topic, p.partition));
+                                let deleted = if p.topic_deleted {
+                                    " (topic deleted)"
+                                } else {
+                                    ""
+                                };
+                                ui.label(format!("{}/{}{deleted}", p.topic, p.partition));
                                 ui.label(
                                     p.committed
                                         .map_or("no commit".to_owned(), |c| c.to_string()),

@@ -13,6 +13,7 @@ use crate::cluster::{
 use super::messages::Row;
 use crate::codec::SourceDecoder;
 use crate::codec::registry::RegistryClient;
+use crate::freshness;
 use crate::profile::{Event, Lookup, Spec, Window, lookup};
 
 pub enum Outcome {
@@ -139,11 +140,23 @@ impl Tasks {
             let result = (|| {
                 let groups = cluster.groups()?;
                 let topics = cluster.topics(false)?;
-                groups
+                let mut lags = groups
                     .iter()
                     .filter(|g| g.protocol_type.is_empty() || g.protocol_type == "consumer")
-                    .map(|g| crate::freshness::group_lag(&cluster, g, &topics))
-                    .collect::<Result<Vec<_>, _>>()
+                    .map(|g| freshness::group_lag(&cluster, g, &topics))
+                    .collect::<Result<Vec<_>, _>>()?;
+                // A slow commit log only stretches the interval: one sample is in flight at a time.
+                if cluster.topic(freshness::OFFSETS_TOPIC).is_ok() {
+                    for lag in &mut lags {
+                        let commits = freshness::commit_history(
+                            &cluster,
+                            &lag.group,
+                            &CancelToken::default(),
+                        )?;
+                        freshness::apply_commit_history(lag, &commits, &topics);
+                    }
+                }
+                Ok::<_, crate::cluster::ClusterError>(lags)
             })()
             .map_err(|e| e.to_string());
             send(Outcome::GroupsSampled { at_ms, result });
