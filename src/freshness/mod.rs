@@ -1,19 +1,26 @@
 //! Freshness: how far behind consumer groups are, in offsets and in time, whether they are
-//! recovering (Burrow's rules), and time lag estimated from sampled watermarks.
+//! recovering (Burrow's rules), time lag estimated from sampled watermarks; and for a profile,
+//! when the store applied each source event, staleness over time and topic ingest delay.
 
+mod applied;
 mod history;
+mod ingest;
 mod interpolate;
 mod lag;
 mod offsets_topic;
+mod staleness;
 mod status;
 
+pub use applied::{EventFreshness, applied_times};
 pub use history::LagHistory;
+pub use ingest::{DelayBucket, ingest_buckets, nearest_rank};
 pub use interpolate::OffsetTimeTable;
 pub use lag::{GroupLag, PartitionLag, apply_commit_history, group_lag};
 pub use offsets_topic::{
     OFFSETS_TOPIC, OffsetCommit, OffsetsRecord, commit_history, decode_offsets_record,
     offsets_partition,
 };
+pub use staleness::{Breach, Delivery, Staleness, StalenessPoint, staleness, staleness_at};
 pub use status::{Sample, Status, evaluate};
 
 /// Milliseconds since the Unix epoch, by the wall clock.
