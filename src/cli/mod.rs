@@ -1,6 +1,7 @@
 //! The headless command line: the same engine as the GUI, for scripts and tests.
 
 pub mod connect;
+pub mod freshness;
 pub mod groups;
 pub mod messages;
 pub mod profile;
@@ -41,6 +42,8 @@ pub enum Command {
     Messages(messages::MessagesArgs),
     /// Consumer groups with lag in offsets and in time, worst first
     Groups(groups::GroupsArgs),
+    /// How stale a profile was over a window, or a topic's ingest delay
+    Freshness(freshness::FreshnessArgs),
     /// One customer's events across topics, in order, following identity links
     Timeline(profile::TimelineArgs),
     /// The profile a customer's events add up to, compared with the profile store
@@ -71,6 +74,7 @@ fn dispatch(connect: &ConnectArgs, command: &Command, out: &mut dyn Write) -> an
             messages::run(&Cluster::connect(config)?, args, request, out)
         }
         Command::Groups(args) => groups::run(&Cluster::connect(config)?, args, out),
+        Command::Freshness(args) => freshness::run(&Cluster::connect(config)?, args, out),
         Command::Timeline(args) => {
             let spec = args.spec()?;
             profile::run_timeline(&Cluster::connect(config)?, args, &spec, out)
