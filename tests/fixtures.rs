@@ -161,3 +161,17 @@ pub fn t0() -> i64 {
         (now - 3_600_000) / 1000 * 1000
     })
 }
+
+/// Runs the freshlens binary, which must succeed and print one JSON document.
+pub fn freshlens_json(args: &[&str]) -> serde_json::Value {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_freshlens"))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("one JSON document")
+}

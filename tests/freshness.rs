@@ -1,31 +1,18 @@
 //! Freshness over time against a real broker, on the scripted profile world whose store history
 //! makes every applied time known by construction.
 
-use std::process::Command;
-
 use serde_json::{Value, json};
 
-use crate::fixtures::{TestRecord, broker, create_topic, produce, t0, unique_topic};
-
-fn freshlens(args: &[&str]) -> Value {
-    let output = Command::new(env!("CARGO_BIN_EXE_freshlens"))
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "stderr: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).expect("one JSON document")
-}
+use crate::fixtures::{
+    TestRecord, broker, create_topic, freshlens_json, produce, t0, unique_topic,
+};
 
 #[test]
 fn applied_times_staleness_and_an_ongoing_breach() {
     let Some(bootstrap) = broker() else { return };
     let world = crate::profile::world(&bootstrap);
     let spec = world.spec_path.to_str().unwrap();
-    let doc = freshlens(&[
+    let doc = freshlens_json(&[
         "freshness",
         "-b",
         &bootstrap,
@@ -116,7 +103,7 @@ fn topic_ingest_delay_buckets() {
         )])
         .collect();
     produce(&bootstrap, &topic, &records);
-    let doc = freshlens(&[
+    let doc = freshlens_json(&[
         "freshness",
         "-b",
         &bootstrap,

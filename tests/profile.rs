@@ -2,8 +2,6 @@
 //! out-of-order events, consent, erasure, a lagging store with the right stale fields and causes,
 //! malformed records.
 
-use std::process::Command;
-
 use freshlens::cluster::CancelToken;
 use freshlens::codec::SourceDecoder;
 use freshlens::profile::{Partitioner, Spec, Window, load_timeline};
@@ -11,7 +9,9 @@ use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use serde_json::{Value, json};
 
-use crate::fixtures::{TestRecord, broker, connect, create_topic, produce, t0, unique_topic};
+use crate::fixtures::{
+    TestRecord, broker, connect, create_topic, freshlens_json, produce, t0, unique_topic,
+};
 
 pub struct World {
     pub prefix: String,
@@ -234,19 +234,6 @@ builder_group = "{group}"
     }
 }
 
-fn freshlens(args: &[&str]) -> Value {
-    let output = Command::new(env!("CARGO_BIN_EXE_freshlens"))
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "stderr: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).expect("one JSON document")
-}
-
 #[test]
 fn timeline_follows_links_over_only_the_keys_partitions() {
     let Some(bootstrap) = broker() else { return };
@@ -319,7 +306,7 @@ fn profile_names_stale_fields_and_their_causes() {
     let Some(bootstrap) = broker() else { return };
     let w = world(&bootstrap);
     let spec = w.spec_path.to_str().unwrap();
-    let doc = freshlens(&[
+    let doc = freshlens_json(&[
         "profile", "-b", &bootstrap, "--spec", spec, "--key", "cust-42", "--json",
     ]);
     assert_eq!(doc["identities"], json!(["cust-42", "anon-7", "dev-9"]));
@@ -394,7 +381,7 @@ fn profile_names_stale_fields_and_their_causes() {
         "{behind} vs {expected_behind}"
     );
 
-    let revealed = freshlens(&[
+    let revealed = freshlens_json(&[
         "profile",
         "-b",
         &bootstrap,
@@ -414,7 +401,7 @@ fn profile_time_travel_and_erasure() {
     let w = world(&bootstrap);
     let spec = w.spec_path.to_str().unwrap();
     let at = (t0() + 4000).to_string();
-    let doc = freshlens(&[
+    let doc = freshlens_json(&[
         "profile",
         "-b",
         &bootstrap,
@@ -432,7 +419,7 @@ fn profile_time_travel_and_erasure() {
     assert_eq!(doc["fields"]["email"]["usable"], json!(true));
     assert_eq!(doc["fields"]["orders"]["value"], json!(1));
 
-    let erased = freshlens(&[
+    let erased = freshlens_json(&[
         "profile", "-b", &bootstrap, "--spec", spec, "--key", "erased-1", "--json",
     ]);
     assert_eq!(erased["erased"]["at_ms"], json!(t0() + 200));
@@ -452,7 +439,7 @@ fn timeline_json_without_a_spec() {
     let Some(bootstrap) = broker() else { return };
     let w = world(&bootstrap);
     let identity = format!("{}.identity", w.prefix);
-    let doc = freshlens(&[
+    let doc = freshlens_json(&[
         "timeline", "-b", &bootstrap, "-t", &identity, "--key", "cust-42", "--json",
     ]);
     assert_eq!(doc["key"], json!("cust-42"));

@@ -7,11 +7,8 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::cluster::CancelToken;
 use crate::cluster::Cluster;
-use crate::freshness::{
-    GroupLag, LagHistory, OFFSETS_TOPIC, Status, apply_commit_history, commit_history, group_lag,
-};
+use crate::freshness::{GroupLag, LagHistory, Status, look_at_groups};
 use crate::profile::format_duration_ms;
 
 use super::profile::now_ms;
@@ -36,26 +33,7 @@ pub struct GroupsArgs {
 }
 
 fn look(cluster: &Cluster, args: &GroupsArgs) -> anyhow::Result<Vec<GroupLag>> {
-    let groups = match &args.group {
-        Some(name) => vec![cluster.group(name)?],
-        None => cluster.groups()?,
-    };
-    let topics = cluster.topics(false)?;
-    let mut lags = groups
-        .iter()
-        .filter(|g| g.protocol_type.is_empty() || g.protocol_type == "consumer")
-        .map(|g| group_lag(cluster, g, &topics))
-        .collect::<Result<Vec<_>, _>>()?;
-    // Where the cluster exposes its commit log, commits get their times (Burrow's STOP rule)
-    // and commits on deleted topics show up.
-    if cluster.topic(OFFSETS_TOPIC).is_ok() {
-        for lag in &mut lags {
-            let commits = commit_history(cluster, &lag.group, &CancelToken::default())?;
-            apply_commit_history(lag, &commits, &topics);
-        }
-    }
-    lags.sort_by(GroupLag::worst_first);
-    Ok(lags)
+    Ok(look_at_groups(cluster, args.group.as_deref())?)
 }
 
 pub fn groups_json(lags: &[GroupLag]) -> serde_json::Value {

@@ -215,6 +215,37 @@ pub fn apply_commit_history(lag: &mut GroupLag, commits: &[OffsetCommit], topics
     lag.summarize();
 }
 
+/// One look at consumer groups (one group when `only` names it), worst first. Where the
+/// cluster exposes its commit log, commits get their times (Burrow's STOP rule) and commits on
+/// deleted topics show up.
+pub fn look_at_groups(
+    cluster: &Cluster,
+    only: Option<&str>,
+) -> Result<Vec<GroupLag>, ClusterError> {
+    let groups = match only {
+        Some(name) => vec![cluster.group(name)?],
+        None => cluster.groups()?,
+    };
+    let topics = cluster.topics(false)?;
+    let mut lags = groups
+        .iter()
+        .filter(|g| g.protocol_type.is_empty() || g.protocol_type == "consumer")
+        .map(|g| group_lag(cluster, g, &topics))
+        .collect::<Result<Vec<_>, _>>()?;
+    if cluster.topic(super::OFFSETS_TOPIC).is_ok() {
+        for lag in &mut lags {
+            let commits = super::commit_history(
+                cluster,
+                &lag.group,
+                &crate::cluster::CancelToken::default(),
+            )?;
+            apply_commit_history(lag, &commits, &topics);
+        }
+    }
+    lags.sort_by(GroupLag::worst_first);
+    Ok(lags)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,7 +15,7 @@ pub use applied::{EventFreshness, applied_times};
 pub use history::LagHistory;
 pub use ingest::{DelayBucket, ingest_buckets, nearest_rank};
 pub use interpolate::OffsetTimeTable;
-pub use lag::{GroupLag, PartitionLag, apply_commit_history, group_lag};
+pub use lag::{GroupLag, PartitionLag, apply_commit_history, group_lag, look_at_groups};
 pub use offsets_topic::{
     OFFSETS_TOPIC, OffsetCommit, OffsetsRecord, commit_history, decode_offsets_record,
     offsets_partition,

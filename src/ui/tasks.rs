@@ -137,28 +137,8 @@ impl Tasks {
     /// One look at every consumer group's lag, for the Groups panel's history.
     pub fn sample_groups(&self, cluster: Arc<Cluster>, at_ms: i64) {
         self.spawn(move |send| {
-            let result = (|| {
-                let groups = cluster.groups()?;
-                let topics = cluster.topics(false)?;
-                let mut lags = groups
-                    .iter()
-                    .filter(|g| g.protocol_type.is_empty() || g.protocol_type == "consumer")
-                    .map(|g| freshness::group_lag(&cluster, g, &topics))
-                    .collect::<Result<Vec<_>, _>>()?;
-                // A slow commit log only stretches the interval: one sample is in flight at a time.
-                if cluster.topic(freshness::OFFSETS_TOPIC).is_ok() {
-                    for lag in &mut lags {
-                        let commits = freshness::commit_history(
-                            &cluster,
-                            &lag.group,
-                            &CancelToken::default(),
-                        )?;
-                        freshness::apply_commit_history(lag, &commits, &topics);
-                    }
-                }
-                Ok::<_, crate::cluster::ClusterError>(lags)
-            })()
-            .map_err(|e| e.to_string());
+            // A slow commit log only stretches the interval: one sample is in flight at a time.
+            let result = freshness::look_at_groups(&cluster, None).map_err(|e| e.to_string());
             send(Outcome::GroupsSampled { at_ms, result });
         });
     }
