@@ -173,6 +173,7 @@ fn topic_ingest(
             topic: topic.to_owned(),
             partitions: Some(vec![partition.id]),
             start: since.map_or(StartAt::Beginning, StartAt::Timestamp),
+            resume: Default::default(),
             max_records: Some(args.sample),
             end_timestamp_ms: until,
             filter: Default::default(),

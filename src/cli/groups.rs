@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::json;
 
 use crate::cluster::Cluster;
-use crate::freshness::{GroupLag, LagHistory, Status, look_at_groups};
+use crate::freshness::{CommitLog, GroupLag, LagHistory, Status, look_at_groups, past_lags};
 use crate::profile::format_duration_ms;
 
 use super::profile::now_ms;
@@ -30,10 +30,18 @@ pub struct GroupsArgs {
     /// With --watch: the status window, in samples
     #[arg(long, default_value_t = 10)]
     pub window: u64,
+    /// With --json: each group's lag at each of its past commits, where the cluster exposes
+    /// its commit log (`__consumer_offsets`)
+    #[arg(long)]
+    pub history: bool,
 }
 
-fn look(cluster: &Cluster, args: &GroupsArgs) -> anyhow::Result<Vec<GroupLag>> {
-    Ok(look_at_groups(cluster, args.group.as_deref())?)
+fn look(
+    cluster: &Cluster,
+    args: &GroupsArgs,
+    log: &mut CommitLog,
+) -> anyhow::Result<Vec<GroupLag>> {
+    Ok(look_at_groups(cluster, args.group.as_deref(), log)?)
 }
 
 pub fn groups_json(lags: &[GroupLag]) -> serde_json::Value {
@@ -67,10 +75,22 @@ fn time_lag_text(ms: Option<i64>) -> String {
 }
 
 pub fn run(cluster: &Cluster, args: &GroupsArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+    let mut log = CommitLog::default();
     let Some(interval) = args.watch else {
-        let lags = look(cluster, args)?;
+        let lags = look(cluster, args, &mut log)?;
         if args.json {
-            serde_json::to_writer(&mut *out, &groups_json(&lags))?;
+            let mut doc = groups_json(&lags);
+            if args.history {
+                let commits = lags
+                    .iter()
+                    .map(|g| (g.group.clone(), log.commits(&g.group)))
+                    .collect();
+                let mut past = past_lags(cluster, &lags, &commits, now_ms())?;
+                for (i, g) in lags.iter().enumerate() {
+                    doc["groups"][i]["history"] = json!(past.remove(&g.group).unwrap_or_default());
+                }
+            }
+            serde_json::to_writer(&mut *out, &doc)?;
             writeln!(out)?;
             return Ok(());
         }
@@ -113,7 +133,7 @@ pub fn run(cluster: &Cluster, args: &GroupsArgs, out: &mut dyn Write) -> anyhow:
     let mut taken = 0u64;
     loop {
         let now = now_ms();
-        let mut lags = look(cluster, args)?;
+        let mut lags = look(cluster, args, &mut log)?;
         for lag in &mut lags {
             history.record(lag, now);
             history.apply_status(lag, now, window_ms);

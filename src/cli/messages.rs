@@ -63,6 +63,7 @@ impl MessagesArgs {
             topic: self.topic.clone(),
             partitions: (!self.partitions.is_empty()).then(|| self.partitions.clone()),
             start,
+            resume: Default::default(),
             max_records: self.count,
             end_timestamp_ms: self.until_ms,
             filter: RecordFilter {

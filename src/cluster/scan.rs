@@ -99,6 +99,9 @@ pub struct ScanRequest {
     /// `None` reads every partition.
     pub partitions: Option<Vec<i32>>,
     pub start: StartAt,
+    /// Where to pick up per partition, overriding `start`: the offsets after those an earlier
+    /// scan already read.
+    pub resume: HashMap<i32, i64>,
     /// Stop after this many matching records in all.
     pub max_records: Option<u64>,
     /// Skip records after this time; a partition stops at its first record past it.
@@ -112,6 +115,7 @@ impl ScanRequest {
             topic: topic.into(),
             partitions: None,
             start: StartAt::Beginning,
+            resume: HashMap::new(),
             max_records: None,
             end_timestamp_ms: None,
             filter: RecordFilter::default(),
@@ -215,7 +219,12 @@ impl Cluster {
         let starts = self.start_offsets(&topic, &ids, request.start)?;
         let mut states: HashMap<i32, PartitionState> = HashMap::new();
         for info in topic.partitions.iter().filter(|p| ids.contains(&p.id)) {
-            let next = starts.get(&info.id).copied().unwrap_or(info.low);
+            let next = request
+                .resume
+                .get(&info.id)
+                .or(starts.get(&info.id))
+                .copied()
+                .unwrap_or(info.low);
             let next = next.clamp(info.low, info.high.max(info.low));
             states.insert(
                 info.id,

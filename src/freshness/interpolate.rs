@@ -67,6 +67,29 @@ impl OffsetTimeTable {
         Some(t1 + ((offset - o1) as f64 * slope).round() as i64)
     }
 
+    /// The high watermark at `at_ms`, interpolated between points; the first or last point's
+    /// offset outside them (the table does not know how fast it moved there).
+    pub fn offset_at(&self, at_ms: i64) -> Option<i64> {
+        let first = *self.points.front()?;
+        let last = *self.points.back()?;
+        if at_ms <= first.1 {
+            return Some(first.0);
+        }
+        if at_ms >= last.1 {
+            return Some(last.0);
+        }
+        let points = self.points.iter().copied().collect::<Vec<_>>();
+        let pair = points
+            .windows(2)
+            .find(|pair| pair[0].1 <= at_ms && at_ms <= pair[1].1)?;
+        let ((o1, t1), (o2, t2)) = (pair[0], pair[1]);
+        if t2 == t1 {
+            return Some(o2);
+        }
+        let slope = (o2 - o1) as f64 / (t2 - t1) as f64;
+        Some(o1 + ((at_ms - t1) as f64 * slope).floor() as i64)
+    }
+
     /// Estimated time lag of a consumer at `committed`: now minus when that record was written.
     pub fn time_lag_ms(&self, committed: i64, high: i64, now_ms: i64) -> Option<i64> {
         if committed >= high {
@@ -90,6 +113,17 @@ mod tests {
         assert_eq!(table.time_of(300), Some(2_500));
         assert_eq!(table.time_lag_ms(300, 400, 10_000), Some(7_500));
         assert_eq!(table.time_lag_ms(400, 400, 10_000), Some(0));
+    }
+
+    #[test]
+    fn offset_at_a_time_interpolates_and_holds_at_the_edges() {
+        let mut table = OffsetTimeTable::new(10);
+        assert_eq!(table.offset_at(0), None);
+        table.add(100, 1_000);
+        table.add(200, 2_000);
+        assert_eq!(table.offset_at(1_500), Some(150));
+        assert_eq!(table.offset_at(500), Some(100));
+        assert_eq!(table.offset_at(9_000), Some(200));
     }
 
     #[test]

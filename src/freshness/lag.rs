@@ -4,8 +4,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
-use crate::cluster::{Cluster, ClusterError, GroupInfo, TopicInfo};
+use crate::cluster::{CancelToken, Cluster, ClusterError, GroupInfo, TopicInfo};
 
+use super::commit_log::CommitLog;
 use super::offsets_topic::OffsetCommit;
 use super::status::Status;
 
@@ -217,10 +218,11 @@ pub fn apply_commit_history(lag: &mut GroupLag, commits: &[OffsetCommit], topics
 
 /// One look at consumer groups (one group when `only` names it), worst first. Where the
 /// cluster exposes its commit log, commits get their times (Burrow's STOP rule) and commits on
-/// deleted topics show up.
+/// deleted topics show up; `log` keeps what was read for the next look.
 pub fn look_at_groups(
     cluster: &Cluster,
     only: Option<&str>,
+    log: &mut CommitLog,
 ) -> Result<Vec<GroupLag>, ClusterError> {
     let groups = match only {
         Some(name) => vec![cluster.group(name)?],
@@ -232,14 +234,13 @@ pub fn look_at_groups(
         .filter(|g| g.protocol_type.is_empty() || g.protocol_type == "consumer")
         .map(|g| group_lag(cluster, g, &topics))
         .collect::<Result<Vec<_>, _>>()?;
-    if cluster.topic(super::OFFSETS_TOPIC).is_ok() {
+    let names: Vec<&str> = lags.iter().map(|l| l.group.as_str()).collect();
+    if log
+        .refresh(cluster, &names, &CancelToken::default())?
+        .is_some()
+    {
         for lag in &mut lags {
-            let commits = super::commit_history(
-                cluster,
-                &lag.group,
-                &crate::cluster::CancelToken::default(),
-            )?;
-            apply_commit_history(lag, &commits, &topics);
+            apply_commit_history(lag, &log.commits(&lag.group), &topics);
         }
     }
     lags.sort_by(GroupLag::worst_first);

@@ -3,6 +3,8 @@
 //! when the store applied each source event, staleness over time and topic ingest delay.
 
 mod applied;
+mod backfill;
+mod commit_log;
 mod history;
 mod ingest;
 mod interpolate;
@@ -12,13 +14,14 @@ mod staleness;
 mod status;
 
 pub use applied::{EventFreshness, applied_times};
+pub use backfill::{PastLag, past_lags};
+pub use commit_log::CommitLog;
 pub use history::LagHistory;
 pub use ingest::{DelayBucket, ingest_buckets, nearest_rank};
 pub use interpolate::OffsetTimeTable;
 pub use lag::{GroupLag, PartitionLag, apply_commit_history, group_lag, look_at_groups};
 pub use offsets_topic::{
-    OFFSETS_TOPIC, OffsetCommit, OffsetsRecord, commit_history, decode_offsets_record,
-    offsets_partition,
+    OFFSETS_TOPIC, OffsetCommit, OffsetsRecord, decode_offsets_record, offsets_partition,
 };
 pub use staleness::{Breach, Delivery, Staleness, StalenessPoint, staleness, staleness_at};
 pub use status::{Sample, Status, evaluate};

@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::cluster::{CancelToken, Cluster, ClusterError, Reader, ScanEvent, ScanRequest, StartAt};
+use crate::cluster::Reader;
 
 pub const OFFSETS_TOPIC: &str = "__consumer_offsets";
 
@@ -95,38 +95,6 @@ pub fn offsets_partition(group: &str, partitions: i32) -> i32 {
     let hash = java_string_hash(group);
     let abs = if hash == i32::MIN { 0 } else { hash.abs() };
     abs % partitions.max(1)
-}
-
-/// Every commit of `group` still in `__consumer_offsets`, oldest first. An error when the
-/// cluster does not expose the topic (Tansu, some managed services).
-pub fn commit_history(
-    cluster: &Cluster,
-    group: &str,
-    cancel: &CancelToken,
-) -> Result<Vec<OffsetCommit>, ClusterError> {
-    let topic = cluster.topic(OFFSETS_TOPIC)?;
-    let partition = offsets_partition(group, topic.partitions.len() as i32);
-    let mut request = ScanRequest::new(OFFSETS_TOPIC);
-    request.partitions = Some(vec![partition]);
-    request.start = StartAt::Beginning;
-    let mut commits = Vec::new();
-    cluster.scan(&request, cancel, &mut |event| {
-        if let ScanEvent::Records(records) = event {
-            for record in records {
-                let Some(key) = record.key.as_deref() else {
-                    continue;
-                };
-                if let Ok(OffsetsRecord::Commit(commit)) =
-                    decode_offsets_record(key, record.value.as_deref())
-                    && commit.group == group
-                {
-                    commits.push(commit);
-                }
-            }
-        }
-        true
-    })?;
-    Ok(commits)
 }
 
 #[cfg(test)]

@@ -42,6 +42,7 @@ pub fn store_versions(
         topic: store.topic.clone(),
         partitions: Some(spec.partitioner.partitions_for(key.as_bytes(), partitions)),
         start: StartAt::Beginning,
+        resume: Default::default(),
         max_records: None,
         end_timestamp_ms: None,
         filter: RecordFilter {

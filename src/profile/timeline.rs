@@ -222,6 +222,7 @@ fn read_source(
         start: window
             .since_ms
             .map_or(StartAt::Beginning, StartAt::Timestamp),
+        resume: Default::default(),
         max_records: None,
         end_timestamp_ms: window.until_ms,
         filter: RecordFilter {

@@ -2,15 +2,18 @@
 //! filterable; the selected group's partitions; and plots of its lag over time against a
 //! freshness budget. Samples come from the background sampler every few seconds.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
 
 use egui_extras::{Column, TableBuilder};
 use egui_plot::{HLine, Legend, Line, Plot, PlotPoints};
 
-use crate::freshness::{GroupLag, LagHistory, Status};
+use crate::freshness::{GroupLag, LagHistory, PastLag, Status};
 use crate::profile::format_duration_ms;
 
 use super::messages::format_timestamp;
+use super::plot_time::{clock_label, plot_x};
+use super::tasks::{Sampled, SamplerState};
 
 /// Samples kept per partition for status windows, and points per group for the plots.
 const HISTORY: usize = 720;
@@ -59,6 +62,11 @@ pub struct GroupsPanel {
     pub history: LagHistory,
     /// (sample time, offset lag, time lag) per group partition.
     series: HashMap<(String, String, i32), VecDeque<LagPoint>>,
+    /// Bumped whenever `series` changes, so the merged plot series is rebuilt only then.
+    generation: u64,
+    merged: Option<((String, PlotScope, u64), Vec<LagPoint>)>,
+    /// The background sampler's memory: the commit log read so far.
+    pub sampler: Arc<Mutex<SamplerState>>,
     scope: PlotScope,
     pub last_sample_ms: Option<i64>,
     pub sampling: bool,
@@ -80,6 +88,9 @@ impl Default for GroupsPanel {
             groups: Vec::new(),
             history: LagHistory::new(HISTORY),
             series: HashMap::new(),
+            generation: 0,
+            merged: None,
+            sampler: Arc::default(),
             scope: PlotScope::Group,
             last_sample_ms: None,
             sampling: false,
@@ -105,11 +116,15 @@ impl GroupsPanel {
     }
 
     /// Applies one sample of every group taken at `at_ms`.
-    pub fn sampled(&mut self, at_ms: i64, result: Result<Vec<GroupLag>, String>) {
+    pub fn sampled(&mut self, at_ms: i64, result: Result<Sampled, String>) {
         self.sampling = false;
         self.last_sample_ms = Some(at_ms);
+        self.generation += 1;
         match result {
-            Ok(mut groups) => {
+            Ok(Sampled { mut groups, past }) => {
+                for (group, points) in past {
+                    self.backfill(&group, points);
+                }
                 let window_ms = (self.interval_secs * self.window_samples * 1000) as i64;
                 for group in &mut groups {
                     self.history.record(group, at_ms);
@@ -127,6 +142,29 @@ impl GroupsPanel {
                 self.error = None;
             }
             Err(e) => self.error = Some(e),
+        }
+    }
+
+    /// Puts a group's lag at its past commits before the samples taken since the app started.
+    fn backfill(&mut self, group: &str, points: Vec<PastLag>) {
+        let mut by_partition: HashMap<(String, String, i32), Vec<LagPoint>> = HashMap::new();
+        for p in points {
+            if let Some(lag) = p.lag {
+                by_partition
+                    .entry((group.to_owned(), p.topic, p.partition))
+                    .or_default()
+                    .push((p.at_ms, lag, p.time_lag_ms));
+            }
+        }
+        for (key, past) in by_partition {
+            let series = self.series.entry(key).or_default();
+            let first_sample = series.front().map_or(i64::MAX, |s| s.0);
+            for point in past.into_iter().rev().filter(|p| p.0 < first_sample) {
+                if series.len() == HISTORY {
+                    break;
+                }
+                series.push_front(point);
+            }
         }
     }
 
@@ -175,23 +213,40 @@ impl GroupsPanel {
             });
     }
 
-    /// The group's lag over time within `scope`: offset lags summed, the worst time lag.
-    fn scope_series(&self, group: &str, scope: &PlotScope) -> Vec<LagPoint> {
-        let mut merged: BTreeMap<i64, (i64, Option<i64>)> = BTreeMap::new();
-        for ((g, topic, partition), series) in &self.series {
-            if g != group || !scope.includes(topic, *partition) {
-                continue;
-            }
-            for &(t, lag, time_lag) in series {
-                let entry = merged.entry(t).or_insert((0, None));
-                entry.0 += lag;
-                entry.1 = entry.1.max(time_lag);
-            }
+    /// The group's lag over time within `scope`: at each point in time, the offset lags of its
+    /// partitions as last seen summed, and the worst time lag. Partitions are sampled at
+    /// different times when the history comes from their commits.
+    fn scope_series(&mut self, group: &str, scope: &PlotScope) -> Vec<LagPoint> {
+        let key = (group.to_owned(), scope.clone(), self.generation);
+        if let Some((cached, points)) = &self.merged
+            && *cached == key
+        {
+            return points.clone();
         }
+        let parts: Vec<&VecDeque<LagPoint>> = self
+            .series
+            .iter()
+            .filter(|((g, topic, partition), _)| g == group && scope.includes(topic, *partition))
+            .map(|(_, series)| series)
+            .collect();
+        let times: BTreeSet<i64> = parts.iter().flat_map(|s| s.iter().map(|p| p.0)).collect();
+        let mut next = vec![0usize; parts.len()];
+        let mut merged = Vec::with_capacity(times.len());
+        for t in times {
+            let (mut lag, mut time_lag) = (0, None);
+            for (part, i) in parts.iter().zip(next.iter_mut()) {
+                while *i < part.len() && part[*i].0 <= t {
+                    *i += 1;
+                }
+                if let Some(&(_, l, tl)) = i.checked_sub(1).and_then(|last| part.get(last)) {
+                    lag += l;
+                    time_lag = time_lag.max(tl);
+                }
+            }
+            merged.push((t, lag, time_lag));
+        }
+        self.merged = Some((key, merged.clone()));
         merged
-            .into_iter()
-            .map(|(t, (lag, time_lag))| (t, lag, time_lag))
-            .collect()
     }
 
     fn visible(&self) -> Vec<&GroupLag> {
@@ -396,15 +451,17 @@ impl GroupsPanel {
             let series = self.scope_series(&group.group, &scope);
             let height = (ui.available_height() / 2.0 - 10.0).max(80.0);
             let origin = series.first().map_or(0, |s| s.0);
-            let secs = |t: i64| (t - origin) as f64 / 1000.0;
+            let secs = |t: i64| plot_x(origin, t);
             let offsets: PlotPoints = series
                 .iter()
                 .map(|(t, lag, _)| [secs(*t), *lag as f64])
                 .collect();
+            let link = egui::Id::unique("group_lag_time_axis");
             Plot::new("offset_lag_plot")
                 .height(height)
                 .legend(Legend::default())
-                .x_axis_label("seconds")
+                .link_axis(link, [true, false])
+                .x_axis_formatter(move |mark, _| clock_label(origin, mark.value))
                 .y_axis_label("records")
                 .show(ui, |plot| plot.line(Line::new("offset lag", offsets)));
             let times: PlotPoints = series
@@ -415,7 +472,8 @@ impl GroupsPanel {
             Plot::new("time_lag_plot")
                 .height(height)
                 .legend(Legend::default())
-                .x_axis_label("seconds")
+                .link_axis(link, [true, false])
+                .x_axis_formatter(move |mark, _| clock_label(origin, mark.value))
                 .y_axis_label("time lag (s)")
                 .show(ui, |plot| {
                     plot.line(Line::new("time lag", times));

@@ -124,6 +124,7 @@ impl MessageSettings {
             topic: topic.to_owned(),
             partitions: partition.map(|p| vec![p as i32]),
             start,
+            resume: Default::default(),
             max_records: count
                 .map(|c| c.min(MAX_ROWS as u64))
                 .or(Some(MAX_ROWS as u64)),

@@ -4,6 +4,7 @@
 mod connect;
 mod groups;
 pub mod messages;
+mod plot_time;
 mod profile;
 mod status;
 mod tasks;
@@ -414,7 +415,8 @@ impl FreshlensApp {
             .is_none_or(|last| now - last >= interval_ms);
         if due && !self.groups.sampling {
             self.groups.sampling = true;
-            self.tasks.sample_groups(Arc::clone(cluster), now);
+            self.tasks
+                .sample_groups(Arc::clone(cluster), now, Arc::clone(&self.groups.sampler));
         }
         ctx.request_repaint_after(std::time::Duration::from_millis(interval_ms.max(100) as u64));
     }

@@ -1,8 +1,9 @@
 //! The background runtime: every cluster call runs here, never on the UI thread. Workers send
 //! [`Outcome`]s over a channel and wake the UI; the UI drains the channel within a time budget.
 
-use std::sync::Arc;
+use std::collections::{HashMap, HashSet};
 use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::cluster::{
@@ -16,10 +17,24 @@ use crate::codec::registry::RegistryClient;
 use crate::freshness;
 use crate::profile::{Event, Lookup, Spec, Window, lookup};
 
+/// What the lag sampler keeps between looks.
+#[derive(Debug, Default)]
+pub struct SamplerState {
+    log: freshness::CommitLog,
+    /// Groups whose past lag was already rebuilt from their commits.
+    backfilled: HashSet<String>,
+}
+
+/// One look at every group, and the past lag of groups seen for the first time.
+pub struct Sampled {
+    pub groups: Vec<freshness::GroupLag>,
+    pub past: HashMap<String, Vec<freshness::PastLag>>,
+}
+
 pub enum Outcome {
     GroupsSampled {
         at_ms: i64,
-        result: Result<Vec<crate::freshness::GroupLag>, String>,
+        result: Result<Sampled, String>,
     },
     SpecLoaded(Result<(String, Spec), String>),
     SpecPicked(Option<std::path::PathBuf>),
@@ -134,11 +149,18 @@ impl Tasks {
         });
     }
 
-    /// One look at every consumer group's lag, for the Groups panel's history.
-    pub fn sample_groups(&self, cluster: Arc<Cluster>, at_ms: i64) {
+    /// One look at every consumer group's lag, for the Groups panel's history; the first look
+    /// at a group also rebuilds its past lag from the commit log.
+    pub fn sample_groups(
+        &self,
+        cluster: Arc<Cluster>,
+        at_ms: i64,
+        state: Arc<Mutex<SamplerState>>,
+    ) {
         self.spawn(move |send| {
             // A slow commit log only stretches the interval: one sample is in flight at a time.
-            let result = freshness::look_at_groups(&cluster, None).map_err(|e| e.to_string());
+            let mut state = state.lock().unwrap_or_else(PoisonError::into_inner);
+            let result = sample(&cluster, at_ms, &mut state).map_err(|e| e.to_string());
             send(Outcome::GroupsSampled { at_ms, result });
         });
     }
@@ -230,4 +252,25 @@ pub struct LookupRequest {
     pub key: String,
     pub registry: Option<String>,
     pub now_ms: i64,
+}
+
+fn sample(
+    cluster: &Cluster,
+    at_ms: i64,
+    state: &mut SamplerState,
+) -> Result<Sampled, crate::cluster::ClusterError> {
+    let groups = freshness::look_at_groups(cluster, None, &mut state.log)?;
+    let fresh: HashMap<String, Vec<freshness::OffsetCommit>> = groups
+        .iter()
+        .filter(|g| !state.backfilled.contains(&g.group))
+        .map(|g| (g.group.clone(), state.log.commits(&g.group)))
+        .filter(|(_, commits)| !commits.is_empty())
+        .collect();
+    let past = if fresh.is_empty() {
+        HashMap::new()
+    } else {
+        freshness::past_lags(cluster, &groups, &fresh, at_ms)?
+    };
+    state.backfilled.extend(fresh.into_keys());
+    Ok(Sampled { groups, past })
 }
