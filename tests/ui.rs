@@ -64,6 +64,27 @@ fn connected_app(
     (harness, config_dir)
 }
 
+/// Opens the Profile tab, loads the scripted world's spec and looks up its customer.
+fn look_up_the_scripted_customer(
+    harness: &mut Harness<'_, FreshlensApp>,
+    world: &crate::profile::World,
+) {
+    harness.get_by_label("Profile").click();
+    harness.step();
+    type_into(harness, "Spec", &world.spec_path.display().to_string());
+    harness.get_by_label("Load spec").click();
+    wait_for(harness, "the spec", |h| {
+        h.query_by_label_contains("customer: 3 sources, 4 fields")
+            .is_some()
+    });
+    type_into(harness, "Customer", "cust-42");
+    harness.get_by_label("Look up").click();
+    wait_for(harness, "the store diff", |h| {
+        h.query_by_label_contains("Store: 3 stale field(s)")
+            .is_some()
+    });
+}
+
 #[test]
 fn connect_pick_topic_and_find_a_known_record() {
     let Some(bootstrap) = broker() else { return };
@@ -123,23 +144,7 @@ fn profile_panel_shows_stale_fields_and_their_cause() {
     let Some(bootstrap) = broker() else { return };
     let world = crate::profile::world(&bootstrap);
     let (mut harness, _config_dir) = connected_app(&bootstrap, egui::vec2(1500.0, 950.0));
-    harness.get_by_label("Profile").click();
-    harness.step();
-
-    let spec = world.spec_path.display().to_string();
-    type_into(&mut harness, "Spec", &spec);
-    harness.get_by_label("Load spec").click();
-    wait_for(&mut harness, "the spec", |h| {
-        h.query_by_label_contains("customer: 3 sources, 4 fields")
-            .is_some()
-    });
-
-    type_into(&mut harness, "Customer", "cust-42");
-    harness.get_by_label("Look up").click();
-    wait_for(&mut harness, "the store diff", |h| {
-        h.query_by_label_contains("Store: 3 stale field(s)")
-            .is_some()
-    });
+    look_up_the_scripted_customer(&mut harness, &world);
     assert!(
         harness
             .query_by_label_contains("marketing is stale: behind")
@@ -238,4 +243,41 @@ fn groups_panel_lists_the_lagging_group_first_with_its_time_lag() {
     wait_for(&mut harness, "the reader rows", |h| {
         h.query_by_label(&behind).is_some()
     });
+}
+
+#[test]
+fn freshness_panel_shows_a_breach_for_the_scripted_customer() {
+    let Some(bootstrap) = broker() else { return };
+    let world = crate::profile::world(&bootstrap);
+    let (mut harness, _config_dir) = connected_app(&bootstrap, egui::vec2(1500.0, 1100.0));
+    harness.get_by_label("Freshness").click();
+    harness.step();
+    assert!(
+        harness
+            .query_by_label_contains("Look a customer up in the Profile tab")
+            .is_some()
+    );
+    look_up_the_scripted_customer(&mut harness, &world);
+
+    harness.get_by_label("Freshness").click();
+    wait_for(&mut harness, "the breach", |h| {
+        h.query_by_label_contains("1 breaches").is_some()
+    });
+    assert!(harness.query_by_label("Freshness of cust-42").is_some());
+    assert!(
+        harness
+            .query_by_label_contains("2 events pending")
+            .is_some(),
+        "the late order and the revocation were never applied"
+    );
+    // Pending since t+8 s against a 5 min budget: breached from t+308 s, still on.
+    let start = freshlens::ui::messages::format_timestamp(Some(t0() + 308_000));
+    assert!(
+        harness.query_by_label(&start).is_some(),
+        "breach start {start}"
+    );
+    assert!(harness.query_by_label("ongoing").is_some());
+    if let Ok(image) = harness.render() {
+        let _ = image.save(std::env::temp_dir().join("freshlens-freshness.png"));
+    }
 }

@@ -7,9 +7,9 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use serde_json::{Value, json};
 
-use crate::cluster::{CancelToken, Cluster, ScanEvent, ScanRequest, StartAt};
-use crate::freshness::{Delivery, applied_times, ingest_buckets, now_ms, staleness};
-use crate::profile::{Spec, Window, lookup, parse_event_time};
+use crate::cluster::{CancelToken, Cluster};
+use crate::freshness::{now_ms, profile_freshness, sample_ingest};
+use crate::profile::{Spec, Window, lookup};
 
 use super::profile::parse_time;
 
@@ -65,7 +65,7 @@ pub fn run(cluster: &Cluster, args: &FreshnessArgs, out: &mut dyn Write) -> anyh
         .map(|t| parse_time(t, now))
         .transpose()?;
     let doc = match (&args.spec, &args.key, &args.topic) {
-        (Some(spec), Some(key), _) => profile_freshness(
+        (Some(spec), Some(key), _) => profile_report(
             cluster,
             args,
             &Spec::load(spec)?,
@@ -85,7 +85,7 @@ pub fn run(cluster: &Cluster, args: &FreshnessArgs, out: &mut dyn Write) -> anyh
     Ok(())
 }
 
-fn profile_freshness(
+fn profile_report(
     cluster: &Cluster,
     args: &FreshnessArgs,
     spec: &Spec,
@@ -116,21 +116,9 @@ fn profile_freshness(
         &mut |_| {},
         &|_| {},
     )?;
-    let watermark = spec.store.as_ref().is_some_and(|s| s.watermark.is_some());
-    let events = applied_times(spec, &found.timeline.events, &found.versions, watermark);
-    let deliveries: Vec<Delivery> = events
-        .iter()
-        .map(|e| Delivery {
-            broker_ms: e.broker_time_ms,
-            applied_ms: e.applied_ms,
-        })
-        .collect();
-    let from = since
-        .or_else(|| deliveries.iter().map(|d| d.broker_ms).min())
-        .unwrap_or(until);
-    let budget_ms = spec.budget.as_millis() as i64;
-    let result = staleness(&deliveries, from, until, budget_ms);
-    let events: Vec<Value> = events
+    let report = profile_freshness(spec, &found, since, until);
+    let events: Vec<Value> = report
+        .events
         .iter()
         .map(|e| {
             json!({
@@ -143,14 +131,14 @@ fn profile_freshness(
         .collect();
     Ok(json!({
         "key": key,
-        "budget_ms": budget_ms,
-        "from_ms": from,
-        "until_ms": until,
-        "store_versions": found.versions.len(),
+        "budget_ms": report.budget_ms,
+        "from_ms": report.from_ms,
+        "until_ms": report.until_ms,
+        "store_versions": report.store_versions,
         "events": events,
-        "staleness": result.points,
-        "breaches": result.breaches,
-        "within_budget_ratio": result.within_budget_ratio,
+        "staleness": report.staleness.points,
+        "breaches": report.staleness.breaches,
+        "within_budget_ratio": report.staleness.within_budget_ratio,
     }))
 }
 
@@ -165,40 +153,14 @@ fn topic_ingest(
         .event_time
         .as_deref()
         .context("--event-time is needed with -t")?;
-    let info = cluster.topic(topic)?;
-    let mut samples = Vec::new();
-    let mut stands_for = 0i64;
-    for partition in &info.partitions {
-        let request = ScanRequest {
-            topic: topic.to_owned(),
-            partitions: Some(vec![partition.id]),
-            start: since.map_or(StartAt::Beginning, StartAt::Timestamp),
-            resume: Default::default(),
-            max_records: Some(args.sample),
-            end_timestamp_ms: until,
-            filter: Default::default(),
-        };
-        let summary = cluster.scan(&request, &CancelToken::default(), &mut |event| {
-            if let ScanEvent::Records(records) = event {
-                for record in records {
-                    let event_ms = record
-                        .value
-                        .as_deref()
-                        .and_then(|v| serde_json::from_slice::<Value>(v).ok())
-                        .and_then(|v| v.pointer(pointer).and_then(parse_event_time));
-                    if let (Some(broker_ms), Some(event_ms)) = (record.timestamp_ms, event_ms) {
-                        samples.push((broker_ms, event_ms));
-                    }
-                }
-            }
-            true
-        })?;
-        stands_for += summary.progress.to_scan as i64;
-    }
-    Ok(json!({
-        "topic": topic,
-        "sampled": samples.len(),
-        "stands_for": stands_for,
-        "buckets": ingest_buckets(&samples, args.bucket.max(1) as i64 * 1000),
-    }))
+    let sample = sample_ingest(
+        cluster,
+        topic,
+        pointer,
+        (since, until),
+        args.sample,
+        args.bucket.max(1) as i64 * 1000,
+        &CancelToken::default(),
+    )?;
+    Ok(serde_json::to_value(sample)?)
 }

@@ -7,10 +7,42 @@ use std::collections::{BTreeSet, HashMap};
 use rdkafka::Offset;
 use serde::Serialize;
 
+use super::commit_log::CommitLog;
 use super::interpolate::OffsetTimeTable;
-use super::lag::GroupLag;
+use super::lag::{GroupLag, look_at_groups};
 use super::offsets_topic::OffsetCommit;
+use super::series::{LagPoint, merge_partitions};
 use crate::cluster::{Cluster, ClusterError};
+
+/// A group's lag over time as far back as its commits go, up to a look at it now: offset lags
+/// summed over its partitions, the worst time lag.
+pub fn group_time_lag_history(
+    cluster: &Cluster,
+    group: &str,
+    now_ms: i64,
+) -> Result<Vec<LagPoint>, ClusterError> {
+    let mut log = CommitLog::default();
+    let lags = look_at_groups(cluster, Some(group), &mut log)?;
+    let commits = HashMap::from([(group.to_owned(), log.commits(group))]);
+    let mut past = past_lags(cluster, &lags, &commits, now_ms)?;
+    let mut parts: HashMap<TopicPartition, Vec<LagPoint>> = HashMap::new();
+    for p in past.remove(group).unwrap_or_default() {
+        if let Some(lag) = p.lag {
+            parts
+                .entry((p.topic, p.partition))
+                .or_default()
+                .push((p.at_ms, lag, p.time_lag_ms));
+        }
+    }
+    for p in lags.iter().flat_map(|l| &l.partitions) {
+        parts
+            .entry((p.topic.clone(), p.partition))
+            .or_default()
+            .push((now_ms, p.lag, p.time_lag_ms.or(p.estimated_time_lag_ms)));
+    }
+    let parts: Vec<Vec<LagPoint>> = parts.into_values().collect();
+    Ok(merge_partitions(&parts))
+}
 
 /// Times at which past high watermarks are asked for, spread over the commit history.
 const WATERMARK_POINTS: usize = 48;

@@ -2,6 +2,66 @@
 //! broker time with percentiles.
 
 use serde::Serialize;
+use serde_json::Value;
+
+use crate::cluster::{CancelToken, Cluster, ClusterError, ScanEvent, ScanRequest, StartAt};
+use crate::profile::parse_event_time;
+
+/// A bounded sample of a topic's records and their ingest delay over time.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IngestSample {
+    pub topic: String,
+    /// Records with both times that went into the buckets.
+    pub sampled: usize,
+    /// Records in the window the sample stands for.
+    pub stands_for: i64,
+    pub buckets: Vec<DelayBucket>,
+}
+
+/// Samples up to `per_partition` records of each partition of `topic` within [since, until],
+/// reading each record's event time at the JSON `pointer`.
+pub fn sample_ingest(
+    cluster: &Cluster,
+    topic: &str,
+    pointer: &str,
+    (since, until): (Option<i64>, Option<i64>),
+    per_partition: u64,
+    bucket_ms: i64,
+    cancel: &CancelToken,
+) -> Result<IngestSample, ClusterError> {
+    let info = cluster.topic(topic)?;
+    let mut samples = Vec::new();
+    let mut stands_for = 0i64;
+    for partition in &info.partitions {
+        let mut request = ScanRequest::new(topic);
+        request.partitions = Some(vec![partition.id]);
+        request.start = since.map_or(StartAt::Beginning, StartAt::Timestamp);
+        request.max_records = Some(per_partition);
+        request.end_timestamp_ms = until;
+        let summary = cluster.scan(&request, cancel, &mut |event| {
+            if let ScanEvent::Records(records) = event {
+                for record in records {
+                    let event_ms = record
+                        .value
+                        .as_deref()
+                        .and_then(|v| serde_json::from_slice::<Value>(v).ok())
+                        .and_then(|v| v.pointer(pointer).and_then(parse_event_time));
+                    if let (Some(broker_ms), Some(event_ms)) = (record.timestamp_ms, event_ms) {
+                        samples.push((broker_ms, event_ms));
+                    }
+                }
+            }
+            !cancel.is_cancelled()
+        })?;
+        stands_for += summary.progress.to_scan as i64;
+    }
+    Ok(IngestSample {
+        topic: topic.to_owned(),
+        sampled: samples.len(),
+        stands_for,
+        buckets: ingest_buckets(&samples, bucket_ms),
+    })
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DelayBucket {

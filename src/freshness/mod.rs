@@ -10,19 +10,23 @@ mod ingest;
 mod interpolate;
 mod lag;
 mod offsets_topic;
+mod report;
+mod series;
 mod staleness;
 mod status;
 
 pub use applied::{EventFreshness, applied_times};
-pub use backfill::{PastLag, past_lags};
+pub use backfill::{PastLag, group_time_lag_history, past_lags};
 pub use commit_log::CommitLog;
 pub use history::LagHistory;
-pub use ingest::{DelayBucket, ingest_buckets, nearest_rank};
+pub use ingest::{DelayBucket, IngestSample, ingest_buckets, nearest_rank, sample_ingest};
 pub use interpolate::OffsetTimeTable;
 pub use lag::{GroupLag, PartitionLag, apply_commit_history, group_lag, look_at_groups};
 pub use offsets_topic::{
     OFFSETS_TOPIC, OffsetCommit, OffsetsRecord, decode_offsets_record, offsets_partition,
 };
+pub use report::{ProfileFreshness, profile_freshness};
+pub use series::{LagPoint, merge_partitions};
 pub use staleness::{Breach, Delivery, Staleness, StalenessPoint, staleness, staleness_at};
 pub use status::{Sample, Status, evaluate};
 

@@ -2,13 +2,13 @@
 //! filterable; the selected group's partitions; and plots of its lag over time against a
 //! freshness budget. Samples come from the background sampler every few seconds.
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
 use egui_extras::{Column, TableBuilder};
 use egui_plot::{HLine, Legend, Line, Plot, PlotPoints};
 
-use crate::freshness::{GroupLag, LagHistory, PastLag, Status};
+use crate::freshness::{GroupLag, LagHistory, LagPoint, PastLag, Status, merge_partitions};
 use crate::profile::format_duration_ms;
 
 use super::messages::format_timestamp;
@@ -17,9 +17,6 @@ use super::tasks::{Sampled, SamplerState};
 
 /// Samples kept per partition for status windows, and points per group for the plots.
 const HISTORY: usize = 720;
-
-/// (sample time, offset lag, time lag): one point of a lag plot.
-type LagPoint = (i64, i64, Option<i64>);
 
 /// What the lag plots add up: the whole group, one topic, or one partition.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -223,28 +220,13 @@ impl GroupsPanel {
         {
             return points.clone();
         }
-        let parts: Vec<&VecDeque<LagPoint>> = self
+        let parts: Vec<Vec<LagPoint>> = self
             .series
             .iter()
             .filter(|((g, topic, partition), _)| g == group && scope.includes(topic, *partition))
-            .map(|(_, series)| series)
+            .map(|(_, series)| series.iter().copied().collect())
             .collect();
-        let times: BTreeSet<i64> = parts.iter().flat_map(|s| s.iter().map(|p| p.0)).collect();
-        let mut next = vec![0usize; parts.len()];
-        let mut merged = Vec::with_capacity(times.len());
-        for t in times {
-            let (mut lag, mut time_lag) = (0, None);
-            for (part, i) in parts.iter().zip(next.iter_mut()) {
-                while *i < part.len() && part[*i].0 <= t {
-                    *i += 1;
-                }
-                if let Some(&(_, l, tl)) = i.checked_sub(1).and_then(|last| part.get(last)) {
-                    lag += l;
-                    time_lag = time_lag.max(tl);
-                }
-            }
-            merged.push((t, lag, time_lag));
-        }
+        let merged = merge_partitions(&parts);
         self.merged = Some((key, merged.clone()));
         merged
     }

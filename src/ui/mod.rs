@@ -2,6 +2,7 @@
 //! applies them after the frame and hands every cluster call to the background [`tasks`].
 
 mod connect;
+mod freshness;
 mod groups;
 pub mod messages;
 mod plot_time;
@@ -19,6 +20,7 @@ use crate::cluster::saved::{SavedCluster, SavedClusters};
 use crate::cluster::{CancelToken, Cluster, ConnectionConfig, ScanRequest};
 
 use connect::{ConnectBar, ConnectSettings, ConnectionState};
+use freshness::FreshnessPanel;
 use groups::GroupsPanel;
 use messages::{MessageSettings, MessagesPanel};
 use profile::{ProfilePanel, ProfileSettings};
@@ -42,6 +44,16 @@ pub enum Command {
     PickSpec,
     Lookup(String),
     CancelLookup,
+    /// Select a timeline event in the Profile tab.
+    SelectEvent(String, i32, i64),
+    SampleIngest {
+        topic: String,
+        pointer: String,
+        since: i64,
+        until: i64,
+    },
+    ExportCsv(String),
+    PickPngPath,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -50,6 +62,7 @@ pub enum Tab {
     Browse,
     Groups,
     Profile,
+    Freshness,
 }
 
 /// Everything that survives a restart. Secrets are never part of it.
@@ -74,6 +87,7 @@ pub struct FreshlensApp {
     status: StatusBar,
     profile: ProfilePanel,
     groups: GroupsPanel,
+    freshness: FreshnessPanel,
     scan: Option<(u64, CancelToken)>,
     lookup: Option<(u64, CancelToken)>,
     next_scan_id: u64,
@@ -120,6 +134,7 @@ impl FreshlensApp {
             messages: MessagesPanel::default(),
             profile: ProfilePanel::default(),
             groups: GroupsPanel::default(),
+            freshness: FreshnessPanel::default(),
             status,
             scan: None,
             lookup: None,
@@ -219,6 +234,30 @@ impl FreshlensApp {
             }
             Command::PickSpec => self.tasks.pick_spec(),
             Command::Lookup(key) => self.start_lookup(key),
+            Command::SelectEvent(topic, partition, offset) => {
+                self.profile.select_event(&topic, partition, offset);
+                self.state.tab = Tab::Profile;
+            }
+            Command::SampleIngest {
+                topic,
+                pointer,
+                since,
+                until,
+            } => {
+                if let Some(cluster) = &self.cluster {
+                    self.freshness.ingest_running = true;
+                    self.freshness.ingest = None;
+                    let request = tasks::IngestRequest {
+                        topic,
+                        pointer,
+                        since,
+                        until,
+                    };
+                    self.tasks.sample_ingest(Arc::clone(cluster), request);
+                }
+            }
+            Command::ExportCsv(contents) => self.tasks.save_csv(contents),
+            Command::PickPngPath => self.tasks.pick_png_path(),
             Command::CancelLookup => {
                 if let Some((_, cancel)) = self.lookup.take() {
                     cancel.cancel();
@@ -284,6 +323,7 @@ impl FreshlensApp {
         self.topics.configs = None;
         self.messages.clear();
         self.groups.clear();
+        self.freshness.clear();
     }
 
     fn cancel_scan(&mut self) {
@@ -339,6 +379,20 @@ impl FreshlensApp {
                 self.apply(Command::LoadSpec(path.display().to_string()));
             }
             Outcome::SpecPicked(None) => {}
+            Outcome::BuilderLag(result) => self.freshness.builder = Some(result),
+            Outcome::Ingest(result) => {
+                self.freshness.ingest_running = false;
+                self.freshness.ingest = Some(result);
+            }
+            Outcome::Saved(notice) => {
+                *self
+                    .freshness
+                    .notice
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(notice);
+            }
+            Outcome::PngPath(Some(path)) => self.export_png(path),
+            Outcome::PngPath(None) => {}
             Outcome::LookupEvents { id, events } => {
                 if self
                     .lookup
@@ -365,6 +419,16 @@ impl FreshlensApp {
                     .is_some_and(|(current, _)| *current == id)
                 {
                     self.lookup = None;
+                    if let (Ok(found), Some(spec)) = (&result, self.profile.spec.clone()) {
+                        let now = crate::freshness::now_ms();
+                        self.freshness
+                            .lookup_done(&spec, &self.profile.key, found, now);
+                        if let (Some(cluster), Some(group)) =
+                            (&self.cluster, self.freshness.builder_group.clone())
+                        {
+                            self.tasks.builder_lag(Arc::clone(cluster), group, now);
+                        }
+                    }
                     self.profile.lookup_done(result);
                 }
             }
@@ -401,6 +465,28 @@ impl FreshlensApp {
 }
 
 impl FreshlensApp {
+    /// Saves the plots' area of the next frame as a PNG at `path`.
+    fn export_png(&mut self, path: std::path::PathBuf) {
+        let Some(rect) = self.freshness.plots_rect() else {
+            return;
+        };
+        let notice = std::sync::Arc::clone(&self.freshness.notice);
+        let ctx = self.tasks.ctx().clone();
+        let pixels_per_point = ctx.pixels_per_point();
+        let repaint = ctx.clone();
+        ctx.request_screenshot(move |image| {
+            let region = image.region(&rect, Some(pixels_per_point));
+            let text = match save_png(&region, &path) {
+                Ok(()) => format!("saved {}", path.display()),
+                Err(e) => format!("cannot save {}: {e}", path.display()),
+            };
+            *notice
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(text);
+            repaint.request_repaint();
+        });
+    }
+
     /// The lag sampler: while connected, every group is sampled at the panel's interval, in the
     /// background, one sample in flight at a time.
     fn sample_groups_when_due(&mut self, ctx: &egui::Context) {
@@ -466,7 +552,7 @@ impl eframe::App for FreshlensApp {
         egui::Panel::bottom("status").show(ui, |ui| {
             // The status bar follows the work of the tab in view.
             let (progress, running, cancel) = match self.state.tab {
-                Tab::Profile => (
+                Tab::Profile | Tab::Freshness => (
                     self.profile.progress.as_ref(),
                     self.profile.running,
                     Command::CancelLookup,
@@ -484,6 +570,7 @@ impl eframe::App for FreshlensApp {
                 ui.selectable_value(&mut self.state.tab, Tab::Browse, "Browse");
                 ui.selectable_value(&mut self.state.tab, Tab::Groups, "Groups");
                 ui.selectable_value(&mut self.state.tab, Tab::Profile, "Profile");
+                ui.selectable_value(&mut self.state.tab, Tab::Freshness, "Freshness");
             });
         });
         match self.state.tab {
@@ -495,6 +582,14 @@ impl eframe::App for FreshlensApp {
                 egui::CentralPanel::default().show(ui, |ui| {
                     let connected = self.cluster.is_some();
                     commands.extend(self.profile.ui(ui, &mut self.state.profile, connected));
+                });
+            }
+            Tab::Freshness => {
+                egui::CentralPanel::default().show(ui, |ui| {
+                    egui::ScrollArea::vertical().show(ui, |ui| {
+                        let spec = self.profile.spec.clone();
+                        commands.extend(self.freshness.ui(ui, spec.as_deref()));
+                    });
                 });
             }
         }
@@ -514,6 +609,14 @@ impl eframe::App for FreshlensApp {
         };
         eframe::set_value(storage, eframe::APP_KEY, &state);
     }
+}
+
+fn save_png(image: &egui::ColorImage, path: &std::path::Path) -> Result<(), String> {
+    let [width, height] = image.size;
+    let pixels: Vec<u8> = image.pixels.iter().flat_map(|c| c.to_array()).collect();
+    let buffer = image::RgbaImage::from_raw(width as u32, height as u32, pixels)
+        .ok_or("the screenshot has no pixels")?;
+    buffer.save(path).map_err(|e| e.to_string())
 }
 
 /// Opens the desktop window; connects at once when the command line named a cluster, and

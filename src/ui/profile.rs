@@ -378,11 +378,16 @@ impl ProfilePanel {
             }
         }
         if let Some((topic, partition, offset)) = jump {
-            self.selected = self
-                .events()
-                .iter()
-                .position(|e| e.topic == topic && e.partition == partition && e.offset == offset);
+            self.select_event(&topic, partition, offset);
         }
+    }
+
+    /// Selects the timeline event at this record, scrolling to it.
+    pub fn select_event(&mut self, topic: &str, partition: i32, offset: i64) {
+        self.selected = self
+            .events()
+            .iter()
+            .position(|e| e.topic == topic && e.partition == partition && e.offset == offset);
     }
 
     fn timeline_ui(&mut self, ui: &mut egui::Ui) {

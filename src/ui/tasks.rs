@@ -17,6 +17,14 @@ use crate::codec::registry::RegistryClient;
 use crate::freshness;
 use crate::profile::{Event, Lookup, Spec, Window, lookup};
 
+/// A topic's ingest delay to sample over [since, until].
+pub struct IngestRequest {
+    pub topic: String,
+    pub pointer: String,
+    pub since: i64,
+    pub until: i64,
+}
+
 /// What the lag sampler keeps between looks.
 #[derive(Debug, Default)]
 pub struct SamplerState {
@@ -32,6 +40,11 @@ pub struct Sampled {
 }
 
 pub enum Outcome {
+    BuilderLag(Result<Vec<freshness::LagPoint>, String>),
+    Ingest(Result<freshness::IngestSample, String>),
+    PngPath(Option<std::path::PathBuf>),
+    /// What a save did, for the panel that asked.
+    Saved(String),
     GroupsSampled {
         at_ms: i64,
         result: Result<Sampled, String>,
@@ -92,6 +105,10 @@ impl Tasks {
             rx,
             ctx,
         })
+    }
+
+    pub fn ctx(&self) -> &egui::Context {
+        &self.ctx
     }
 
     fn spawn(&self, work: impl FnOnce(&dyn Fn(Outcome)) + Send + 'static) {
@@ -182,6 +199,69 @@ impl Tasks {
                 .add_filter("Profile spec", &["toml"])
                 .pick_file();
             send(Outcome::SpecPicked(picked));
+        });
+    }
+
+    /// The builder group's lag as far back as its commits go, for the Freshness panel.
+    pub fn builder_lag(&self, cluster: Arc<Cluster>, group: String, now_ms: i64) {
+        self.spawn(move |send| {
+            let result = freshness::group_time_lag_history(&cluster, &group, now_ms)
+                .map_err(|e| e.to_string());
+            send(Outcome::BuilderLag(result));
+        });
+    }
+
+    pub fn sample_ingest(&self, cluster: Arc<Cluster>, request: IngestRequest) {
+        self.spawn(move |send| {
+            let IngestRequest {
+                topic,
+                pointer,
+                since,
+                until,
+            } = request;
+            // About 120 buckets over the window, at least a minute each.
+            let bucket_ms = ((until - since) / 120).max(60_000) / 60_000 * 60_000;
+            let result = freshness::sample_ingest(
+                &cluster,
+                &topic,
+                &pointer,
+                (Some(since), Some(until)),
+                10_000,
+                bucket_ms,
+                &CancelToken::default(),
+            )
+            .map_err(|e| e.to_string());
+            send(Outcome::Ingest(result));
+        });
+    }
+
+    /// Asks where to save CSV text, then writes it.
+    pub fn save_csv(&self, contents: String) {
+        self.spawn(move |send| {
+            let Some(path) = rfd::FileDialog::new()
+                .set_title("Export the shown series as CSV")
+                .add_filter("CSV", &["csv"])
+                .set_file_name("freshness.csv")
+                .save_file()
+            else {
+                return;
+            };
+            let notice = match std::fs::write(&path, contents) {
+                Ok(()) => format!("saved {}", path.display()),
+                Err(e) => format!("cannot write {}: {e}", path.display()),
+            };
+            send(Outcome::Saved(notice));
+        });
+    }
+
+    pub fn pick_png_path(&self) {
+        self.spawn(move |send| {
+            let picked = rfd::FileDialog::new()
+                .set_title("Export the plots as PNG")
+                .add_filter("PNG image", &["png"])
+                .set_file_name("freshness.png")
+                .save_file();
+            send(Outcome::PngPath(picked));
         });
     }
 

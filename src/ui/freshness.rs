@@ -1,0 +1,699 @@
+//! The Freshness panel: for the customer of the last lookup, staleness over time against the
+//! budget with breaches shaded, every source event's lags coloured by topic, the builder group's
+//! time lag and a topic's ingest-delay percentiles, on one shared, linked time axis.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use egui_extras::{Column, TableBuilder};
+use egui_plot::{
+    GridMark, HLine, HoverPosition, Legend, Line, MarkerShape, Plot, PlotPoints, Points, Span,
+};
+
+use crate::freshness::{IngestSample, LagPoint, ProfileFreshness, Staleness};
+use crate::profile::{Spec, format_duration_ms};
+
+use super::Command;
+use super::messages::format_timestamp;
+use super::plot_time::{clock_label, plot_x};
+use super::profile::topic_color;
+
+const PRESETS: [(&str, i64); 5] = [
+    ("15 m", 15 * 60_000),
+    ("1 h", 3_600_000),
+    ("6 h", 6 * 3_600_000),
+    ("24 h", 24 * 3_600_000),
+    ("7 d", 7 * 24 * 3_600_000),
+];
+
+/// Screen distance within which a click picks an event point.
+const PICK_RADIUS: f32 = 12.0;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Metric {
+    Ingest,
+    Lag,
+    EndToEnd,
+    Pending,
+}
+
+impl Metric {
+    const ALL: [Metric; 4] = [Self::Ingest, Self::Lag, Self::EndToEnd, Self::Pending];
+
+    fn label(self) -> &'static str {
+        match self {
+            Self::Ingest => "ingest delay",
+            Self::Lag => "source-to-profile",
+            Self::EndToEnd => "end-to-end",
+            Self::Pending => "pending for",
+        }
+    }
+
+    fn shape(self) -> MarkerShape {
+        match self {
+            Self::Ingest => MarkerShape::Circle,
+            Self::Lag => MarkerShape::Square,
+            Self::EndToEnd => MarkerShape::Diamond,
+            Self::Pending => MarkerShape::Cross,
+        }
+    }
+}
+
+/// One plotted series of event points: a topic and a metric.
+struct EventSeries {
+    name: String,
+    topic: String,
+    metric: Metric,
+    /// (x, y, index into the report's events).
+    points: Vec<(f64, f64, usize)>,
+}
+
+/// A finished lookup's freshness, with what its plots need.
+pub struct Report {
+    key: String,
+    report: ProfileFreshness,
+    series: Vec<EventSeries>,
+    /// The staleness summary for the part of the window in view.
+    in_view: Option<((i64, i64), Staleness)>,
+}
+
+#[derive(Default)]
+pub struct FreshnessPanel {
+    report: Option<Report>,
+    pub builder_group: Option<String>,
+    pub builder: Option<Result<Vec<LagPoint>, String>>,
+    pub ingest_topic: Option<String>,
+    pub ingest: Option<Result<IngestSample, String>>,
+    pub ingest_running: bool,
+    /// A preset window to apply to the plots on the next frame.
+    pending_window: Option<i64>,
+    view: Option<(i64, i64)>,
+    plots_rect: Option<egui::Rect>,
+    /// What the last export did; written by the screenshot callback too.
+    pub notice: Arc<Mutex<Option<String>>>,
+}
+
+impl FreshnessPanel {
+    /// Takes a finished lookup of `key` as of `until_ms`.
+    pub fn lookup_done(
+        &mut self,
+        spec: &Spec,
+        key: &str,
+        found: &crate::profile::Lookup,
+        until_ms: i64,
+    ) {
+        let report = crate::freshness::profile_freshness(spec, found, None, until_ms);
+        let series = event_series(&report);
+        self.report = Some(Report {
+            key: key.to_owned(),
+            report,
+            series,
+            in_view: None,
+        });
+        self.builder_group = spec.store.as_ref().and_then(|s| s.builder_group.clone());
+        self.builder = None;
+        self.ingest = None;
+        if self.ingest_topic.is_none() {
+            self.ingest_topic = spec
+                .sources
+                .iter()
+                .find(|s| s.event_time.is_some())
+                .map(|s| s.topic.clone());
+        }
+        self.pending_window =
+            Some(until_ms - self.report.as_ref().map_or(until_ms, |r| r.report.from_ms));
+    }
+
+    pub fn clear(&mut self) {
+        *self = Self {
+            notice: Arc::clone(&self.notice),
+            ..Self::default()
+        };
+    }
+
+    /// The window shown, in ms: what the plots show, else the whole report.
+    pub fn window(&self) -> Option<(i64, i64)> {
+        self.view.or_else(|| {
+            self.report
+                .as_ref()
+                .map(|r| (r.report.from_ms, r.report.until_ms))
+        })
+    }
+
+    pub fn ui(&mut self, ui: &mut egui::Ui, spec: Option<&Spec>) -> Vec<Command> {
+        let mut commands = Vec::new();
+        let Some(report) = self.report.take() else {
+            ui.weak("Look a customer up in the Profile tab: its freshness over time shows here.");
+            return commands;
+        };
+        let mut export_csv = false;
+        let origin = report.report.from_ms;
+        let until = report.report.until_ms;
+        ui.horizontal_wrapped(|ui| {
+            ui.heading(format!("Freshness of {}", report.key));
+            ui.label(format!(
+                "budget {} · {} events · {} store versions",
+                format_duration_ms(report.report.budget_ms),
+                report.report.events.len(),
+                report.report.store_versions
+            ));
+        });
+        ui.horizontal_wrapped(|ui| {
+            ui.label("Window");
+            for (label, span) in PRESETS {
+                if ui.button(label).clicked() {
+                    self.pending_window = Some(span);
+                }
+            }
+            if ui.button("All").clicked() {
+                self.pending_window = Some(until - origin);
+            }
+            ui.separator();
+            if ui.button("Export CSV…").clicked() {
+                export_csv = true;
+            }
+            if ui.button("Export PNG…").clicked() {
+                commands.push(Command::PickPngPath);
+            }
+            if let Some(notice) = self
+                .notice
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .as_ref()
+            {
+                ui.label(notice);
+            }
+        });
+        summary_ui(ui, &report);
+
+        let link = egui::Id::unique("freshness_time_axis");
+        // A little room after "now", so the latest points are not on the edge.
+        let window = self.pending_window.take().map(|span| {
+            let span = span.max(60_000);
+            (
+                plot_x(origin, until - span),
+                plot_x(origin, until + span / 50),
+            )
+        });
+        let height = ((ui.available_height() - 40.0) / 4.0).max(90.0);
+        let base = |id: &'static str| {
+            Plot::new(id)
+                .height(height)
+                .legend(Legend::default())
+                .link_axis(link, [true, false])
+                .link_cursor(link, [true, false])
+                .x_axis_formatter(move |mark, _| clock_label(origin, mark.value))
+                .y_axis_formatter(duration_axis)
+                .allow_axis_zoom_drag(true)
+                .y_axis_min_width(56.0)
+        };
+        let mut rect: Option<egui::Rect> = None;
+        let mut grow = |r: egui::Rect| rect = Some(rect.map_or(r, |old| old.union(r)));
+
+        // Staleness: the sawtooth, the budget, breaches shaded.
+        let budget_s = report.report.budget_ms as f64 / 1000.0;
+        let staleness: PlotPoints = report
+            .report
+            .staleness
+            .points
+            .iter()
+            .map(|p| [plot_x(origin, p.t_ms), p.staleness_ms as f64 / 1000.0])
+            .collect();
+        let response = base("staleness_plot")
+            .y_axis_label("staleness")
+            .show(ui, |plot| {
+                if let Some((from, to)) = window {
+                    plot.set_plot_bounds_x(from..=to);
+                }
+                for b in &report.report.staleness.breaches {
+                    let end = b.end_ms.unwrap_or(until);
+                    plot.span(
+                        Span::new("breach", plot_x(origin, b.start_ms)..=plot_x(origin, end))
+                            .fill(egui::Color32::from_rgba_unmultiplied(230, 80, 70, 50)),
+                    );
+                }
+                plot.line(
+                    Line::new("staleness", staleness).color(egui::Color32::from_rgb(230, 140, 60)),
+                );
+                plot.hline(
+                    HLine::new("budget", budget_s).color(egui::Color32::from_rgb(230, 80, 70)),
+                );
+            });
+        grow(response.response.rect);
+        let range = response.transform.bounds().range_x();
+        let view = (
+            origin + (range.start() * 1000.0) as i64,
+            origin + (range.end() * 1000.0) as i64,
+        );
+
+        // Every event's lags, coloured by topic; hover names the event, a click selects it.
+        let events = &report.report.events;
+        let series = &report.series;
+        let label = |hover: &HoverPosition<'_>| -> Option<String> {
+            match hover {
+                HoverPosition::NearDataPoint {
+                    plot_name, index, ..
+                } => {
+                    let s = series.iter().find(|s| s.name == *plot_name)?;
+                    let e = &events[s.points.get(*index)?.2];
+                    Some(format!(
+                        "{}/{}@{}\nbroker {}\n{}: {}",
+                        e.topic,
+                        e.partition,
+                        e.offset,
+                        format_timestamp(Some(e.broker_time_ms)),
+                        s.metric.label(),
+                        format_duration_ms(s.points[*index].1 as i64 * 1000)
+                    ))
+                }
+                HoverPosition::Elsewhere { position } => Some(format!(
+                    "{}\n{}",
+                    clock_label(origin, position.x),
+                    signed_duration((position.y * 1000.0) as i64)
+                )),
+            }
+        };
+        let response = base("event_lag_plot")
+            .y_axis_label("event lags")
+            .label_formatter(label)
+            .show(ui, |plot| {
+                for s in series {
+                    let points: PlotPoints = s.points.iter().map(|p| [p.0, p.1]).collect();
+                    plot.points(
+                        Points::new(s.name.clone(), points)
+                            .shape(s.metric.shape())
+                            .color(topic_color(&s.topic))
+                            .filled(s.metric != Metric::Pending)
+                            .radius(3.5),
+                    );
+                }
+                if response_clicked(plot) {
+                    plot.pointer_coordinate()
+                        .map(|p| plot.screen_from_plot(p))
+                        .and_then(|pointer| {
+                            nearest_event(
+                                series,
+                                |x, y| plot.screen_from_plot(egui_plot::PlotPoint::new(x, y)),
+                                pointer,
+                            )
+                        })
+                } else {
+                    None
+                }
+            });
+        grow(response.response.rect);
+        if let Some(index) = response.inner {
+            let e = &events[index];
+            commands.push(Command::SelectEvent(e.topic.clone(), e.partition, e.offset));
+        }
+
+        // The builder group's time lag, so a breach lines up with the lag behind it.
+        let builder: PlotPoints = match &self.builder {
+            Some(Ok(points)) => points
+                .iter()
+                .filter_map(|(t, _, lag)| lag.map(|ms| [plot_x(origin, *t), ms as f64 / 1000.0]))
+                .collect(),
+            _ => PlotPoints::default(),
+        };
+        let name = self
+            .builder_group
+            .clone()
+            .unwrap_or_else(|| "no builder group in the spec".into());
+        let response = base("builder_lag_plot")
+            .y_axis_label("builder time lag")
+            .show(ui, |plot| {
+                plot.line(Line::new(format!("{name} time lag"), builder));
+                plot.hline(
+                    HLine::new("budget", budget_s).color(egui::Color32::from_rgb(230, 80, 70)),
+                );
+            });
+        grow(response.response.rect);
+        match &self.builder {
+            Some(Err(e)) => {
+                ui.colored_label(ui.visuals().error_fg_color, format!("builder lag: {e}"));
+            }
+            None if self.builder_group.is_some() => {
+                ui.weak("reading the builder group's lag history…");
+            }
+            _ => {}
+        }
+
+        // A topic's ingest delay percentiles.
+        ui.horizontal(|ui| {
+            let topic_label = ui.label("Ingest delay of");
+            egui::ComboBox::from_id_salt("ingest_topic")
+                .selected_text(
+                    self.ingest_topic
+                        .clone()
+                        .unwrap_or_else(|| "a topic".into()),
+                )
+                .show_ui(ui, |ui| {
+                    for source in spec.iter().flat_map(|s| &s.sources) {
+                        if source.event_time.is_some() {
+                            ui.selectable_value(
+                                &mut self.ingest_topic,
+                                Some(source.topic.clone()),
+                                &source.topic,
+                            );
+                        }
+                    }
+                })
+                .response
+                .labelled_by(topic_label.id);
+            let pointer = spec.and_then(|s| {
+                s.sources
+                    .iter()
+                    .find(|src| Some(&src.topic) == self.ingest_topic.as_ref())
+                    .and_then(|src| src.event_time.clone())
+            });
+            let sample = ui.add_enabled(
+                !self.ingest_running && pointer.is_some(),
+                egui::Button::new("Sample"),
+            );
+            if sample.clicked()
+                && let (Some(topic), Some(pointer)) = (self.ingest_topic.clone(), pointer)
+            {
+                let (from, to) = view;
+                commands.push(Command::SampleIngest {
+                    topic,
+                    pointer,
+                    since: from.max(origin),
+                    until: to.min(until),
+                });
+            }
+            match &self.ingest {
+                Some(Ok(sample)) => {
+                    ui.label(format!(
+                        "{} records sampled of {}",
+                        sample.sampled, sample.stands_for
+                    ));
+                }
+                Some(Err(e)) => {
+                    ui.colored_label(ui.visuals().error_fg_color, e);
+                }
+                None if self.ingest_running => {
+                    ui.spinner();
+                }
+                None => {}
+            }
+        });
+        let response = base("ingest_plot")
+            .y_axis_label("ingest delay")
+            .show(ui, |plot| {
+                if let Some(Ok(sample)) = &self.ingest {
+                    let line = |f: fn(&crate::freshness::DelayBucket) -> i64| -> PlotPoints {
+                        sample
+                            .buckets
+                            .iter()
+                            .map(|b| [plot_x(origin, b.start_ms), f(b) as f64 / 1000.0])
+                            .collect()
+                    };
+                    plot.line(Line::new("p50", line(|b| b.p50_ms)));
+                    plot.line(Line::new("p95", line(|b| b.p95_ms)));
+                    plot.line(Line::new("max", line(|b| b.max_ms)));
+                }
+            });
+        grow(response.response.rect);
+        self.plots_rect = rect;
+        self.report = Some(report);
+        self.set_view(view);
+        if export_csv {
+            commands.push(Command::ExportCsv(self.csv()));
+        }
+        commands
+    }
+
+    fn set_view(&mut self, view: (i64, i64)) {
+        self.view = Some(view);
+        if let Some(report) = &mut self.report {
+            let clamped = (
+                view.0.max(report.report.from_ms),
+                view.1.min(report.report.until_ms),
+            );
+            if report.in_view.as_ref().map(|(w, _)| *w) != Some(clamped) {
+                let summary = report.report.rewindow(clamped.0, clamped.1.max(clamped.0));
+                report.in_view = Some((clamped, summary));
+            }
+        }
+    }
+
+    /// The area the plots take, for the PNG export.
+    pub fn plots_rect(&self) -> Option<egui::Rect> {
+        self.plots_rect
+    }
+
+    /// Every shown series within the window in view, one row per point.
+    pub fn csv(&self) -> String {
+        let mut out = csv::Writer::from_writer(Vec::new());
+        let _ = out.write_record(["series", "time_utc", "t_ms", "value_ms"]);
+        let Some(report) = &self.report else {
+            return String::new();
+        };
+        let (from, to) = self.window().unwrap_or((i64::MIN, i64::MAX));
+        let mut rows: Vec<(String, i64, i64)> = Vec::new();
+        for p in &report.report.staleness.points {
+            rows.push(("staleness".into(), p.t_ms, p.staleness_ms));
+        }
+        for s in &report.series {
+            for &(_, y, i) in &s.points {
+                let e = &report.report.events[i];
+                rows.push((
+                    s.name.clone(),
+                    e.broker_time_ms,
+                    (y * 1000.0).round() as i64,
+                ));
+            }
+        }
+        if let Some(Ok(points)) = &self.builder {
+            let name = format!(
+                "{} time lag",
+                self.builder_group.clone().unwrap_or_default()
+            );
+            for (t, _, lag) in points {
+                if let Some(lag) = lag {
+                    rows.push((name.clone(), *t, *lag));
+                }
+            }
+        }
+        if let Some(Ok(sample)) = &self.ingest {
+            for b in &sample.buckets {
+                for (name, v) in [("p50", b.p50_ms), ("p95", b.p95_ms), ("max", b.max_ms)] {
+                    rows.push((format!("{} ingest {name}", sample.topic), b.start_ms, v));
+                }
+            }
+        }
+        for (series, t, value) in rows.into_iter().filter(|r| r.1 >= from && r.1 <= to) {
+            let _ = out.write_record([
+                series,
+                format_timestamp(Some(t)),
+                t.to_string(),
+                value.to_string(),
+            ]);
+        }
+        String::from_utf8(out.into_inner().unwrap_or_default()).unwrap_or_default()
+    }
+}
+
+fn summary_ui(ui: &mut egui::Ui, report: &Report) {
+    ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Extend);
+    let staleness = report
+        .in_view
+        .as_ref()
+        .map_or(&report.report.staleness, |(_, s)| s);
+    let pending = report
+        .report
+        .events
+        .iter()
+        .filter(|e| e.applied_ms.is_none())
+        .count();
+    ui.label(format!(
+        "Within budget {:.1}% of the window · {} breaches · {} events pending",
+        staleness.within_budget_ratio * 100.0,
+        staleness.breaches.len(),
+        pending
+    ));
+    if staleness.breaches.is_empty() {
+        return;
+    }
+    ui.push_id("breaches", |ui| {
+        TableBuilder::new(ui)
+            .striped(true)
+            .max_scroll_height(90.0)
+            .column(Column::auto().at_least(190.0))
+            .column(Column::auto().at_least(190.0))
+            .column(Column::remainder())
+            .header(18.0, |mut header| {
+                for title in ["Breach start", "End", "Worst staleness"] {
+                    header.col(|ui| {
+                        ui.strong(title);
+                    });
+                }
+            })
+            .body(|mut body| {
+                for b in &staleness.breaches {
+                    body.row(18.0, |mut row| {
+                        row.col(|ui| {
+                            ui.label(format_timestamp(Some(b.start_ms)));
+                        });
+                        row.col(|ui| {
+                            ui.label(
+                                b.end_ms
+                                    .map_or("ongoing".to_owned(), |t| format_timestamp(Some(t))),
+                            );
+                        });
+                        row.col(|ui| {
+                            ui.label(format_duration_ms(b.max_staleness_ms));
+                        });
+                    });
+                }
+            });
+    });
+}
+
+fn response_clicked(plot: &egui_plot::PlotUi<'_>) -> bool {
+    plot.response().clicked()
+}
+
+/// The event whose point is nearest `pointer` on screen, within [`PICK_RADIUS`].
+fn nearest_event(
+    series: &[EventSeries],
+    to_screen: impl Fn(f64, f64) -> egui::Pos2,
+    pointer: egui::Pos2,
+) -> Option<usize> {
+    series
+        .iter()
+        .flat_map(|s| s.points.iter())
+        .map(|&(x, y, i)| (to_screen(x, y).distance(pointer), i))
+        .filter(|(d, _)| *d <= PICK_RADIUS)
+        .min_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, i)| i)
+}
+
+/// Event points per topic and metric, x at the event's broker time, y in seconds.
+fn event_series(report: &ProfileFreshness) -> Vec<EventSeries> {
+    let origin = report.from_ms;
+    let mut by_name: HashMap<(String, usize), EventSeries> = HashMap::new();
+    for (i, e) in report.events.iter().enumerate() {
+        for (m, metric) in Metric::ALL.into_iter().enumerate() {
+            let value = match metric {
+                Metric::Ingest => Some(e.ingest_delay_ms()),
+                Metric::Lag => e.lag_ms(),
+                Metric::EndToEnd => e.end_to_end_ms(),
+                Metric::Pending => e
+                    .applied_ms
+                    .is_none()
+                    .then(|| report.until_ms - e.broker_time_ms),
+            };
+            let Some(value) = value else { continue };
+            by_name
+                .entry((e.topic.clone(), m))
+                .or_insert_with(|| EventSeries {
+                    name: format!("{} · {}", e.topic, metric.label()),
+                    topic: e.topic.clone(),
+                    metric,
+                    points: Vec::new(),
+                })
+                .points
+                .push((plot_x(origin, e.broker_time_ms), value as f64 / 1000.0, i));
+        }
+    }
+    let mut series: Vec<EventSeries> = by_name.into_values().collect();
+    series.sort_by(|a, b| a.name.cmp(&b.name));
+    series
+}
+
+fn duration_axis(mark: GridMark, _range: &std::ops::RangeInclusive<f64>) -> String {
+    signed_duration((mark.value * 1000.0).round() as i64)
+}
+
+fn signed_duration(ms: i64) -> String {
+    if ms < 0 {
+        format!("-{}", format_duration_ms(-ms))
+    } else {
+        format_duration_ms(ms)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::freshness::{EventFreshness, StalenessPoint};
+
+    fn report() -> ProfileFreshness {
+        let event = |offset: i64, broker: i64, applied: Option<i64>| EventFreshness {
+            topic: "orders".into(),
+            partition: 0,
+            offset,
+            event_time_ms: broker - 1_000,
+            broker_time_ms: broker,
+            applied_ms: applied,
+        };
+        ProfileFreshness {
+            budget_ms: 60_000,
+            from_ms: 0,
+            until_ms: 600_000,
+            store_versions: 1,
+            events: vec![event(1, 10_000, Some(40_000)), event(2, 100_000, None)],
+            staleness: Staleness {
+                points: vec![StalenessPoint {
+                    t_ms: 0,
+                    staleness_ms: 0,
+                }],
+                breaches: vec![],
+                within_budget_ratio: 1.0,
+            },
+        }
+    }
+
+    #[test]
+    fn events_become_points_per_metric_and_pending_ones_say_how_long() {
+        let series = event_series(&report());
+        let find = |metric: Metric| series.iter().find(|s| s.metric == metric).unwrap();
+        assert_eq!(find(Metric::Lag).points, vec![(10.0, 30.0, 0)]);
+        assert_eq!(find(Metric::EndToEnd).points, vec![(10.0, 31.0, 0)]);
+        assert_eq!(find(Metric::Ingest).points.len(), 2);
+        assert_eq!(find(Metric::Pending).points, vec![(100.0, 500.0, 1)]);
+        assert_eq!(find(Metric::Lag).name, "orders · source-to-profile");
+    }
+
+    #[test]
+    fn a_click_picks_the_nearest_point_within_reach() {
+        let series = event_series(&report());
+        let to_screen = |x: f64, y: f64| egui::pos2(x as f32, y as f32);
+        assert_eq!(
+            nearest_event(&series, to_screen, egui::pos2(101.0, 498.0)),
+            Some(1)
+        );
+        assert_eq!(
+            nearest_event(&series, to_screen, egui::pos2(300.0, 300.0)),
+            None
+        );
+    }
+
+    #[test]
+    fn csv_has_a_row_per_point_in_view() {
+        let mut panel = FreshnessPanel::default();
+        let report = report();
+        panel.report = Some(Report {
+            key: "c1".into(),
+            series: event_series(&report),
+            report,
+            in_view: None,
+        });
+        panel.builder = Some(Ok(vec![(20_000, 3, Some(5_000))]));
+        panel.builder_group = Some("builder".into());
+        let csv = panel.csv();
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines[0], "series,time_utc,t_ms,value_ms");
+        assert!(lines.contains(&"orders · source-to-profile,1970-01-01 00:00:10.000,10000,30000"));
+        assert!(lines.contains(&"builder time lag,1970-01-01 00:00:20.000,20000,5000"));
+        // 1 staleness point, 2 ingest + 1 lag + 1 end-to-end + 1 pending, 1 builder point.
+        assert_eq!(lines.len(), 1 + 1 + 5 + 1);
+        panel.view = Some((50_000, 600_000));
+        assert_eq!(
+            panel.csv().lines().count(),
+            1 + 2,
+            "only the points in view"
+        );
+    }
+}
