@@ -5,6 +5,8 @@
 pub mod cli;
 pub mod cluster;
 pub mod codec;
+pub mod demo;
 pub mod freshness;
 pub mod profile;
+pub mod source;
 pub mod ui;

@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 
-use crate::cluster::ConnectionConfig;
 use crate::cluster::saved::SavedClusters;
+use crate::cluster::{Cluster, ConnectionConfig};
+use crate::source::{Source, load_capture};
 
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct ConnectArgs {
@@ -31,9 +32,35 @@ pub struct ConnectArgs {
     /// Seconds to wait for the cluster before giving up
     #[arg(long = "timeout", global = true, default_value_t = 10)]
     pub timeout_secs: u64,
+    /// Read a capture file instead of a cluster: freshlens JSON Lines or kcat -J lines,
+    /// optionally zstd-compressed
+    #[arg(long = "capture", value_name = "FILE", global = true, conflicts_with_all = ["bootstrap", "cluster", "demo"])]
+    pub capture: Option<PathBuf>,
+    /// Use the built-in demo data (generated in memory) instead of a cluster
+    #[arg(long = "demo", global = true, conflicts_with_all = ["bootstrap", "cluster"])]
+    pub demo: bool,
 }
 
 impl ConnectArgs {
+    /// The cluster, capture or demo data the flags name. Lines of a capture that could not be
+    /// read are reported on stderr.
+    pub fn open(&self) -> anyhow::Result<Box<dyn Source>> {
+        if let Some(path) = &self.capture {
+            let (capture, warnings) = load_capture(path)?;
+            for warning in warnings {
+                eprintln!("warning: {}: {warning}", path.display());
+            }
+            return Ok(Box::new(capture));
+        }
+        if self.demo {
+            let demo =
+                crate::demo::generate(&crate::demo::DemoConfig::new(crate::freshness::now_ms()))
+                    .map_err(anyhow::Error::msg)?;
+            return Ok(Box::new(demo.capture));
+        }
+        Ok(Box::new(Cluster::connect(self.to_config()?)?))
+    }
+
     pub fn is_given(&self) -> bool {
         self.bootstrap.is_some() || self.cluster.is_some() || self.properties_file.is_some()
     }

@@ -1,17 +1,18 @@
 //! `freshlens freshness`: how stale a customer's profile was over a window, and where the time
 //! went; or a topic's ingest delay over time.
 
+use crate::source::Source;
 use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
 use serde_json::{Value, json};
 
-use crate::cluster::{CancelToken, Cluster};
-use crate::freshness::{now_ms, profile_freshness, sample_ingest};
+use crate::cluster::CancelToken;
+use crate::freshness::{profile_freshness, sample_ingest};
 use crate::profile::{Spec, Window, lookup};
 
-use super::profile::parse_time;
+use super::profile::parse_range;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct FreshnessArgs {
@@ -52,18 +53,9 @@ pub struct FreshnessArgs {
     pub json: bool,
 }
 
-pub fn run(cluster: &Cluster, args: &FreshnessArgs, out: &mut dyn Write) -> anyhow::Result<()> {
-    let now = now_ms();
-    let since = args
-        .since
-        .as_deref()
-        .map(|t| parse_time(t, now))
-        .transpose()?;
-    let until = args
-        .until
-        .as_deref()
-        .map(|t| parse_time(t, now))
-        .transpose()?;
+pub fn run(cluster: &dyn Source, args: &FreshnessArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+    let now = cluster.now_ms();
+    let (since, until) = parse_range(args.since.as_deref(), args.until.as_deref(), now)?;
     let doc = match (&args.spec, &args.key, &args.topic) {
         (Some(spec), Some(key), _) => profile_report(
             cluster,
@@ -86,7 +78,7 @@ pub fn run(cluster: &Cluster, args: &FreshnessArgs, out: &mut dyn Write) -> anyh
 }
 
 fn profile_report(
-    cluster: &Cluster,
+    cluster: &dyn Source,
     args: &FreshnessArgs,
     spec: &Spec,
     key: &str,
@@ -143,7 +135,7 @@ fn profile_report(
 }
 
 fn topic_ingest(
-    cluster: &Cluster,
+    cluster: &dyn Source,
     args: &FreshnessArgs,
     topic: &str,
     since: Option<i64>,

@@ -1,17 +1,15 @@
 //! `freshlens groups`: consumer groups with lag in offsets and in time, worst first; `--watch`
 //! samples at an interval and reports status changes.
 
+use crate::source::Source;
 use std::collections::HashMap;
 use std::io::Write;
 use std::time::Duration;
 
 use serde_json::json;
 
-use crate::cluster::Cluster;
 use crate::freshness::{CommitLog, GroupLag, LagHistory, Status, look_at_groups, past_lags};
 use crate::profile::format_duration_ms;
-
-use super::profile::now_ms;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct GroupsArgs {
@@ -37,7 +35,7 @@ pub struct GroupsArgs {
 }
 
 fn look(
-    cluster: &Cluster,
+    cluster: &dyn Source,
     args: &GroupsArgs,
     log: &mut CommitLog,
 ) -> anyhow::Result<Vec<GroupLag>> {
@@ -74,7 +72,7 @@ fn time_lag_text(ms: Option<i64>) -> String {
     ms.map_or_else(|| "?".to_owned(), format_duration_ms)
 }
 
-pub fn run(cluster: &Cluster, args: &GroupsArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+pub fn run(cluster: &dyn Source, args: &GroupsArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     let mut log = CommitLog::default();
     let Some(interval) = args.watch else {
         let lags = look(cluster, args, &mut log)?;
@@ -85,7 +83,7 @@ pub fn run(cluster: &Cluster, args: &GroupsArgs, out: &mut dyn Write) -> anyhow:
                     .iter()
                     .map(|g| (g.group.clone(), log.commits(&g.group)))
                     .collect();
-                let mut past = past_lags(cluster, &lags, &commits, now_ms())?;
+                let mut past = past_lags(cluster, &lags, &commits, cluster.now_ms())?;
                 for (i, g) in lags.iter().enumerate() {
                     doc["groups"][i]["history"] = json!(past.remove(&g.group).unwrap_or_default());
                 }
@@ -132,7 +130,7 @@ pub fn run(cluster: &Cluster, args: &GroupsArgs, out: &mut dyn Write) -> anyhow:
     let mut previous: HashMap<String, Status> = HashMap::new();
     let mut taken = 0u64;
     loop {
-        let now = now_ms();
+        let now = cluster.now_ms();
         let mut lags = look(cluster, args, &mut log)?;
         for lag in &mut lags {
             history.record(lag, now);

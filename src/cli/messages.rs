@@ -1,11 +1,12 @@
 //! `freshlens messages`: stream records from a topic, kcat style, as text or JSON Lines.
 
+use crate::source::Source;
 use std::io::Write;
 
 use anyhow::Context as _;
 use regex::bytes::Regex;
 
-use crate::cluster::{CancelToken, Cluster, RecordFilter, ScanEvent, ScanRequest, StartAt};
+use crate::cluster::{CancelToken, RecordFilter, ScanEvent, ScanRequest, StartAt};
 use crate::codec::{self, Expect};
 
 #[derive(Debug, Clone, clap::Args)]
@@ -76,7 +77,7 @@ impl MessagesArgs {
 }
 
 pub fn run(
-    cluster: &Cluster,
+    cluster: &dyn Source,
     args: &MessagesArgs,
     request: ScanRequest,
     out: &mut dyn Write,

@@ -1,6 +1,8 @@
 //! The headless command line: the same engine as the GUI, for scripts and tests.
 
+pub mod capture;
 pub mod connect;
+pub mod demo;
 pub mod freshness;
 pub mod groups;
 pub mod messages;
@@ -9,8 +11,6 @@ pub mod topics;
 
 use std::io::Write;
 use std::process::ExitCode;
-
-use crate::cluster::Cluster;
 
 pub use connect::ConnectArgs;
 
@@ -48,6 +48,10 @@ pub enum Command {
     Timeline(profile::TimelineArgs),
     /// The profile a customer's events add up to, compared with the profile store
     Profile(profile::ProfileArgs),
+    /// Save topics, or one customer's lookup, to a capture file to open later with --capture
+    Capture(capture::CaptureArgs),
+    /// The demo workload: write it to a cluster, or to a capture file
+    Demo(demo::DemoArgs),
 }
 
 /// Runs a subcommand; a closed stdout (`| head`) ends quietly with success, as ripgrep does.
@@ -66,23 +70,24 @@ pub fn run(connect: &ConnectArgs, command: &Command) -> ExitCode {
 }
 
 fn dispatch(connect: &ConnectArgs, command: &Command, out: &mut dyn Write) -> anyhow::Result<()> {
-    let config = connect.to_config()?;
     match command {
-        Command::Topics(args) => topics::run(&Cluster::connect(config)?, args, out),
+        Command::Topics(args) => topics::run(connect.open()?.as_ref(), args, out),
         Command::Messages(args) => {
             let request = args.to_request()?;
-            messages::run(&Cluster::connect(config)?, args, request, out)
+            messages::run(connect.open()?.as_ref(), args, request, out)
         }
-        Command::Groups(args) => groups::run(&Cluster::connect(config)?, args, out),
-        Command::Freshness(args) => freshness::run(&Cluster::connect(config)?, args, out),
+        Command::Groups(args) => groups::run(connect.open()?.as_ref(), args, out),
+        Command::Freshness(args) => freshness::run(connect.open()?.as_ref(), args, out),
         Command::Timeline(args) => {
             let spec = args.spec()?;
-            profile::run_timeline(&Cluster::connect(config)?, args, &spec, out)
+            profile::run_timeline(connect.open()?.as_ref(), args, &spec, out)
         }
         Command::Profile(args) => {
             let spec = args.timeline.spec()?;
-            profile::run_profile(&Cluster::connect(config)?, args, &spec, out)
+            profile::run_profile(connect.open()?.as_ref(), args, &spec, out)
         }
+        Command::Capture(args) => capture::run(connect.open()?.as_ref(), args, out),
+        Command::Demo(args) => demo::run(connect, args, out),
     }
 }
 

@@ -1,6 +1,7 @@
 //! `freshlens timeline` and `freshlens profile`: one customer's events across topics, the profile
 //! they fold into, and what the profile store serves instead.
 
+use crate::source::Source;
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -8,7 +9,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use serde_json::{Map, Value, json};
 
-use crate::cluster::{CancelToken, Cluster};
+use crate::cluster::CancelToken;
 use crate::codec::SourceDecoder;
 use crate::codec::registry::RegistryClient;
 use crate::profile::{
@@ -80,19 +81,20 @@ impl TimelineArgs {
     }
 
     pub fn window(&self, now_ms: i64) -> anyhow::Result<Window> {
-        Ok(Window {
-            since_ms: self
-                .since
-                .as_deref()
-                .map(|t| parse_time(t, now_ms))
-                .transpose()?,
-            until_ms: self
-                .until
-                .as_deref()
-                .map(|t| parse_time(t, now_ms))
-                .transpose()?,
-        })
+        let (since_ms, until_ms) =
+            parse_range(self.since.as_deref(), self.until.as_deref(), now_ms)?;
+        Ok(Window { since_ms, until_ms })
     }
+}
+
+/// A `--since`/`--until` pair, each in any form [`parse_time`] takes.
+pub fn parse_range(
+    since: Option<&str>,
+    until: Option<&str>,
+    now_ms: i64,
+) -> anyhow::Result<(Option<i64>, Option<i64>)> {
+    let parse = |t: Option<&str>| t.map(|t| parse_time(t, now_ms)).transpose();
+    Ok((parse(since)?, parse(until)?))
 }
 
 /// ms since the epoch (optionally `@`-prefixed), RFC 3339, or a duration before `now_ms`.
@@ -114,12 +116,12 @@ pub fn parse_time(text: &str, now_ms: i64) -> anyhow::Result<i64> {
 pub use crate::freshness::now_ms;
 
 fn load(
-    cluster: &Cluster,
+    cluster: &dyn Source,
     args: &TimelineArgs,
     spec: &Spec,
     decoder: &SourceDecoder,
 ) -> anyhow::Result<Timeline> {
-    let window = args.window(now_ms())?;
+    let window = args.window(cluster.now_ms())?;
     Ok(load_timeline(
         cluster,
         spec,
@@ -133,7 +135,7 @@ fn load(
 }
 
 pub fn run_timeline(
-    cluster: &Cluster,
+    cluster: &dyn Source,
     args: &TimelineArgs,
     spec: &Spec,
     out: &mut dyn Write,
@@ -193,11 +195,11 @@ pub struct ProfileReport {
 }
 
 pub fn build_report(
-    cluster: &Cluster,
+    cluster: &dyn Source,
     spec: &Spec,
     args: &ProfileArgs,
 ) -> anyhow::Result<ProfileReport> {
-    let now = now_ms();
+    let now = cluster.now_ms();
     let decoder = args.timeline.decoder(spec)?;
     let window = args.timeline.window(now)?;
     let as_of = args.at.as_deref().map(|t| parse_time(t, now)).transpose()?;
@@ -221,7 +223,7 @@ pub fn build_report(
 }
 
 pub fn run_profile(
-    cluster: &Cluster,
+    cluster: &dyn Source,
     args: &ProfileArgs,
     spec: &Spec,
     out: &mut dyn Write,

@@ -1,8 +1,7 @@
 //! `freshlens topics`: topics, partitions, replicas and watermarks.
 
+use crate::source::Source;
 use std::io::Write;
-
-use crate::cluster::Cluster;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct TopicsArgs {
@@ -17,7 +16,7 @@ pub struct TopicsArgs {
     pub json: bool,
 }
 
-pub fn run(cluster: &Cluster, args: &TopicsArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+pub fn run(cluster: &dyn Source, args: &TopicsArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     let topics = cluster.topics(args.all)?;
     if args.json {
         let mut docs = Vec::with_capacity(topics.len());

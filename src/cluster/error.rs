@@ -24,6 +24,8 @@ pub enum ClusterError {
     UnknownPartition { topic: String, partition: i32 },
     #[error("{0}")]
     Kafka(String),
+    #[error("capture {path}: {problem}")]
+    Capture { path: String, problem: String },
 }
 
 /// Which kind of failure a librdkafka message describes. Connection problems only surface as log

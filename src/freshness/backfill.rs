@@ -2,9 +2,9 @@
 //! commits, with the high watermarks the cluster reports for those times (ListOffsets by
 //! timestamp), so the Groups plots reach back as far as the commit log does.
 
+use crate::source::Source;
 use std::collections::{BTreeSet, HashMap};
 
-use rdkafka::Offset;
 use serde::Serialize;
 
 use super::commit_log::CommitLog;
@@ -12,12 +12,12 @@ use super::interpolate::OffsetTimeTable;
 use super::lag::{GroupLag, look_at_groups};
 use super::offsets_topic::OffsetCommit;
 use super::series::{LagPoint, merge_partitions};
-use crate::cluster::{Cluster, ClusterError};
+use crate::cluster::ClusterError;
 
 /// A group's lag over time as far back as its commits go, up to a look at it now: offset lags
 /// summed over its partitions, the worst time lag.
 pub fn group_time_lag_history(
-    cluster: &Cluster,
+    cluster: &dyn Source,
     group: &str,
     now_ms: i64,
 ) -> Result<Vec<LagPoint>, ClusterError> {
@@ -62,7 +62,7 @@ pub struct PastLag {
 
 /// Each group's lag at each of its commits in `commits` (group name to commits, oldest first).
 pub fn past_lags(
-    cluster: &Cluster,
+    cluster: &dyn Source,
     groups: &[GroupLag],
     commits: &HashMap<String, Vec<OffsetCommit>>,
     now_ms: i64,
@@ -98,14 +98,14 @@ pub fn past_lags(
 /// time past every record, Apache Kafka answers "end", while such a broker names an offset
 /// below the high watermark (Tansu answers 0).
 fn watermark_history(
-    cluster: &Cluster,
+    cluster: &dyn Source,
     pairs: &[TopicPartition],
     current: &HashMap<TopicPartition, i64>,
     from_ms: i64,
     to_ms: i64,
 ) -> Result<HashMap<TopicPartition, OffsetTimeTable>, ClusterError> {
     let far_future = to_ms + 365 * 24 * 3_600_000;
-    let probe = cluster.list_offsets(pairs, Offset::Offset(far_future))?;
+    let probe = cluster.offsets_at_time(pairs, far_future)?;
     let trusted: Vec<TopicPartition> = pairs
         .iter()
         .filter(|tp| match probe.get(*tp) {
@@ -124,7 +124,7 @@ fn watermark_history(
     let step = ((to_ms - from_ms) / WATERMARK_POINTS as i64).max(1);
     for i in 0..WATERMARK_POINTS as i64 {
         let at = from_ms + i * step;
-        let answers = cluster.list_offsets(&trusted, Offset::Offset(at))?;
+        let answers = cluster.offsets_at_time(&trusted, at)?;
         for tp in &trusted {
             // No record at or after `at`: everything there is now was already written.
             let high = answers

@@ -1,10 +1,11 @@
 //! The commit log (`__consumer_offsets`) read incrementally: each refresh picks up where the
 //! last one stopped, so a sampler polling every few seconds reads only the new commits.
 
+use crate::source::Source;
 use std::collections::{HashMap, VecDeque};
 
 use super::offsets_topic::{OFFSETS_TOPIC, OffsetCommit, OffsetsRecord, decode_offsets_record};
-use crate::cluster::{CancelToken, Cluster, ClusterError, ScanEvent, ScanRequest, StartAt};
+use crate::cluster::{CancelToken, ClusterError, ScanEvent, ScanRequest, StartAt};
 
 /// Commits kept per group partition: hours of history at a commit every few seconds.
 const COMMITS_KEPT: usize = 2_000;
@@ -26,7 +27,7 @@ impl CommitLog {
     /// records were read.
     pub fn refresh(
         &mut self,
-        cluster: &Cluster,
+        cluster: &dyn Source,
         groups: &[&str],
         cancel: &CancelToken,
     ) -> Result<Option<u64>, ClusterError> {

@@ -1,10 +1,11 @@
 //! Topic ingest delay: how long records took from their event time to the broker, bucketed by
 //! broker time with percentiles.
 
+use crate::source::Source;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::cluster::{CancelToken, Cluster, ClusterError, ScanEvent, ScanRequest, StartAt};
+use crate::cluster::{CancelToken, ClusterError, ScanEvent, ScanRequest, StartAt};
 use crate::profile::parse_event_time;
 
 /// A bounded sample of a topic's records and their ingest delay over time.
@@ -21,7 +22,7 @@ pub struct IngestSample {
 /// Samples up to `per_partition` records of each partition of `topic` within [since, until],
 /// reading each record's event time at the JSON `pointer`.
 pub fn sample_ingest(
-    cluster: &Cluster,
+    cluster: &dyn Source,
     topic: &str,
     pointer: &str,
     (since, until): (Option<i64>, Option<i64>),

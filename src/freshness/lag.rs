@@ -1,10 +1,11 @@
 //! How far behind a consumer group is, per partition, in offsets and in time.
 
+use crate::source::Source;
 use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
-use crate::cluster::{CancelToken, Cluster, ClusterError, GroupInfo, TopicInfo};
+use crate::cluster::{CancelToken, ClusterError, GroupInfo, TopicInfo};
 
 use super::commit_log::CommitLog;
 use super::offsets_topic::OffsetCommit;
@@ -106,7 +107,7 @@ fn partition_rows(
 /// with watermarks, read once for all the groups looked at together. Time lags are measured
 /// against the wall clock at the moment each record is read.
 pub fn group_lag(
-    cluster: &Cluster,
+    cluster: &dyn Source,
     group: &GroupInfo,
     topics: &[TopicInfo],
 ) -> Result<GroupLag, ClusterError> {
@@ -150,7 +151,7 @@ pub fn group_lag(
         let answers = cluster.timestamps_at(topic, &positions)?;
         // Time lag is measured when the record was read, not when the look began: looking at
         // many groups takes a while.
-        let read_at = super::now_ms();
+        let read_at = cluster.now_ms();
         for (partition, ts) in answers {
             times.insert(
                 (topic.to_owned(), partition),
@@ -220,7 +221,7 @@ pub fn apply_commit_history(lag: &mut GroupLag, commits: &[OffsetCommit], topics
 /// cluster exposes its commit log, commits get their times (Burrow's STOP rule) and commits on
 /// deleted topics show up; `log` keeps what was read for the next look.
 pub fn look_at_groups(
-    cluster: &Cluster,
+    cluster: &dyn Source,
     only: Option<&str>,
     log: &mut CommitLog,
 ) -> Result<Vec<GroupLag>, ClusterError> {

@@ -169,9 +169,7 @@ impl Slot {
     fn value(&self, events: &[Event]) -> Option<Value> {
         Some(match &self.acc {
             Acc::Empty => return None,
-            Acc::At(i) => events[*i]
-                .value
-                .pointer(&self.path)
+            Acc::At(i) => super::pointer(&events[*i].value, &self.path)
                 .cloned()
                 .unwrap_or(Value::Null),
             Acc::Count(n) => Value::from(*n),
@@ -256,7 +254,7 @@ pub fn fold(spec: &Spec, events: &[Event], as_of_ms: Option<i64>) -> Profile {
         }
         if let Some(indices) = by_topic.get(event.topic.as_str()) {
             for &slot in indices {
-                if let Some(value) = event.value.pointer(&slots[slot].path) {
+                if let Some(value) = super::pointer(&event.value, &slots[slot].path) {
                     slots[slot].apply(index, value);
                 }
             }
@@ -331,7 +329,7 @@ pub fn field_changes(spec: &Spec, events: &[Event], name: &str) -> Vec<(usize, O
         if topic.is_some_and(|t| t != event.topic) {
             continue;
         }
-        if let Some(value) = event.value.pointer(&slot.path) {
+        if let Some(value) = super::pointer(&event.value, &slot.path) {
             slot.changed_by = None;
             slot.apply(index, value);
             if slot.changed_by == Some(index) {

@@ -1,8 +1,9 @@
 //! One customer lookup, end to end: timeline, store versions, builder position and the store
 //! comparison. The CLI and the GUI both run exactly this.
 
-use crate::cluster::{CancelToken, Cluster, ClusterError};
+use crate::cluster::{CancelToken, ClusterError};
 use crate::codec::SourceDecoder;
+use crate::source::Source;
 
 use super::timeline::ProgressFn;
 use super::{
@@ -21,7 +22,7 @@ pub struct Lookup {
 
 #[allow(clippy::too_many_arguments)]
 pub fn lookup(
-    cluster: &Cluster,
+    cluster: &dyn Source,
     spec: &Spec,
     decoder: &SourceDecoder,
     key: &str,

@@ -6,6 +6,7 @@ mod event;
 mod fold;
 mod lookup;
 mod partitioner;
+mod pointer;
 pub mod spec;
 mod store;
 mod timeline;
@@ -14,6 +15,7 @@ pub use event::{Event, parse_event_time, sort_timeline};
 pub use fold::{Erasure, FieldValue, Profile, Provenance, field_changes, fold};
 pub use lookup::{Lookup, lookup};
 pub use partitioner::{Partitioner, murmur2};
+pub use pointer::pointer;
 pub use spec::{Rule, Spec, SpecError};
 pub use store::{
     BuilderPosition, StaleField, StoreComparison, StoreVersion, compare, format_duration_ms,

@@ -43,7 +43,7 @@ pub struct Condition {
 
 impl Condition {
     pub fn matches(&self, value: &Value) -> bool {
-        value.pointer(&self.path) == Some(&self.equals)
+        super::pointer(value, &self.path) == Some(&self.equals)
     }
 }
 

@@ -1,14 +1,13 @@
 //! The profile store side: every version of a key still in the store topic, and the comparison
 //! of the latest with the fold, naming each stale field, since when, and why.
 
+use crate::source::Source as DataSource;
 use std::collections::HashMap;
 
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::cluster::{
-    CancelToken, Cluster, ClusterError, RecordFilter, ScanEvent, ScanRequest, StartAt,
-};
+use crate::cluster::{CancelToken, ClusterError, RecordFilter, ScanEvent, ScanRequest, StartAt};
 use crate::codec::SourceDecoder;
 
 use super::fold::{Profile, Provenance, field_changes};
@@ -30,7 +29,7 @@ pub struct StoreVersion {
 /// All versions of `key` still in the store topic, oldest first (compaction may have removed
 /// some). Reads only the key's partition.
 pub fn store_versions(
-    cluster: &Cluster,
+    cluster: &dyn DataSource,
     spec: &Spec,
     store: &Store,
     decoder: &SourceDecoder,
@@ -141,7 +140,7 @@ pub struct BuilderPosition {
 impl BuilderPosition {
     /// Reads the builder group's committed offsets for every partition the timeline touched.
     pub fn read(
-        cluster: &Cluster,
+        cluster: &dyn DataSource,
         group: Option<&str>,
         events: &[Event],
     ) -> Result<Self, ClusterError> {

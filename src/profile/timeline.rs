@@ -1,6 +1,7 @@
 //! Reconstructing one customer's timeline: read only the partitions each identity hashes to, in
 //! every source topic at once, follow identity links up to three hops, and decode as we go.
 
+use crate::source::Source as DataSource;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
 use std::time::Instant;
@@ -9,8 +10,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::cluster::{
-    CancelToken, Cluster, ClusterError, Record, RecordFilter, ScanEvent, ScanProgress, ScanRequest,
-    StartAt,
+    CancelToken, ClusterError, Record, RecordFilter, ScanEvent, ScanProgress, ScanRequest, StartAt,
 };
 
 use super::spec::{Source, Spec};
@@ -63,7 +63,7 @@ pub type ProgressFn<'a> = &'a (dyn Fn(ScanProgress) + Sync);
 /// `on_progress` the records scanned so far.
 #[allow(clippy::too_many_arguments)]
 pub fn load_timeline(
-    cluster: &Cluster,
+    cluster: &dyn DataSource,
     spec: &Spec,
     decoder: &SourceDecoder,
     key: &str,
@@ -135,7 +135,7 @@ pub fn load_timeline(
             for event in &part.events {
                 if let Some(source) = spec.source(&event.topic) {
                     for pointer in &source.links {
-                        if let Some(id) = event.value.pointer(pointer).and_then(id_text) {
+                        if let Some(id) = super::pointer(&event.value, pointer).and_then(id_text) {
                             found.insert(id);
                         }
                     }
@@ -195,7 +195,7 @@ fn sum_progress(all: &[ScanProgress]) -> ScanProgress {
 
 #[allow(clippy::too_many_arguments)]
 fn read_source(
-    cluster: &Cluster,
+    cluster: &dyn DataSource,
     spec: &Spec,
     source: &Source,
     decoder: &SourceDecoder,
@@ -276,7 +276,7 @@ pub fn to_event(
     let event_ms = source
         .event_time
         .as_deref()
-        .and_then(|pointer| value.pointer(pointer))
+        .and_then(|p| super::pointer(&value, p))
         .and_then(parse_event_time)
         .unwrap_or(broker_ms);
     Ok(Event {

@@ -11,13 +11,14 @@ mod status;
 mod tasks;
 mod topics;
 
+use crate::source::Source;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
 use crate::cli::ConnectArgs;
 use crate::cluster::saved::{SavedCluster, SavedClusters};
-use crate::cluster::{CancelToken, Cluster, ConnectionConfig, ScanRequest};
+use crate::cluster::{CancelToken, ConnectionConfig, ScanRequest};
 
 use connect::{ConnectBar, ConnectSettings, ConnectionState};
 use freshness::FreshnessPanel;
@@ -80,7 +81,7 @@ pub struct SavedState {
 pub struct FreshlensApp {
     state: SavedState,
     tasks: Tasks,
-    cluster: Option<Arc<Cluster>>,
+    cluster: Option<Arc<dyn Source>>,
     connect: ConnectBar,
     topics: TopicsPanel,
     messages: MessagesPanel,
@@ -303,7 +304,7 @@ impl FreshlensApp {
             spec,
             key,
             registry: Some(self.state.profile.schema_registry.clone()),
-            now_ms: crate::cli::profile::now_ms(),
+            now_ms: cluster.now_ms(),
         };
         self.tasks.lookup(cluster, request, cancel);
     }
@@ -337,7 +338,7 @@ impl FreshlensApp {
     fn handle(&mut self, outcome: Outcome) {
         match outcome {
             Outcome::Connected(Ok(cluster)) => {
-                self.connect.state = ConnectionState::Connected(cluster.config().bootstrap.clone());
+                self.connect.state = ConnectionState::Connected(cluster.name());
                 self.cluster = Some(cluster);
                 self.status.error = None;
                 self.apply(Command::RefreshTopics);
@@ -420,7 +421,10 @@ impl FreshlensApp {
                 {
                     self.lookup = None;
                     if let (Ok(found), Some(spec)) = (&result, self.profile.spec.clone()) {
-                        let now = crate::freshness::now_ms();
+                        let now = self
+                            .cluster
+                            .as_ref()
+                            .map_or_else(crate::freshness::now_ms, |c| c.now_ms());
                         self.freshness
                             .lookup_done(&spec, &self.profile.key, found, now);
                         if let (Some(cluster), Some(group)) =

@@ -1,6 +1,7 @@
 //! The background runtime: every cluster call runs here, never on the UI thread. Workers send
 //! [`Outcome`]s over a channel and wake the UI; the UI drains the channel within a time budget.
 
+use crate::source::Source;
 use std::collections::{HashMap, HashSet};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -63,7 +64,7 @@ pub enum Outcome {
         id: u64,
         result: Result<Lookup, String>,
     },
-    Connected(Result<Arc<Cluster>, String>),
+    Connected(Result<Arc<dyn Source>, String>),
     Topics(Result<Vec<TopicInfo>, String>),
     Configs {
         topic: String,
@@ -127,13 +128,13 @@ impl Tasks {
     pub fn connect(&self, config: ConnectionConfig) {
         self.spawn(move |send| {
             let result = Cluster::connect(config)
-                .map(Arc::new)
+                .map(|c| Arc::new(c) as Arc<dyn Source>)
                 .map_err(|e| e.to_string());
             send(Outcome::Connected(result));
         });
     }
 
-    pub fn load_topics(&self, cluster: Arc<Cluster>, include_internal: bool) {
+    pub fn load_topics(&self, cluster: Arc<dyn Source>, include_internal: bool) {
         self.spawn(move |send| {
             send(Outcome::Topics(
                 cluster.topics(include_internal).map_err(|e| e.to_string()),
@@ -141,7 +142,7 @@ impl Tasks {
         });
     }
 
-    pub fn load_configs(&self, cluster: Arc<Cluster>, topic: String) {
+    pub fn load_configs(&self, cluster: Arc<dyn Source>, topic: String) {
         self.spawn(move |send| {
             let result = cluster.topic_configs(&topic).map_err(|e| e.to_string());
             send(Outcome::Configs { topic, result });
@@ -149,7 +150,13 @@ impl Tasks {
     }
 
     /// Streams a scan; rows are prepared for display here so the UI thread only appends them.
-    pub fn scan(&self, cluster: Arc<Cluster>, id: u64, request: ScanRequest, cancel: CancelToken) {
+    pub fn scan(
+        &self,
+        cluster: Arc<dyn Source>,
+        id: u64,
+        request: ScanRequest,
+        cancel: CancelToken,
+    ) {
         self.spawn(move |send| {
             let result = cluster.scan(&request, &cancel, &mut |event| {
                 let update = match event {
@@ -170,14 +177,14 @@ impl Tasks {
     /// at a group also rebuilds its past lag from the commit log.
     pub fn sample_groups(
         &self,
-        cluster: Arc<Cluster>,
+        cluster: Arc<dyn Source>,
         at_ms: i64,
         state: Arc<Mutex<SamplerState>>,
     ) {
         self.spawn(move |send| {
             // A slow commit log only stretches the interval: one sample is in flight at a time.
             let mut state = state.lock().unwrap_or_else(PoisonError::into_inner);
-            let result = sample(&cluster, at_ms, &mut state).map_err(|e| e.to_string());
+            let result = sample(cluster.as_ref(), at_ms, &mut state).map_err(|e| e.to_string());
             send(Outcome::GroupsSampled { at_ms, result });
         });
     }
@@ -203,15 +210,15 @@ impl Tasks {
     }
 
     /// The builder group's lag as far back as its commits go, for the Freshness panel.
-    pub fn builder_lag(&self, cluster: Arc<Cluster>, group: String, now_ms: i64) {
+    pub fn builder_lag(&self, cluster: Arc<dyn Source>, group: String, now_ms: i64) {
         self.spawn(move |send| {
-            let result = freshness::group_time_lag_history(&cluster, &group, now_ms)
+            let result = freshness::group_time_lag_history(cluster.as_ref(), &group, now_ms)
                 .map_err(|e| e.to_string());
             send(Outcome::BuilderLag(result));
         });
     }
 
-    pub fn sample_ingest(&self, cluster: Arc<Cluster>, request: IngestRequest) {
+    pub fn sample_ingest(&self, cluster: Arc<dyn Source>, request: IngestRequest) {
         self.spawn(move |send| {
             let IngestRequest {
                 topic,
@@ -222,7 +229,7 @@ impl Tasks {
             // About 120 buckets over the window, at least a minute each.
             let bucket_ms = ((until - since) / 120).max(60_000) / 60_000 * 60_000;
             let result = freshness::sample_ingest(
-                &cluster,
+                cluster.as_ref(),
                 &topic,
                 &pointer,
                 (Some(since), Some(until)),
@@ -265,7 +272,7 @@ impl Tasks {
         });
     }
 
-    pub fn lookup(&self, cluster: Arc<Cluster>, request: LookupRequest, cancel: CancelToken) {
+    pub fn lookup(&self, cluster: Arc<dyn Source>, request: LookupRequest, cancel: CancelToken) {
         // Progress comes from several scan threads at once, so it gets its own sender.
         let progress_tx = self.tx.clone();
         let ctx = self.ctx.clone();
@@ -295,7 +302,7 @@ impl Tasks {
                     });
                 };
                 lookup(
-                    &cluster,
+                    cluster.as_ref(),
                     &spec,
                     &decoder,
                     &key,
@@ -335,7 +342,7 @@ pub struct LookupRequest {
 }
 
 fn sample(
-    cluster: &Cluster,
+    cluster: &dyn Source,
     at_ms: i64,
     state: &mut SamplerState,
 ) -> Result<Sampled, crate::cluster::ClusterError> {

@@ -1,0 +1,150 @@
+//! `freshlens demo`: the demo workload, written to a cluster (`seed`) or to a capture file.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use crate::demo::{Demo, DemoConfig, generate};
+use crate::profile::format_duration_ms;
+
+use super::ConnectArgs;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct DemoArgs {
+    #[command(subcommand)]
+    pub command: DemoCommand,
+}
+
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum DemoCommand {
+    /// Write the workload to the cluster given with -b: topics, records and group offsets
+    Seed {
+        #[command(flatten)]
+        workload: WorkloadArgs,
+        /// Add to topics that already hold records
+        #[arg(long)]
+        force: bool,
+    },
+    /// Write the workload to a capture file, to open with --capture
+    Capture {
+        #[command(flatten)]
+        workload: WorkloadArgs,
+        /// The file to write; zstd-compressed when it ends in .zst
+        #[arg(short = 'o', long = "output")]
+        output: PathBuf,
+    },
+    /// Print the demo profile spec (the one in assets/demo/c360.toml) for a prefix
+    Spec {
+        #[arg(long, default_value = "c360")]
+        prefix: String,
+    },
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct WorkloadArgs {
+    /// Topic name prefix: <prefix>.identity, .consent, .orders, .clicks, .support, .profiles
+    #[arg(long, default_value = "c360")]
+    pub prefix: String,
+    #[arg(long, default_value_t = 2_000)]
+    pub customers: usize,
+    /// Source events in all
+    #[arg(long, default_value_t = 200_000)]
+    pub events: usize,
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// Partitions of every topic
+    #[arg(long, default_value_t = 12)]
+    pub partitions: i32,
+    /// The end of the generated history, ms since the epoch (default: now)
+    #[arg(long)]
+    pub end: Option<i64>,
+}
+
+impl WorkloadArgs {
+    pub fn config(&self) -> DemoConfig {
+        DemoConfig {
+            prefix: self.prefix.clone(),
+            customers: self.customers.max(1),
+            events: self.events,
+            seed: self.seed,
+            partitions: self.partitions.max(1),
+            ..DemoConfig::new(self.end.unwrap_or_else(crate::freshness::now_ms))
+        }
+    }
+}
+
+pub fn run(connect: &ConnectArgs, args: &DemoArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+    match &args.command {
+        DemoCommand::Spec { prefix } => {
+            write!(out, "{}", crate::demo::spec_text(prefix))?;
+            Ok(())
+        }
+        DemoCommand::Capture { workload, output } => {
+            let demo = generate(&workload.config()).map_err(anyhow::Error::msg)?;
+            super::capture::save(&demo.capture, output, "freshlens")?;
+            writeln!(
+                out,
+                "wrote {} records to {}",
+                demo.capture.record_count(),
+                output.display()
+            )?;
+            summary(&demo, out)
+        }
+        DemoCommand::Seed { workload, force } => {
+            let config = connect.to_config()?;
+            let started = std::time::Instant::now();
+            let demo = generate(&workload.config()).map_err(anyhow::Error::msg)?;
+            writeln!(
+                out,
+                "generated {} records in {} ms",
+                demo.capture.record_count(),
+                started.elapsed().as_millis()
+            )?;
+            out.flush()?;
+            let report =
+                crate::demo::seed::seed(&config, &demo, *force, &mut |done, total, elapsed| {
+                    let rate = done as f64 / elapsed.as_secs_f64().max(1e-3);
+                    eprintln!("seeding: {done}/{total} records, {rate:.0} records/s");
+                })?;
+            writeln!(
+                out,
+                "wrote {} records ({} MB) to {} in {:.1} s ({:.0} records/s); committed {} and {}",
+                report.records,
+                report.bytes / 1_000_000,
+                config.bootstrap,
+                report.elapsed.as_secs_f64(),
+                report.records as f64 / report.elapsed.as_secs_f64().max(1e-3),
+                crate::demo::BUILDER_GROUP,
+                crate::demo::RISK_GROUP
+            )?;
+            summary(&demo, out)
+        }
+    }
+}
+
+fn summary(demo: &Demo, out: &mut dyn Write) -> anyhow::Result<()> {
+    let c = &demo.config;
+    writeln!(
+        out,
+        "{} is behind on {}/{} and {}/{} (stalled {}), drops some consent revocations; {} stopped {} ago",
+        crate::demo::BUILDER_GROUP,
+        c.topic("orders"),
+        3 % c.partitions,
+        c.topic("clicks"),
+        7 % c.partitions,
+        format_duration_ms(crate::demo::STALL_MS),
+        crate::demo::RISK_GROUP,
+        format_duration_ms(crate::demo::RISK_STALLED_MS)
+    )?;
+    writeln!(
+        out,
+        "stale customers to look up (spec: freshlens demo spec --prefix {}):",
+        c.prefix
+    )?;
+    for customer in &demo.stale {
+        writeln!(out, "  {}", customer.key)?;
+        for (field, cause) in &customer.fields {
+            writeln!(out, "    {field}: {cause}")?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,143 @@
+//! The built-in profile builder: consumes the source partitions a little behind, folds each
+//! customer's applied events with the same rules freshlens uses, and writes a store version per
+//! customer per batch. It is deliberately imperfect: two partitions stalled for the last
+//! 75 minutes ("not consumed yet") and some consent revocations read but dropped ("consumed
+//! but not applied").
+
+use std::collections::{BTreeMap, HashMap};
+
+use rayon::prelude::*;
+use serde_json::{Map, Value, json};
+
+use super::workload::{CLICKS, ORDERS};
+use super::{DemoConfig, Placed};
+use crate::profile::{Event, Spec, fold, sort_timeline};
+
+/// How far the stalled partitions are behind at the end of the window.
+pub const STALL_MS: i64 = 75 * 60_000;
+
+/// Why a customer's stored profile is behind, by construction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Behind {
+    /// An event on a stalled partition, older than the freshness budget.
+    Stalled,
+    /// A consent change the builder read and dropped.
+    Dropped,
+}
+
+/// (customer id, store version value, write time).
+pub type Version = (String, Value, i64);
+
+/// One customer's versions, and why its store is behind if it is.
+type CustomerBuilt = (Vec<Version>, Option<(usize, Behind)>);
+
+pub struct Built {
+    /// Every store version, in no particular order.
+    pub versions: Vec<Version>,
+    /// The builder group's committed offset per source partition.
+    pub committed: BTreeMap<(String, i32), i64>,
+    /// Customers whose store is behind for a reason worth showing.
+    pub behind: Vec<(usize, Behind)>,
+}
+
+pub fn stalled(config: &DemoConfig, source: usize, partition: i32) -> bool {
+    let n = config.partitions.max(1);
+    (source == ORDERS && partition == 3 % n) || (source == CLICKS && partition == 7 % n)
+}
+
+/// When the builder consumes `e`: the end of the first batch after it reached the broker plus
+/// the partition's consumer lag; `None` when it has not yet.
+fn consumed_at(config: &DemoConfig, e: &Placed) -> Option<i64> {
+    let end = config.end_ms;
+    let start = end - config.span_ms;
+    if stalled(config, e.event.source, e.partition) && e.event.broker_ms > end - STALL_MS {
+        return None;
+    }
+    let lag = 5_000 + (e.partition as i64 * 7_919 + e.event.source as i64 * 104_729) % 40_000;
+    let batch = config.batch_ms.max(1_000);
+    let ready = e.event.broker_ms + lag - start;
+    let at = start + (ready + batch - 1).div_euclid(batch) * batch;
+    (at <= end).then_some(at)
+}
+
+pub fn run(config: &DemoConfig, spec: &Spec, placed: &[Placed]) -> Built {
+    let budget_ms = spec.budget.as_millis() as i64;
+    let consumed: Vec<Option<i64>> = placed.iter().map(|e| consumed_at(config, e)).collect();
+
+    let mut committed: BTreeMap<(String, i32), i64> = BTreeMap::new();
+    let mut high: BTreeMap<(String, i32), i64> = BTreeMap::new();
+    for (e, at) in placed.iter().zip(&consumed) {
+        let tp = (e.topic.clone(), e.partition);
+        let h = high.entry(tp.clone()).or_insert(0);
+        *h = (*h).max(e.offset + 1);
+        if at.is_none() {
+            let c = committed.entry(tp).or_insert(i64::MAX);
+            *c = (*c).min(e.offset);
+        }
+    }
+    for (tp, h) in high {
+        let c = committed.entry(tp).or_insert(h);
+        *c = (*c).min(h);
+    }
+
+    let mut by_customer: HashMap<usize, Vec<usize>> = HashMap::new();
+    for (i, e) in placed.iter().enumerate() {
+        by_customer.entry(e.event.customer).or_default().push(i);
+    }
+    let mut customers: Vec<(usize, Vec<usize>)> = by_customer.into_iter().collect();
+    customers.sort_by_key(|(c, _)| *c);
+
+    let results: Vec<CustomerBuilt> = customers
+        .par_iter()
+        .map(|(customer, indices)| {
+            let id = super::workload::customer_id(*customer);
+            let mut batches: BTreeMap<i64, Vec<usize>> = BTreeMap::new();
+            let mut behind = None;
+            for &i in indices {
+                let e = &placed[i];
+                match consumed[i] {
+                    Some(at) if !e.event.skipped => batches.entry(at).or_default().push(i),
+                    Some(_) => {
+                        behind.get_or_insert(Behind::Dropped);
+                    }
+                    None if e.event.broker_ms < config.end_ms - budget_ms => {
+                        behind = Some(Behind::Stalled);
+                    }
+                    None => {}
+                }
+            }
+            let mut applied: Vec<Event> = Vec::new();
+            let mut versions = Vec::with_capacity(batches.len());
+            for (at, new) in batches {
+                applied.extend(new.iter().map(|&i| placed[i].to_event()));
+                sort_timeline(&mut applied);
+                let profile = fold(spec, &applied, None);
+                let fields: Map<String, Value> = profile
+                    .fields
+                    .into_iter()
+                    .map(|(name, f)| (name, f.value))
+                    .collect();
+                let watermark = applied.iter().map(|e| e.event_ms).max().unwrap_or(at);
+                // Writing takes the builder a moment after its batch closes.
+                let written = at + (*customer as i64 * 37 + at / 1_000) % 2_000;
+                let value = json!({
+                    "customer_id": id, "profile": fields, "updated_at": written,
+                    "watermark": watermark,
+                });
+                versions.push((id.clone(), value, written));
+            }
+            (versions, behind.map(|b| (*customer, b)))
+        })
+        .collect();
+
+    let mut built = Built {
+        versions: Vec::new(),
+        committed,
+        behind: Vec::new(),
+    };
+    for (versions, behind) in results {
+        built.versions.extend(versions);
+        built.behind.extend(behind);
+    }
+    built
+}

@@ -1,0 +1,358 @@
+//! Demo data: a deterministic, realistic Customer 360 workload (five source streams, a profile
+//! store written by an imperfect builder, committed group offsets), built in memory as a
+//! [`Capture`] for `--demo`, or written to a cluster by `demo seed`.
+
+mod builder;
+pub mod seed;
+mod workload;
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::cluster::{CancelToken, Record, TimestampKind};
+use crate::profile::{Event, Partitioner, Spec, Window, lookup};
+use crate::source::{Capture, CapturedGroup};
+
+pub use builder::STALL_MS;
+pub use workload::{SOURCES, customer_id};
+
+pub const BUILDER_GROUP: &str = "profile-builder";
+pub const RISK_GROUP: &str = "risk-features";
+/// How long ago the risk-features group stopped.
+pub const RISK_STALLED_MS: i64 = 3 * 3_600_000;
+const SPEC: &str = include_str!("../../assets/demo/c360.toml");
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoConfig {
+    pub prefix: String,
+    pub customers: usize,
+    /// Source events in all.
+    pub events: usize,
+    pub seed: u64,
+    /// The end of the generated history ("now" for the demo).
+    pub end_ms: i64,
+    pub span_ms: i64,
+    pub partitions: i32,
+    /// How often the builder writes the store.
+    pub batch_ms: i64,
+}
+
+impl DemoConfig {
+    /// The `--demo` workload, ending at `end_ms`.
+    pub fn new(end_ms: i64) -> Self {
+        Self {
+            prefix: "c360".into(),
+            customers: 2_000,
+            events: 200_000,
+            seed: 7,
+            end_ms,
+            span_ms: 6 * 3_600_000,
+            partitions: 12,
+            batch_ms: 300_000,
+        }
+    }
+
+    pub fn topic(&self, name: &str) -> String {
+        format!("{}.{name}", self.prefix)
+    }
+}
+
+/// A source event with its place in the log.
+#[derive(Debug, Clone)]
+pub struct Placed {
+    pub event: workload::SourceEvent,
+    pub topic: String,
+    pub partition: i32,
+    pub offset: i64,
+}
+
+impl Placed {
+    fn to_event(&self) -> Event {
+        Event {
+            topic: self.topic.clone(),
+            partition: self.partition,
+            offset: self.offset,
+            broker_ms: self.event.broker_ms,
+            event_ms: self.event.event_ms,
+            id: self.event.key.clone(),
+            value: self.event.value.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StaleCustomer {
+    pub key: String,
+    /// (field, cause) of each stale field.
+    pub fields: Vec<(String, String)>,
+}
+
+pub struct Demo {
+    pub config: DemoConfig,
+    pub capture: Capture,
+    pub spec: Spec,
+    pub spec_text: String,
+    /// A few customers whose stored profile is stale, and why, as a lookup reports it.
+    pub stale: Vec<StaleCustomer>,
+}
+
+/// The demo spec with its topics under `prefix`.
+pub fn spec_text(prefix: &str) -> String {
+    SPEC.replace("\"c360.", &format!("\"{prefix}."))
+}
+
+pub fn generate(config: &DemoConfig) -> Result<Demo, String> {
+    let spec_text = spec_text(&config.prefix);
+    let spec = Spec::parse(&spec_text, "c360.toml").map_err(|e| e.to_string())?;
+    let placed = place(config, workload::generate(config));
+    let built = builder::run(config, &spec, &placed);
+
+    let mut capture = Capture::new(format!("demo data ({})", config.prefix), config.end_ms);
+    for name in SOURCES.iter().chain(["profiles"].iter()) {
+        capture.add_topic(&config.topic(name), config.partitions);
+    }
+    for p in &placed {
+        capture.push(record(
+            &p.topic,
+            p.partition,
+            p.offset,
+            p.event.broker_ms,
+            &p.event.key,
+            &p.event.value,
+        ));
+    }
+    let profiles = config.topic("profiles");
+    let mut store: BTreeMap<i32, Vec<(i64, String, serde_json::Value)>> = BTreeMap::new();
+    for (key, value, written) in built.versions {
+        let partition = partition_of(&key, config.partitions);
+        store
+            .entry(partition)
+            .or_default()
+            .push((written, key, value));
+    }
+    for (partition, mut versions) in store {
+        versions.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+        for (offset, (written, key, value)) in versions.into_iter().enumerate() {
+            capture.push(record(
+                &profiles,
+                partition,
+                offset as i64,
+                written,
+                &key,
+                &value,
+            ));
+        }
+    }
+    capture.finish();
+
+    capture.groups.push(CapturedGroup {
+        name: BUILDER_GROUP.into(),
+        state: "Empty".into(),
+        offsets: built.committed,
+    });
+    capture.groups.push(CapturedGroup {
+        name: RISK_GROUP.into(),
+        state: "Empty".into(),
+        offsets: risk_offsets(config, &placed),
+    });
+    let stale = stale_customers(config, &capture, &spec, &built.behind, 6);
+    Ok(Demo {
+        config: config.clone(),
+        capture,
+        spec,
+        spec_text,
+        stale,
+    })
+}
+
+fn partition_of(key: &str, partitions: i32) -> i32 {
+    Partitioner::Murmur2.partitions_for(key.as_bytes(), partitions)[0]
+}
+
+/// Partitions by key, then numbers each partition's records in broker-time order.
+fn place(config: &DemoConfig, events: Vec<workload::SourceEvent>) -> Vec<Placed> {
+    let mut placed: Vec<Placed> = events
+        .into_iter()
+        .map(|event| Placed {
+            topic: config.topic(SOURCES[event.source]),
+            partition: partition_of(&event.key, config.partitions),
+            offset: 0,
+            event,
+        })
+        .collect();
+    placed.sort_by(|a, b| {
+        (&a.topic, a.partition, a.event.broker_ms, &a.event.key).cmp(&(
+            &b.topic,
+            b.partition,
+            b.event.broker_ms,
+            &b.event.key,
+        ))
+    });
+    let mut next: BTreeMap<(String, i32), i64> = BTreeMap::new();
+    for p in &mut placed {
+        let n = next.entry((p.topic.clone(), p.partition)).or_insert(0);
+        p.offset = *n;
+        *n += 1;
+    }
+    placed
+}
+
+/// The risk-features group stopped committing hours ago, on orders and clicks.
+fn risk_offsets(config: &DemoConfig, placed: &[Placed]) -> BTreeMap<(String, i32), i64> {
+    let stopped = config.end_ms - RISK_STALLED_MS;
+    let read = [config.topic("orders"), config.topic("clicks")];
+    let mut offsets = BTreeMap::new();
+    for p in placed.iter().filter(|p| read.contains(&p.topic)) {
+        let slot = offsets.entry((p.topic.clone(), p.partition)).or_insert(0);
+        if p.event.broker_ms <= stopped {
+            *slot = (*slot).max(p.offset + 1);
+        }
+    }
+    offsets
+}
+
+fn record(
+    topic: &str,
+    partition: i32,
+    offset: i64,
+    timestamp_ms: i64,
+    key: &str,
+    value: &serde_json::Value,
+) -> Record {
+    Record {
+        topic: topic.to_owned(),
+        partition,
+        offset,
+        timestamp_ms: Some(timestamp_ms),
+        timestamp_kind: TimestampKind::CreateTime,
+        key: Some(key.as_bytes().to_vec()),
+        value: Some(serde_json::to_vec(value).unwrap_or_default()),
+        headers: Vec::new(),
+    }
+}
+
+/// Looks candidates up the way a user would and names the fields the lookup finds stale for
+/// the reason the customer was picked: half behind a stalled partition for longer than the
+/// budget, half with a consent change the builder dropped. Fields only seconds behind (events
+/// in flight) are left out.
+fn stale_customers(
+    config: &DemoConfig,
+    capture: &Capture,
+    spec: &Spec,
+    candidates: &[(usize, builder::Behind)],
+    want: usize,
+) -> Vec<StaleCustomer> {
+    let Ok(decoder) = crate::codec::SourceDecoder::new(spec, None) else {
+        return Vec::new();
+    };
+    let budget_ms = spec.budget.as_millis() as i64;
+    let consent = config.topic("consent");
+    let mut found_customers = Vec::new();
+    for reason in [builder::Behind::Stalled, builder::Behind::Dropped] {
+        let mut kept = 0;
+        for &(c, _) in candidates.iter().filter(|(_, r)| *r == reason) {
+            if kept == want.div_ceil(2) {
+                break;
+            }
+            let key = customer_id(c);
+            let Ok(found) = lookup(
+                capture,
+                spec,
+                &decoder,
+                &key,
+                &Window::default(),
+                capture.captured_at_ms,
+                &CancelToken::default(),
+                &mut |_| {},
+                &|_| {},
+            ) else {
+                continue;
+            };
+            let fields: Vec<(String, String)> = found
+                .store
+                .iter()
+                .flat_map(|s| &s.stale)
+                .filter(|f| match reason {
+                    builder::Behind::Stalled => {
+                        f.behind_ms >= budget_ms && f.cause.starts_with("not consumed yet")
+                    }
+                    builder::Behind::Dropped => {
+                        f.pending.topic == consent
+                            && f.cause.starts_with("consumed but not applied")
+                    }
+                })
+                .map(|f| (f.field.clone(), f.cause.clone()))
+                .collect();
+            if !fields.is_empty() {
+                kept += 1;
+                found_customers.push(StaleCustomer { key, fields });
+            }
+        }
+    }
+    found_customers
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::{CaptureFormat, write_capture};
+
+    fn small(seed: u64) -> DemoConfig {
+        DemoConfig {
+            customers: 60,
+            events: 3_000,
+            seed,
+            ..DemoConfig::new(1_800_000_000_000)
+        }
+    }
+
+    fn bytes(demo: &Demo) -> Vec<u8> {
+        let mut out = Vec::new();
+        write_capture(&demo.capture, &mut out, CaptureFormat::Freshlens, false).unwrap();
+        out
+    }
+
+    #[test]
+    fn same_seed_same_bytes_other_seed_other_bytes() {
+        let a = generate(&small(1)).unwrap();
+        let b = generate(&small(1)).unwrap();
+        assert_eq!(bytes(&a), bytes(&b));
+        assert_ne!(bytes(&a), bytes(&generate(&small(2)).unwrap()));
+        assert_eq!(a.stale, b.stale);
+    }
+
+    #[test]
+    fn the_workload_has_what_the_demo_promises() {
+        let demo = generate(&small(3)).unwrap();
+        let sources: usize = SOURCES
+            .iter()
+            .map(|s| {
+                demo.capture.topics[&demo.config.topic(s)]
+                    .values()
+                    .map(|p| p.records.len())
+                    .sum::<usize>()
+            })
+            .sum();
+        assert!(
+            sources > 2_900 && sources <= 3_000,
+            "{sources} source events"
+        );
+        let store = &demo.capture.topics["c360.profiles"];
+        assert!(store.values().map(|p| p.records.len()).sum::<usize>() > 60);
+        assert_eq!(demo.capture.groups.len(), 2);
+        let builder = &demo.capture.groups[0];
+        // A stalled partition: the builder's commit is below its high watermark.
+        let orders = &demo.capture.topics["c360.orders"][&3];
+        assert!(builder.offsets[&("c360.orders".to_owned(), 3)] < orders.high);
+        assert!(!demo.stale.is_empty(), "some customers are stale");
+        assert!(
+            demo.stale.iter().any(|c| c
+                .fields
+                .iter()
+                .any(|(_, cause)| cause.starts_with("not consumed yet"))),
+            "{:?}",
+            demo.stale
+        );
+    }
+}

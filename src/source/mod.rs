@@ -1,0 +1,123 @@
+//! Where the engine reads from: a live cluster, or a capture (a file, or the built-in demo
+//! data). Every read feature goes through [`Source`], so it works on both.
+
+mod capture;
+mod capture_file;
+mod recording;
+
+use std::collections::HashMap;
+
+use crate::cluster::{
+    CancelToken, Cluster, ClusterError, GroupInfo, ScanEvent, ScanRequest, ScanSummary, TopicInfo,
+};
+
+pub use capture::{Capture, CapturedGroup};
+pub use capture_file::{CaptureFormat, load_capture, read_capture, write_capture};
+pub use recording::Recording;
+
+pub type Sink<'a> = dyn FnMut(ScanEvent) -> bool + 'a;
+
+pub trait Source: Send + Sync {
+    /// What the data comes from, for titles and messages.
+    fn name(&self) -> String;
+    /// "Now" for lag and staleness: the wall clock, or when a capture was taken.
+    fn now_ms(&self) -> i64 {
+        crate::freshness::now_ms()
+    }
+    /// Whether this is recorded data rather than a live cluster.
+    fn is_capture(&self) -> bool {
+        false
+    }
+    /// All topics, sorted by name, with watermarks. Internal topics only when asked for.
+    fn topics(&self, include_internal: bool) -> Result<Vec<TopicInfo>, ClusterError>;
+    fn topic(&self, name: &str) -> Result<TopicInfo, ClusterError>;
+    fn topic_configs(&self, topic: &str) -> Result<Vec<(String, String)>, ClusterError>;
+    /// Streams records and progress to `sink`; `sink` returns `false` to stop early.
+    fn scan(
+        &self,
+        request: &ScanRequest,
+        cancel: &CancelToken,
+        sink: &mut Sink<'_>,
+    ) -> Result<ScanSummary, ClusterError>;
+    fn groups(&self) -> Result<Vec<GroupInfo>, ClusterError>;
+    fn group(&self, name: &str) -> Result<GroupInfo, ClusterError>;
+    /// The group's committed offset per partition asked for; `None` where it has no commit.
+    fn committed_offsets(
+        &self,
+        group: &str,
+        partitions: &[(String, i32)],
+    ) -> Result<HashMap<(String, i32), Option<i64>>, ClusterError>;
+    /// The timestamp of the record at each (partition, offset) of `topic`; `None` where there
+    /// is none.
+    fn timestamps_at(
+        &self,
+        topic: &str,
+        positions: &[(i32, i64)],
+    ) -> Result<HashMap<i32, Option<i64>>, ClusterError>;
+    /// The first offset written at or after `at_ms` per partition; left out where every record
+    /// is older.
+    fn offsets_at_time(
+        &self,
+        partitions: &[(String, i32)],
+        at_ms: i64,
+    ) -> Result<HashMap<(String, i32), i64>, ClusterError>;
+}
+
+impl Source for Cluster {
+    fn name(&self) -> String {
+        self.config().bootstrap.clone()
+    }
+
+    fn topics(&self, include_internal: bool) -> Result<Vec<TopicInfo>, ClusterError> {
+        Cluster::topics(self, include_internal)
+    }
+
+    fn topic(&self, name: &str) -> Result<TopicInfo, ClusterError> {
+        Cluster::topic(self, name)
+    }
+
+    fn topic_configs(&self, topic: &str) -> Result<Vec<(String, String)>, ClusterError> {
+        Cluster::topic_configs(self, topic)
+    }
+
+    fn scan(
+        &self,
+        request: &ScanRequest,
+        cancel: &CancelToken,
+        sink: &mut Sink<'_>,
+    ) -> Result<ScanSummary, ClusterError> {
+        Cluster::scan(self, request, cancel, sink)
+    }
+
+    fn groups(&self) -> Result<Vec<GroupInfo>, ClusterError> {
+        Cluster::groups(self)
+    }
+
+    fn group(&self, name: &str) -> Result<GroupInfo, ClusterError> {
+        Cluster::group(self, name)
+    }
+
+    fn committed_offsets(
+        &self,
+        group: &str,
+        partitions: &[(String, i32)],
+    ) -> Result<HashMap<(String, i32), Option<i64>>, ClusterError> {
+        Cluster::committed_offsets(self, group, partitions)
+    }
+
+    fn timestamps_at(
+        &self,
+        topic: &str,
+        positions: &[(i32, i64)],
+    ) -> Result<HashMap<i32, Option<i64>>, ClusterError> {
+        Cluster::timestamps_at(self, topic, positions)
+    }
+
+    fn offsets_at_time(
+        &self,
+        partitions: &[(String, i32)],
+        at_ms: i64,
+    ) -> Result<HashMap<(String, i32), i64>, ClusterError> {
+        self.list_offsets(partitions, rdkafka::Offset::Offset(at_ms))
+    }
+}
