@@ -5,6 +5,7 @@ mod fixtures;
 
 mod cli;
 mod cluster;
+mod demo;
 mod freshness;
 mod groups;
 mod outage;

@@ -281,3 +281,72 @@ fn freshness_panel_shows_a_breach_for_the_scripted_customer() {
         let _ = image.save(std::env::temp_dir().join("freshlens-freshness.png"));
     }
 }
+
+#[test]
+fn demo_opens_on_a_stale_customer_and_explains_it() {
+    let config = freshlens::demo::DemoConfig {
+        customers: 150,
+        events: 12_000,
+        ..freshlens::demo::DemoConfig::new(freshlens::freshness::now_ms())
+    };
+    let expected = freshlens::demo::generate(&config).unwrap().stale;
+    let suggested = expected
+        .first()
+        .expect("the demo has stale customers")
+        .clone();
+    let config_dir = tempfile::tempdir().unwrap();
+    let dir = config_dir.path().to_owned();
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1500.0, 950.0))
+        .build_eframe(move |cc| {
+            let startup = Startup {
+                demo: Some(config),
+                ..Startup::default()
+            };
+            FreshlensApp::new(cc, startup, Some(dir)).unwrap()
+        });
+    wait_for(&mut harness, "the demo banner", |h| {
+        h.query_by_label_contains("Demo data: 150 customers")
+            .is_some()
+    });
+    // The first suggested customer is looked up at once.
+    let (field, _) = &suggested.fields[0];
+    wait_for(&mut harness, "the suggested customer's stale field", |h| {
+        h.query_by_label_contains(&format!("{field} is stale"))
+            .is_some()
+    });
+
+    // Searching a customer the builder dropped a consent change for explains that too.
+    let dropped = expected
+        .iter()
+        .find(|c| c.fields.iter().any(|(f, _)| f == "marketing"))
+        .expect("a customer with a dropped consent change");
+    assert!(
+        suggested.fields.iter().all(|(f, _)| f != "marketing"),
+        "the first suggestion is behind a stalled partition"
+    );
+    assert!(
+        harness
+            .query_by_label_contains("marketing is stale")
+            .is_none()
+    );
+    harness
+        .get_by_role_and_label(Role::TextInput, "Customer")
+        .focus();
+    harness.step();
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    harness.step();
+    harness
+        .get_by_role_and_label(Role::TextInput, "Customer")
+        .type_text(&dropped.key);
+    harness.step();
+    harness.get_by_label("Look up").click();
+    wait_for(&mut harness, "the dropped consent change", |h| {
+        h.query_by_label_contains("marketing is stale").is_some()
+    });
+    assert!(
+        harness
+            .query_by_label_contains("consumed but not applied")
+            .is_some()
+    );
+}

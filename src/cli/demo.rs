@@ -36,6 +36,8 @@ pub enum DemoCommand {
     Spec {
         #[arg(long, default_value = "c360")]
         prefix: String,
+        #[arg(long, default_value = crate::demo::BUILDER_GROUP)]
+        builder_group: String,
     },
 }
 
@@ -57,6 +59,12 @@ pub struct WorkloadArgs {
     /// The end of the generated history, ms since the epoch (default: now)
     #[arg(long)]
     pub end: Option<i64>,
+    /// The group that builds the profile store
+    #[arg(long, default_value = crate::demo::BUILDER_GROUP)]
+    pub builder_group: String,
+    /// The group that stopped hours ago
+    #[arg(long, default_value = crate::demo::RISK_GROUP)]
+    pub risk_group: String,
 }
 
 impl WorkloadArgs {
@@ -67,6 +75,8 @@ impl WorkloadArgs {
             events: self.events,
             seed: self.seed,
             partitions: self.partitions.max(1),
+            builder_group: self.builder_group.clone(),
+            risk_group: self.risk_group.clone(),
             ..DemoConfig::new(self.end.unwrap_or_else(crate::freshness::now_ms))
         }
     }
@@ -74,8 +84,11 @@ impl WorkloadArgs {
 
 pub fn run(connect: &ConnectArgs, args: &DemoArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     match &args.command {
-        DemoCommand::Spec { prefix } => {
-            write!(out, "{}", crate::demo::spec_text(prefix))?;
+        DemoCommand::Spec {
+            prefix,
+            builder_group,
+        } => {
+            write!(out, "{}", crate::demo::spec_text(prefix, builder_group))?;
             Ok(())
         }
         DemoCommand::Capture { workload, output } => {
@@ -113,8 +126,8 @@ pub fn run(connect: &ConnectArgs, args: &DemoArgs, out: &mut dyn Write) -> anyho
                 config.bootstrap,
                 report.elapsed.as_secs_f64(),
                 report.records as f64 / report.elapsed.as_secs_f64().max(1e-3),
-                crate::demo::BUILDER_GROUP,
-                crate::demo::RISK_GROUP
+                demo.config.builder_group,
+                demo.config.risk_group
             )?;
             summary(&demo, out)
         }
@@ -126,19 +139,19 @@ fn summary(demo: &Demo, out: &mut dyn Write) -> anyhow::Result<()> {
     writeln!(
         out,
         "{} is behind on {}/{} and {}/{} (stalled {}), drops some consent revocations; {} stopped {} ago",
-        crate::demo::BUILDER_GROUP,
+        c.builder_group,
         c.topic("orders"),
         3 % c.partitions,
         c.topic("clicks"),
         7 % c.partitions,
         format_duration_ms(crate::demo::STALL_MS),
-        crate::demo::RISK_GROUP,
+        c.risk_group,
         format_duration_ms(crate::demo::RISK_STALLED_MS)
     )?;
     writeln!(
         out,
-        "stale customers to look up (spec: freshlens demo spec --prefix {}):",
-        c.prefix
+        "stale customers to look up (spec: freshlens demo spec --prefix {} --builder-group {}):",
+        c.prefix, c.builder_group
     )?;
     for customer in &demo.stale {
         writeln!(out, "  {}", customer.key)?;

@@ -36,6 +36,8 @@ pub struct DemoConfig {
     pub partitions: i32,
     /// How often the builder writes the store.
     pub batch_ms: i64,
+    pub builder_group: String,
+    pub risk_group: String,
 }
 
 impl DemoConfig {
@@ -50,6 +52,8 @@ impl DemoConfig {
             span_ms: 6 * 3_600_000,
             partitions: 12,
             batch_ms: 300_000,
+            builder_group: BUILDER_GROUP.into(),
+            risk_group: RISK_GROUP.into(),
         }
     }
 
@@ -97,13 +101,14 @@ pub struct Demo {
     pub stale: Vec<StaleCustomer>,
 }
 
-/// The demo spec with its topics under `prefix`.
-pub fn spec_text(prefix: &str) -> String {
+/// The demo spec with its topics under `prefix` and the store built by `builder_group`.
+pub fn spec_text(prefix: &str, builder_group: &str) -> String {
     SPEC.replace("\"c360.", &format!("\"{prefix}."))
+        .replace("\"profile-builder\"", &format!("{builder_group:?}"))
 }
 
 pub fn generate(config: &DemoConfig) -> Result<Demo, String> {
-    let spec_text = spec_text(&config.prefix);
+    let spec_text = spec_text(&config.prefix, &config.builder_group);
     let spec = Spec::parse(&spec_text, "c360.toml").map_err(|e| e.to_string())?;
     let placed = place(config, workload::generate(config));
     let built = builder::run(config, &spec, &placed);
@@ -147,12 +152,12 @@ pub fn generate(config: &DemoConfig) -> Result<Demo, String> {
     capture.finish();
 
     capture.groups.push(CapturedGroup {
-        name: BUILDER_GROUP.into(),
+        name: config.builder_group.clone(),
         state: "Empty".into(),
         offsets: built.committed,
     });
     capture.groups.push(CapturedGroup {
-        name: RISK_GROUP.into(),
+        name: config.risk_group.clone(),
         state: "Empty".into(),
         offsets: risk_offsets(config, &placed),
     });

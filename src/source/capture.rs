@@ -71,6 +71,10 @@ impl Capture {
             .or_default()
             .entry(record.partition)
             .or_default();
+        if p.records.is_empty() && p.high == 0 {
+            // No watermarks were declared: the log starts where its records do.
+            p.low = record.offset;
+        }
         p.high = p.high.max(record.offset + 1);
         p.records.push(record);
     }
@@ -83,11 +87,7 @@ impl Capture {
                 p.records.sort_by_key(|r| r.offset);
                 p.records.dedup_by_key(|r| r.offset);
                 if let (Some(first), Some(last)) = (p.records.first(), p.records.last()) {
-                    p.low = if p.high > p.low {
-                        p.low.min(first.offset)
-                    } else {
-                        first.offset
-                    };
+                    p.low = p.low.min(first.offset);
                     p.high = p.high.max(last.offset + 1);
                 }
             }

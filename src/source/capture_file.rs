@@ -347,3 +347,151 @@ fn kcat_line(record: &Record) -> Value {
         "key": text(record.key.as_deref()), "payload": text(record.value.as_deref()),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::Source as _;
+
+    fn sample() -> Capture {
+        let mut capture = Capture::new("sample", 1_700_000_100_000);
+        capture.add_topic("t", 2);
+        capture.set_watermarks("t", 0, 5, 8);
+        let record = |offset: i64, key: Option<&[u8]>, value: Option<&[u8]>| Record {
+            topic: "t".into(),
+            partition: 0,
+            offset,
+            timestamp_ms: Some(1_700_000_000_000 + offset),
+            timestamp_kind: TimestampKind::CreateTime,
+            key: key.map(<[u8]>::to_vec),
+            value: value.map(<[u8]>::to_vec),
+            headers: vec![
+                ("trace".into(), Some(b"abc".to_vec())),
+                ("none".into(), None),
+            ],
+        };
+        capture.push(record(5, Some(b"cust-1"), Some(br#"{"n":1}"#)));
+        capture.push(record(6, Some(&[0xff, 0x00, 0x10]), Some(&[0xc3, 0x28])));
+        capture.push(record(7, None, None));
+        capture.groups.push(CapturedGroup {
+            name: "builder".into(),
+            state: "Empty".into(),
+            offsets: [(("t".to_owned(), 0), 7)].into_iter().collect(),
+        });
+        capture.finish();
+        capture
+    }
+
+    fn round_trip(
+        capture: &Capture,
+        format: CaptureFormat,
+        compress: bool,
+    ) -> (Capture, Vec<String>) {
+        let mut bytes = Vec::new();
+        write_capture(capture, &mut bytes, format, compress).unwrap();
+        assert_eq!(bytes.starts_with(&ZSTD_MAGIC), compress);
+        read_capture(bytes.as_slice(), "sample").unwrap()
+    }
+
+    #[test]
+    fn freshlens_captures_round_trip_bytes_watermarks_and_groups() {
+        let capture = sample();
+        for compress in [false, true] {
+            let (back, warnings) = round_trip(&capture, CaptureFormat::Freshlens, compress);
+            assert!(warnings.is_empty(), "{warnings:?}");
+            assert_eq!(back, capture);
+            assert_eq!(back.now_ms(), 1_700_000_100_000);
+            assert_eq!(
+                back.committed_offsets("builder", &[("t".into(), 0)])
+                    .unwrap()[&("t".into(), 0)],
+                Some(7)
+            );
+        }
+    }
+
+    #[test]
+    fn kcat_lines_round_trip_text_records() {
+        let mut capture = Capture::new("kcat", 0);
+        capture.push(Record {
+            topic: "orders".into(),
+            partition: 1,
+            offset: 41,
+            timestamp_ms: Some(1_000),
+            timestamp_kind: TimestampKind::CreateTime,
+            key: Some(b"cust-9".to_vec()),
+            value: Some(br#"{"amount":3}"#.to_vec()),
+            headers: vec![("h".into(), Some(b"v".to_vec()))],
+        });
+        capture.finish();
+        let (back, warnings) = round_trip(&capture, CaptureFormat::Kcat, false);
+        assert!(warnings.is_empty());
+        assert_eq!(
+            back.records().collect::<Vec<_>>(),
+            capture.records().collect::<Vec<_>>()
+        );
+        // Without a header the newest record stands for the capture time.
+        assert_eq!(back.now_ms(), 1_000);
+        let topic = back.topic("orders").unwrap();
+        assert_eq!(
+            (topic.partitions[0].low, topic.partitions[0].high),
+            (41, 42)
+        );
+    }
+
+    #[test]
+    fn reads_what_kcat_prints() {
+        let line = r#"{"topic":"c360.orders","partition":0,"offset":3,"tstype":"create","ts":1700000000000,"broker":1,"headers":["source","web"],"key":"cust-1","payload":"{\"amount\":12.5}"}"#;
+        let (capture, warnings) = read_capture(line.as_bytes(), "kcat.jsonl").unwrap();
+        assert!(warnings.is_empty());
+        let record = capture.records().next().unwrap();
+        assert_eq!(record.key.as_deref(), Some(&b"cust-1"[..]));
+        assert_eq!(record.value.as_deref(), Some(&br#"{"amount":12.5}"#[..]));
+        assert_eq!(
+            record.headers,
+            vec![("source".to_owned(), Some(b"web".to_vec()))]
+        );
+        assert_eq!(record.timestamp_ms, Some(1_700_000_000_000));
+    }
+
+    #[test]
+    fn corrupt_and_truncated_lines_are_reported_with_their_number_and_skipped() {
+        let mut bytes = Vec::new();
+        write_capture(&sample(), &mut bytes, CaptureFormat::Freshlens, false).unwrap();
+        let mut text = String::from_utf8(bytes).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        // Line 3 loses its offset, and the file ends in the middle of a line.
+        let broken = lines[2].replace("\"offset\":6,", "");
+        let truncated = &lines[3][..lines[3].len() / 2];
+        text = format!(
+            "{}\n{}\n{broken}\nnot json\n{truncated}",
+            lines[0], lines[1]
+        );
+        let (capture, warnings) = read_capture(text.as_bytes(), "broken.jsonl").unwrap();
+        assert_eq!(capture.record_count(), 1, "only the intact record");
+        assert_eq!(warnings.len(), 3, "{warnings:?}");
+        assert!(
+            warnings[0].starts_with("line 3: no offset"),
+            "{}",
+            warnings[0]
+        );
+        assert!(
+            warnings[1].starts_with("line 4: not JSON"),
+            "{}",
+            warnings[1]
+        );
+        assert!(
+            warnings[2].starts_with("line 5: not JSON"),
+            "{}",
+            warnings[2]
+        );
+    }
+
+    #[test]
+    fn a_truncated_zstd_file_keeps_what_it_could_read() {
+        let mut bytes = Vec::new();
+        write_capture(&sample(), &mut bytes, CaptureFormat::Freshlens, true).unwrap();
+        bytes.truncate(bytes.len() - 8);
+        let (_, warnings) = read_capture(bytes.as_slice(), "cut.jsonl.zst").unwrap();
+        assert!(!warnings.is_empty());
+    }
+}

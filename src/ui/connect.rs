@@ -146,6 +146,21 @@ impl ConnectBar {
                     }
                 }
             }
+            ui.separator();
+            if ui
+                .add_enabled(!busy, egui::Button::new("Open capture…"))
+                .on_hover_text("A capture file: freshlens JSON Lines or kcat -J lines, .zst or not")
+                .clicked()
+            {
+                command = Some(Command::PickCapture);
+            }
+            if ui
+                .add_enabled(!busy, egui::Button::new("Demo data"))
+                .on_hover_text("A generated Customer 360 workload, in memory")
+                .clicked()
+            {
+                command = Some(Command::OpenDemo);
+            }
             self.state_ui(ui);
         });
         if self.show_properties {

@@ -55,6 +55,29 @@ pub enum Command {
     },
     ExportCsv(String),
     PickPngPath,
+    PickCapture,
+    OpenCapture(std::path::PathBuf),
+    OpenDemo,
+    ExportCapture,
+    /// The finished lookup as JSON; `true` reveals PII.
+    ExportProfileJson(bool),
+}
+
+/// Where the data on screen comes from, for the banner.
+#[derive(Debug, Clone, Default)]
+pub enum Origin {
+    #[default]
+    Cluster,
+    Demo {
+        customers: usize,
+        records: usize,
+        stale: Vec<crate::demo::StaleCustomer>,
+    },
+    Capture {
+        name: String,
+        taken_ms: i64,
+        records: usize,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -94,6 +117,7 @@ pub struct FreshlensApp {
     next_scan_id: u64,
     saved_dir: Option<std::path::PathBuf>,
     pending_lookup: Option<String>,
+    origin: Origin,
 }
 
 /// What the command line asks the app to do at start.
@@ -104,6 +128,10 @@ pub struct Startup {
     pub spec: Option<String>,
     /// A customer to look up once connected.
     pub key: Option<String>,
+    /// Open on generated demo data instead of a cluster.
+    pub demo: Option<crate::demo::DemoConfig>,
+    /// Open a capture file instead of a cluster.
+    pub capture: Option<std::path::PathBuf>,
 }
 
 impl FreshlensApp {
@@ -143,6 +171,7 @@ impl FreshlensApp {
             saved_dir,
             state: SavedState::default(),
             pending_lookup: None,
+            origin: Origin::Cluster,
         };
         if let Some(config) = &startup.connect {
             state.connect.bootstrap = config.bootstrap.clone();
@@ -159,6 +188,13 @@ impl FreshlensApp {
         }
         if let Some(config) = startup.connect {
             app.apply(Command::Connect(config));
+        }
+        if let Some(path) = startup.capture {
+            app.apply(Command::OpenCapture(path));
+        }
+        if let Some(config) = startup.demo {
+            app.connect.state = ConnectionState::Connecting("demo data".into());
+            app.tasks.open_demo(config);
         }
         Ok(app)
     }
@@ -257,7 +293,38 @@ impl FreshlensApp {
                     self.tasks.sample_ingest(Arc::clone(cluster), request);
                 }
             }
-            Command::ExportCsv(contents) => self.tasks.save_csv(contents),
+            Command::ExportCsv(contents) => self.tasks.save_text(
+                "Export the shown series as CSV",
+                "freshness.csv".into(),
+                contents,
+            ),
+            Command::PickCapture => self.tasks.pick_capture(),
+            Command::OpenCapture(path) => {
+                self.disconnect();
+                self.connect.state = ConnectionState::Connecting(path.display().to_string());
+                self.tasks.open_capture(path);
+            }
+            Command::OpenDemo => {
+                self.disconnect();
+                self.connect.state = ConnectionState::Connecting("demo data".into());
+                let config = crate::demo::DemoConfig::new(crate::freshness::now_ms());
+                self.tasks.open_demo(config);
+            }
+            Command::ExportCapture => {
+                if let (Some(source), Some(spec)) = (&self.cluster, &self.profile.spec) {
+                    let key = self.profile.key.trim().to_owned();
+                    self.tasks
+                        .export_capture(Arc::clone(source), Arc::clone(spec), key);
+                }
+            }
+            Command::ExportProfileJson(reveal_pii) => {
+                if let Some(doc) = self.profile.report_json(reveal_pii) {
+                    let text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+                    let name = format!("{}.json", self.profile.key.trim());
+                    self.tasks
+                        .save_text("Export the profile as JSON", name, text);
+                }
+            }
             Command::PickPngPath => self.tasks.pick_png_path(),
             Command::CancelLookup => {
                 if let Some((_, cancel)) = self.lookup.take() {
@@ -337,7 +404,49 @@ impl FreshlensApp {
 
     fn handle(&mut self, outcome: Outcome) {
         match outcome {
+            Outcome::Demo(Ok(ready)) => {
+                self.origin = Origin::Demo {
+                    customers: ready.customers,
+                    records: ready.records,
+                    stale: ready.stale.clone(),
+                };
+                self.profile.spec = Some(Arc::new(ready.spec));
+                self.state.profile.spec_path = "assets/demo/c360.toml".into();
+                if let Some(first) = ready.stale.first() {
+                    self.profile.key = first.key.clone();
+                    self.pending_lookup = Some(first.key.clone());
+                }
+                self.state.tab = Tab::Profile;
+                self.handle(Outcome::Connected(Ok(ready.source)));
+            }
+            Outcome::Demo(Err(e)) => self.handle(Outcome::Connected(Err(e))),
+            Outcome::Capture(Ok((source, warnings))) => {
+                if let Some(first) = warnings.first() {
+                    self.status.error = Some(format!(
+                        "{} capture line(s) skipped; {first}",
+                        warnings.len()
+                    ));
+                }
+                let records = source
+                    .topics(true)
+                    .map(|t| t.iter().map(|t| t.message_count()).sum::<i64>())
+                    .unwrap_or(0);
+                self.origin = Origin::Capture {
+                    name: source.name(),
+                    taken_ms: source.now_ms(),
+                    records: records as usize,
+                };
+                let error = self.status.error.take();
+                self.handle(Outcome::Connected(Ok(source)));
+                self.status.error = error;
+            }
+            Outcome::Capture(Err(e)) => self.handle(Outcome::Connected(Err(e))),
+            Outcome::CapturePicked(Some(path)) => self.apply(Command::OpenCapture(path)),
+            Outcome::CapturePicked(None) => {}
             Outcome::Connected(Ok(cluster)) => {
+                if !cluster.is_capture() {
+                    self.origin = Origin::Cluster;
+                }
                 self.connect.state = ConnectionState::Connected(cluster.name());
                 self.cluster = Some(cluster);
                 self.status.error = None;
@@ -469,6 +578,68 @@ impl FreshlensApp {
 }
 
 impl FreshlensApp {
+    /// Says when the data is not a live cluster: demo data (with stale customers to look at)
+    /// or a capture (and when it was taken).
+    fn banner_ui(&mut self, ui: &mut egui::Ui) -> Option<Command> {
+        if self.cluster.as_ref().is_none_or(|c| !c.is_capture()) {
+            return None;
+        }
+        let mut command = None;
+        egui::Panel::top("banner").show(ui, |ui| {
+            ui.horizontal_wrapped(|ui| match &self.origin {
+                Origin::Demo {
+                    customers,
+                    records,
+                    stale,
+                } => {
+                    ui.colored_label(
+                        egui::Color32::from_rgb(230, 180, 60),
+                        format!(
+                            "Demo data: {customers} customers, {records} records generated in memory. \
+                             Connect to a real cluster in the bar above."
+                        ),
+                    );
+                    if !stale.is_empty() {
+                        ui.label("Stale customers:");
+                        for customer in stale {
+                            if ui
+                                .button(&customer.key)
+                                .on_hover_text(
+                                    customer
+                                        .fields
+                                        .iter()
+                                        .map(|(f, cause)| format!("{f}: {cause}"))
+                                        .collect::<Vec<_>>()
+                                        .join("\n"),
+                                )
+                                .clicked()
+                            {
+                                self.profile.key = customer.key.clone();
+                                self.state.tab = Tab::Profile;
+                                command = Some(Command::Lookup(customer.key.clone()));
+                            }
+                        }
+                    }
+                }
+                Origin::Capture {
+                    name,
+                    taken_ms,
+                    records,
+                } => {
+                    ui.colored_label(
+                        egui::Color32::from_rgb(120, 160, 240),
+                        format!(
+                            "Capture {name}: {records} records, taken {}. Offline and read-only.",
+                            messages::format_timestamp(Some(*taken_ms))
+                        ),
+                    );
+                }
+                Origin::Cluster => {}
+            });
+        });
+        command
+    }
+
     /// Saves the plots' area of the next frame as a PNG at `path`.
     fn export_png(&mut self, path: std::path::PathBuf) {
         let Some(rect) = self.freshness.plots_rect() else {
@@ -569,6 +740,9 @@ impl eframe::App for FreshlensApp {
             };
             commands.extend(self.status.ui(ui, progress, running, cancel));
         });
+        if let Some(banner) = self.banner_ui(ui) {
+            commands.push(banner);
+        }
         egui::Panel::top("tabs").show(ui, |ui| {
             ui.horizontal(|ui| {
                 ui.selectable_value(&mut self.state.tab, Tab::Browse, "Browse");
@@ -634,6 +808,10 @@ pub fn run(connect: &ConnectArgs, spec: Option<String>, key: Option<String>) -> 
         },
         spec,
         key,
+        demo: connect
+            .demo
+            .then(|| crate::demo::DemoConfig::new(crate::freshness::now_ms())),
+        capture: connect.capture.clone(),
     };
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()

@@ -81,6 +81,17 @@ impl ProfilePanel {
         self.folded = None;
     }
 
+    /// The finished lookup as `profile --json` prints it.
+    pub fn report_json(&self, reveal_pii: bool) -> Option<serde_json::Value> {
+        let (spec, found) = (self.spec.as_ref()?, self.result.as_ref()?);
+        let report = crate::cli::profile::ProfileReport {
+            timeline: found.timeline.clone(),
+            profile: fold(spec, &found.timeline.events, None),
+            store: found.store.clone(),
+        };
+        Some(crate::cli::profile::report_json(spec, &report, reveal_pii))
+    }
+
     fn events(&self) -> &[Event] {
         self.result
             .as_ref()
@@ -182,6 +193,19 @@ impl ProfilePanel {
                 command = Some(Command::Lookup(self.key.trim().to_owned()));
             }
             ui.checkbox(&mut self.reveal_pii, "Reveal PII");
+            if self.result.is_some() {
+                ui.separator();
+                if ui.button("Export JSON…").clicked() {
+                    command = Some(Command::ExportProfileJson(self.reveal_pii));
+                }
+                if ui
+                    .button("Export capture…")
+                    .on_hover_text("What this lookup read, to open offline with --capture")
+                    .clicked()
+                {
+                    command = Some(Command::ExportCapture);
+                }
+            }
         });
         if let Some(error) = &self.error {
             ui.colored_label(ui.visuals().error_fg_color, error);

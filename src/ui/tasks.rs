@@ -40,7 +40,20 @@ pub struct Sampled {
     pub past: HashMap<String, Vec<freshness::PastLag>>,
 }
 
+/// The demo data, ready to look at.
+pub struct DemoReady {
+    pub source: Arc<dyn Source>,
+    pub spec: Spec,
+    pub stale: Vec<crate::demo::StaleCustomer>,
+    pub customers: usize,
+    pub records: usize,
+}
+
 pub enum Outcome {
+    Demo(Result<DemoReady, String>),
+    /// A capture opened, with the lines that could not be read.
+    Capture(Result<(Arc<dyn Source>, Vec<String>), String>),
+    CapturePicked(Option<std::path::PathBuf>),
     BuilderLag(Result<Vec<freshness::LagPoint>, String>),
     Ingest(Result<freshness::IngestSample, String>),
     PngPath(Option<std::path::PathBuf>),
@@ -209,6 +222,77 @@ impl Tasks {
         });
     }
 
+    pub fn open_demo(&self, config: crate::demo::DemoConfig) {
+        self.spawn(move |send| {
+            let result = crate::demo::generate(&config).map(|demo| DemoReady {
+                records: demo.capture.record_count(),
+                customers: config.customers,
+                source: Arc::new(demo.capture),
+                spec: demo.spec,
+                stale: demo.stale,
+            });
+            send(Outcome::Demo(result));
+        });
+    }
+
+    pub fn pick_capture(&self) {
+        self.spawn(move |send| {
+            let picked = rfd::FileDialog::new()
+                .set_title("Open a capture")
+                .add_filter("Capture", &["jsonl", "json", "zst", "txt"])
+                .pick_file();
+            send(Outcome::CapturePicked(picked));
+        });
+    }
+
+    pub fn open_capture(&self, path: std::path::PathBuf) {
+        self.spawn(move |send| {
+            let result = crate::source::load_capture(&path)
+                .map(|(capture, warnings)| (Arc::new(capture) as Arc<dyn Source>, warnings))
+                .map_err(|e| e.to_string());
+            send(Outcome::Capture(result));
+        });
+    }
+
+    /// Asks where to save, then looks `key` up again through a recording source and saves
+    /// exactly what the lookup read as a capture.
+    pub fn export_capture(&self, source: Arc<dyn Source>, spec: Arc<Spec>, key: String) {
+        self.spawn(move |send| {
+            let Some(path) = rfd::FileDialog::new()
+                .set_title("Export this lookup as a capture")
+                .add_filter("Capture", &["jsonl", "zst"])
+                .set_file_name(format!("{key}.jsonl.zst"))
+                .save_file()
+            else {
+                return;
+            };
+            send(Outcome::Saved(export_lookup(
+                source.as_ref(),
+                &spec,
+                &key,
+                &path,
+            )));
+        });
+    }
+
+    /// Asks where to save, then writes `text`.
+    pub fn save_text(&self, title: &'static str, file_name: String, text: String) {
+        self.spawn(move |send| {
+            let Some(path) = rfd::FileDialog::new()
+                .set_title(title)
+                .set_file_name(file_name)
+                .save_file()
+            else {
+                return;
+            };
+            let notice = match std::fs::write(&path, text) {
+                Ok(()) => format!("saved {}", path.display()),
+                Err(e) => format!("cannot write {}: {e}", path.display()),
+            };
+            send(Outcome::Saved(notice));
+        });
+    }
+
     /// The builder group's lag as far back as its commits go, for the Freshness panel.
     pub fn builder_lag(&self, cluster: Arc<dyn Source>, group: String, now_ms: i64) {
         self.spawn(move |send| {
@@ -239,25 +323,6 @@ impl Tasks {
             )
             .map_err(|e| e.to_string());
             send(Outcome::Ingest(result));
-        });
-    }
-
-    /// Asks where to save CSV text, then writes it.
-    pub fn save_csv(&self, contents: String) {
-        self.spawn(move |send| {
-            let Some(path) = rfd::FileDialog::new()
-                .set_title("Export the shown series as CSV")
-                .add_filter("CSV", &["csv"])
-                .set_file_name("freshness.csv")
-                .save_file()
-            else {
-                return;
-            };
-            let notice = match std::fs::write(&path, contents) {
-                Ok(()) => format!("saved {}", path.display()),
-                Err(e) => format!("cannot write {}: {e}", path.display()),
-            };
-            send(Outcome::Saved(notice));
         });
     }
 
@@ -360,4 +425,34 @@ fn sample(
     };
     state.backfilled.extend(fresh.into_keys());
     Ok(Sampled { groups, past })
+}
+
+fn export_lookup(source: &dyn Source, spec: &Spec, key: &str, path: &std::path::Path) -> String {
+    let recording = crate::source::Recording::new(source);
+    let result = crate::codec::SourceDecoder::new(spec, None).and_then(|decoder| {
+        lookup(
+            &recording,
+            spec,
+            &decoder,
+            key,
+            &Window::default(),
+            source.now_ms(),
+            &CancelToken::default(),
+            &mut |_| {},
+            &|_| {},
+        )
+        .map_err(|e| e.to_string())
+    });
+    if let Err(e) = result {
+        return format!("cannot export: {e}");
+    }
+    let capture = recording.into_capture();
+    match crate::cli::capture::save(&capture, path, "freshlens") {
+        Ok(()) => format!(
+            "saved {} records to {}",
+            capture.record_count(),
+            path.display()
+        ),
+        Err(e) => format!("{e:#}"),
+    }
 }

@@ -1,0 +1,203 @@
+//! Demo data and captures against a real broker: `demo seed` then `profile` explains the
+//! customers the seed summary names; captures of topics and of a lookup answer offline as the
+//! cluster did.
+
+use std::collections::BTreeMap;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+use crate::fixtures::{broker, freshlens_json, unique_topic};
+
+fn freshlens(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_freshlens"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// The summary's customers, each with its (field, cause) lines.
+fn promised(summary: &str) -> BTreeMap<String, Vec<(String, String)>> {
+    let mut customers: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+    let mut current = None;
+    for line in summary.lines() {
+        if let Some(key) = line.strip_prefix("  ").filter(|l| l.starts_with("cust-")) {
+            current = Some(key.trim().to_owned());
+            customers.entry(key.trim().to_owned()).or_default();
+        } else if let (Some(key), Some(rest)) = (&current, line.strip_prefix("    ")) {
+            let (field, cause) = rest.split_once(": ").unwrap();
+            customers
+                .get_mut(key)
+                .unwrap()
+                .push((field.to_owned(), cause.to_owned()));
+        }
+    }
+    customers
+}
+
+fn cause_kind(cause: &str) -> &str {
+    cause.split(':').next().unwrap_or_default()
+}
+
+#[test]
+fn seed_then_profile_explains_the_customers_the_summary_names() {
+    let Some(bootstrap) = broker() else { return };
+    let prefix = unique_topic("demo");
+    let builder = unique_topic("group").replacen("fl-group", "fl-test-group", 1);
+    let risk = format!("{builder}-risk");
+    let now = freshlens::freshness::now_ms().to_string();
+    let workload = [
+        "--prefix",
+        &prefix,
+        "--customers",
+        "60",
+        "--events",
+        "2500",
+        "--partitions",
+        "4",
+        "--builder-group",
+        &builder,
+        "--risk-group",
+        &risk,
+        "--end",
+        &now,
+    ];
+    let mut seed = vec!["demo", "seed", "-b", &bootstrap];
+    seed.extend(workload);
+    let summary = stdout(&freshlens(&seed));
+    let customers = promised(&summary);
+    assert!(!customers.is_empty(), "{summary}");
+
+    let refused = freshlens(&seed);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--force"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("c360.toml");
+    let text = stdout(&freshlens(&[
+        "demo",
+        "spec",
+        "--prefix",
+        &prefix,
+        "--builder-group",
+        &builder,
+    ]));
+    std::fs::write(&spec, text).unwrap();
+    for (key, fields) in &customers {
+        let doc = freshlens_json(&[
+            "profile",
+            "-b",
+            &bootstrap,
+            "--spec",
+            spec.to_str().unwrap(),
+            "--key",
+            key,
+            "--json",
+        ]);
+        let stale: BTreeMap<String, String> = doc["store"]["stale"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["field"].as_str().unwrap().to_owned(),
+                    f["cause"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        for (field, cause) in fields {
+            let actual = stale
+                .get(field)
+                .unwrap_or_else(|| panic!("{key}: {field} is not stale: {stale:?}"));
+            assert_eq!(cause_kind(actual), cause_kind(cause), "{key} {field}");
+        }
+    }
+}
+
+/// Fields and the store diff of a `profile --json` document, without times relative to "now".
+fn profile_facts(doc: &Value) -> (Value, Vec<(Value, Value, Value)>) {
+    let stale = doc["store"]["stale"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["field"].clone(),
+                f["expected"].clone(),
+                f["served"].clone(),
+            )
+        })
+        .collect();
+    (doc["fields"].clone(), stale)
+}
+
+#[test]
+fn captures_of_a_lookup_and_of_topics_answer_offline_as_the_cluster_did() {
+    let Some(bootstrap) = broker() else { return };
+    let world = crate::profile::world(&bootstrap);
+    let spec = world.spec_path.to_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+
+    let lookup = dir.path().join("cust-42.jsonl.zst");
+    stdout(&freshlens(&[
+        "capture",
+        "-b",
+        &bootstrap,
+        "--spec",
+        spec,
+        "--key",
+        "cust-42",
+        "-o",
+        lookup.to_str().unwrap(),
+    ]));
+    let live = freshlens_json(&[
+        "profile", "-b", &bootstrap, "--spec", spec, "--key", "cust-42", "--json",
+    ]);
+    let offline = freshlens_json(&[
+        "profile",
+        "--capture",
+        lookup.to_str().unwrap(),
+        "--spec",
+        spec,
+        "--key",
+        "cust-42",
+        "--json",
+    ]);
+    assert_eq!(profile_facts(&offline), profile_facts(&live));
+    assert_eq!(offline["store"]["stale"].as_array().unwrap().len(), 3);
+
+    let orders = format!("{}.orders", world.prefix);
+    for (name, format) in [("orders.jsonl", "freshlens"), ("orders.kcat.jsonl", "kcat")] {
+        let file = dir.path().join(name);
+        stdout(&freshlens(&[
+            "capture",
+            "-b",
+            &bootstrap,
+            "-t",
+            &orders,
+            "-o",
+            file.to_str().unwrap(),
+            "--format",
+            format,
+        ]));
+        let read = |source: &[&str]| {
+            let mut args = vec!["messages", "-t", &orders, "--json"];
+            args.extend(source);
+            stdout(&freshlens(&args))
+        };
+        assert_eq!(
+            read(&["--capture", file.to_str().unwrap()]),
+            read(&["-b", &bootstrap]),
+            "{format}"
+        );
+    }
+}
