@@ -1,10 +1,13 @@
-//! Engine benchmarks: the fold (events per second), the partitioners and payload decoding.
+//! Engine benchmarks: the fold (events per second), the partitioners, payload decoding (JSON and
+//! Avro) and the staleness computation.
 //! Run with `cargo bench --bench engine`.
 
 use std::hint::black_box;
 
+use apache_avro::types::Value;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use freshlens::codec::{Expect, decode};
+use freshlens::codec::{Expect, ParsedSchema, decode};
+use freshlens::freshness::{Delivery, staleness};
 use freshlens::profile::{Event, Partitioner, Spec, fold, sort_timeline};
 use serde_json::json;
 
@@ -130,7 +133,59 @@ fn bench_decode(c: &mut Criterion) {
         b.iter(|| decode(black_box(&payload), Expect::Auto))
     });
     group.finish();
+
+    let schema = ParsedSchema::parse(
+        r#"{"type":"record","name":"Order","fields":[
+            {"name":"customer","type":"string"},{"name":"ts","type":"long"},
+            {"name":"amount","type":"double"},
+            {"name":"items","type":{"type":"array","items":{"type":"record","name":"Item",
+              "fields":[{"name":"sku","type":"string"},{"name":"qty","type":"int"}]}}}]}"#,
+        &[],
+    )
+    .unwrap();
+    let datum = schema
+        .encode(Value::Record(vec![
+            ("customer".into(), Value::String("c-1".into())),
+            ("ts".into(), Value::Long(1_700_000_000_000)),
+            ("amount".into(), Value::Double(42.5)),
+            (
+                "items".into(),
+                Value::Array(vec![Value::Record(vec![
+                    ("sku".into(), Value::String("A".into())),
+                    ("qty".into(), Value::Int(2)),
+                ])]),
+            ),
+        ]))
+        .unwrap();
+    let mut group = c.benchmark_group("decode");
+    group.throughput(Throughput::Bytes(datum.len() as u64));
+    group.bench_function("avro record", |b| {
+        b.iter(|| schema.decode(black_box(&datum)))
+    });
+    group.finish();
 }
 
-criterion_group!(benches, bench_fold, bench_partitioners, bench_decode);
+fn bench_staleness(c: &mut Criterion) {
+    // A day of events every 10 s, applied 0-40 s later, a few never.
+    let deliveries: Vec<Delivery> = (0..8_640i64)
+        .map(|i| Delivery {
+            broker_ms: i * 10_000,
+            applied_ms: (i % 97 != 0).then_some(i * 10_000 + (i * 7_919) % 40_000),
+        })
+        .collect();
+    let mut group = c.benchmark_group("staleness");
+    group.throughput(Throughput::Elements(deliveries.len() as u64));
+    group.bench_function("one day, 8640 events", |b| {
+        b.iter(|| staleness(black_box(&deliveries), 0, 86_400_000, 300_000))
+    });
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    bench_fold,
+    bench_partitioners,
+    bench_decode,
+    bench_staleness
+);
 criterion_main!(benches);
