@@ -1,5 +1,6 @@
 //! The headless command line: the same engine as the GUI, for scripts and tests.
 
+pub mod bench;
 pub mod capture;
 pub mod connect;
 pub mod demo;
@@ -52,6 +53,8 @@ pub enum Command {
     Capture(capture::CaptureArgs),
     /// The demo workload: write it to a cluster, or to a capture file
     Demo(demo::DemoArgs),
+    /// End-to-end benchmark against a cluster: freshlens lookups vs a full scan vs raw reads
+    Bench(bench::BenchArgs),
 }
 
 /// Runs a subcommand; a closed stdout (`| head`) ends quietly with success, as ripgrep does.
@@ -88,6 +91,7 @@ fn dispatch(connect: &ConnectArgs, command: &Command, out: &mut dyn Write) -> an
         }
         Command::Capture(args) => capture::run(connect.open()?.as_ref(), args, out),
         Command::Demo(args) => demo::run(connect, args, out),
+        Command::Bench(args) => bench::run(connect, args, out),
     }
 }
 

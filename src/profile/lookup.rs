@@ -32,23 +32,36 @@ pub fn lookup(
     on_events: &mut dyn FnMut(&[Event]),
     on_progress: ProgressFn<'_>,
 ) -> Result<Lookup, ClusterError> {
-    let timeline = load_timeline(
-        cluster,
-        spec,
-        decoder,
-        key,
-        window,
-        cancel,
-        on_events,
-        on_progress,
-    )?;
-    let Some(store) = &spec.store else {
+    // The store's versions depend only on the key: they are read while the timeline loads.
+    let (timeline, versions) = std::thread::scope(|scope| {
+        let versions = spec.store.as_ref().map(|store| {
+            scope.spawn(move || store_versions(cluster, spec, store, decoder, key, cancel))
+        });
+        let timeline = load_timeline(
+            cluster,
+            spec,
+            decoder,
+            key,
+            window,
+            cancel,
+            on_events,
+            on_progress,
+        );
+        let versions = versions.map(|handle| {
+            handle.join().unwrap_or_else(|_| {
+                Err(ClusterError::Kafka("the store scan thread panicked".into()))
+            })
+        });
+        (timeline, versions)
+    });
+    let timeline = timeline?;
+    let (Some(store), Some(versions)) = (&spec.store, versions) else {
         return Ok(Lookup {
             timeline,
             ..Lookup::default()
         });
     };
-    let versions = store_versions(cluster, spec, store, decoder, key, cancel)?;
+    let versions = versions?;
     let builder = BuilderPosition::read(cluster, store.builder_group.as_deref(), &timeline.events)?;
     let current = fold(spec, &timeline.events, None);
     let comparison = compare(

@@ -1,0 +1,280 @@
+//! `freshlens bench`: the end-to-end benchmark. Seeds the demo workload, then for customers
+//! chosen by seed measures, alternating in one run: (a) a freshlens lookup (targeted
+//! partitions, identity links, fold, store comparison); (b) what web UIs do, every partition of
+//! every source topic read with the same client, keeping records whose key matches; (c) the
+//! limit, the partitions (a) reads read raw, with no decoding at all.
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use rand::{Rng, SeedableRng};
+use serde_json::json;
+
+use crate::cluster::{CancelToken, Cluster, RecordFilter, ScanEvent, ScanRequest};
+use crate::codec::SourceDecoder;
+use crate::demo::{DemoConfig, customer_id, generate, spec_text};
+use crate::profile::{Spec, Window, lookup};
+use crate::source::Source;
+
+use super::ConnectArgs;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct BenchArgs {
+    /// Source events to seed
+    #[arg(long, default_value_t = 1_000_000)]
+    pub events: usize,
+    #[arg(long, default_value_t = 20_000)]
+    pub customers: usize,
+    #[arg(long, default_value_t = 12)]
+    pub partitions: i32,
+    /// Customers to look up, chosen by --seed
+    #[arg(long, default_value_t = 20)]
+    pub lookups: usize,
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    #[arg(long, default_value = "bench")]
+    pub prefix: String,
+    /// Reuse topics seeded by an earlier run with the same flags
+    #[arg(long)]
+    pub reuse: bool,
+    /// Print one JSON document
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct Run {
+    elapsed: Duration,
+    records: u64,
+    bytes: u64,
+}
+
+pub fn run(connect: &ConnectArgs, args: &BenchArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+    let connection = connect.to_config()?;
+    let config = DemoConfig {
+        prefix: args.prefix.clone(),
+        customers: args.customers.max(1),
+        events: args.events,
+        seed: args.seed,
+        partitions: args.partitions.max(1),
+        ..DemoConfig::new(crate::freshness::now_ms())
+    };
+    let mut seeded = json!(null);
+    if !args.reuse {
+        let started = Instant::now();
+        let demo = generate(&config).map_err(anyhow::Error::msg)?;
+        let generated = started.elapsed();
+        let report = crate::demo::seed::seed(&connection, &demo, false, &mut |done, total, t| {
+            eprintln!(
+                "seeding: {done}/{total} records, {:.0} records/s",
+                done as f64 / t.as_secs_f64().max(1e-3)
+            );
+        })?;
+        seeded = json!({
+            "records": report.records, "bytes": report.bytes,
+            "generate_ms": generated.as_millis() as u64,
+            "produce_ms": report.elapsed.as_millis() as u64,
+            "peak_rss_mb": peak_rss_kb().map(|kb| kb / 1024),
+        });
+        drop(demo);
+        // The peak that matters is the lookups': Linux resets the high-water mark on "5".
+        let _ = std::fs::write("/proc/self/clear_refs", "5");
+    }
+    let cluster = Cluster::connect(connection)?;
+    let spec = Spec::parse(&spec_text(&config.prefix, &config.builder_group), "bench")?;
+    let decoder = SourceDecoder::new(&spec, None).map_err(anyhow::Error::msg)?;
+
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(args.seed);
+    let keys: Vec<String> = (0..args.lookups)
+        .map(|_| customer_id(rng.random_range(0..config.customers)))
+        .collect();
+    let (mut a, mut b, mut c) = (Vec::new(), Vec::new(), Vec::new());
+    for key in &keys {
+        let (run, partitions) = targeted(&cluster, &spec, &decoder, key)?;
+        a.push(run);
+        b.push(naive(&cluster, &spec, key)?);
+        c.push(raw(&cluster, &partitions)?);
+        eprintln!(
+            "{key}: freshlens {} ms, naive {} ms, raw {} ms",
+            run.elapsed.as_millis(),
+            b.last().map_or(0, |r| r.elapsed.as_millis()),
+            c.last().map_or(0, |r| r.elapsed.as_millis())
+        );
+    }
+    let (ma, mb, mc) = (median(&a), median(&b), median(&c));
+    let summary = |name: &str, r: &Run| {
+        json!({
+            "approach": name, "median_ms": r.elapsed.as_secs_f64() * 1000.0,
+            "records": r.records, "bytes": r.bytes,
+            "mb_per_s": r.bytes as f64 / 1e6 / r.elapsed.as_secs_f64().max(1e-9),
+        })
+    };
+    let doc = json!({
+        "seeded": seeded,
+        "lookups": keys.len(),
+        "results": [
+            summary("freshlens profile", &ma),
+            summary("naive full scan", &mb),
+            summary("raw targeted read", &mc),
+        ],
+        "naive_over_freshlens": mb.elapsed.as_secs_f64() / ma.elapsed.as_secs_f64().max(1e-9),
+        "freshlens_over_raw": ma.elapsed.as_secs_f64() / mc.elapsed.as_secs_f64().max(1e-9),
+        "peak_rss_mb": peak_rss_kb().map(|kb| kb / 1024),
+    });
+    if args.json {
+        serde_json::to_writer(&mut *out, &doc)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    writeln!(out, "{} lookups, medians:", keys.len())?;
+    for r in doc["results"].as_array().into_iter().flatten() {
+        writeln!(
+            out,
+            "  {:<20} {:>9.1} ms {:>9} records {:>8.1} MB {:>8.1} MB/s",
+            r["approach"].as_str().unwrap_or_default(),
+            r["median_ms"].as_f64().unwrap_or_default(),
+            r["records"],
+            r["bytes"].as_f64().unwrap_or_default() / 1e6,
+            r["mb_per_s"].as_f64().unwrap_or_default()
+        )?;
+    }
+    writeln!(
+        out,
+        "  naive / freshlens = {:.1}x, freshlens / raw = {:.2}x, peak RSS {} MB",
+        doc["naive_over_freshlens"].as_f64().unwrap_or_default(),
+        doc["freshlens_over_raw"].as_f64().unwrap_or_default(),
+        doc["peak_rss_mb"]
+    )?;
+    Ok(())
+}
+
+/// (a): a freshlens lookup, and the partitions it read.
+fn targeted(
+    cluster: &Cluster,
+    spec: &Spec,
+    decoder: &SourceDecoder,
+    key: &str,
+) -> anyhow::Result<(Run, BTreeSet<(String, i32)>)> {
+    let started = Instant::now();
+    let found = lookup(
+        cluster,
+        spec,
+        decoder,
+        key,
+        &Window::default(),
+        cluster.now_ms(),
+        &CancelToken::default(),
+        &mut |_| {},
+        &|_| {},
+    )?;
+    let elapsed = started.elapsed();
+    let mut partitions = BTreeSet::new();
+    for source in &spec.sources {
+        let count = cluster.topic(&source.topic)?.partitions.len() as i32;
+        for id in &found.timeline.identities {
+            for p in spec.partitioner.partitions_for(id.as_bytes(), count) {
+                partitions.insert((source.topic.clone(), p));
+            }
+        }
+    }
+    if let Some(store) = &spec.store {
+        let count = cluster.topic(&store.topic)?.partitions.len() as i32;
+        for p in spec.partitioner.partitions_for(key.as_bytes(), count) {
+            partitions.insert((store.topic.clone(), p));
+        }
+    }
+    let scanned = &found.timeline.scanned;
+    Ok((
+        Run {
+            elapsed,
+            records: scanned.records,
+            bytes: scanned.bytes,
+        },
+        partitions,
+    ))
+}
+
+/// (b): every partition of every source topic, keeping the records whose key matches.
+fn naive(cluster: &Cluster, spec: &Spec, key: &str) -> anyhow::Result<Run> {
+    let started = Instant::now();
+    let mut run = Run::default();
+    for source in &spec.sources {
+        let mut request = ScanRequest::new(source.topic.clone());
+        request.filter = RecordFilter {
+            keys: vec![key.as_bytes().to_vec()],
+            ..RecordFilter::default()
+        };
+        let summary = cluster.scan(&request, &CancelToken::default(), &mut |_| true)?;
+        run.records += summary.progress.scanned;
+        run.bytes += summary.progress.bytes;
+    }
+    run.elapsed = started.elapsed();
+    Ok(run)
+}
+
+/// (c): the partitions (a) read, every record, nothing decoded; all topics at once, as (a)
+/// reads its sources, but in one round where (a) needs a round per identity hop.
+fn raw(cluster: &Cluster, partitions: &BTreeSet<(String, i32)>) -> anyhow::Result<Run> {
+    let started = Instant::now();
+    let topics: BTreeSet<&String> = partitions.iter().map(|(t, _)| t).collect();
+    let runs: Vec<anyhow::Result<Run>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = topics
+            .into_iter()
+            .map(|topic| {
+                scope.spawn(move || {
+                    let mut request = ScanRequest::new(topic.clone());
+                    request.partitions = Some(
+                        partitions
+                            .iter()
+                            .filter(|(t, _)| t == topic)
+                            .map(|(_, p)| *p)
+                            .collect(),
+                    );
+                    let summary =
+                        cluster.scan(&request, &CancelToken::default(), &mut |event| {
+                            if let ScanEvent::Records(records) = event {
+                                std::hint::black_box(records);
+                            }
+                            true
+                        })?;
+                    Ok(Run {
+                        elapsed: Duration::ZERO,
+                        records: summary.progress.scanned,
+                        bytes: summary.progress.bytes,
+                    })
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("a reader panicked")))
+            })
+            .collect()
+    });
+    let mut run = Run::default();
+    for r in runs {
+        let r = r?;
+        run.records += r.records;
+        run.bytes += r.bytes;
+    }
+    run.elapsed = started.elapsed();
+    Ok(run)
+}
+
+fn median(runs: &[Run]) -> Run {
+    let mut sorted = runs.to_vec();
+    sorted.sort_by_key(|r| r.elapsed);
+    sorted.get(sorted.len() / 2).copied().unwrap_or_default()
+}
+
+/// Peak resident memory of this process (Linux), in kB.
+pub fn peak_rss_kb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
