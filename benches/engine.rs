@@ -75,7 +75,7 @@ fn events(n: usize) -> Vec<Event> {
                 broker_ms: i as i64 * 10 + 3,
                 event_ms: i as i64 * 10,
                 id: "c-1".into(),
-                value,
+                value: value.into(),
             }
         })
         .collect();

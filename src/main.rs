@@ -4,6 +4,7 @@ use clap::Parser as _;
 use freshlens::cli::{self, Cli};
 
 fn main() -> ExitCode {
+    freshlens::ui::note_process_start();
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
     let args = Cli::parse();
     match &args.command {

@@ -35,7 +35,7 @@ pub struct SourceEvent {
     pub key: String,
     pub event_ms: i64,
     pub broker_ms: i64,
-    pub value: Value,
+    pub value: std::sync::Arc<Value>,
     /// The builder reads it but never applies it (a consent change it drops).
     pub skipped: bool,
 }
@@ -213,7 +213,7 @@ fn event(
         key,
         event_ms,
         broker_ms: event_ms + delay,
-        value,
+        value: value.into(),
         skipped: false,
     }
 }

@@ -50,43 +50,55 @@ pub fn applied_times(
     } else {
         spec.fields.iter().map(|f| f.name.clone()).collect()
     };
-    // For each event that changed a field: the values that show the store has applied it.
-    let mut accepted: HashMap<usize, Vec<(String, Vec<Value>)>> = HashMap::new();
-    for name in &names {
+    // A version shows a change to a field applied when it serves the value right after the
+    // change or a later one: when the value's last appearance in the field's history is at or
+    // after the change. Values are compared in their JSON text, so they can be hashed.
+    let mut last_seen: Vec<HashMap<String, usize>> = Vec::with_capacity(names.len());
+    let mut accepted: HashMap<usize, Vec<(usize, usize)>> = HashMap::new();
+    for (f, name) in names.iter().enumerate() {
         let changes = field_changes(spec, events, name);
-        for (k, (index, _)) in changes.iter().enumerate() {
-            let values = changes[k..]
-                .iter()
-                .map(|(_, v)| v.clone().unwrap_or(Value::Null))
-                .collect();
-            accepted
-                .entry(*index)
-                .or_default()
-                .push((name.clone(), values));
+        let mut seen = HashMap::new();
+        for (k, (index, value)) in changes.iter().enumerate() {
+            seen.insert(text(value.as_ref().unwrap_or(&Value::Null)), k);
+            accepted.entry(*index).or_default().push((f, k));
         }
+        last_seen.push(seen);
     }
+    // Each version's served values, in the same text form, once.
+    let served: Vec<Option<Vec<String>>> = versions
+        .iter()
+        .map(|v| {
+            v.fields.as_ref().map(|fields| {
+                names
+                    .iter()
+                    .map(|name| text(fields.get(name).unwrap_or(&Value::Null)))
+                    .collect()
+            })
+        })
+        .collect();
     let mut indices: Vec<usize> = accepted.keys().copied().collect();
     indices.sort_unstable();
     indices
         .into_iter()
         .map(|index| {
             let event = &events[index];
-            let fields = &accepted[&index];
+            let changed = &accepted[&index];
             let applied_ms = versions
                 .iter()
-                .filter(|v| v.updated_ms >= event.broker_ms)
-                .find(|v| {
+                .zip(&served)
+                .filter(|(v, _)| v.updated_ms >= event.broker_ms)
+                .find(|(v, served)| {
                     if watermark {
                         return v.watermark_ms.is_some_and(|w| w >= event.event_ms);
                     }
-                    let Some(served) = &v.fields else {
+                    let Some(served) = served else {
                         return false;
                     };
-                    fields.iter().all(|(name, values)| {
-                        values.contains(served.get(name).unwrap_or(&Value::Null))
-                    })
+                    changed
+                        .iter()
+                        .all(|&(f, k)| last_seen[f].get(&served[f]).is_some_and(|last| *last >= k))
                 })
-                .map(|v| v.updated_ms);
+                .map(|(v, _)| v.updated_ms);
             EventFreshness {
                 topic: event.topic.clone(),
                 partition: event.partition,
@@ -97,6 +109,10 @@ pub fn applied_times(
             }
         })
         .collect()
+}
+
+fn text(value: &Value) -> String {
+    value.to_string()
 }
 
 #[cfg(test)]
@@ -127,7 +143,7 @@ rule = "last"
             broker_ms,
             event_ms,
             id: "c".into(),
-            value,
+            value: value.into(),
         }
     }
 

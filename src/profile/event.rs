@@ -1,6 +1,8 @@
 //! A source event on a customer's timeline: a decoded record plus its event time and the identity
 //! it was keyed by.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 use serde_json::Value;
 
@@ -16,7 +18,8 @@ pub struct Event {
     pub event_ms: i64,
     /// The identity this event was keyed by.
     pub id: String,
-    pub value: Value,
+    /// Shared: the UI streams events while a lookup runs, and a copy must not copy payloads.
+    pub value: Arc<Value>,
 }
 
 impl Event {

@@ -235,7 +235,7 @@ pub fn fold(spec: &Spec, events: &[Event], as_of_ms: Option<i64>) -> Profile {
             continue;
         }
         if schemaless {
-            if let Value::Object(object) = &event.value {
+            if let Value::Object(object) = event.value.as_ref() {
                 for (key, value) in object {
                     let slot = *dynamic.entry(key.clone()).or_insert_with(|| {
                         slots.push(Slot::new(
@@ -420,7 +420,7 @@ rule = "distinct"
             broker_ms: event_ms + 5,
             event_ms,
             id: "c-1".into(),
-            value,
+            value: value.into(),
         }
     }
 

@@ -309,7 +309,7 @@ builder_group = "builder"
             broker_ms: ms,
             event_ms: ms,
             id: "c".into(),
-            value,
+            value: value.into(),
         }
     }
 

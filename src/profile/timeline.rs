@@ -286,6 +286,6 @@ pub fn to_event(
         broker_ms,
         event_ms,
         id: key_string(record),
-        value,
+        value: value.into(),
     })
 }

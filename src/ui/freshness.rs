@@ -80,6 +80,8 @@ pub struct Report {
 #[derive(Default)]
 pub struct FreshnessPanel {
     report: Option<Report>,
+    /// A finished lookup whose report is not computed yet: its key and "now".
+    pending: Option<(String, i64)>,
     pub builder_group: Option<String>,
     pub builder: Option<Result<Vec<LagPoint>, String>>,
     pub ingest_topic: Option<String>,
@@ -94,22 +96,11 @@ pub struct FreshnessPanel {
 }
 
 impl FreshnessPanel {
-    /// Takes a finished lookup of `key` as of `until_ms`.
-    pub fn lookup_done(
-        &mut self,
-        spec: &Spec,
-        key: &str,
-        found: &crate::profile::Lookup,
-        until_ms: i64,
-    ) {
-        let report = crate::freshness::profile_freshness(spec, found, None, until_ms);
-        let series = event_series(&report);
-        self.report = Some(Report {
-            key: key.to_owned(),
-            report,
-            series,
-            in_view: None,
-        });
+    /// Notes a finished lookup of `key` as of `until_ms`; its report is computed when the panel
+    /// is first shown, so lookups nobody looks at the freshness of cost no memory here.
+    pub fn lookup_done(&mut self, spec: &Spec, key: &str, until_ms: i64) {
+        self.report = None;
+        self.pending = Some((key.to_owned(), until_ms));
         self.builder_group = spec.store.as_ref().and_then(|s| s.builder_group.clone());
         self.builder = None;
         self.ingest = None;
@@ -120,8 +111,21 @@ impl FreshnessPanel {
                 .find(|s| s.event_time.is_some())
                 .map(|s| s.topic.clone());
         }
-        self.pending_window =
-            Some(until_ms - self.report.as_ref().map_or(until_ms, |r| r.report.from_ms));
+    }
+
+    fn compute(&mut self, spec: &Spec, found: &crate::profile::Lookup) {
+        let Some((key, until_ms)) = self.pending.take() else {
+            return;
+        };
+        let report = crate::freshness::profile_freshness(spec, found, None, until_ms);
+        self.pending_window = Some(until_ms - report.from_ms);
+        let series = event_series(&report);
+        self.report = Some(Report {
+            key,
+            report,
+            series,
+            in_view: None,
+        });
     }
 
     pub fn clear(&mut self) {
@@ -140,7 +144,15 @@ impl FreshnessPanel {
         })
     }
 
-    pub fn ui(&mut self, ui: &mut egui::Ui, spec: Option<&Spec>) -> Vec<Command> {
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        spec: Option<&Spec>,
+        found: Option<&crate::profile::Lookup>,
+    ) -> Vec<Command> {
+        if let (Some(spec), Some(found)) = (spec, found) {
+            self.compute(spec, found);
+        }
         let mut commands = Vec::new();
         let Some(report) = self.report.take() else {
             ui.weak("Look a customer up in the Profile tab: its freshness over time shows here.");

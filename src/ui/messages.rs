@@ -173,25 +173,28 @@ impl MessagesPanel {
     ) -> Option<Command> {
         let mut command = None;
         ui.horizontal_wrapped(|ui| {
-            ui.label("Start");
+            let start_label = ui.label("Start");
             ui.add(
                 egui::TextEdit::singleline(&mut settings.start)
                     .desired_width(110.0)
                     .hint_text("beginning | end | 42 | -100 | @ms"),
             )
+            .labelled_by(start_label.id)
             .on_hover_text("beginning, end, an offset, -N (last N per partition) or @TIMESTAMP_MS");
-            ui.label("Count");
+            let count_label = ui.label("Count");
             ui.add(
                 egui::TextEdit::singleline(&mut settings.count)
                     .desired_width(60.0)
                     .hint_text("all"),
-            );
-            ui.label("Partition");
+            )
+            .labelled_by(count_label.id);
+            let partition_label = ui.label("Partition");
             ui.add(
                 egui::TextEdit::singleline(&mut settings.partition)
                     .desired_width(40.0)
                     .hint_text("all"),
-            );
+            )
+            .labelled_by(partition_label.id);
             let filter_label = ui.label("Filter");
             egui::ComboBox::from_id_salt("filter_mode")
                 .selected_text(format!("{:?}", settings.filter_mode))

@@ -118,12 +118,22 @@ pub struct FreshlensApp {
     saved_dir: Option<std::path::PathBuf>,
     pending_lookup: Option<String>,
     origin: Origin,
+    first_frame_logged: bool,
+}
+
+static PROCESS_START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
+/// Remembers when the process started, so the first frame can say how long it took.
+pub fn note_process_start() {
+    PROCESS_START.get_or_init(std::time::Instant::now);
 }
 
 /// What the command line asks the app to do at start.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Startup {
     pub connect: Option<ConnectionConfig>,
+    /// Open on this source (a capture built in memory, for instance).
+    pub source: Option<Arc<dyn crate::source::Source>>,
     /// A profile spec to load.
     pub spec: Option<String>,
     /// A customer to look up once connected.
@@ -172,6 +182,7 @@ impl FreshlensApp {
             state: SavedState::default(),
             pending_lookup: None,
             origin: Origin::Cluster,
+            first_frame_logged: false,
         };
         if let Some(config) = &startup.connect {
             state.connect.bootstrap = config.bootstrap.clone();
@@ -191,6 +202,9 @@ impl FreshlensApp {
         }
         if let Some(path) = startup.capture {
             app.apply(Command::OpenCapture(path));
+        }
+        if let Some(source) = startup.source {
+            app.handle(Outcome::Capture(Ok((source, Vec::new()))));
         }
         if let Some(config) = startup.demo {
             app.connect.state = ConnectionState::Connecting("demo data".into());
@@ -529,13 +543,12 @@ impl FreshlensApp {
                     .is_some_and(|(current, _)| *current == id)
                 {
                     self.lookup = None;
-                    if let (Ok(found), Some(spec)) = (&result, self.profile.spec.clone()) {
+                    if let (Ok(_), Some(spec)) = (&result, self.profile.spec.clone()) {
                         let now = self
                             .cluster
                             .as_ref()
                             .map_or_else(crate::freshness::now_ms, |c| c.now_ms());
-                        self.freshness
-                            .lookup_done(&spec, &self.profile.key, found, now);
+                        self.freshness.lookup_done(&spec, &self.profile.key, now);
                         if let (Some(cluster), Some(group)) =
                             (&self.cluster, self.freshness.builder_group.clone())
                         {
@@ -543,6 +556,7 @@ impl FreshlensApp {
                         }
                     }
                     self.profile.lookup_done(result);
+                    give_back_memory();
                 }
             }
             Outcome::Scan { id, update } => {
@@ -561,6 +575,7 @@ impl FreshlensApp {
                     ScanUpdate::Done(result) => {
                         self.scan = None;
                         self.messages.scanning = false;
+                        give_back_memory();
                         match result {
                             Ok(summary) => {
                                 self.messages.progress = Some(summary.progress);
@@ -720,6 +735,12 @@ impl eframe::App for FreshlensApp {
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        if !self.first_frame_logged {
+            self.first_frame_logged = true;
+            if let Some(start) = PROCESS_START.get() {
+                log::info!("first frame {} ms after start", start.elapsed().as_millis());
+            }
+        }
         let mut commands = Vec::new();
         egui::Panel::top("connection").show(ui, |ui| {
             commands.extend(self.connect.ui(ui, &mut self.state.connect));
@@ -766,7 +787,8 @@ impl eframe::App for FreshlensApp {
                 egui::CentralPanel::default().show(ui, |ui| {
                     egui::ScrollArea::vertical().show(ui, |ui| {
                         let spec = self.profile.spec.clone();
-                        commands.extend(self.freshness.ui(ui, spec.as_deref()));
+                        let found = self.profile.result.as_ref();
+                        commands.extend(self.freshness.ui(ui, spec.as_deref(), found));
                     });
                 });
             }
@@ -789,6 +811,16 @@ impl eframe::App for FreshlensApp {
     }
 }
 
+/// A lookup or scan of a million records frees most of what it allocated on the way; glibc
+/// keeps freed small blocks, so they are handed back to the system explicitly.
+fn give_back_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free heap memory; it touches no live allocation.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
 fn save_png(image: &egui::ColorImage, path: &std::path::Path) -> Result<(), String> {
     let [width, height] = image.size;
     let pixels: Vec<u8> = image.pixels.iter().flat_map(|c| c.to_array()).collect();
@@ -806,6 +838,7 @@ pub fn run(connect: &ConnectArgs, spec: Option<String>, key: Option<String>) -> 
         } else {
             None
         },
+        source: None,
         spec,
         key,
         demo: connect

@@ -73,7 +73,8 @@ impl ProfilePanel {
 
     pub fn lookup_done(&mut self, result: Result<Lookup, String>) {
         self.running = false;
-        self.partial.clear();
+        // The finished timeline replaces what streamed in; its room is given back too.
+        self.partial = Vec::new();
         match result {
             Ok(lookup) => self.result = Some(lookup),
             Err(e) => self.error = Some(e),
