@@ -51,7 +51,7 @@ impl DemoConfig {
             end_ms,
             span_ms: 6 * 3_600_000,
             partitions: 12,
-            batch_ms: 300_000,
+            batch_ms: 600_000,
             builder_group: BUILDER_GROUP.into(),
             risk_group: RISK_GROUP.into(),
         }
