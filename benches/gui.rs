@@ -3,7 +3,6 @@
 //! memory that takes, and how long `--demo` takes to its first frame and to its data.
 //! Run with `cargo bench --bench gui`.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use egui::accesskit::Role;
@@ -60,7 +59,6 @@ fn capture(
 fn app(source: freshlens::source::Capture) -> (Harness<'static, FreshlensApp>, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let config_dir = dir.path().to_owned();
-    let source: Arc<dyn freshlens::source::Source> = Arc::new(source);
     let harness = Harness::builder()
         .with_size(egui::vec2(1400.0, 900.0))
         .build_eframe(move |cc| {

@@ -132,8 +132,8 @@ pub fn note_process_start() {
 #[derive(Default)]
 pub struct Startup {
     pub connect: Option<ConnectionConfig>,
-    /// Open on this source (a capture built in memory, for instance).
-    pub source: Option<Arc<dyn crate::source::Source>>,
+    /// Open on a capture built in memory.
+    pub source: Option<crate::source::Capture>,
     /// A profile spec to load.
     pub spec: Option<String>,
     /// A customer to look up once connected.
@@ -203,8 +203,11 @@ impl FreshlensApp {
         if let Some(path) = startup.capture {
             app.apply(Command::OpenCapture(path));
         }
-        if let Some(source) = startup.source {
-            app.handle(Outcome::Capture(Ok((source, Vec::new()))));
+        if let Some(capture) = startup.source {
+            app.handle(Outcome::Capture(Ok(tasks::OpenedCapture::new(
+                capture,
+                Vec::new(),
+            ))));
         }
         if let Some(config) = startup.demo {
             app.connect.state = ConnectionState::Connecting("demo data".into());
@@ -434,21 +437,21 @@ impl FreshlensApp {
                 self.handle(Outcome::Connected(Ok(ready.source)));
             }
             Outcome::Demo(Err(e)) => self.handle(Outcome::Connected(Err(e))),
-            Outcome::Capture(Ok((source, warnings))) => {
+            Outcome::Capture(Ok(tasks::OpenedCapture {
+                source,
+                records,
+                warnings,
+            })) => {
                 if let Some(first) = warnings.first() {
                     self.status.error = Some(format!(
                         "{} capture line(s) skipped; {first}",
                         warnings.len()
                     ));
                 }
-                let records = source
-                    .topics(true)
-                    .map(|t| t.iter().map(|t| t.message_count()).sum::<i64>())
-                    .unwrap_or(0);
                 self.origin = Origin::Capture {
                     name: source.name(),
                     taken_ms: source.now_ms(),
-                    records: records as usize,
+                    records,
                 };
                 let error = self.status.error.take();
                 self.handle(Outcome::Connected(Ok(source)));

@@ -40,6 +40,23 @@ pub struct Sampled {
     pub past: HashMap<String, Vec<freshness::PastLag>>,
 }
 
+/// A capture opened, with the lines that could not be read.
+pub struct OpenedCapture {
+    pub source: Arc<dyn Source>,
+    pub records: usize,
+    pub warnings: Vec<String>,
+}
+
+impl OpenedCapture {
+    pub fn new(capture: crate::source::Capture, warnings: Vec<String>) -> Self {
+        Self {
+            records: capture.record_count(),
+            source: Arc::new(capture),
+            warnings,
+        }
+    }
+}
+
 /// The demo data, ready to look at.
 pub struct DemoReady {
     pub source: Arc<dyn Source>,
@@ -51,8 +68,7 @@ pub struct DemoReady {
 
 pub enum Outcome {
     Demo(Result<DemoReady, String>),
-    /// A capture opened, with the lines that could not be read.
-    Capture(Result<(Arc<dyn Source>, Vec<String>), String>),
+    Capture(Result<OpenedCapture, String>),
     CapturePicked(Option<std::path::PathBuf>),
     BuilderLag(Result<Vec<freshness::LagPoint>, String>),
     Ingest(Result<freshness::IngestSample, String>),
@@ -248,7 +264,7 @@ impl Tasks {
     pub fn open_capture(&self, path: std::path::PathBuf) {
         self.spawn(move |send| {
             let result = crate::source::load_capture(&path)
-                .map(|(capture, warnings)| (Arc::new(capture) as Arc<dyn Source>, warnings))
+                .map(|(capture, warnings)| OpenedCapture::new(capture, warnings))
                 .map_err(|e| e.to_string());
             send(Outcome::Capture(result));
         });
