@@ -156,6 +156,33 @@ fn stops_at_count_and_end_timestamp() {
 }
 
 #[test]
+fn a_reused_consumer_sees_only_its_own_scan() {
+    let Some(bootstrap) = broker() else { return };
+    let topic = seeded_topic(&bootstrap);
+    let cluster = connect(&bootstrap);
+    let mut request = ScanRequest::new(&topic);
+    request.partitions = Some(vec![0]);
+    // Stopping after one record leaves the rest of the fetch and the end-of-partition event
+    // queued on the consumer; the next scan of the same partition must not see either.
+    request.max_records = Some(1);
+    assert_eq!(ids(&scan_all(&cluster, &request).0), vec![(0, 0)]);
+    assert_eq!(cluster.idle_consumers(), 1);
+    request.max_records = None;
+    request.start = StartAt::Offset(1);
+    assert_eq!(
+        ids(&scan_all(&cluster, &request).0),
+        vec![(0, 1), (0, 2), (0, 3)]
+    );
+    request.partitions = Some(vec![1, 0]);
+    request.start = StartAt::Beginning;
+    assert_eq!(
+        ids(&scan_all(&cluster, &request).0),
+        vec![(0, 0), (0, 1), (0, 2), (0, 3), (1, 0)]
+    );
+    assert_eq!(cluster.idle_consumers(), 1, "one consumer served all three");
+}
+
+#[test]
 fn filters_by_key_substring_and_regex() {
     let Some(bootstrap) = broker() else { return };
     let topic = seeded_topic(&bootstrap);

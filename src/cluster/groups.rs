@@ -117,7 +117,7 @@ impl Cluster {
         if positions.is_empty() {
             return Ok(answers);
         }
-        let consumer = super::new_consumer(self.config())?;
+        let consumer = self.take_consumer(topic)?;
         let mut assignment = TopicPartitionList::new();
         for (partition, offset) in positions {
             assignment
@@ -147,7 +147,7 @@ impl Cluster {
                 Some(Err(_)) | None => {}
             }
         }
-        let _ = consumer.unassign();
+        self.give_back(topic, consumer);
         Ok(answers)
     }
 }

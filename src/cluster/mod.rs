@@ -31,13 +31,23 @@ pub type Consumer = BaseConsumer<RecordingContext>;
 pub struct Cluster {
     config: ConnectionConfig,
     consumer: Consumer,
+    /// Consumers whose scans finished cleanly, kept connected for the next one: a new
+    /// client costs a bootstrap connection, API version and metadata round trips.
+    idle: std::sync::Mutex<Vec<(String, Consumer)>>,
 }
+
+/// Idle consumers kept, the least recently used dropped first.
+const IDLE_CONSUMERS: usize = 16;
 
 impl Cluster {
     /// Connects and proves the cluster answers a metadata request within the configured timeout.
     pub fn connect(config: ConnectionConfig) -> Result<Self, ClusterError> {
         let consumer = new_consumer(&config)?;
-        let cluster = Self { config, consumer };
+        let cluster = Self {
+            config,
+            consumer,
+            idle: Default::default(),
+        };
         cluster
             .consumer
             .fetch_metadata(None, cluster.config.timeout)
@@ -51,6 +61,44 @@ impl Cluster {
 
     pub(crate) fn consumer(&self) -> &Consumer {
         &self.consumer
+    }
+
+    /// How many connected consumers wait for the next scan.
+    pub fn idle_consumers(&self) -> usize {
+        self.idle.lock().map_or(0, |idle| idle.len())
+    }
+
+    /// A consumer with no assignment, reused when one last read `topic`. Only then: a client
+    /// that has not seen a topic waits for a metadata refresh before fetching from it, which
+    /// costs more (up to a second) than a new client, whose first metadata covers every topic.
+    pub(crate) fn take_consumer(&self, topic: &str) -> Result<Consumer, ClusterError> {
+        let reused = self.idle.lock().ok().and_then(|mut idle| {
+            let at = idle.iter().rposition(|(t, _)| t == topic)?;
+            Some(idle.remove(at).1)
+        });
+        match reused {
+            Some(consumer) => Ok(consumer),
+            None => new_consumer(&self.config),
+        }
+    }
+
+    /// Hands back a consumer whose read of `topic` ended without error. Its assignment is
+    /// dropped and anything still queued for it (records, end-of-partition events) drained,
+    /// so the next scan sees only its own.
+    pub(crate) fn give_back(&self, topic: &str, consumer: Consumer) {
+        if consumer.unassign().is_err() {
+            return;
+        }
+        while consumer.poll(std::time::Duration::ZERO).is_some() {}
+        if consumer.context().worst_failure().is_some() {
+            return;
+        }
+        if let Ok(mut idle) = self.idle.lock() {
+            if idle.len() == IDLE_CONSUMERS {
+                idle.remove(0);
+            }
+            idle.push((topic.to_owned(), consumer));
+        }
     }
 
     /// Turns a librdkafka error into one that says what happened (unreachable, refused login,

@@ -15,7 +15,7 @@ use rdkafka::error::KafkaError;
 use rdkafka::{Offset, TopicPartitionList};
 use regex::bytes::Regex;
 
-use super::{Cluster, ClusterError, Record, explain, new_consumer};
+use super::{Cluster, ClusterError, Record, explain};
 
 /// Where each partition's read begins, as kcat's `-o`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -264,7 +264,7 @@ impl Cluster {
             return Ok(summary);
         }
 
-        let consumer = new_consumer(self.config())?;
+        let consumer = self.take_consumer(&topic.name)?;
         consumer.assign(&assignment).map_err(|e| self.explain(e))?;
         let start_ts_filter = match request.start {
             StartAt::Timestamp(ts) => Some(ts),
@@ -386,7 +386,7 @@ impl Cluster {
             }
         }
         flush(&mut batch, sink);
-        let _ = consumer.unassign();
+        self.give_back(&topic.name, consumer);
         progress.partitions_done = states.values().filter(|s| s.done).count();
         progress.elapsed = started.elapsed();
         sink(ScanEvent::Progress(progress.clone()));

@@ -220,6 +220,45 @@ pub fn apply_commit_history(lag: &mut GroupLag, commits: &[OffsetCommit], topics
 /// One look at consumer groups (one group when `only` names it), worst first. Where the
 /// cluster exposes its commit log, commits get their times (Burrow's STOP rule) and commits on
 /// deleted topics show up; `log` keeps what was read for the next look.
+/// Groups looked at concurrently: each needs its own client for the group's committed
+/// offsets (a coordinator lookup and an offset fetch), which is mostly waiting.
+const GROUPS_AT_ONCE: usize = 8;
+
+/// `f` over `items` on up to `threads` threads, results in the order of `items`.
+fn in_parallel<T: Sync, R: Send>(
+    items: &[T],
+    threads: usize,
+    f: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
+    if items.len() <= 1 {
+        return items.iter().map(&f).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut results: Vec<(usize, R)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads.min(items.len()))
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(item) = items.get(i) else { break done };
+                        done.push((i, f(item)));
+                    }
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| {
+                w.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    });
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
+}
+
 pub fn look_at_groups(
     cluster: &dyn Source,
     only: Option<&str>,
@@ -230,10 +269,12 @@ pub fn look_at_groups(
         None => cluster.groups()?,
     };
     let topics = cluster.topics(false)?;
-    let mut lags = groups
+    let groups: Vec<&GroupInfo> = groups
         .iter()
         .filter(|g| g.protocol_type.is_empty() || g.protocol_type == "consumer")
-        .map(|g| group_lag(cluster, g, &topics))
+        .collect();
+    let mut lags = in_parallel(&groups, GROUPS_AT_ONCE, |g| group_lag(cluster, g, &topics))
+        .into_iter()
         .collect::<Result<Vec<_>, _>>()?;
     let names: Vec<&str> = lags.iter().map(|l| l.group.as_str()).collect();
     if log

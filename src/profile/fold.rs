@@ -65,7 +65,7 @@ enum Acc {
     /// Value at this event's pointer (last, first).
     At(usize),
     Count(u64),
-    Number(f64, bool),
+    Number(Sum),
     Extreme(Value),
     Distinct(Vec<Value>),
 }
@@ -126,10 +126,10 @@ impl Slot {
             }
             (acc, Rule::Sum) => match value.as_f64() {
                 Some(x) => {
-                    let integral = value.is_i64() || value.is_u64();
+                    let term = Sum::of(x, value.is_i64() || value.is_u64());
                     *acc = match acc {
-                        Acc::Number(sum, all_int) => Acc::Number(*sum + x, *all_int && integral),
-                        _ => Acc::Number(x, integral),
+                        Acc::Number(sum) => Acc::Number(sum.add(term)),
+                        _ => Acc::Number(term),
                     };
                     true
                 }
@@ -173,12 +173,66 @@ impl Slot {
                 .cloned()
                 .unwrap_or(Value::Null),
             Acc::Count(n) => Value::from(*n),
-            Acc::Number(sum, true) if sum.abs() < 9.0e15 => Value::from(*sum as i64),
-            Acc::Number(sum, _) => Value::from(*sum),
+            Acc::Number(sum) => sum.value(),
             Acc::Extreme(v) => v.clone(),
             Acc::Distinct(values) => Value::Array(values.clone()),
         })
     }
+}
+
+/// A running sum that remembers how many decimals its terms had, so that amounts like 12.34
+/// add up to 20612.7 rather than binary residue such as 20612.699999999997.
+#[derive(Debug, Clone, Copy)]
+struct Sum {
+    total: f64,
+    integral: bool,
+    /// The most decimals any term had; `None` once a term had more than `MAX_DECIMALS`.
+    decimals: Option<i32>,
+}
+
+const MAX_DECIMALS: i32 = 9;
+
+impl Sum {
+    fn of(x: f64, integral: bool) -> Self {
+        Self {
+            total: x,
+            integral,
+            decimals: if integral { Some(0) } else { decimals(x) },
+        }
+    }
+
+    fn add(self, term: Self) -> Self {
+        Self {
+            total: self.total + term.total,
+            integral: self.integral && term.integral,
+            decimals: self.decimals.zip(term.decimals).map(|(a, b)| a.max(b)),
+        }
+    }
+
+    fn value(&self) -> Value {
+        if self.integral && self.total.abs() < 9.0e15 {
+            return Value::from(self.total as i64);
+        }
+        match self.decimals {
+            Some(d) => {
+                let scale = 10f64.powi(d);
+                let scaled = self.total * scale;
+                if scaled.abs() < 9.0e15 {
+                    return Value::from(scaled.round() / scale);
+                }
+                Value::from(self.total)
+            }
+            None => Value::from(self.total),
+        }
+    }
+}
+
+/// Decimal places in the shortest form of `x`, up to `MAX_DECIMALS`.
+fn decimals(x: f64) -> Option<i32> {
+    (0..=MAX_DECIMALS).find(|&d| {
+        let scaled = x * 10f64.powi(d);
+        scaled.abs() < 9.0e15 && (scaled - scaled.round()).abs() <= 1e-12 * scaled.abs().max(1.0)
+    })
 }
 
 fn compare(a: &Value, b: &Value) -> Option<std::cmp::Ordering> {
@@ -460,6 +514,46 @@ rule = "distinct"
         // Consent revoked after it was granted: the email is no longer usable.
         assert!(!profile.fields["email"].usable);
         assert!(profile.fields["email"].pii);
+    }
+
+    #[test]
+    fn money_sums_keep_their_decimals() {
+        let spec = Spec::parse(SPEC, "t").unwrap();
+        let amounts = [0.1, 0.2, 12.34, 19.99, 7.05, 0.07, 3.3];
+        let events: Vec<Event> = amounts
+            .iter()
+            .enumerate()
+            .map(|(i, a)| ev("orders", i as i64, 100 + i as i64, json!({"amount": a})))
+            .collect();
+        let naive: f64 = amounts.iter().sum();
+        assert_ne!(naive, 43.05, "the binary residue this test is about");
+        let profile = fold(&spec, &events, None);
+        assert_eq!(profile.fields["spent"].value, json!(43.05));
+
+        // Terms with more decimals than a currency keep them; beyond nine, the raw sum.
+        let fine = [
+            json!({"amount": 1}),
+            json!({"amount": 0.125}),
+            json!({"amount": 2.5}),
+        ];
+        let events: Vec<Event> = fine
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| ev("orders", i as i64, 100 + i as i64, v))
+            .collect();
+        assert_eq!(
+            fold(&spec, &events, None).fields["spent"].value,
+            json!(3.625)
+        );
+        let third = 1.0 / 3.0;
+        let events = vec![
+            ev("orders", 0, 100, json!({"amount": third})),
+            ev("orders", 1, 101, json!({"amount": 1})),
+        ];
+        assert_eq!(
+            fold(&spec, &events, None).fields["spent"].value,
+            json!(third + 1.0)
+        );
     }
 
     #[test]

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use crate::cluster::{CancelToken, ClusterError, RecordFilter, ScanEvent, ScanRequest, StartAt};
 use crate::codec::SourceDecoder;
 
-use super::fold::{Profile, Provenance, field_changes};
+use super::fold::{Profile, Provenance, field_changes, fold};
 use super::spec::{Source, Spec, Store};
 use super::{Event, parse_event_time};
 
@@ -175,6 +175,16 @@ impl BuilderPosition {
         })
     }
 
+    /// Whether the builder group has read `event` (its committed offset is past it).
+    fn consumed(&self, event: &Event) -> bool {
+        let at = (event.topic.clone(), event.partition);
+        matches!(self.committed.get(&at), Some(Some(c)) if *c > event.offset)
+    }
+
+    fn unconsumed_any(&self, events: &[Event]) -> bool {
+        self.group.is_some() && events.iter().any(|e| !self.consumed(e))
+    }
+
     fn cause(&self, pending: &Event, now_ms: i64) -> String {
         let Some(group) = &self.group else {
             return "unknown: the spec's [store] names no builder_group".into();
@@ -218,25 +228,54 @@ pub fn compare(
     } else {
         spec.fields.iter().map(|f| f.name.clone()).collect()
     };
+    // What the store would serve had the builder applied everything it has consumed. When that
+    // is what it serves, the missing changes are the unread ones, whatever order they came in.
+    let consumed_fold = std::cell::OnceCell::new();
+    let consumed_fold = || {
+        consumed_fold
+            .get_or_init(|| {
+                builder.unconsumed_any(events).then(|| {
+                    let consumed: Vec<Event> = events
+                        .iter()
+                        .filter(|e| builder.consumed(e))
+                        .cloned()
+                        .collect();
+                    fold(spec, &consumed, None)
+                })
+            })
+            .as_ref()
+    };
     for name in names {
-        let expected = profile
-            .fields
-            .get(&name)
-            .map(|f| f.value.clone())
-            .unwrap_or(Value::Null);
+        let value_in = |p: &Profile| p.fields.get(&name).map(|f| f.value.clone());
+        let expected = value_in(profile).unwrap_or(Value::Null);
         let served = served_fields.get(&name).cloned().unwrap_or(Value::Null);
-        if expected == served {
+        if same_value(&expected, &served) {
             continue;
         }
         let changes = field_changes(spec, events, &name);
-        // The store reflects the state after the last change whose value it serves; the change
-        // after that is the first it is missing. A value it never had means it reflects none.
-        let reflected = changes
-            .iter()
-            .rposition(|(_, value)| value.as_ref().unwrap_or(&Value::Null) == &served);
-        let first_missing = reflected.map_or(0, |i| i + 1);
-        let Some(&(pending_index, _)) = changes.get(first_missing) else {
-            continue;
+        let unread = consumed_fold()
+            .filter(|consumed| same_value(&value_in(consumed).unwrap_or(Value::Null), &served))
+            .and_then(|_| {
+                changes
+                    .iter()
+                    .filter(|(i, _)| !builder.consumed(&events[*i]))
+                    .min_by_key(|(i, _)| (events[*i].broker_ms, *i))
+            });
+        let pending_index = match unread {
+            Some(&(i, _)) => i,
+            None => {
+                // The store reflects the state after the last change whose value it serves;
+                // the change after that is the first it is missing. A value it never had
+                // means it reflects none.
+                let reflected = changes.iter().rposition(|(_, value)| {
+                    same_value(value.as_ref().unwrap_or(&Value::Null), &served)
+                });
+                let first_missing = reflected.map_or(0, |i| i + 1);
+                let Some(&(i, _)) = changes.get(first_missing) else {
+                    continue;
+                };
+                i
+            }
         };
         let pending = &events[pending_index];
         let source = profile
@@ -263,6 +302,25 @@ pub fn compare(
         fields: served_fields,
         stale,
         versions,
+    }
+}
+
+/// Equal, with numbers equal up to the rounding a builder summing in another order produces.
+pub fn same_value(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => match (x.as_f64(), y.as_f64()) {
+            (Some(x), Some(y)) => (x - y).abs() <= 1e-10 * x.abs().max(y.abs()).max(1.0),
+            _ => x == y,
+        },
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same_value(a, b))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| same_value(v, w)))
+        }
+        _ => a == b,
     }
 }
 
@@ -295,6 +353,11 @@ name = "tier"
 topic = "consent"
 path = "/tier"
 rule = "last"
+[[field]]
+name = "spent"
+topic = "consent"
+path = "/amount"
+rule = "sum"
 [store]
 topic = "profiles"
 fields = "/profile"
@@ -324,6 +387,27 @@ builder_group = "builder"
         }
     }
 
+    /// The latest version `store` against the fold of `events`.
+    fn compared(
+        spec: &Spec,
+        events: &[Event],
+        store: &StoreVersion,
+        versions: usize,
+        builder: &BuilderPosition,
+        now_ms: i64,
+    ) -> StoreComparison {
+        let profile = fold(spec, events, None);
+        compare(
+            spec,
+            events,
+            &profile,
+            Some(store),
+            versions,
+            builder,
+            now_ms,
+        )
+    }
+
     fn builder(committed: Option<i64>) -> BuilderPosition {
         BuilderPosition {
             group: Some("builder".into()),
@@ -345,27 +429,11 @@ builder_group = "builder"
         let store = version(json!({"marketing": true, "tier": "gold"}));
         // Served `true` equals the latest value: the field is fresh even though the store
         // missed two changes in between.
-        let fresh = compare(
-            &spec,
-            &events,
-            &profile,
-            Some(&store),
-            1,
-            &builder(Some(8)),
-            10_000,
-        );
+        let fresh = compared(&spec, &events, &store, 1, &builder(Some(8)), 10_000);
         assert!(fresh.stale.is_empty(), "{:?}", fresh.stale);
 
         let store = version(json!({"marketing": false, "tier": "silver"}));
-        let result = compare(
-            &spec,
-            &events,
-            &profile,
-            Some(&store),
-            2,
-            &builder(Some(8)),
-            63_000,
-        );
+        let result = compared(&spec, &events, &store, 2, &builder(Some(8)), 63_000);
         let fields: Vec<&str> = result.stale.iter().map(|s| s.field.as_str()).collect();
         assert_eq!(fields, vec!["marketing", "tier"]);
         let marketing = &result.stale[0];
@@ -380,15 +448,7 @@ builder_group = "builder"
         // A value the store never had: nothing of the field is reflected.
         assert_eq!(result.stale[1].pending.offset, 5);
 
-        let past = compare(
-            &spec,
-            &events,
-            &profile,
-            Some(&store),
-            2,
-            &builder(Some(10)),
-            63_000,
-        );
+        let past = compared(&spec, &events, &store, 2, &builder(Some(10)), 63_000);
         assert!(
             past.stale[0].cause.starts_with("consumed but not applied"),
             "{}",
@@ -407,17 +467,55 @@ builder_group = "builder"
     }
 
     #[test]
+    fn a_late_unread_event_behind_a_sum_is_not_consumed_yet() {
+        let spec = Spec::parse(SPEC, "t").unwrap();
+        let mut late = ev(9, 2_000, json!({"amount": 5}));
+        late.broker_ms = 4_000;
+        let mut events = vec![
+            ev(5, 1_000, json!({"amount": 10.1})),
+            ev(8, 3_000, json!({"amount": 20.2})),
+            late,
+        ];
+        crate::profile::sort_timeline(&mut events);
+        let profile = fold(&spec, &events, None);
+        assert_eq!(profile.fields["spent"].value, json!(35.3));
+        // The builder read offsets 5 and 8 and summed them in its own order; the late order at
+        // offset 9 sorts between them by event time, so no prefix of the timeline sums to 30.3.
+        let store = version(json!({"spent": 20.2 + 10.1}));
+        let result = compared(&spec, &events, &store, 1, &builder(Some(9)), 10_000);
+        assert_eq!(result.stale.len(), 1, "{:?}", result.stale);
+        let spent = &result.stale[0];
+        assert_eq!(spent.pending.offset, 9);
+        assert_eq!(spent.pending_since_ms, 4_000);
+        assert!(
+            spent.cause.starts_with("not consumed yet"),
+            "{}",
+            spent.cause
+        );
+
+        // Once the builder is past it, a served sum that is still short was not applied.
+        let result = compared(&spec, &events, &store, 1, &builder(Some(10)), 10_000);
+        assert!(
+            result.stale[0]
+                .cause
+                .starts_with("consumed but not applied")
+        );
+        // The same sum added in another order is not stale.
+        let store = version(json!({"spent": 5.0 + 20.2 + 10.1}));
+        let fresh = compared(&spec, &events, &store, 1, &builder(Some(10)), 10_000);
+        assert!(fresh.stale.is_empty(), "{:?}", fresh.stale);
+    }
+
+    #[test]
     fn tombstone_means_deleted_and_everything_is_pending() {
         let spec = Spec::parse(SPEC, "t").unwrap();
         let events = vec![ev(5, 1_000, json!({"marketing": true}))];
-        let profile = fold(&spec, &events, None);
         let mut store = version(json!({}));
         store.fields = None;
-        let result = compare(
+        let result = compared(
             &spec,
             &events,
-            &profile,
-            Some(&store),
+            &store,
             1,
             &BuilderPosition::default(),
             2_000,
