@@ -193,6 +193,51 @@ fn undecodable_values_are_reported_and_the_scan_goes_on() {
 }
 
 #[test]
+fn a_saved_cluster_that_asks_for_its_password_takes_it_from_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("clusters.toml"),
+        r#"[[cluster]]
+name = "prod"
+bootstrap = "127.0.0.1:1"
+secret = "prompt"
+[cluster.properties]
+"security.protocol" = "SASL_PLAINTEXT"
+"sasl.mechanism" = "PLAIN"
+"sasl.username" = "alice"
+"#,
+    )
+    .unwrap();
+    let run = |password: Option<&str>| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_freshlens"));
+        command
+            .args(["topics", "--cluster", "prod", "--timeout", "2"])
+            .env("FRESHLENS_CONFIG_DIR", dir.path())
+            .env_remove("FRESHLENS_PASSWORD")
+            .stdin(std::process::Stdio::null());
+        if let Some(password) = password {
+            command.env("FRESHLENS_PASSWORD", password);
+        }
+        let output = command.output().expect("run freshlens");
+        assert!(!output.status.success());
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    let stderr = run(None);
+    assert!(
+        stderr.contains("cluster prod asks for its password")
+            && stderr.contains("FRESHLENS_PASSWORD"),
+        "{stderr}"
+    );
+    // With the password given, it gets as far as the (unreachable) cluster, and never prints it.
+    let stderr = run(Some("hunter2-secret"));
+    assert!(
+        stderr.contains("cannot reach the cluster at 127.0.0.1:1"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("hunter2-secret"), "{stderr}");
+}
+
+#[test]
 fn connection_errors_exit_nonzero_with_a_reason_and_no_secret() {
     let output = freshlens(&[
         "topics",

@@ -166,7 +166,7 @@ fn a_reused_consumer_sees_only_its_own_scan() {
     // queued on the consumer; the next scan of the same partition must not see either.
     request.max_records = Some(1);
     assert_eq!(ids(&scan_all(&cluster, &request).0), vec![(0, 0)]);
-    assert_eq!(cluster.idle_consumers(), 1);
+    assert_eq!(cluster.idle_readers(), 1);
     request.max_records = None;
     request.start = StartAt::Offset(1);
     assert_eq!(
@@ -179,7 +179,7 @@ fn a_reused_consumer_sees_only_its_own_scan() {
         ids(&scan_all(&cluster, &request).0),
         vec![(0, 0), (0, 1), (0, 2), (0, 3), (1, 0)]
     );
-    assert_eq!(cluster.idle_consumers(), 1, "one consumer served all three");
+    assert_eq!(cluster.idle_readers(), 1, "one consumer served all three");
 }
 
 #[test]

@@ -73,7 +73,11 @@ impl ConnectArgs {
                 let cluster = saved
                     .get(name)
                     .with_context(|| format!("no saved cluster named {name:?}"))?;
-                cluster.to_config(None)?
+                let prompted = match cluster.needs_prompt() {
+                    true => Some(ask_password(name)?),
+                    false => None,
+                };
+                cluster.to_config(prompted.as_deref())?
             }
             None => ConnectionConfig::new(self.bootstrap.clone().unwrap_or_default()),
         };
@@ -90,4 +94,21 @@ impl ConnectArgs {
         config.timeout = Duration::from_secs(self.timeout_secs.max(1));
         Ok(config)
     }
+}
+
+/// The password of a saved cluster that asks for it: `FRESHLENS_PASSWORD` for scripts, else
+/// typed at the terminal without echo.
+fn ask_password(cluster: &str) -> anyhow::Result<String> {
+    use std::io::IsTerminal as _;
+    if let Ok(password) = std::env::var("FRESHLENS_PASSWORD") {
+        return Ok(password);
+    }
+    if !std::io::stdin().is_terminal() {
+        bail!(
+            "cluster {cluster} asks for its password and there is no terminal to ask at: \
+             set FRESHLENS_PASSWORD"
+        );
+    }
+    rpassword::prompt_password(format!("password for cluster {cluster}: "))
+        .context("reading the password")
 }

@@ -38,7 +38,14 @@ pub enum FailureKind {
 }
 
 pub fn classify(message: &str) -> Option<FailureKind> {
-    let m = message.to_ascii_lowercase();
+    // Broker names carry the protocol ("sasl_ssl://b:9092/1: Connect to ... failed"), which
+    // must not make a refused connection read as a refused login.
+    let m: String = message
+        .to_ascii_lowercase()
+        .split_whitespace()
+        .filter(|word| !word.contains("://"))
+        .collect::<Vec<_>>()
+        .join(" ");
     if m.contains("sasl")
         || m.contains("authentication")
         || m.contains("authenticat")
@@ -69,6 +76,20 @@ pub fn classify(message: &str) -> Option<FailureKind> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_protocol_in_a_broker_name_does_not_decide() {
+        assert_eq!(
+            classify(
+                "sasl_plaintext://127.0.0.1:1/bootstrap: Connect to ipv4#127.0.0.1:1 failed: Connection refused (after 0ms in state CONNECT)"
+            ),
+            Some(FailureKind::Network)
+        );
+        assert_eq!(
+            classify("ssl://b:9093/1: Connect to ipv4#10.0.0.1:9093 failed: Connection timed out"),
+            Some(FailureKind::Network)
+        );
+    }
 
     #[test]
     fn classifies_librdkafka_wording() {

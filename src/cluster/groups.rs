@@ -1,5 +1,5 @@
 //! Consumer-group offsets, read without joining: OffsetFetch through a client that carries the
-//! group's id but never subscribes, never commits, and is dropped right after.
+//! group's id but never subscribes and never commits (kept for the next sample).
 
 use std::collections::HashMap;
 
@@ -15,11 +15,16 @@ impl Cluster {
         group: &str,
         partitions: &[(String, i32)],
     ) -> Result<HashMap<(String, i32), Option<i64>>, ClusterError> {
-        let mut config = self.config().client_config()?;
-        config.set("group.id", group);
-        let consumer: rdkafka::consumer::BaseConsumer<RecordingContext> = config
-            .create_with_context(RecordingContext::default())
-            .map_err(|e| self.explain(e))?;
+        let consumer = match self.group_clients.take(group) {
+            Some(consumer) => consumer,
+            None => {
+                let mut config = self.config().client_config()?;
+                config.set("group.id", group);
+                config
+                    .create_with_context(RecordingContext::default())
+                    .map_err(|e| self.explain(e))?
+            }
+        };
         let mut request = TopicPartitionList::new();
         for (topic, partition) in partitions {
             request.add_partition(topic, *partition);
@@ -27,6 +32,7 @@ impl Cluster {
         let answer = consumer
             .committed_offsets(request, self.config().timeout)
             .map_err(|e| self.explain(e))?;
+        self.group_clients.put(group, consumer);
         Ok(answer
             .elements()
             .iter()
@@ -117,7 +123,7 @@ impl Cluster {
         if positions.is_empty() {
             return Ok(answers);
         }
-        let consumer = self.take_consumer(topic)?;
+        let consumer = self.take_reader(topic)?;
         let mut assignment = TopicPartitionList::new();
         for (partition, offset) in positions {
             assignment
@@ -147,7 +153,7 @@ impl Cluster {
                 Some(Err(_)) | None => {}
             }
         }
-        self.give_back(topic, consumer);
+        self.give_back_reader(topic, consumer);
         Ok(answers)
     }
 }

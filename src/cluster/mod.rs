@@ -9,12 +9,15 @@ mod groups;
 pub(crate) use groups::Reader;
 pub use groups::{GroupInfo, GroupMember, decode_assignment};
 mod metadata;
+mod pool;
 mod record;
 pub mod saved;
 mod scan;
 
 use rdkafka::consumer::{BaseConsumer, Consumer as _};
 use rdkafka::error::KafkaError;
+
+use pool::Pool;
 
 pub use config::{ConnectionConfig, DEFAULT_TIMEOUT, is_secret_key};
 pub use context::RecordingContext;
@@ -31,13 +34,11 @@ pub type Consumer = BaseConsumer<RecordingContext>;
 pub struct Cluster {
     config: ConnectionConfig,
     consumer: Consumer,
-    /// Consumers whose scans finished cleanly, kept connected for the next one: a new
-    /// client costs a bootstrap connection, API version and metadata round trips.
-    idle: std::sync::Mutex<Vec<(String, Consumer)>>,
+    /// Clients for scans, by the topic they last read.
+    readers: Pool,
+    /// Clients carrying a group's id for its committed offsets, by group.
+    group_clients: Pool,
 }
-
-/// Idle consumers kept, the least recently used dropped first.
-const IDLE_CONSUMERS: usize = 16;
 
 impl Cluster {
     /// Connects and proves the cluster answers a metadata request within the configured timeout.
@@ -46,7 +47,8 @@ impl Cluster {
         let cluster = Self {
             config,
             consumer,
-            idle: Default::default(),
+            readers: Pool::new(16),
+            group_clients: Pool::new(32),
         };
         cluster
             .consumer
@@ -63,41 +65,23 @@ impl Cluster {
         &self.consumer
     }
 
-    /// How many connected consumers wait for the next scan.
-    pub fn idle_consumers(&self) -> usize {
-        self.idle.lock().map_or(0, |idle| idle.len())
+    /// How many connected clients wait for the next scan.
+    pub fn idle_readers(&self) -> usize {
+        self.readers.len()
     }
 
-    /// A consumer with no assignment, reused when one last read `topic`. Only then: a client
-    /// that has not seen a topic waits for a metadata refresh before fetching from it, which
-    /// costs more (up to a second) than a new client, whose first metadata covers every topic.
-    pub(crate) fn take_consumer(&self, topic: &str) -> Result<Consumer, ClusterError> {
-        let reused = self.idle.lock().ok().and_then(|mut idle| {
-            let at = idle.iter().rposition(|(t, _)| t == topic)?;
-            Some(idle.remove(at).1)
-        });
-        match reused {
+    /// A client with no assignment for reading `topic`.
+    pub(crate) fn take_reader(&self, topic: &str) -> Result<Consumer, ClusterError> {
+        match self.readers.take(topic) {
             Some(consumer) => Ok(consumer),
             None => new_consumer(&self.config),
         }
     }
 
-    /// Hands back a consumer whose read of `topic` ended without error. Its assignment is
-    /// dropped and anything still queued for it (records, end-of-partition events) drained,
-    /// so the next scan sees only its own.
-    pub(crate) fn give_back(&self, topic: &str, consumer: Consumer) {
-        if consumer.unassign().is_err() {
-            return;
-        }
-        while consumer.poll(std::time::Duration::ZERO).is_some() {}
-        if consumer.context().worst_failure().is_some() {
-            return;
-        }
-        if let Ok(mut idle) = self.idle.lock() {
-            if idle.len() == IDLE_CONSUMERS {
-                idle.remove(0);
-            }
-            idle.push((topic.to_owned(), consumer));
+    /// Hands back a reader whose read of `topic` ended without error.
+    pub(crate) fn give_back_reader(&self, topic: &str, consumer: Consumer) {
+        if consumer.unassign().is_ok() {
+            self.readers.put(topic, consumer);
         }
     }
 

@@ -264,7 +264,7 @@ impl Cluster {
             return Ok(summary);
         }
 
-        let consumer = self.take_consumer(&topic.name)?;
+        let consumer = self.take_reader(&topic.name)?;
         consumer.assign(&assignment).map_err(|e| self.explain(e))?;
         let start_ts_filter = match request.start {
             StartAt::Timestamp(ts) => Some(ts),
@@ -386,7 +386,7 @@ impl Cluster {
             }
         }
         flush(&mut batch, sink);
-        self.give_back(&topic.name, consumer);
+        self.give_back_reader(&topic.name, consumer);
         progress.partitions_done = states.values().filter(|s| s.done).count();
         progress.elapsed = started.elapsed();
         sink(ScanEvent::Progress(progress.clone()));

@@ -7,11 +7,11 @@
 use std::collections::{BTreeMap, HashMap};
 
 use rayon::prelude::*;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::workload::{CLICKS, ORDERS};
 use super::{DemoConfig, Placed};
-use crate::profile::{Event, Spec, fold, sort_timeline};
+use crate::profile::{Event, Refold, Spec};
 
 /// How far the stalled partitions are behind at the end of the window.
 pub const STALL_MS: i64 = 75 * 60_000;
@@ -106,18 +106,13 @@ pub fn run(config: &DemoConfig, spec: &Spec, placed: &[Placed]) -> Built {
                     None => {}
                 }
             }
-            let mut applied: Vec<Event> = Vec::new();
+            let mut profile = Refold::new(spec);
             let mut versions = Vec::with_capacity(batches.len());
+            let mut watermark = i64::MIN;
             for (at, new) in batches {
-                applied.extend(new.iter().map(|&i| placed[i].to_event()));
-                sort_timeline(&mut applied);
-                let profile = fold(spec, &applied, None);
-                let fields: Map<String, Value> = profile
-                    .fields
-                    .into_iter()
-                    .map(|(name, f)| (name, f.value))
-                    .collect();
-                let watermark = applied.iter().map(|e| e.event_ms).max().unwrap_or(at);
+                let fresh: Vec<Event> = new.iter().map(|&i| placed[i].to_event()).collect();
+                watermark = fresh.iter().map(|e| e.event_ms).fold(watermark, i64::max);
+                let fields = profile.add(fresh);
                 // Writing takes the builder a moment after its batch closes.
                 let written = at + (*customer as i64 * 37 + at / 1_000) % 2_000;
                 let value = json!({

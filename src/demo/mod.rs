@@ -110,8 +110,11 @@ pub fn spec_text(prefix: &str, builder_group: &str) -> String {
 pub fn generate(config: &DemoConfig) -> Result<Demo, String> {
     let spec_text = spec_text(&config.prefix, &config.builder_group);
     let spec = Spec::parse(&spec_text, "c360.toml").map_err(|e| e.to_string())?;
+    let started = std::time::Instant::now();
     let placed = place(config, workload::generate(config));
+    let generated = started.elapsed();
     let built = builder::run(config, &spec, &placed);
+    let folded = started.elapsed();
 
     let mut capture = Capture::new(format!("demo data ({})", config.prefix), config.end_ms);
     for name in SOURCES.iter().chain(["profiles"].iter()) {
@@ -161,7 +164,14 @@ pub fn generate(config: &DemoConfig) -> Result<Demo, String> {
         state: "Empty".into(),
         offsets: risk_offsets(config, &placed),
     });
+    let captured = started.elapsed();
     let stale = stale_customers(config, &capture, &spec, &built.behind, 6);
+    log::debug!(
+        "demo data: workload {generated:?}, builder {:?}, capture {:?}, stale customers {:?}",
+        folded - generated,
+        captured - folded,
+        started.elapsed() - captured
+    );
     Ok(Demo {
         config: config.clone(),
         capture,

@@ -70,6 +70,7 @@ enum Acc {
     Distinct(Vec<Value>),
 }
 
+#[derive(Clone)]
 struct Slot {
     name: String,
     path: String,
@@ -246,107 +247,216 @@ fn compare(a: &Value, b: &Value) -> Option<std::cmp::Ordering> {
 /// Folds time-ordered `events` (see [`super::sort_timeline`]) into a profile as of `as_of_ms`
 /// (event time; `None` for everything).
 pub fn fold(spec: &Spec, events: &[Event], as_of_ms: Option<i64>) -> Profile {
-    let mut slots: Vec<Slot> = spec
-        .fields
-        .iter()
-        .map(|f| {
-            Slot::new(
-                f.name.clone(),
-                f.path.clone(),
-                Some(f.rule),
-                f.pii,
-                f.consent.clone(),
-            )
-        })
-        .collect();
-    let mut by_topic: HashMap<&str, Vec<usize>> = HashMap::new();
-    for (i, field) in spec.fields.iter().enumerate() {
-        by_topic.entry(field.topic.as_str()).or_default().push(i);
-    }
-    let schemaless = spec.fields.is_empty();
-    let mut dynamic: HashMap<String, usize> = HashMap::new();
-    let erase_rules = erase_rules(spec);
+    let plan = FoldPlan::new(spec);
+    let mut state = plan.start();
+    plan.advance(&mut state, events, as_of_ms);
+    plan.profile(&state, events, as_of_ms)
+}
 
-    let mut profile = Profile {
-        as_of_ms,
-        ..Profile::default()
-    };
-    for (index, event) in events.iter().enumerate() {
-        if as_of_ms.is_some_and(|t| event.event_ms > t) {
-            break;
+/// What a fold needs from the spec, worked out once for any number of folds.
+struct FoldPlan<'s> {
+    spec: &'s Spec,
+    by_topic: HashMap<&'s str, Vec<usize>>,
+    erase_rules: HashMap<&'s str, &'s super::spec::Condition>,
+}
+
+/// A fold part way along a timeline: the first `applied` events are in it. Cloning one keeps
+/// a point to resume from when later events arrive out of order.
+#[derive(Clone)]
+struct FoldState {
+    slots: Vec<Slot>,
+    dynamic: HashMap<String, usize>,
+    erased: Option<Erasure>,
+    applied: usize,
+}
+
+impl<'s> FoldPlan<'s> {
+    fn new(spec: &'s Spec) -> Self {
+        let mut by_topic: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, field) in spec.fields.iter().enumerate() {
+            by_topic.entry(field.topic.as_str()).or_default().push(i);
         }
-        profile.events_applied += 1;
-        if let Some(condition) = erase_rules.get(event.topic.as_str())
-            && condition.matches(&event.value)
-        {
-            for slot in &mut slots {
-                slot.acc = Acc::Empty;
-                slot.changed_by = None;
-            }
-            profile.erased = Some(Erasure {
-                at: Provenance::of(event),
-            });
-            continue;
-        }
-        if schemaless {
-            if let Value::Object(object) = event.value.as_ref() {
-                for (key, value) in object {
-                    let slot = *dynamic.entry(key.clone()).or_insert_with(|| {
-                        slots.push(Slot::new(
-                            key.clone(),
-                            format!("/{}", escape(key)),
-                            None,
-                            false,
-                            None,
-                        ));
-                        slots.len() - 1
-                    });
-                    slots[slot].apply(index, value);
-                }
-            }
-            continue;
-        }
-        if let Some(indices) = by_topic.get(event.topic.as_str()) {
-            for &slot in indices {
-                if let Some(value) = super::pointer(&event.value, &slots[slot].path) {
-                    slots[slot].apply(index, value);
-                }
-            }
+        Self {
+            spec,
+            by_topic,
+            erase_rules: erase_rules(spec),
         }
     }
 
-    for slot in &slots {
-        let (Some(value), Some(by)) = (slot.value(events), slot.changed_by) else {
-            continue;
-        };
-        profile.fields.insert(
-            slot.name.clone(),
-            FieldValue {
-                value,
-                usable: true,
-                rule: slot.rule,
-                pii: slot.pii,
-                source: Provenance::of(&events[by]),
-            },
-        );
-    }
-    let consents: Vec<(String, bool)> = slots
-        .iter()
-        .filter_map(|s| s.consent.as_ref().map(|c| (s.name.clone(), c)))
-        .map(|(name, consent)| {
-            let granted = profile
+    fn start(&self) -> FoldState {
+        FoldState {
+            slots: self
+                .spec
                 .fields
-                .get(consent)
-                .is_some_and(|f| f.value == Value::Bool(true));
-            (name, granted)
-        })
-        .collect();
-    for (name, granted) in consents {
-        if let Some(field) = profile.fields.get_mut(&name) {
-            field.usable = granted;
+                .iter()
+                .map(|f| {
+                    Slot::new(
+                        f.name.clone(),
+                        f.path.clone(),
+                        Some(f.rule),
+                        f.pii,
+                        f.consent.clone(),
+                    )
+                })
+                .collect(),
+            dynamic: HashMap::new(),
+            erased: None,
+            applied: 0,
         }
     }
-    profile
+
+    /// Folds `events[state.applied()..]` in, up to `as_of_ms`. `events` must hold the same
+    /// events as when `state` was made up to `state.applied()`.
+    fn advance(&self, state: &mut FoldState, events: &[Event], as_of_ms: Option<i64>) {
+        let schemaless = self.spec.fields.is_empty();
+        let slots = &mut state.slots;
+        for (index, event) in events.iter().enumerate().skip(state.applied) {
+            if as_of_ms.is_some_and(|t| event.event_ms > t) {
+                break;
+            }
+            state.applied += 1;
+            if let Some(condition) = self.erase_rules.get(event.topic.as_str())
+                && condition.matches(&event.value)
+            {
+                for slot in slots.iter_mut() {
+                    slot.acc = Acc::Empty;
+                    slot.changed_by = None;
+                }
+                state.erased = Some(Erasure {
+                    at: Provenance::of(event),
+                });
+                continue;
+            }
+            if schemaless {
+                if let Value::Object(object) = event.value.as_ref() {
+                    for (key, value) in object {
+                        let slot = *state.dynamic.entry(key.clone()).or_insert_with(|| {
+                            slots.push(Slot::new(
+                                key.clone(),
+                                format!("/{}", escape(key)),
+                                None,
+                                false,
+                                None,
+                            ));
+                            slots.len() - 1
+                        });
+                        slots[slot].apply(index, value);
+                    }
+                }
+                continue;
+            }
+            if let Some(indices) = self.by_topic.get(event.topic.as_str()) {
+                for &slot in indices {
+                    if let Some(value) = super::pointer(&event.value, &slots[slot].path) {
+                        slots[slot].apply(index, value);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The field values `state` stands for, without provenance or consent.
+    fn values(&self, state: &FoldState, events: &[Event]) -> serde_json::Map<String, Value> {
+        state
+            .slots
+            .iter()
+            .filter(|slot| slot.changed_by.is_some())
+            .filter_map(|slot| Some((slot.name.clone(), slot.value(events)?)))
+            .collect()
+    }
+
+    /// The profile `state` stands for.
+    fn profile(&self, state: &FoldState, events: &[Event], as_of_ms: Option<i64>) -> Profile {
+        let mut profile = Profile {
+            as_of_ms,
+            erased: state.erased.clone(),
+            events_applied: state.applied,
+            ..Profile::default()
+        };
+        let slots = &state.slots;
+        for slot in slots {
+            let (Some(value), Some(by)) = (slot.value(events), slot.changed_by) else {
+                continue;
+            };
+            profile.fields.insert(
+                slot.name.clone(),
+                FieldValue {
+                    value,
+                    usable: true,
+                    rule: slot.rule,
+                    pii: slot.pii,
+                    source: Provenance::of(&events[by]),
+                },
+            );
+        }
+        let consents: Vec<(String, bool)> = slots
+            .iter()
+            .filter_map(|s| s.consent.as_ref().map(|c| (s.name.clone(), c)))
+            .map(|(name, consent)| {
+                let granted = profile
+                    .fields
+                    .get(consent)
+                    .is_some_and(|f| f.value == Value::Bool(true));
+                (name, granted)
+            })
+            .collect();
+        for (name, granted) in consents {
+            if let Some(field) = profile.fields.get_mut(&name) {
+                field.usable = granted;
+            }
+        }
+        profile
+    }
+}
+
+/// A profile kept current as batches of events arrive, in any order: each batch is merged
+/// into the timeline and the fold resumes from the last point before the earliest new event,
+/// instead of starting over.
+pub struct Refold<'s> {
+    plan: FoldPlan<'s>,
+    events: Vec<Event>,
+    /// The fold after each batch, oldest first; the first is the empty fold.
+    checkpoints: Vec<FoldState>,
+}
+
+impl<'s> Refold<'s> {
+    pub fn new(spec: &'s Spec) -> Self {
+        let plan = FoldPlan::new(spec);
+        let checkpoints = vec![plan.start()];
+        Self {
+            plan,
+            events: Vec::new(),
+            checkpoints,
+        }
+    }
+
+    /// Adds a batch and answers the field values of everything added so far.
+    pub fn add(&mut self, mut batch: Vec<Event>) -> serde_json::Map<String, Value> {
+        super::sort_timeline(&mut batch);
+        if let Some(head) = batch.first() {
+            // A stable sort keeps an equal key after the events already there.
+            let first = self
+                .events
+                .partition_point(|e| e.order_key() <= head.order_key());
+            self.events.extend(batch);
+            super::sort_timeline(&mut self.events);
+            self.checkpoints.truncate(
+                self.checkpoints
+                    .partition_point(|c| c.applied <= first)
+                    .max(1),
+            );
+            let mut state = self.checkpoints[self.checkpoints.len() - 1].clone();
+            self.plan.advance(&mut state, &self.events, None);
+            self.checkpoints.push(state);
+        }
+        let state = &self.checkpoints[self.checkpoints.len() - 1];
+        self.plan.values(state, &self.events)
+    }
+
+    /// The timeline so far, in order.
+    pub fn events(&self) -> &[Event] {
+        &self.events
+    }
 }
 
 /// Every change of one field along the timeline: (event index, value after it; `None` when
@@ -514,6 +624,52 @@ rule = "distinct"
         // Consent revoked after it was granted: the email is no longer usable.
         assert!(!profile.fields["email"].usable);
         assert!(profile.fields["email"].pii);
+    }
+
+    #[test]
+    fn refolding_batches_in_any_order_matches_a_fold_from_scratch() {
+        use rand::{Rng, SeedableRng};
+        let spec = Spec::parse(SPEC, "t").unwrap();
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+        let mut events: Vec<Event> = (0..400)
+            .map(|i| {
+                let at = rng.random_range(0..10_000);
+                match rng.random_range(0..10) {
+                    0 => ev("consent", i, at, json!({"type": "erasure"})),
+                    1 | 2 => ev("consent", i, at, json!({"marketing": rng.random_bool(0.5)})),
+                    3 | 4 => ev("id", i, at, json!({"email": format!("{i}@x.io")})),
+                    _ => ev(
+                        "orders",
+                        i,
+                        at,
+                        json!({"amount": rng.random_range(1..500) as f64 / 4.0, "sku": i % 7}),
+                    ),
+                }
+            })
+            .collect();
+        // Batches arrive in broker order, which is not event-time order.
+        events.sort_by_key(|e| e.offset);
+        let mut refold = Refold::new(&spec);
+        let mut seen = Vec::new();
+        let mut rest = events.as_slice();
+        while !rest.is_empty() {
+            let (batch, later) = rest.split_at(rng.random_range(1..=rest.len().min(25)));
+            rest = later;
+            seen.extend_from_slice(batch);
+            let values = refold.add(batch.to_vec());
+            let mut timeline = seen.clone();
+            crate::profile::sort_timeline(&mut timeline);
+            assert_eq!(refold.events(), timeline.as_slice());
+            let expected: serde_json::Map<String, Value> = fold(&spec, &timeline, None)
+                .fields
+                .into_iter()
+                .map(|(name, f)| (name, f.value))
+                .collect();
+            let mut got: Vec<_> = values.into_iter().collect();
+            got.sort_by(|a, b| a.0.cmp(&b.0));
+            let expected: Vec<_> = expected.into_iter().collect();
+            assert_eq!(got, expected, "after {} events", seen.len());
+        }
     }
 
     #[test]

@@ -12,7 +12,7 @@ mod store;
 mod timeline;
 
 pub use event::{Event, parse_event_time, sort_timeline};
-pub use fold::{Erasure, FieldValue, Profile, Provenance, field_changes, fold};
+pub use fold::{Erasure, FieldValue, Profile, Provenance, Refold, field_changes, fold};
 pub use lookup::{Lookup, lookup};
 pub use partitioner::{Partitioner, murmur2};
 pub use pointer::pointer;

@@ -1,0 +1,55 @@
+//! Connected clients kept between reads. A new librdkafka client costs a bootstrap connection,
+//! API version and metadata round trips (and, with a group id, a coordinator lookup) before it
+//! can fetch anything; lookups and the groups sampler read the same topics and groups again
+//! and again.
+
+use std::sync::Mutex;
+
+use rdkafka::consumer::Consumer as _;
+
+use super::Consumer;
+
+pub(crate) struct Pool {
+    /// (what the client last served, the client), least recently used first.
+    idle: Mutex<Vec<(String, Consumer)>>,
+    keep: usize,
+}
+
+impl Pool {
+    pub(crate) fn new(keep: usize) -> Self {
+        Self {
+            idle: Mutex::new(Vec::new()),
+            keep,
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.idle.lock().map_or(0, |idle| idle.len())
+    }
+
+    /// The idle client that last served `key`, if any. Only that one: a client that has not
+    /// seen a topic waits for a metadata refresh before fetching from it, which costs more (up
+    /// to a second) than a new client, whose first metadata covers every topic.
+    pub(crate) fn take(&self, key: &str) -> Option<Consumer> {
+        let mut idle = self.idle.lock().ok()?;
+        let at = idle.iter().rposition(|(k, _)| k == key)?;
+        Some(idle.remove(at).1)
+    }
+
+    /// Keeps a client whose work ended without error and without an assignment. Anything
+    /// still queued for it (records, end-of-partition events of the last read) is drained so
+    /// the next read sees only its own, and a client that has seen a connection failure is
+    /// dropped so an old failure never explains a new error.
+    pub(crate) fn put(&self, key: &str, consumer: Consumer) {
+        while consumer.poll(std::time::Duration::ZERO).is_some() {}
+        if consumer.context().worst_failure().is_some() {
+            return;
+        }
+        if let Ok(mut idle) = self.idle.lock() {
+            if idle.len() >= self.keep {
+                idle.remove(0);
+            }
+            idle.push((key.to_owned(), consumer));
+        }
+    }
+}
