@@ -7,9 +7,9 @@
 use std::collections::{BTreeMap, HashMap};
 
 use rayon::prelude::*;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use super::workload::{CLICKS, ORDERS};
+use super::workload::{CLICKS, ORDERS, SOURCES};
 use super::{DemoConfig, Placed};
 use crate::profile::{Event, Refold, Spec};
 
@@ -25,8 +25,8 @@ pub enum Behind {
     Dropped,
 }
 
-/// (customer id, store version value, write time).
-pub type Version = (String, Value, i64);
+/// (customer id, store version value as JSON bytes, write time).
+pub type Version = (String, Vec<u8>, i64);
 
 /// One customer's versions, and why its store is behind if it is.
 type CustomerBuilt = (Vec<Version>, Option<(usize, Behind)>);
@@ -64,21 +64,25 @@ pub fn run(config: &DemoConfig, spec: &Spec, placed: &[Placed]) -> Built {
     let budget_ms = spec.budget.as_millis() as i64;
     let consumed: Vec<Option<i64>> = placed.iter().map(|e| consumed_at(config, e)).collect();
 
-    let mut committed: BTreeMap<(String, i32), i64> = BTreeMap::new();
-    let mut high: BTreeMap<(String, i32), i64> = BTreeMap::new();
+    // By source index, not topic name: a String per event is most of the cost here.
+    let mut committed: HashMap<(usize, i32), i64> = HashMap::new();
+    let mut high: HashMap<(usize, i32), i64> = HashMap::new();
     for (e, at) in placed.iter().zip(&consumed) {
-        let tp = (e.topic.clone(), e.partition);
-        let h = high.entry(tp.clone()).or_insert(0);
+        let tp = (e.event.source, e.partition);
+        let h = high.entry(tp).or_insert(0);
         *h = (*h).max(e.offset + 1);
         if at.is_none() {
             let c = committed.entry(tp).or_insert(i64::MAX);
             *c = (*c).min(e.offset);
         }
     }
-    for (tp, h) in high {
-        let c = committed.entry(tp).or_insert(h);
-        *c = (*c).min(h);
-    }
+    let committed: BTreeMap<(String, i32), i64> = high
+        .into_iter()
+        .map(|((source, partition), h)| {
+            let c = committed.get(&(source, partition)).copied().unwrap_or(h);
+            ((config.topic(SOURCES[source]), partition), c.min(h))
+        })
+        .collect();
 
     let mut by_customer: HashMap<usize, Vec<usize>> = HashMap::new();
     for (i, e) in placed.iter().enumerate() {
@@ -119,7 +123,11 @@ pub fn run(config: &DemoConfig, spec: &Spec, placed: &[Placed]) -> Built {
                     "customer_id": id, "profile": fields, "updated_at": written,
                     "watermark": watermark,
                 });
-                versions.push((id.clone(), value, written));
+                versions.push((
+                    id.clone(),
+                    serde_json::to_vec(&value).unwrap_or_default(),
+                    written,
+                ));
             }
             (versions, behind.map(|b| (*customer, b)))
         })

@@ -4,6 +4,7 @@
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
 use serde_json::{Value, json};
 
 use super::DemoConfig;
@@ -145,9 +146,32 @@ pub fn generate(config: &DemoConfig) -> Vec<SourceEvent> {
         }
     }
 
+    // The bulk of the events, in chunks generated in parallel, each from its own stream of the
+    // seed, so the result does not depend on the number of threads.
+    let remaining = config.events.saturating_sub(events.len());
+    let chunks: Vec<Vec<SourceEvent>> = (0..remaining.div_ceil(CHUNK))
+        .into_par_iter()
+        .map(|chunk| {
+            let want = CHUNK.min(remaining - chunk * CHUNK);
+            activity(config, &signed_in, chunk, want)
+        })
+        .collect();
+    events.extend(chunks.into_iter().flatten());
+    events
+}
+
+const CHUNK: usize = 16_384;
+
+/// `want` clicks, orders and support tickets of customers who have signed in.
+fn activity(config: &DemoConfig, signed_in: &[i64], chunk: usize, want: usize) -> Vec<SourceEvent> {
+    let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
+    rng.set_stream(chunk as u64 + 1);
+    let end = config.end_ms;
+    let customers = signed_in.len();
+    let mut events = Vec::with_capacity(want);
     let mut order_no = 0u64;
     let mut ticket_no = 0u64;
-    while events.len() < config.events {
+    while events.len() < want {
         // A few customers are far busier than most.
         let u: f64 = rng.random();
         let c = ((u * u * u) * customers as f64) as usize % customers;
@@ -169,7 +193,7 @@ pub fn generate(config: &DemoConfig) -> Vec<SourceEvent> {
         } else if kind < 0.93 {
             order_no += 1;
             let amount = rng.random_range(500..30_000) as f64 / 100.0;
-            let value = json!({"ts": t, "customer_id": id, "order_id": format!("o-{order_no}"), "amount": amount});
+            let value = json!({"ts": t, "customer_id": id, "order_id": format!("o-{chunk}-{order_no}"), "amount": amount});
             keep(&mut events, end, event(&mut rng, ORDERS, c, id, t, value));
         } else {
             ticket_no += 1;
@@ -178,7 +202,7 @@ pub fn generate(config: &DemoConfig) -> Vec<SourceEvent> {
             } else {
                 "closed"
             };
-            let value = json!({"ts": t, "customer_id": id, "ticket_id": format!("t-{ticket_no}"), "status": status});
+            let value = json!({"ts": t, "customer_id": id, "ticket_id": format!("t-{chunk}-{ticket_no}"), "status": status});
             keep(&mut events, end, event(&mut rng, SUPPORT, c, id, t, value));
         }
     }

@@ -2,6 +2,7 @@
 //! travel. Accumulators keep event indices, not values, so the hot loop rarely clones JSON.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use serde::Serialize;
 use serde_json::Value;
@@ -72,22 +73,22 @@ enum Acc {
 
 #[derive(Clone)]
 struct Slot {
-    name: String,
-    path: String,
+    name: Arc<str>,
+    path: Arc<str>,
     rule: Option<Rule>,
     pii: bool,
-    consent: Option<String>,
+    consent: Option<Arc<str>>,
     acc: Acc,
     changed_by: Option<usize>,
 }
 
 impl Slot {
     fn new(
-        name: String,
-        path: String,
+        name: Arc<str>,
+        path: Arc<str>,
         rule: Option<Rule>,
         pii: bool,
-        consent: Option<String>,
+        consent: Option<Arc<str>>,
     ) -> Self {
         Self {
             name,
@@ -262,7 +263,7 @@ struct FoldPlan<'s> {
 
 /// A fold part way along a timeline: the first `applied` events are in it. Cloning one keeps
 /// a point to resume from when later events arrive out of order.
-#[derive(Clone)]
+#[derive(Clone, Default)]
 struct FoldState {
     slots: Vec<Slot>,
     dynamic: HashMap<String, usize>,
@@ -291,11 +292,11 @@ impl<'s> FoldPlan<'s> {
                 .iter()
                 .map(|f| {
                     Slot::new(
-                        f.name.clone(),
-                        f.path.clone(),
+                        f.name.as_str().into(),
+                        f.path.as_str().into(),
                         Some(f.rule),
                         f.pii,
-                        f.consent.clone(),
+                        f.consent.as_deref().map(Arc::from),
                     )
                 })
                 .collect(),
@@ -332,8 +333,8 @@ impl<'s> FoldPlan<'s> {
                     for (key, value) in object {
                         let slot = *state.dynamic.entry(key.clone()).or_insert_with(|| {
                             slots.push(Slot::new(
-                                key.clone(),
-                                format!("/{}", escape(key)),
+                                key.as_str().into(),
+                                format!("/{}", escape(key)).into(),
                                 None,
                                 false,
                                 None,
@@ -361,7 +362,7 @@ impl<'s> FoldPlan<'s> {
             .slots
             .iter()
             .filter(|slot| slot.changed_by.is_some())
-            .filter_map(|slot| Some((slot.name.clone(), slot.value(events)?)))
+            .filter_map(|slot| Some((slot.name.to_string(), slot.value(events)?)))
             .collect()
     }
 
@@ -379,7 +380,7 @@ impl<'s> FoldPlan<'s> {
                 continue;
             };
             profile.fields.insert(
-                slot.name.clone(),
+                slot.name.to_string(),
                 FieldValue {
                     value,
                     usable: true,
@@ -391,11 +392,11 @@ impl<'s> FoldPlan<'s> {
         }
         let consents: Vec<(String, bool)> = slots
             .iter()
-            .filter_map(|s| s.consent.as_ref().map(|c| (s.name.clone(), c)))
+            .filter_map(|s| s.consent.as_ref().map(|c| (s.name.to_string(), c)))
             .map(|(name, consent)| {
                 let granted = profile
                     .fields
-                    .get(consent)
+                    .get(consent.as_ref())
                     .is_some_and(|f| f.value == Value::Bool(true));
                 (name, granted)
             })
@@ -415,15 +416,21 @@ impl<'s> FoldPlan<'s> {
 pub struct Refold<'s> {
     plan: FoldPlan<'s>,
     events: Vec<Event>,
-    /// The fold after each batch, oldest first; the first is the empty fold.
+    /// The fold after every `CHECKPOINT_EVERY` events, oldest first; the first is the empty
+    /// fold. Per batch would not do: a batch that reaches back past the last checkpoint would
+    /// throw it away, and the next batch would start over.
     checkpoints: Vec<FoldState>,
+    current: FoldState,
 }
+
+const CHECKPOINT_EVERY: usize = 256;
 
 impl<'s> Refold<'s> {
     pub fn new(spec: &'s Spec) -> Self {
         let plan = FoldPlan::new(spec);
         let checkpoints = vec![plan.start()];
         Self {
+            current: plan.start(),
             plan,
             events: Vec::new(),
             checkpoints,
@@ -440,17 +447,28 @@ impl<'s> Refold<'s> {
                 .partition_point(|e| e.order_key() <= head.order_key());
             self.events.extend(batch);
             super::sort_timeline(&mut self.events);
-            self.checkpoints.truncate(
-                self.checkpoints
-                    .partition_point(|c| c.applied <= first)
-                    .max(1),
-            );
-            let mut state = self.checkpoints[self.checkpoints.len() - 1].clone();
-            self.plan.advance(&mut state, &self.events, None);
-            self.checkpoints.push(state);
+            let mut state = if first >= self.current.applied {
+                // Everything new sorts after what is folded: carry on from there.
+                std::mem::take(&mut self.current)
+            } else {
+                self.checkpoints.truncate(
+                    self.checkpoints
+                        .partition_point(|c| c.applied <= first)
+                        .max(1),
+                );
+                self.checkpoints[self.checkpoints.len() - 1].clone()
+            };
+            let total = self.events.len();
+            while state.applied < total {
+                let until = ((state.applied / CHECKPOINT_EVERY + 1) * CHECKPOINT_EVERY).min(total);
+                self.plan.advance(&mut state, &self.events[..until], None);
+                if until.is_multiple_of(CHECKPOINT_EVERY) {
+                    self.checkpoints.push(state.clone());
+                }
+            }
+            self.current = state;
         }
-        let state = &self.checkpoints[self.checkpoints.len() - 1];
-        self.plan.values(state, &self.events)
+        self.plan.values(&self.current, &self.events)
     }
 
     /// The timeline so far, in order.
@@ -465,13 +483,19 @@ pub fn field_changes(spec: &Spec, events: &[Event], name: &str) -> Vec<(usize, O
     let (topic, mut slot) = match spec.field(name) {
         Some(f) => (
             Some(f.topic.as_str()),
-            Slot::new(f.name.clone(), f.path.clone(), Some(f.rule), f.pii, None),
+            Slot::new(
+                f.name.as_str().into(),
+                f.path.as_str().into(),
+                Some(f.rule),
+                f.pii,
+                None,
+            ),
         ),
         None => (
             None,
             Slot::new(
-                name.to_owned(),
-                format!("/{}", escape(name)),
+                name.into(),
+                format!("/{}", escape(name)).into(),
                 None,
                 false,
                 None,
@@ -631,7 +655,7 @@ rule = "distinct"
         use rand::{Rng, SeedableRng};
         let spec = Spec::parse(SPEC, "t").unwrap();
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
-        let mut events: Vec<Event> = (0..400)
+        let mut events: Vec<Event> = (0..2_000)
             .map(|i| {
                 let at = rng.random_range(0..10_000);
                 match rng.random_range(0..10) {
@@ -653,7 +677,7 @@ rule = "distinct"
         let mut seen = Vec::new();
         let mut rest = events.as_slice();
         while !rest.is_empty() {
-            let (batch, later) = rest.split_at(rng.random_range(1..=rest.len().min(25)));
+            let (batch, later) = rest.split_at(rng.random_range(1..=rest.len().min(60)));
             rest = later;
             seen.extend_from_slice(batch);
             let values = refold.add(batch.to_vec());

@@ -65,12 +65,13 @@ impl Capture {
 
     /// Adds a record; call [`Capture::finish`] after records that came out of order.
     pub fn push(&mut self, record: Record) {
-        let p = self
-            .topics
-            .entry(record.topic.clone())
-            .or_default()
-            .entry(record.partition)
-            .or_default();
+        if !self.topics.contains_key(&record.topic) {
+            self.topics.insert(record.topic.clone(), BTreeMap::new());
+        }
+        let Some(partitions) = self.topics.get_mut(&record.topic) else {
+            return;
+        };
+        let p = partitions.entry(record.partition).or_default();
         if p.records.is_empty() && p.high == 0 {
             // No watermarks were declared: the log starts where its records do.
             p.low = record.offset;
