@@ -7,6 +7,7 @@ pub mod cluster;
 pub mod codec;
 pub mod demo;
 pub mod freshness;
+pub mod memory;
 pub mod profile;
 pub mod source;
 pub mod ui;

@@ -63,7 +63,7 @@ pub fn run(connect: &ConnectArgs, args: &BenchArgs, out: &mut dyn Write) -> anyh
     let mut seeded = json!(null);
     if !args.reuse {
         let started = Instant::now();
-        let demo = generate(&config).map_err(anyhow::Error::msg)?;
+        let mut demo = generate(&config).map_err(anyhow::Error::msg)?;
         let generated = started.elapsed();
         let report = crate::demo::seed::seed(&connection, &demo, false, &mut |done, total, t| {
             eprintln!(
@@ -77,7 +77,9 @@ pub fn run(connect: &ConnectArgs, args: &BenchArgs, out: &mut dyn Write) -> anyh
             "produce_ms": report.elapsed.as_millis() as u64,
             "peak_rss_mb": peak_rss_kb().map(|kb| kb / 1024),
         });
+        demo.settle();
         drop(demo);
+        crate::memory::give_back();
         // The peak that matters is the lookups': Linux resets the high-water mark on "5".
         let _ = std::fs::write("/proc/self/clear_refs", "5");
     }

@@ -45,11 +45,32 @@ impl Pool {
         if consumer.context().worst_failure().is_some() {
             return;
         }
-        if let Ok(mut idle) = self.idle.lock() {
-            if idle.len() >= self.keep {
-                idle.remove(0);
+        let evicted = match self.idle.lock() {
+            Ok(mut idle) => {
+                idle.push((key.to_owned(), consumer));
+                (idle.len() > self.keep).then(|| idle.remove(0).1)
             }
-            idle.push((key.to_owned(), consumer));
+            Err(_) => None,
+        };
+        if let Some(consumer) = evicted {
+            // Closing a client waits for its broker threads (100 ms or more): never on the
+            // caller's time, never under the lock.
+            std::thread::spawn(move || drop(consumer));
         }
+    }
+}
+
+impl Drop for Pool {
+    /// Closes the idle clients all at once rather than one after another.
+    fn drop(&mut self) {
+        let idle = match self.idle.get_mut() {
+            Ok(idle) => std::mem::take(idle),
+            Err(_) => return,
+        };
+        std::thread::scope(|scope| {
+            for (_, consumer) in idle {
+                scope.spawn(move || drop(consumer));
+            }
+        });
     }
 }

@@ -100,6 +100,17 @@ pub struct Demo {
     pub spec_text: String,
     /// A few customers whose stored profile is stale, and why, as a lookup reports it.
     pub stale: Vec<StaleCustomer>,
+    /// The generator's own data, being freed in the background.
+    freeing: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Demo {
+    /// Waits until the generator's own data is freed, for measuring memory.
+    pub fn settle(&mut self) {
+        if let Some(freeing) = self.freeing.take() {
+            let _ = freeing.join();
+        }
+    }
 }
 
 /// The demo spec with its topics under `prefix` and the store built by `builder_group`.
@@ -172,7 +183,7 @@ pub fn generate(config: &DemoConfig) -> Result<Demo, String> {
     let captured = started.elapsed();
     let stale = stale_customers(config, &capture, &spec, &built.behind, 6);
     // Freeing every generated payload takes a while; whoever waits for the demo need not.
-    std::thread::spawn(move || drop(placed));
+    let freeing = Some(std::thread::spawn(move || drop(placed)));
     log::debug!(
         "demo data: workload {generated:?}, builder {:?}, capture {:?}, stale customers {:?}",
         folded - generated,
@@ -185,6 +196,7 @@ pub fn generate(config: &DemoConfig) -> Result<Demo, String> {
         spec,
         spec_text,
         stale,
+        freeing,
     })
 }
 

@@ -128,6 +128,14 @@ pub fn note_process_start() {
     PROCESS_START.get_or_init(std::time::Instant::now);
 }
 
+/// Logs (at info level) how long after process start something happened: how fast the app
+/// gets a user to an answer is measured from these.
+fn log_since_start(what: &str) {
+    if let Some(start) = PROCESS_START.get() {
+        log::info!("{what} {} ms after start", start.elapsed().as_millis());
+    }
+}
+
 /// What the command line asks the app to do at start.
 #[derive(Default)]
 pub struct Startup {
@@ -422,6 +430,7 @@ impl FreshlensApp {
     fn handle(&mut self, outcome: Outcome) {
         match outcome {
             Outcome::Demo(Ok(ready)) => {
+                log_since_start("demo data ready");
                 self.origin = Origin::Demo {
                     customers: ready.customers,
                     records: ready.records,
@@ -546,6 +555,7 @@ impl FreshlensApp {
                     .is_some_and(|(current, _)| *current == id)
                 {
                     self.lookup = None;
+                    log_since_start(&format!("lookup of {} done", self.profile.key));
                     if let (Ok(_), Some(spec)) = (&result, self.profile.spec.clone()) {
                         let now = self
                             .cluster
@@ -559,7 +569,7 @@ impl FreshlensApp {
                         }
                     }
                     self.profile.lookup_done(result);
-                    give_back_memory();
+                    crate::memory::give_back();
                 }
             }
             Outcome::Scan { id, update } => {
@@ -578,7 +588,7 @@ impl FreshlensApp {
                     ScanUpdate::Done(result) => {
                         self.scan = None;
                         self.messages.scanning = false;
-                        give_back_memory();
+                        crate::memory::give_back();
                         match result {
                             Ok(summary) => {
                                 self.messages.progress = Some(summary.progress);
@@ -740,9 +750,7 @@ impl eframe::App for FreshlensApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         if !self.first_frame_logged {
             self.first_frame_logged = true;
-            if let Some(start) = PROCESS_START.get() {
-                log::info!("first frame {} ms after start", start.elapsed().as_millis());
-            }
+            log_since_start("first frame");
         }
         let mut commands = Vec::new();
         egui::Panel::top("connection").show(ui, |ui| {
@@ -816,14 +824,6 @@ impl eframe::App for FreshlensApp {
 
 /// A lookup or scan of a million records frees most of what it allocated on the way; glibc
 /// keeps freed small blocks, so they are handed back to the system explicitly.
-fn give_back_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only releases free heap memory; it touches no live allocation.
-    unsafe {
-        libc::malloc_trim(0);
-    }
-}
-
 fn save_png(image: &egui::ColorImage, path: &std::path::Path) -> Result<(), String> {
     let [width, height] = image.size;
     let pixels: Vec<u8> = image.pixels.iter().flat_map(|c| c.to_array()).collect();
