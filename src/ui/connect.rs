@@ -222,7 +222,7 @@ impl ConnectBar {
                 ui.weak("not connected");
             }
             ConnectionState::Connecting(to) => {
-                ui.spinner();
+                super::busy::indicator(ui);
                 ui.label(format!("connecting to {to}…"));
             }
             ConnectionState::Connected(to) => {

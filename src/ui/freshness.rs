@@ -404,7 +404,7 @@ impl FreshnessPanel {
                     ui.colored_label(ui.visuals().error_fg_color, e);
                 }
                 None if self.ingest_running => {
-                    ui.spinner();
+                    super::busy::indicator(ui);
                 }
                 None => {}
             }

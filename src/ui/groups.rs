@@ -286,7 +286,7 @@ impl GroupsPanel {
             ui.label("Budget (s)");
             ui.add(egui::DragValue::new(&mut self.budget_secs).range(1.0..=86_400.0));
             if self.sampling {
-                ui.spinner();
+                super::busy::indicator(ui);
             }
             if let Some(at) = self.last_sample_ms {
                 ui.weak(format!(

@@ -1,6 +1,7 @@
 //! The desktop app: a thin layer over the engine. Panels draw and return [`Command`]s; the app
 //! applies them after the frame and hands every cluster call to the background [`tasks`].
 
+mod busy;
 mod connect;
 mod freshness;
 mod groups;

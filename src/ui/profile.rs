@@ -177,7 +177,7 @@ impl ProfilePanel {
                 .response
                 .labelled_by(recent_label.id);
             if self.running {
-                ui.spinner();
+                super::busy::indicator(ui);
                 ui.label(format!("{} events so far", self.partial.len()));
                 if ui.button("Cancel").clicked() {
                     command = Some(Command::CancelLookup);

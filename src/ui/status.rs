@@ -23,7 +23,7 @@ impl StatusBar {
         ui.horizontal(|ui| {
             if let Some(p) = progress {
                 if scanning {
-                    ui.spinner();
+                    super::busy::indicator(ui);
                 }
                 ui.add(
                     egui::ProgressBar::new(p.fraction())

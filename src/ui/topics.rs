@@ -33,7 +33,7 @@ impl TopicsPanel {
                 command = Some(Command::RefreshTopics);
             }
             if self.loading {
-                ui.spinner();
+                super::busy::indicator(ui);
             }
         });
         ui.horizontal(|ui| {
