@@ -42,17 +42,18 @@ impl Pool {
     /// dropped so an old failure never explains a new error.
     pub(crate) fn put(&self, key: &str, consumer: Consumer) {
         while consumer.poll(std::time::Duration::ZERO).is_some() {}
-        if consumer.context().worst_failure().is_some() {
-            return;
-        }
-        let evicted = match self.idle.lock() {
-            Ok(mut idle) => {
-                idle.push((key.to_owned(), consumer));
-                (idle.len() > self.keep).then(|| idle.remove(0).1)
+        let dropped = if consumer.context().worst_failure().is_some() {
+            Some(consumer)
+        } else {
+            match self.idle.lock() {
+                Ok(mut idle) => {
+                    idle.push((key.to_owned(), consumer));
+                    (idle.len() > self.keep).then(|| idle.remove(0).1)
+                }
+                Err(_) => None,
             }
-            Err(_) => None,
         };
-        if let Some(consumer) = evicted {
+        if let Some(consumer) = dropped {
             // Closing a client waits for its broker threads (100 ms or more): never on the
             // caller's time, never under the lock.
             std::thread::spawn(move || drop(consumer));

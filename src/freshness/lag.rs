@@ -3,6 +3,7 @@
 use crate::source::Source;
 use std::collections::{BTreeMap, HashMap};
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::cluster::{CancelToken, ClusterError, GroupInfo, TopicInfo};
@@ -221,42 +222,20 @@ pub fn apply_commit_history(lag: &mut GroupLag, commits: &[OffsetCommit], topics
 /// cluster exposes its commit log, commits get their times (Burrow's STOP rule) and commits on
 /// deleted topics show up; `log` keeps what was read for the next look.
 /// Groups looked at concurrently: each needs its own client for the group's committed
-/// offsets (a coordinator lookup and an offset fetch), which is mostly waiting.
+/// offsets (a coordinator lookup and an offset fetch), which is mostly waiting, so more threads
+/// than cores.
 const GROUPS_AT_ONCE: usize = 8;
 
-/// `f` over `items` on up to `threads` threads, results in the order of `items`.
-fn in_parallel<T: Sync, R: Send>(
-    items: &[T],
-    threads: usize,
-    f: impl Fn(&T) -> R + Sync,
-) -> Vec<R> {
-    if items.len() <= 1 {
-        return items.iter().map(&f).collect();
-    }
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut results: Vec<(usize, R)> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads.min(items.len()))
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut done = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(item) = items.get(i) else { break done };
-                        done.push((i, f(item)));
-                    }
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|w| {
-                w.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
-    });
-    results.sort_by_key(|(i, _)| *i);
-    results.into_iter().map(|(_, r)| r).collect()
+fn group_pool() -> Option<&'static rayon::ThreadPool> {
+    static POOL: std::sync::OnceLock<Option<rayon::ThreadPool>> = std::sync::OnceLock::new();
+    POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(GROUPS_AT_ONCE)
+            .thread_name(|i| format!("freshlens-groups-{i}"))
+            .build()
+            .ok()
+    })
+    .as_ref()
 }
 
 pub fn look_at_groups(
@@ -273,9 +252,11 @@ pub fn look_at_groups(
         .iter()
         .filter(|g| g.protocol_type.is_empty() || g.protocol_type == "consumer")
         .collect();
-    let mut lags = in_parallel(&groups, GROUPS_AT_ONCE, |g| group_lag(cluster, g, &topics))
-        .into_iter()
-        .collect::<Result<Vec<_>, _>>()?;
+    let lag_of = |g: &&GroupInfo| group_lag(cluster, g, &topics);
+    let mut lags = match group_pool() {
+        Some(pool) => pool.install(|| groups.par_iter().map(lag_of).collect::<Result<Vec<_>, _>>()),
+        None => groups.iter().map(lag_of).collect(),
+    }?;
     let names: Vec<&str> = lags.iter().map(|l| l.group.as_str()).collect();
     if log
         .refresh(cluster, &names, &CancelToken::default())?
