@@ -306,8 +306,8 @@ impl<'s> FoldPlan<'s> {
         }
     }
 
-    /// Folds `events[state.applied()..]` in, up to `as_of_ms`. `events` must hold the same
-    /// events as when `state` was made up to `state.applied()`.
+    /// Folds `events[state.applied..]` in, up to `as_of_ms`. `events` must hold the same
+    /// events as when `state` was made up to `state.applied`.
     fn advance(&self, state: &mut FoldState, events: &[Event], as_of_ms: Option<i64>) {
         let schemaless = self.spec.fields.is_empty();
         let slots = &mut state.slots;
