@@ -10,4 +10,5 @@ pub mod freshness;
 pub mod memory;
 pub mod profile;
 pub mod source;
+pub mod time;
 pub mod ui;

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::process::{Command, Output};
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::fixtures::{broker, freshlens_json, unique_topic};
 
@@ -200,4 +200,58 @@ fn captures_of_a_lookup_and_of_topics_answer_offline_as_the_cluster_did() {
             "{format}"
         );
     }
+}
+
+/// The demo carries its groups' commit histories, so its verdicts are Burrow's over the last 10
+/// commits: the stopped risk-features group is STOP, the builder's two stalled partitions
+/// (orders/3 and clicks/7, committing the same offset every 10 minutes for two hours) STALL or
+/// STOP, every other builder partition OK. A capture is judged once: no broker needed.
+#[test]
+fn demo_groups_read_as_the_demo_says() {
+    let doc = crate::fixtures::freshlens_json(&["--demo", "groups", "--json"]);
+    let groups = doc["groups"].as_array().unwrap();
+    let group = |name: &str| {
+        groups
+            .iter()
+            .find(|g| g["group"] == json!(name))
+            .unwrap_or_else(|| panic!("{name} in {groups:?}"))
+    };
+    let risk = group("risk-features");
+    assert_eq!(risk["status"], json!("STOP"), "{}", risk["status_reason"]);
+    let reason = risk["status_reason"].as_str().unwrap();
+    assert!(reason.contains("no commit for 3h00m"), "{reason}");
+    assert_eq!(risk["draining"], json!(false));
+    // Clicks are kept 8 hours: the oldest record risk-features has not read expires in 5 h.
+    let clicks = risk["partitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["topic"] == json!("c360.clicks"))
+        .unwrap();
+    assert_eq!(clicks["retention_ms"], json!(28_800_000));
+    let margin = clicks["retention_margin_ms"].as_i64().unwrap();
+    assert!(
+        (4 * 3_600_000..=5 * 3_600_000).contains(&margin),
+        "{margin}"
+    );
+    assert_eq!(clicks["retention_risk"], json!(true));
+
+    let builder = group("profile-builder");
+    for p in builder["partitions"].as_array().unwrap() {
+        let name = format!("{}/{}", p["topic"].as_str().unwrap(), p["partition"]);
+        let stalled = name == "c360.orders/3" || name == "c360.clicks/7";
+        let status = p["status"].as_str().unwrap();
+        if stalled {
+            assert!(
+                status == "STALL" || status == "STOP",
+                "{name}: {status} ({})",
+                p["status_reason"]
+            );
+        } else {
+            assert_eq!(status, "OK", "{name}: {}", p["status_reason"]);
+        }
+        assert_eq!(p["window"], json!(10), "{name}");
+    }
+    assert_eq!(builder["status"], json!("STALL"));
+    assert_eq!(doc["unreadable_commit_records"], json!(0));
 }

@@ -350,3 +350,50 @@ fn demo_opens_on_a_stale_customer_and_explains_it() {
             .is_some()
     );
 }
+
+#[test]
+fn demo_groups_are_judged_once_from_their_commit_history() {
+    let config = freshlens::demo::DemoConfig {
+        customers: 150,
+        events: 12_000,
+        ..freshlens::demo::DemoConfig::new(freshlens::freshness::now_ms())
+    };
+    let config_dir = tempfile::tempdir().unwrap();
+    let dir = config_dir.path().to_owned();
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .build_eframe(move |cc| {
+            let startup = Startup {
+                demo: Some(config),
+                ..Startup::default()
+            };
+            FreshlensApp::new(cc, startup, Some(dir)).unwrap()
+        });
+    wait_for(&mut harness, "the demo banner", |h| {
+        h.query_by_label_contains("Demo data: 150 customers")
+            .is_some()
+    });
+    harness.get_by_label("Groups").click();
+    wait_for(&mut harness, "the demo's groups", |h| {
+        h.query_by_label("risk-features").is_some() && h.query_by_label("profile-builder").is_some()
+    });
+    let row_y = |h: &Harness<'_, FreshlensApp>, name: &str| h.get_by_label(name).rect().center().y;
+    let status_in_row = |h: &Harness<'_, FreshlensApp>, name: &str, status: &str| {
+        let y = row_y(h, name);
+        h.query_all_by_label(status)
+            .any(|node| (node.rect().center().y - y).abs() < 4.0)
+    };
+    assert!(status_in_row(&harness, "risk-features", "STOP"));
+    assert!(status_in_row(&harness, "profile-builder", "STALL"));
+    // A capture is a snapshot: seconds later, after frames that would have re-sampled a live
+    // cluster, the verdicts are the same.
+    let until = Instant::now() + Duration::from_secs(6);
+    while Instant::now() < until {
+        harness.step();
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(status_in_row(&harness, "risk-features", "STOP"));
+    assert!(status_in_row(&harness, "profile-builder", "STALL"));
+    // The budget follows the demo spec's (5 minutes).
+    assert!(harness.query_by_label("300").is_some(), "budget 300 s");
+}

@@ -41,6 +41,15 @@ pub struct BenchArgs {
     /// Print one JSON document
     #[arg(long)]
     pub json: bool,
+    /// Instead of lookups: one look at N committed consumer groups (creates them)
+    #[arg(long, value_name = "N")]
+    pub groups: Option<usize>,
+    /// With --groups: topics to spread the groups over
+    #[arg(long, default_value_t = 366)]
+    pub group_topics: usize,
+    /// With --groups: looks to measure
+    #[arg(long, default_value_t = 7)]
+    pub rounds: usize,
 }
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -52,6 +61,9 @@ struct Run {
 
 pub fn run(connect: &ConnectArgs, args: &BenchArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     let connection = connect.to_config()?;
+    if let Some(groups) = args.groups {
+        return super::bench_groups::run(&connection, args, groups, out);
+    }
     let config = DemoConfig {
         prefix: args.prefix.clone(),
         customers: args.customers.max(1),

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::freshness::{CommitLog, GroupLag, LagHistory, Status, look_at_groups, past_lags};
-use crate::profile::format_duration_ms;
+use crate::freshness::{GroupLag, GroupWatch, Rules, Status, past_lags};
+use crate::time::format_duration_ms;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct GroupsArgs {
@@ -25,9 +25,12 @@ pub struct GroupsArgs {
     /// With --watch: stop after this many samples
     #[arg(long, value_name = "N")]
     pub samples: Option<u64>,
-    /// With --watch: the status window, in samples
-    #[arg(long, default_value_t = 10)]
+    /// The status window: each partition is judged on its last N commits (Burrow's intervals)
+    #[arg(long, default_value_t = 10, value_name = "N")]
     pub window: u64,
+    /// A lag of up to N records counts as none (a healthy consumer is always a little behind)
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub allowed_lag: i64,
     /// With --json: each group's lag at each of its past commits, where the cluster exposes
     /// its commit log (`__consumer_offsets`)
     #[arg(long)]
@@ -37,9 +40,16 @@ pub struct GroupsArgs {
 fn look(
     cluster: &dyn Source,
     args: &GroupsArgs,
-    log: &mut CommitLog,
+    watch: &mut GroupWatch,
 ) -> anyhow::Result<Vec<GroupLag>> {
-    Ok(look_at_groups(cluster, args.group.as_deref(), log)?)
+    let look = watch.look(cluster, args.group.as_deref())?;
+    if let (unreadable @ 1.., first) = watch.log.unreadable() {
+        eprintln!(
+            "{unreadable} commit records could not be read{}",
+            first.map(|f| format!(" (first: {f})")).unwrap_or_default()
+        );
+    }
+    Ok(look.groups)
 }
 
 pub fn groups_json(lags: &[GroupLag]) -> serde_json::Value {
@@ -52,16 +62,29 @@ pub fn groups_json(lags: &[GroupLag]) -> serde_json::Value {
                 .map(|p| {
                     json!({
                         "topic": p.topic, "partition": p.partition, "committed": p.committed,
-                        "high": p.high, "lag": p.lag, "time_lag_ms": p.time_lag_ms,
+                        "low": p.low, "high": p.high, "lag": p.lag, "time_lag_ms": p.time_lag_ms,
                         "estimated_time_lag_ms": p.estimated_time_lag_ms,
-                        "status": p.status, "no_commit": p.committed.is_none(),
+                        "status": p.status, "status_reason": p.status_reason,
+                        "window": p.window, "no_commit": p.committed.is_none(),
                         "last_commit_ms": p.last_commit_ms, "topic_deleted": p.topic_deleted,
+                        "eta_ms": p.drain.eta_ms, "draining": p.drain.draining,
+                        "consume_per_sec": p.drain.consume_per_sec,
+                        "produce_per_sec": p.drain.produce_per_sec, "drain": p.drain.text,
+                        "lost_records": p.retention.lost_records,
+                        "retention_ms": p.retention_ms,
+                        "retention_margin_ms": p.retention.margin_ms,
+                        "retention_risk": p.retention.at_risk,
+                        "retention_text": p.retention.text,
                     })
                 })
                 .collect();
             json!({
-                "group": g.group, "state": g.state, "status": g.status, "lag": g.lag,
-                "max_time_lag_ms": g.max_time_lag_ms, "partitions": partitions,
+                "group": g.group, "state": g.state, "status": g.status,
+                "status_reason": g.status_reason, "lag": g.lag,
+                "max_time_lag_ms": g.max_time_lag_ms, "eta_ms": g.eta_ms,
+                "draining": g.draining, "lost_records": g.lost_records,
+                "retention_margin_ms": g.retention_margin_ms, "window": g.window,
+                "partitions": partitions,
             })
         })
         .collect();
@@ -72,16 +95,29 @@ fn time_lag_text(ms: Option<i64>) -> String {
     ms.map_or_else(|| "?".to_owned(), format_duration_ms)
 }
 
+fn eta_text(eta_ms: Option<i64>, draining: Option<bool>) -> String {
+    match (eta_ms, draining) {
+        (Some(0), _) => "-".into(),
+        (Some(ms), _) => format_duration_ms(ms),
+        (None, Some(false)) => "never".into(),
+        (None, _) => "?".into(),
+    }
+}
+
 pub fn run(cluster: &dyn Source, args: &GroupsArgs, out: &mut dyn Write) -> anyhow::Result<()> {
-    let mut log = CommitLog::default();
+    let mut watch = GroupWatch::new(Rules {
+        window: args.window.max(2) as usize,
+        allowed_lag: args.allowed_lag.max(0),
+    });
     let Some(interval) = args.watch else {
-        let lags = look(cluster, args, &mut log)?;
+        let lags = look(cluster, args, &mut watch)?;
         if args.json {
             let mut doc = groups_json(&lags);
+            doc["unreadable_commit_records"] = watch.log.unreadable().0.into();
             if args.history {
                 let commits = lags
                     .iter()
-                    .map(|g| (g.group.clone(), log.commits(&g.group)))
+                    .map(|g| (g.group.clone(), watch.log.commits(&g.group)))
                     .collect();
                 let mut past = past_lags(cluster, &lags, &commits, cluster.now_ms())?;
                 for (i, g) in lags.iter().enumerate() {
@@ -94,49 +130,50 @@ pub fn run(cluster: &dyn Source, args: &GroupsArgs, out: &mut dyn Write) -> anyh
         }
         writeln!(
             out,
-            "{:<40} {:<12} {:<7} {:>12} {:>12}",
-            "GROUP", "STATE", "STATUS", "LAG", "TIME LAG"
+            "{:<40} {:<12} {:<8} {:>12} {:>12} {:>10}",
+            "GROUP", "STATE", "STATUS", "LAG", "TIME LAG", "ETA"
         )?;
         for g in &lags {
             writeln!(
                 out,
-                "{:<40} {:<12} {:<7} {:>12} {:>12}",
+                "{:<40} {:<12} {:<8} {:>12} {:>12} {:>10}",
                 g.group,
                 g.state,
                 g.status.to_string(),
                 g.lag,
-                time_lag_text(g.max_time_lag_ms)
+                time_lag_text(g.max_time_lag_ms),
+                eta_text(g.eta_ms, g.draining)
             )?;
             for p in &g.partitions {
                 writeln!(
                     out,
-                    "    {}/{}  committed {}  high {}  lag {}  time lag {}  {}",
+                    "    {}/{}  committed {}  high {}  lag {}  time lag {}  {}: {}",
                     p.topic,
                     p.partition,
                     p.committed.map_or("none".to_owned(), |c| c.to_string()),
                     p.high,
                     p.lag,
                     time_lag_text(p.time_lag_ms),
-                    p.status
+                    p.status,
+                    p.status_reason
                 )?;
+                if p.lag > 0 {
+                    writeln!(out, "        {}", p.drain.text)?;
+                }
+                if p.retention.at_risk {
+                    writeln!(out, "        {}", p.retention.text)?;
+                }
             }
         }
         return Ok(());
     };
 
     let interval = Duration::from_secs(interval.max(1));
-    let window_ms = interval.as_millis() as i64 * args.window.max(2) as i64;
-    let mut history = LagHistory::new(args.window.max(2) as usize * 4);
     let mut previous: HashMap<String, Status> = HashMap::new();
     let mut taken = 0u64;
     loop {
         let now = cluster.now_ms();
-        let mut lags = look(cluster, args, &mut log)?;
-        for lag in &mut lags {
-            history.record(lag, now);
-            history.apply_status(lag, now, window_ms);
-        }
-        lags.sort_by(GroupLag::worst_first);
+        let lags = look(cluster, args, &mut watch)?;
         for g in &lags {
             let before = previous.insert(g.group.clone(), g.status);
             let change = before.filter(|b| *b != g.status);
@@ -151,7 +188,7 @@ pub fn run(cluster: &dyn Source, args: &GroupsArgs, out: &mut dyn Write) -> anyh
                 writeln!(
                     out,
                     "{} {:<40} {:<7} lag {:>10} time lag {:>8}{}",
-                    crate::ui::messages::format_timestamp(Some(now)),
+                    crate::time::format_timestamp(Some(now)),
                     g.group,
                     g.status.to_string(),
                     g.lag,

@@ -1,6 +1,7 @@
 //! The headless command line: the same engine as the GUI, for scripts and tests.
 
 pub mod bench;
+mod bench_groups;
 pub mod capture;
 pub mod connect;
 pub mod demo;

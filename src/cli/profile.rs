@@ -164,7 +164,7 @@ pub fn run_timeline(
         writeln!(
             out,
             "{}  {}/{}@{}  {}  {}",
-            crate::ui::messages::format_timestamp(Some(e.event_ms)),
+            crate::time::format_timestamp(Some(e.event_ms)),
             e.topic,
             e.partition,
             e.offset,
@@ -246,7 +246,7 @@ pub fn run_profile(
         writeln!(
             out,
             "erased at {}",
-            crate::ui::messages::format_timestamp(Some(erased.at.event_ms))
+            crate::time::format_timestamp(Some(erased.at.event_ms))
         )?;
     }
     if let Some(fields) = doc["fields"].as_object() {

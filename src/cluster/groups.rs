@@ -111,51 +111,120 @@ impl Cluster {
         }
     }
 
-    /// The timestamp of the record at each (partition, offset) of `topic`: the next record a
-    /// group will read. `None` where no record is there any more (retention, compaction) or yet.
-    pub fn timestamps_at(
+    /// The record at each (topic, partition, offset): its timestamp (`None` where no record is
+    /// there any more, by retention or compaction, or yet) and the high watermark the fetch
+    /// response carried, which some brokers report higher than ListOffsets does (Tansu). One
+    /// client reads every topic at once; a partition asked for at several offsets is read in
+    /// several rounds.
+    pub fn records_at(
         &self,
-        topic: &str,
-        positions: &[(i32, i64)],
-    ) -> Result<HashMap<i32, Option<i64>>, ClusterError> {
-        let mut answers: HashMap<i32, Option<i64>> =
-            positions.iter().map(|(p, _)| (*p, None)).collect();
-        if positions.is_empty() {
+        positions: &[(String, i32, i64)],
+    ) -> Result<HashMap<(String, i32, i64), RecordAt>, ClusterError> {
+        let mut answers: HashMap<(String, i32, i64), RecordAt> = positions
+            .iter()
+            .map(|p| (p.clone(), RecordAt::default()))
+            .collect();
+        let mut rounds: Vec<HashMap<(String, i32), i64>> = Vec::new();
+        for (topic, partition, offset) in answers.keys() {
+            let key = (topic.clone(), *partition);
+            match rounds.iter_mut().find(|r| !r.contains_key(&key)) {
+                Some(round) => {
+                    round.insert(key, *offset);
+                }
+                None => rounds.push(HashMap::from([(key, *offset)])),
+            }
+        }
+        if rounds.is_empty() {
             return Ok(answers);
         }
-        let consumer = self.take_reader(topic)?;
+        // Clients are kept by what they read: the same set of topics next time reuses this one.
+        let mut topics: Vec<&str> = positions.iter().map(|p| p.0.as_str()).collect();
+        topics.sort_unstable();
+        topics.dedup();
+        let pool_key = topics.join("\u{0}");
+        let consumer = self.take_reader(&pool_key)?;
+        for round in rounds {
+            let found = self.read_round(&consumer, &round)?;
+            for ((topic, partition), (timestamp_ms, high)) in found {
+                let offset = round[&(topic.clone(), partition)];
+                answers.insert((topic, partition, offset), RecordAt { timestamp_ms, high });
+            }
+        }
+        self.give_back_reader(&pool_key, consumer);
+        Ok(answers)
+    }
+
+    /// Reads the record at each position (one per partition): its timestamp and the fetch's
+    /// high watermark.
+    #[allow(clippy::type_complexity)]
+    fn read_round(
+        &self,
+        consumer: &super::Consumer,
+        round: &HashMap<(String, i32), i64>,
+    ) -> Result<HashMap<(String, i32), (Option<i64>, Option<i64>)>, ClusterError> {
         let mut assignment = TopicPartitionList::new();
-        for (partition, offset) in positions {
+        for ((topic, partition), offset) in round {
             assignment
                 .add_partition_offset(topic, *partition, Offset::Offset(*offset))
                 .map_err(|e| self.explain(e))?;
         }
         consumer.assign(&assignment).map_err(|e| self.explain(e))?;
-        let wanted: HashMap<i32, i64> = positions.iter().copied().collect();
-        let mut pending: std::collections::HashSet<i32> = wanted.keys().copied().collect();
+        let names: HashMap<(String, i32), std::ffi::CString> = round
+            .keys()
+            .filter_map(|k| Some((k.clone(), std::ffi::CString::new(k.0.as_str()).ok()?)))
+            .collect();
+        let high_of = |key: &(String, i32)| {
+            names
+                .get(key)
+                .and_then(|name| super::scan::cached_high_watermark(consumer, name, key.1))
+        };
+        let mut found: HashMap<(String, i32), (Option<i64>, Option<i64>)> = HashMap::new();
+        let mut pending: std::collections::HashSet<(String, i32)> = round.keys().cloned().collect();
         let deadline = std::time::Instant::now() + self.config().timeout;
-        while !pending.is_empty() && std::time::Instant::now() < deadline {
-            match consumer.poll(std::time::Duration::from_millis(100)) {
-                Some(Ok(message)) => {
-                    use rdkafka::Message as _;
-                    let partition = message.partition();
-                    // A later record than asked for means the one at the offset is gone
-                    // (compaction, a transaction marker): its time stays unknown.
-                    if pending.remove(&partition)
-                        && wanted.get(&partition) == Some(&message.offset())
-                    {
-                        answers.insert(partition, message.timestamp().to_millis());
-                    }
-                }
-                Some(Err(rdkafka::error::KafkaError::PartitionEOF(partition))) => {
-                    pending.remove(&partition);
-                }
-                Some(Err(_)) | None => {}
+        // A position past the end fails its fetch (auto.offset.reset is "error") with an error
+        // that names no partition: once one came, the rest get a moment, not the timeout.
+        let mut failed_at: Option<std::time::Instant> = None;
+        while !pending.is_empty()
+            && std::time::Instant::now() < deadline
+            && failed_at.is_none_or(|at| at.elapsed() < std::time::Duration::from_millis(500))
+        {
+            let polled = consumer.poll(std::time::Duration::from_millis(50));
+            if let Some(Err(e)) = &polled
+                && !matches!(e, rdkafka::error::KafkaError::PartitionEOF(_))
+            {
+                failed_at.get_or_insert_with(std::time::Instant::now);
             }
+            if let Some(Ok(message)) = polled {
+                use rdkafka::Message as _;
+                let key = (message.topic().to_owned(), message.partition());
+                let wanted = round.get(&key).copied().unwrap_or(i64::MAX);
+                // A later record than asked for means the one at the offset is gone
+                // (compaction, a transaction marker): its time stays unknown.
+                if message.offset() >= wanted && pending.remove(&key) {
+                    let ts = (message.offset() == wanted)
+                        .then(|| message.timestamp().to_millis())
+                        .flatten();
+                    found.insert(key, (ts, None));
+                }
+            }
+            // Nothing at or past the offset yet: the fetch response's high watermark says so
+            // (end-of-partition events name no topic, so they cannot tell topics apart).
+            pending.retain(|key| high_of(key).is_none_or(|high| high > round[key]));
         }
-        self.give_back_reader(topic, consumer);
-        Ok(answers)
+        for key in round.keys() {
+            found.entry(key.clone()).or_default().1 = high_of(key);
+        }
+        consumer.unassign().map_err(|e| self.explain(e))?;
+        Ok(found)
     }
+}
+
+/// What reading at a position found: the record's timestamp, and the high watermark the fetch
+/// response carried (`None` where no fetch answered).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RecordAt {
+    pub timestamp_ms: Option<i64>,
+    pub high: Option<i64>,
 }
 
 fn group_info(group: &rdkafka::groups::GroupInfo) -> GroupInfo {
@@ -238,6 +307,41 @@ impl Reader<'_> {
     pub fn array_len(&mut self) -> Result<usize, String> {
         let n = self.i32()?;
         usize::try_from(n.max(0)).map_err(|_| "bad array length".to_owned())
+    }
+
+    /// Kafka's unsigned varint (flexible versions' lengths and tags).
+    pub fn unsigned_varint(&mut self) -> Result<u32, String> {
+        let mut value: u32 = 0;
+        for shift in (0..35).step_by(7) {
+            let byte = self.take(1)?[0];
+            value |= u32::from(byte & 0x7f) << shift;
+            if byte & 0x80 == 0 {
+                return Ok(value);
+            }
+        }
+        Err("varint longer than 5 bytes".to_owned())
+    }
+
+    /// A flexible version's COMPACT_STRING: length + 1 as an unsigned varint, 0 for null.
+    pub fn compact_string(&mut self) -> Result<String, String> {
+        let n = self.unsigned_varint()?;
+        if n == 0 {
+            return Ok(String::new());
+        }
+        let bytes = self.take(n as usize - 1)?;
+        String::from_utf8(bytes.to_vec()).map_err(|e| format!("not UTF-8: {e}"))
+    }
+
+    /// Skips a flexible version's tagged fields (tags this reader does not know), checking
+    /// that each one's bytes are there.
+    pub fn skip_tagged_fields(&mut self) -> Result<u32, String> {
+        let count = self.unsigned_varint()?;
+        for _ in 0..count {
+            let _tag = self.unsigned_varint()?;
+            let size = self.unsigned_varint()?;
+            self.take(size as usize)?;
+        }
+        Ok(count)
     }
 
     pub fn string(&mut self) -> Result<String, String> {

@@ -5,9 +5,11 @@
 mod config;
 mod context;
 mod error;
+mod group_offsets;
 mod groups;
+pub use group_offsets::GroupOffsets;
 pub(crate) use groups::Reader;
-pub use groups::{GroupInfo, GroupMember, decode_assignment};
+pub use groups::{GroupInfo, GroupMember, RecordAt, decode_assignment};
 mod metadata;
 mod pool;
 mod record;

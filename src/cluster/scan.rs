@@ -448,7 +448,7 @@ fn flush(batch: &mut Vec<Record>, sink: &mut dyn FnMut(ScanEvent) -> bool) -> bo
 }
 
 /// The high watermark from the latest fetch response, which librdkafka caches per partition.
-fn cached_high_watermark(
+pub(crate) fn cached_high_watermark(
     consumer: &super::Consumer,
     topic: &CString,
     partition: i32,

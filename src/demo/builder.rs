@@ -1,8 +1,9 @@
 //! The built-in profile builder: consumes the source partitions a little behind, folds each
 //! customer's applied events with the same rules freshlens uses, and writes a store version per
-//! customer per batch. It is deliberately imperfect: two partitions stalled for the last
-//! 75 minutes ("not consumed yet") and some consent revocations read but dropped ("consumed
-//! but not applied").
+//! customer per batch, committing its offsets at the end of every batch. It is deliberately
+//! imperfect: two partitions stalled for the last two hours ("not consumed yet"; the builder
+//! keeps committing the same offset there, as a Java consumer does for a partition it is stuck
+//! on) and some consent revocations read but dropped ("consumed but not applied").
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -13,8 +14,9 @@ use super::workload::{CLICKS, ORDERS, SOURCES};
 use super::{DemoConfig, Placed};
 use crate::profile::{Event, Refold, Spec};
 
-/// How far the stalled partitions are behind at the end of the window.
-pub const STALL_MS: i64 = 75 * 60_000;
+/// How far the stalled partitions are behind at the end of the window: longer than ten
+/// 10-minute commits, so Burrow's rules see a whole window of commits at one offset.
+pub const STALL_MS: i64 = 2 * 3_600_000;
 
 /// Why a customer's stored profile is behind, by construction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -38,6 +40,8 @@ pub struct Built {
     pub committed: BTreeMap<(String, i32), i64>,
     /// Customers whose store is behind for a reason worth showing.
     pub behind: Vec<(usize, Behind)>,
+    /// When each placed event was consumed (by index); `None`: not yet.
+    pub consumed: Vec<Option<i64>>,
 }
 
 pub fn stalled(config: &DemoConfig, source: usize, partition: i32) -> bool {
@@ -137,6 +141,7 @@ pub fn run(config: &DemoConfig, spec: &Spec, placed: &[Placed]) -> Built {
         versions: Vec::new(),
         committed,
         behind: Vec::new(),
+        consumed,
     };
     for (versions, behind) in results {
         built.versions.extend(versions);

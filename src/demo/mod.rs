@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use crate::cluster::{CancelToken, Record, TimestampKind};
 use crate::profile::{Event, Partitioner, Spec, StaleField, Window, lookup};
-use crate::source::{Capture, CapturedGroup};
+use crate::source::{Capture, CapturedGroup, RecordedCommit};
 
 pub use builder::STALL_MS;
 pub use workload::{SOURCES, customer_id};
@@ -170,16 +170,36 @@ pub fn generate(config: &DemoConfig) -> Result<Demo, String> {
     }
     capture.finish();
 
+    let start = config.end_ms - config.span_ms;
+    let batch = config.batch_ms.max(1_000);
+    let batches: Vec<i64> = (1..)
+        .map(|i| start + i * batch)
+        .take_while(|t| *t <= config.end_ms)
+        .collect();
+    let consumed = &built.consumed;
+    let builder_commits = commit_history(&placed, &batches, |i, _| consumed[i].unwrap_or(i64::MAX));
     capture.groups.push(CapturedGroup {
         name: config.builder_group.clone(),
         state: "Empty".into(),
         offsets: built.committed,
+        commits: builder_commits,
     });
+    // risk-features reads orders and clicks as they arrive, committing every batch, until it
+    // stopped.
+    let stopped = config.end_ms - RISK_STALLED_MS;
+    let read = [config.topic("orders"), config.topic("clicks")];
+    let risk_batches: Vec<i64> = batches.iter().copied().filter(|t| *t <= stopped).collect();
+    let mut risk_commits = commit_history(&placed, &risk_batches, |_, p| p.event.broker_ms);
+    risk_commits.retain(|c| read.contains(&c.topic));
     capture.groups.push(CapturedGroup {
         name: config.risk_group.clone(),
         state: "Empty".into(),
         offsets: risk_offsets(config, &placed),
+        commits: risk_commits,
     });
+    for (name, configs) in topic_configs(config) {
+        capture.configs.insert(name, configs);
+    }
     let captured = started.elapsed();
     let stale = stale_customers(config, &capture, &spec, &built.behind, 6);
     // Freeing every generated payload takes a while; whoever waits for the demo need not.
@@ -240,6 +260,79 @@ fn place(config: &DemoConfig, events: Vec<workload::SourceEvent>) -> Vec<Placed>
             })
         })
         .collect()
+}
+
+/// A group's commits at each of `times`: per partition, the first offset it had not read by
+/// then (`read_at(i, event)`: when placed event `i` counts as read; `i64::MAX` for never).
+fn commit_history(
+    placed: &[Placed],
+    times: &[i64],
+    read_at: impl Fn(usize, &Placed) -> i64,
+) -> Vec<RecordedCommit> {
+    let mut by_partition: BTreeMap<(&str, i32), Vec<(i64, i64)>> = BTreeMap::new();
+    for (i, p) in placed.iter().enumerate() {
+        by_partition
+            .entry((p.topic.as_str(), p.partition))
+            .or_default()
+            .push((p.offset, read_at(i, p)));
+    }
+    let mut commits = Vec::new();
+    for ((topic, partition), mut events) in by_partition {
+        events.sort_unstable();
+        // A record counts as read only once every record before it is: the position is the
+        // first record not read, whatever came after it.
+        let mut read_by = Vec::with_capacity(events.len());
+        let mut latest = i64::MIN;
+        for (_, at) in &events {
+            latest = latest.max(*at);
+            read_by.push(latest);
+        }
+        let high = events.last().map_or(0, |(offset, _)| offset + 1);
+        for &t in times {
+            let i = read_by.partition_point(|at| *at <= t);
+            commits.push(RecordedCommit {
+                topic: topic.to_owned(),
+                partition,
+                offset: events.get(i).map_or(high, |(offset, _)| *offset),
+                commit_ms: t,
+            });
+        }
+    }
+    commits.sort_by_key(|c| c.commit_ms);
+    commits
+}
+
+/// How long each demo topic keeps its records, as its topic configuration says: identity and
+/// the store are compacted, consent kept forever, clicks for 8 hours, the rest a week.
+pub fn topic_configs(config: &DemoConfig) -> Vec<(String, Vec<(String, String)>)> {
+    let entry = |name: &str, pairs: &[(&str, &str)]| {
+        let pairs = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        (config.topic(name), pairs)
+    };
+    let week = "604800000";
+    vec![
+        entry("identity", &[("cleanup.policy", "compact")]),
+        entry(
+            "consent",
+            &[("cleanup.policy", "delete"), ("retention.ms", "-1")],
+        ),
+        entry(
+            "orders",
+            &[("cleanup.policy", "delete"), ("retention.ms", week)],
+        ),
+        entry(
+            "clicks",
+            &[("cleanup.policy", "delete"), ("retention.ms", "28800000")],
+        ),
+        entry(
+            "support",
+            &[("cleanup.policy", "delete"), ("retention.ms", week)],
+        ),
+        entry("profiles", &[("cleanup.policy", "compact")]),
+    ]
 }
 
 /// The risk-features group stopped committing hours ago, on orders and clicks.

@@ -12,7 +12,7 @@ use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer as _};
 use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer as _, ThreadedProducer};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 
-use super::{Demo, SOURCES};
+use super::{Demo, DemoConfig, SOURCES};
 use crate::cluster::{Cluster, ConnectionConfig};
 
 #[derive(Debug, Clone, Default)]
@@ -75,7 +75,7 @@ pub fn seed(
             Err(e) => return Err(e.into()),
         }
     }
-    create_topics(connection, &cluster, &missing, config.partitions)?;
+    create_topics(connection, &cluster, &missing, config)?;
 
     let producer: ThreadedProducer<DefaultProducerContext> = client(connection)
         .set("linger.ms", "5")
@@ -152,24 +152,30 @@ fn create_topics(
     connection: &ConnectionConfig,
     cluster: &Cluster,
     names: &[String],
-    partitions: i32,
+    demo: &DemoConfig,
 ) -> anyhow::Result<()> {
+    let partitions = demo.partitions;
     if names.is_empty() {
         return Ok(());
     }
     let admin: AdminClient<DefaultClientContext> = client(connection)
         .create()
         .context("cannot create an admin client")?;
+    let configs = super::topic_configs(demo);
     let topics: Vec<NewTopic> = names
         .iter()
         .map(|name| {
             // The broker's default replication factor (-1) suits any cluster size.
-            let topic = NewTopic::new(name, partitions, TopicReplication::Fixed(-1));
-            if name.ends_with(".profiles") {
-                topic.set("cleanup.policy", "compact")
-            } else {
-                topic
+            let mut topic = NewTopic::new(name, partitions, TopicReplication::Fixed(-1));
+            // The demo's retention and compaction, so lag verdicts can weigh retention risk.
+            for (key, value) in configs
+                .iter()
+                .filter(|(t, _)| t == name)
+                .flat_map(|(_, c)| c)
+            {
+                topic = topic.set(key, value);
             }
+            topic
         })
         .collect();
     let runtime = tokio::runtime::Builder::new_current_thread()

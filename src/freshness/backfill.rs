@@ -44,8 +44,9 @@ pub fn group_time_lag_history(
     Ok(merge_partitions(&parts))
 }
 
-/// Times at which past high watermarks are asked for, spread over the commit history.
-const WATERMARK_POINTS: usize = 48;
+/// Times at which past high watermarks are asked for: each commit's time when there are no
+/// more than this many, else this many spread over the commit history.
+const WATERMARK_POINTS: usize = 64;
 
 type TopicPartition = (String, i32);
 
@@ -79,13 +80,12 @@ pub fn past_lags(
         .map(|c| (c.topic.clone(), c.partition))
         .filter(|tp| current.contains_key(tp))
         .collect();
-    let from = commits.values().flatten().map(|c| c.commit_ms).min();
-    let tables = match from {
-        Some(from) if !wanted.is_empty() => {
-            let pairs: Vec<TopicPartition> = wanted.into_iter().collect();
-            watermark_history(cluster, &pairs, &current, from, now_ms)?
-        }
-        _ => HashMap::new(),
+    let times: BTreeSet<i64> = commits.values().flatten().map(|c| c.commit_ms).collect();
+    let tables = if wanted.is_empty() || times.is_empty() {
+        HashMap::new()
+    } else {
+        let pairs: Vec<TopicPartition> = wanted.into_iter().collect();
+        watermark_history(cluster, &pairs, &current, &times, now_ms)?
     };
     Ok(commits
         .iter()
@@ -93,15 +93,16 @@ pub fn past_lags(
         .collect())
 }
 
-/// Each partition's high watermark over [from, to]: at each time, the first offset written at or
-/// after it. Partitions whose broker does not answer by timestamp are left out: asked for a
-/// time past every record, Apache Kafka answers "end", while such a broker names an offset
-/// below the high watermark (Tansu answers 0).
+/// Each partition's high watermark at the commit times (or, when there are many, at evenly
+/// spread times over their span): at each time, the first offset written at or after it.
+/// Partitions whose broker does not answer by timestamp are left out: asked for a time past
+/// every record, Apache Kafka answers "end", while such a broker names an offset below the
+/// high watermark (Tansu answers 0).
 fn watermark_history(
     cluster: &dyn Source,
     pairs: &[TopicPartition],
     current: &HashMap<TopicPartition, i64>,
-    from_ms: i64,
+    commit_times: &BTreeSet<i64>,
     to_ms: i64,
 ) -> Result<HashMap<TopicPartition, OffsetTimeTable>, ClusterError> {
     let far_future = to_ms + 365 * 24 * 3_600_000;
@@ -121,9 +122,18 @@ fn watermark_history(
     if trusted.is_empty() {
         return Ok(tables);
     }
-    let step = ((to_ms - from_ms) / WATERMARK_POINTS as i64).max(1);
-    for i in 0..WATERMARK_POINTS as i64 {
-        let at = from_ms + i * step;
+    // Exact at each commit where there are few, so a commit that had read everything shows
+    // lag 0 (Burrow's first rule needs it); spread over the span where there are many.
+    let times: Vec<i64> = if commit_times.len() <= WATERMARK_POINTS {
+        commit_times.iter().copied().collect()
+    } else {
+        let from_ms = commit_times.first().copied().unwrap_or(to_ms);
+        let step = ((to_ms - from_ms) / WATERMARK_POINTS as i64).max(1);
+        (0..WATERMARK_POINTS as i64)
+            .map(|i| from_ms + i * step)
+            .collect()
+    };
+    for at in times.into_iter().filter(|at| *at < to_ms) {
         let answers = cluster.offsets_at_time(&trusted, at)?;
         for tp in &trusted {
             // No record at or after `at`: everything there is now was already written.

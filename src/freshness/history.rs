@@ -1,73 +1,159 @@
-//! Lag history while freshlens runs: a bounded ring of samples per partition, and the Burrow
-//! status of each partition over a sliding window of them.
+//! What verdicts are judged on: each group partition's commits (from the commit log, a
+//! capture's recorded commits, or the commit changes a sampler saw), each partition's sampled
+//! high watermarks, and each topic's retention; and the judging itself.
 
 use std::collections::{HashMap, VecDeque};
 
+use super::drain::{Retention, drain, retention_risk};
 use super::interpolate::OffsetTimeTable;
 use super::lag::GroupLag;
-use super::status::{Sample, evaluate};
+use super::status::{Commit, Rules, Verdict, evaluate, inconsistency};
 
 /// Points kept per partition for interpolating time lag.
 const TABLE_POINTS: usize = 120;
+/// Burrow keeps its broker offsets for a couple of minutes ("intervals * offset-refresh"):
+/// high watermarks sampled this recently can say the group was caught up moments ago.
+const RECENT_BROKER_MS: i64 = 120_000;
+
+type GroupPartition = (String, String, i32);
 
 #[derive(Debug, Clone)]
 pub struct LagHistory {
     capacity: usize,
-    rings: HashMap<(String, String, i32), VecDeque<Sample>>,
+    commits: HashMap<GroupPartition, VecDeque<Commit>>,
     /// Sampled high watermarks per topic partition, shared by every group reading it.
     watermarks: HashMap<(String, i32), OffsetTimeTable>,
+    retention: HashMap<String, Retention>,
 }
 
 impl LagHistory {
+    /// Keeps up to `capacity` commits per group partition.
     pub fn new(capacity: usize) -> Self {
         Self {
             capacity: capacity.max(2),
-            rings: HashMap::new(),
+            commits: HashMap::new(),
             watermarks: HashMap::new(),
+            retention: HashMap::new(),
         }
     }
 
-    /// Adds this look at the group as a sample of each of its partitions.
-    pub fn record(&mut self, lag: &GroupLag, now_ms: i64) {
-        for p in &lag.partitions {
+    /// Adds a commit in time order; one already known (same offset and time) is skipped.
+    pub fn add_commit(&mut self, group: &str, topic: &str, partition: i32, commit: Commit) {
+        let ring = self
+            .commits
+            .entry((group.to_owned(), topic.to_owned(), partition))
+            .or_default();
+        let at = ring.partition_point(|c| c.at_ms <= commit.at_ms);
+        if ring
+            .range(..at)
+            .rev()
+            .take_while(|c| c.at_ms == commit.at_ms)
+            .any(|c| c.offset == commit.offset)
+        {
+            return;
+        }
+        ring.insert(at, commit);
+        if ring.len() > self.capacity {
+            ring.pop_front();
+        }
+    }
+
+    /// Whether this commit is already known.
+    pub fn knows(&self, group: &str, topic: &str, partition: i32, offset: i64, at_ms: i64) -> bool {
+        self.commits(group, topic, partition)
+            .is_some_and(|ring| ring.iter().any(|c| c.at_ms == at_ms && c.offset == offset))
+    }
+
+    pub fn commits(&self, group: &str, topic: &str, partition: i32) -> Option<&VecDeque<Commit>> {
+        self.commits
+            .get(&(group.to_owned(), topic.to_owned(), partition))
+    }
+
+    /// Takes in one look at the group: each partition's high watermark as a sample, and its
+    /// committed offset as a commit where it moved since the last commit known (a source
+    /// without a commit log shows only moves; the commit's time is when the log says, or now).
+    pub fn observe(&mut self, lag: &GroupLag, now_ms: i64) {
+        for p in lag.partitions.iter().filter(|p| !p.topic_deleted) {
             self.watermarks
                 .entry((p.topic.clone(), p.partition))
                 .or_insert_with(|| OffsetTimeTable::new(TABLE_POINTS))
                 .add(p.high, now_ms);
-            let ring = self
-                .rings
-                .entry((lag.group.clone(), p.topic.clone(), p.partition))
-                .or_insert_with(|| VecDeque::with_capacity(self.capacity));
-            if ring.len() == self.capacity {
-                ring.pop_front();
+            let Some(committed) = p.committed else {
+                continue;
+            };
+            let last = self
+                .commits(&lag.group, &p.topic, p.partition)
+                .and_then(|ring| ring.back().copied());
+            if last.is_none_or(|c| c.offset != committed) {
+                let commit = Commit {
+                    offset: committed,
+                    at_ms: p.last_commit_ms.unwrap_or(now_ms),
+                    lag: Some((p.high - committed).max(0)),
+                };
+                self.add_commit(&lag.group, &p.topic, p.partition, commit);
             }
-            ring.push_back(Sample {
-                at_ms: now_ms,
-                committed: p.committed,
-                lag: p.lag,
-                commit_ms: p.last_commit_ms,
-            });
         }
     }
 
-    pub fn samples(&self, group: &str, topic: &str, partition: i32) -> Option<&VecDeque<Sample>> {
-        self.rings
-            .get(&(group.to_owned(), topic.to_owned(), partition))
+    pub fn knows_retention(&self, topic: &str) -> bool {
+        self.retention.contains_key(topic)
     }
 
-    /// Sets each partition's status from its samples within `window_ms`, and its estimated time
-    /// lag from the sampled watermarks; then the group's status and totals.
-    pub fn apply_status(&self, lag: &mut GroupLag, now_ms: i64, window_ms: i64) {
+    pub fn set_retention(&mut self, topic: &str, retention: Retention) {
+        self.retention.insert(topic.to_owned(), retention);
+    }
+
+    /// Judges every partition of the group from what is known: status and its reason (Burrow's
+    /// rules over the last `rules.window` commits, INVALID where the watermarks contradict the
+    /// group), estimated time lag, drain rates and ETA, retention risk; then the group's.
+    pub fn judge(&self, lag: &mut GroupLag, now_ms: i64, rules: &Rules) {
         for p in &mut lag.partitions {
-            if let Some(table) = self.watermarks.get(&(p.topic.clone(), p.partition)) {
+            let table = self.watermarks.get(&(p.topic.clone(), p.partition));
+            if let Some(table) = table {
                 p.estimated_time_lag_ms =
                     table.time_lag_ms(p.committed.unwrap_or(p.low), p.high, now_ms);
             }
-            if let Some(ring) = self.samples(&lag.group, &p.topic, p.partition) {
-                let samples: Vec<Sample> = ring.iter().copied().collect();
-                p.status = evaluate(&samples, now_ms, window_ms);
-            }
+            let commits: Vec<Commit> = self
+                .commits(&lag.group, &p.topic, p.partition)
+                .map(|ring| ring.iter().copied().collect())
+                .unwrap_or_default();
+            let window = &commits[commits.len().saturating_sub(rules.window.max(1))..];
+            p.window = window.len();
+            let recent: Vec<i64> = table
+                .into_iter()
+                .flat_map(|t| t.points())
+                .filter(|(_, at)| now_ms - at <= RECENT_BROKER_MS)
+                .map(|(offset, _)| offset)
+                .collect();
+            let verdict = if p.topic_deleted {
+                Verdict {
+                    status: super::Status::Ok,
+                    reason: "the topic no longer exists; its commits remain".into(),
+                }
+            } else if let Some(invalid) = inconsistency(p.committed, p.high) {
+                invalid
+            } else {
+                evaluate(window, &recent, p.lag, now_ms, rules)
+            };
+            p.status = verdict.status;
+            p.status_reason = verdict.reason;
+            p.drain = drain(window, table, p.lag, p.status, rules);
+            let retention = self
+                .retention
+                .get(&p.topic)
+                .copied()
+                .unwrap_or(Retention::Unknown);
+            p.retention_ms = retention.as_ms();
+            p.retention = retention_risk(
+                p.committed,
+                p.low,
+                p.lag,
+                p.time_lag_ms,
+                retention,
+                &p.drain,
+            );
         }
+        lag.window = rules.window;
         lag.summarize();
     }
 }
@@ -81,38 +167,92 @@ mod tests {
         GroupLag {
             group: "g".into(),
             state: "Stable".into(),
-            status: Status::Ok,
-            lag: 0,
-            max_time_lag_ms: None,
             partitions: vec![PartitionLag {
                 topic: "t".into(),
                 partition: 0,
                 committed: Some(committed),
-                low: 0,
                 high,
-                lag: high - committed,
-                time_lag_ms: None,
-                estimated_time_lag_ms: None,
-                status: Status::Ok,
-                last_commit_ms: None,
-                topic_deleted: false,
+                lag: (high - committed).max(0),
+                ..PartitionLag::default()
             }],
+            ..GroupLag::default()
+        }
+    }
+
+    const RULES: Rules = Rules {
+        window: 3,
+        allowed_lag: 0,
+    };
+
+    #[test]
+    fn a_frozen_snapshot_looked_at_again_is_not_motion() {
+        // The same capture sampled every 5 s: the committed offset never changes, so only one
+        // commit is known and the verdict waits; it never turns STALL from re-sampling.
+        let mut history = LagHistory::new(10);
+        for i in 0..20 {
+            let mut now = look(10, 15);
+            history.observe(&now, 1_000);
+            history.judge(&mut now, 1_000 + i, &RULES);
+            assert_eq!(
+                now.status,
+                Status::Pending,
+                "{}",
+                now.partitions[0].status_reason
+            );
         }
     }
 
     #[test]
-    fn ring_is_bounded_and_feeds_the_status() {
-        let mut history = LagHistory::new(3);
-        for (i, high) in [20, 30, 40, 50].into_iter().enumerate() {
-            history.record(&look(10, high), i as i64 * 5_000);
+    fn observed_commit_changes_fill_the_window() {
+        let mut history = LagHistory::new(10);
+        for (i, (committed, high)) in [(10, 20), (20, 30), (30, 40), (40, 50)].iter().enumerate() {
+            let now = look(*committed, *high);
+            history.observe(&now, i as i64 * 5_000);
         }
-        assert_eq!(history.samples("g", "t", 0).unwrap().len(), 3);
-        let mut now = look(10, 50);
-        history.apply_status(&mut now, 15_000, 60_000);
-        assert_eq!(now.status, Status::Stall);
-        assert_eq!(now.lag, 40);
-        // The high watermark passed offset 10 before the first sample; interpolating back from
-        // 20 at 0 s and 30 at 5 s puts it at -5 s, 20 s before "now" (15 s).
-        assert_eq!(now.partitions[0].estimated_time_lag_ms, Some(20_000));
+        assert_eq!(history.commits("g", "t", 0).unwrap().len(), 4);
+        let mut now = look(40, 50);
+        history.judge(&mut now, 15_000, &RULES);
+        // Lag 10 at every commit, offsets advancing: Burrow's WARN (lag not decreasing).
+        assert_eq!(
+            now.status,
+            Status::Warn,
+            "{}",
+            now.partitions[0].status_reason
+        );
+        assert_eq!(now.partitions[0].window, 3);
+        assert_eq!(now.window, 3);
+        assert_eq!(now.partitions[0].drain.consume_per_sec, Some(2.0));
+        assert_eq!(now.partitions[0].drain.draining, Some(false));
+    }
+
+    #[test]
+    fn committed_past_the_high_watermark_is_flagged_not_ok() {
+        let mut history = LagHistory::new(10);
+        let mut now = look(12, 10);
+        history.observe(&now, 0);
+        history.judge(&mut now, 0, &RULES);
+        assert_eq!(now.status, Status::Invalid);
+        assert!(now.status_reason.contains("12"), "{}", now.status_reason);
+    }
+
+    #[test]
+    fn commits_are_kept_in_time_order_without_repeats() {
+        let mut history = LagHistory::new(3);
+        for (offset, at_ms) in [(5, 50), (1, 10), (3, 30), (3, 30), (4, 40)] {
+            let commit = Commit {
+                offset,
+                at_ms,
+                lag: None,
+            };
+            history.add_commit("g", "t", 0, commit);
+        }
+        let kept: Vec<i64> = history
+            .commits("g", "t", 0)
+            .unwrap()
+            .iter()
+            .map(|c| c.offset)
+            .collect();
+        assert_eq!(kept, vec![3, 4, 5]);
+        assert!(history.knows("g", "t", 0, 4, 40));
     }
 }

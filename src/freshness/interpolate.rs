@@ -3,6 +3,19 @@
 
 use std::collections::VecDeque;
 
+/// What the table says of an offset, in kafka-lag-exporter's terms.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Lookup {
+    TooFewPoints,
+    /// The offset is the newest point's: nothing written after it is unread.
+    LagIsZero,
+    /// Infinite where the table is flat (dy = 0): kafka-lag-exporter answers the same.
+    Prediction {
+        time_ms: f64,
+        extrapolated: bool,
+    },
+}
+
 /// Sampled (offset, time) points of one partition, oldest first.
 #[derive(Debug, Clone)]
 pub struct OffsetTimeTable {
@@ -18,16 +31,19 @@ impl OffsetTimeTable {
         }
     }
 
-    /// Records that the high watermark was `offset` at `at_ms`. An idle stretch (same offset)
-    /// keeps its first time: that is when the records below it had all been written.
+    /// Records that the high watermark was `offset` at `at_ms`, as kafka-lag-exporter's
+    /// `addPoint` does: points out of order in time or offset are dropped, and an idle stretch
+    /// (the same offset again) keeps its first point and moves its last one, so the table holds
+    /// both when the stretch began and when it last was seen idle.
     pub fn add(&mut self, offset: i64, at_ms: i64) {
-        if let Some(&(last_offset, _)) = self.points.back() {
-            if offset == last_offset {
+        let n = self.points.len();
+        if let Some(&(last_offset, last_ms)) = self.points.back() {
+            if last_ms >= at_ms || last_offset > offset {
                 return;
             }
-            if offset < last_offset {
-                // The partition was recreated or truncated: older points no longer describe it.
-                self.points.clear();
+            if last_offset == offset && n > 1 && self.points[n - 2].0 == offset {
+                self.points[n - 1] = (offset, at_ms);
+                return;
             }
         }
         if self.points.len() == self.capacity {
@@ -44,27 +60,52 @@ impl OffsetTimeTable {
         self.points.is_empty()
     }
 
-    /// When the high watermark passed `offset`, i.e. about when the record at `offset` was
-    /// written; extrapolated at the edges, `None` with fewer than two points.
-    pub fn time_of(&self, offset: i64) -> Option<i64> {
-        if self.points.len() < 2 {
-            return self
-                .points
-                .front()
-                .filter(|(o, _)| *o == offset)
-                .map(|(_, t)| *t);
+    /// The sampled (offset, time) points, oldest first.
+    pub fn points(&self) -> impl Iterator<Item = (i64, i64)> + '_ {
+        self.points.iter().copied()
+    }
+
+    /// When the record at `offset` was written, as kafka-lag-exporter's `lookup` predicts it:
+    /// interpolated in the newest pair of points that holds the offset, else extrapolated along
+    /// the whole table's slope (first to last point).
+    pub fn lookup(&self, offset: i64) -> Lookup {
+        let Some(&(last_offset, _)) = self.points.back() else {
+            return Lookup::TooFewPoints;
+        };
+        if offset == last_offset {
+            return Lookup::LagIsZero;
         }
-        let points = self.points.iter().copied().collect::<Vec<_>>();
-        let last = points.len() - 2;
-        let i = points
-            .windows(2)
-            .position(|pair| pair[0].0 <= offset && offset <= pair[1].0)
-            .unwrap_or(if offset < points[0].0 { 0 } else { last });
-        let (a, b) = (&points[i], &points[i + 1]);
-        let (o1, t1) = *a;
-        let (o2, t2) = *b;
-        let slope = (t2 - t1) as f64 / (o2 - o1) as f64;
-        Some(t1 + ((offset - o1) as f64 * slope).round() as i64)
+        if self.points.len() < 2 {
+            return Lookup::TooFewPoints;
+        }
+        let n = self.points.len();
+        let pair = (1..n)
+            .rev()
+            .map(|i| (self.points[i - 1], self.points[i]))
+            .find(|(l, r)| l.0 <= offset && offset <= r.0);
+        let ((left, right), extrapolated) = match pair {
+            Some(pair) => (pair, false),
+            None => ((self.points[0], self.points[n - 1]), true),
+        };
+        let dx = (right.1 - left.1) as f64;
+        let dy = (right.0 - left.0) as f64;
+        let time_ms = right.1 as f64 - (right.0 - offset) as f64 * dx / dy;
+        Lookup::Prediction {
+            time_ms,
+            extrapolated,
+        }
+    }
+
+    /// When the record at `offset` was written, in whole milliseconds; `None` when the table
+    /// cannot tell (too few points, or a flat table that never moved).
+    pub fn time_of(&self, offset: i64) -> Option<i64> {
+        match self.lookup(offset) {
+            Lookup::LagIsZero => self.points.back().map(|p| p.1),
+            Lookup::TooFewPoints => None,
+            Lookup::Prediction { time_ms, .. } => {
+                time_ms.is_finite().then(|| time_ms.round() as i64)
+            }
+        }
     }
 
     /// The high watermark at `at_ms`, interpolated between points; the first or last point's
@@ -95,65 +136,14 @@ impl OffsetTimeTable {
         if committed >= high {
             return Some(0);
         }
-        self.time_of(committed).map(|t| (now_ms - t).max(0))
+        match self.lookup(committed) {
+            // The table's newest point is behind the real high watermark: the record was
+            // written after the last sample, so its age is at most since that sample.
+            Lookup::LagIsZero => self.points.back().map(|p| (now_ms - p.1).max(0)),
+            _ => self.time_of(committed).map(|t| (now_ms - t).max(0)),
+        }
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn interpolates_between_samples() {
-        let mut table = OffsetTimeTable::new(10);
-        table.add(100, 1_000);
-        table.add(200, 2_000);
-        table.add(400, 3_000);
-        assert_eq!(table.time_of(150), Some(1_500));
-        assert_eq!(table.time_of(300), Some(2_500));
-        assert_eq!(table.time_lag_ms(300, 400, 10_000), Some(7_500));
-        assert_eq!(table.time_lag_ms(400, 400, 10_000), Some(0));
-    }
-
-    #[test]
-    fn offset_at_a_time_interpolates_and_holds_at_the_edges() {
-        let mut table = OffsetTimeTable::new(10);
-        assert_eq!(table.offset_at(0), None);
-        table.add(100, 1_000);
-        table.add(200, 2_000);
-        assert_eq!(table.offset_at(1_500), Some(150));
-        assert_eq!(table.offset_at(500), Some(100));
-        assert_eq!(table.offset_at(9_000), Some(200));
-    }
-
-    #[test]
-    fn extrapolates_at_the_edges() {
-        let mut table = OffsetTimeTable::new(10);
-        table.add(100, 1_000);
-        table.add(200, 2_000);
-        assert_eq!(table.time_of(50), Some(500));
-        assert_eq!(table.time_of(250), Some(2_500));
-    }
-
-    #[test]
-    fn idle_stretches_collapse_and_the_table_is_bounded() {
-        let mut table = OffsetTimeTable::new(3);
-        table.add(100, 1_000);
-        table.add(100, 5_000);
-        table.add(100, 9_000);
-        assert_eq!(table.len(), 1);
-        assert_eq!(
-            table.time_of(100),
-            Some(1_000),
-            "first time the offset was seen"
-        );
-        table.add(200, 10_000);
-        table.add(300, 11_000);
-        table.add(400, 12_000);
-        assert_eq!(table.len(), 3);
-        assert_eq!(table.time_of(250), Some(10_500));
-        table.add(10, 13_000);
-        assert_eq!(table.len(), 1, "a truncated partition starts over");
-        assert_eq!(OffsetTimeTable::new(4).time_of(1), None);
-    }
-}
+mod tests;

@@ -3,16 +3,16 @@
 use crate::source::Source;
 use std::collections::{BTreeMap, HashMap};
 
-use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::cluster::{CancelToken, ClusterError, GroupInfo, TopicInfo};
 
 use super::commit_log::CommitLog;
+use super::drain::{Drain, RetentionRisk};
 use super::offsets_topic::OffsetCommit;
 use super::status::Status;
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
 pub struct PartitionLag {
     pub topic: String,
     pub partition: i32,
@@ -29,19 +29,40 @@ pub struct PartitionLag {
     /// few samples of history.
     pub estimated_time_lag_ms: Option<i64>,
     pub status: Status,
+    /// The status in words: which rule, over which commits.
+    pub status_reason: String,
+    /// Commits the status was judged on (up to the window).
+    pub window: usize,
     /// When the group last committed here, where `__consumer_offsets` tells.
     pub last_commit_ms: Option<i64>,
     /// The group has commits on a topic that no longer exists.
     pub topic_deleted: bool,
+    /// Rates and the projected time to catch up.
+    pub drain: Drain,
+    /// The topic's retention: -1 for never, `None` when the cluster does not say.
+    pub retention_ms: Option<i64>,
+    /// Records lost before the group read them, and how long until more are.
+    pub retention: RetentionRisk,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
 pub struct GroupLag {
     pub group: String,
     pub state: String,
     pub status: Status,
+    /// The worst partition's reason, with its name.
+    pub status_reason: String,
     pub lag: i64,
     pub max_time_lag_ms: Option<i64>,
+    /// The worst partition's ETA; `None` when any lagging partition is not draining or unknown.
+    pub eta_ms: Option<i64>,
+    /// Every lagging partition drains (`Some(false)` when one does not; `None` when unknown).
+    pub draining: Option<bool>,
+    pub lost_records: i64,
+    /// The smallest retention margin of its partitions.
+    pub retention_margin_ms: Option<i64>,
+    /// The status window, in commits per partition.
+    pub window: usize,
     pub partitions: Vec<PartitionLag>,
 }
 
@@ -57,14 +78,29 @@ impl GroupLag {
 
     /// Recomputes the group's totals from its partitions.
     pub fn summarize(&mut self) {
-        self.lag = self.partitions.iter().map(|p| p.lag).sum();
-        self.max_time_lag_ms = self.partitions.iter().filter_map(|p| p.time_lag_ms).max();
-        self.status = self
-            .partitions
-            .iter()
-            .map(|p| p.status)
-            .max()
+        let parts = &self.partitions;
+        self.lag = parts.iter().map(|p| p.lag).sum();
+        self.max_time_lag_ms = parts.iter().filter_map(|p| p.time_lag_ms).max();
+        let worst = parts.iter().max_by_key(|p| (p.status, p.lag));
+        self.status = worst.map(|p| p.status).unwrap_or_default();
+        self.status_reason = worst
+            .filter(|p| p.status > Status::Ok)
+            .map(|p| format!("{}/{}: {}", p.topic, p.partition, p.status_reason))
             .unwrap_or_default();
+        let etas: Option<Vec<i64>> = parts.iter().map(|p| p.drain.eta_ms).collect();
+        self.eta_ms = etas.and_then(|etas| etas.into_iter().max());
+        self.draining = if parts.iter().any(|p| p.drain.draining == Some(false)) {
+            Some(false)
+        } else if parts
+            .iter()
+            .any(|p| p.drain.draining.is_none() && p.drain.eta_ms != Some(0))
+        {
+            None
+        } else {
+            Some(true)
+        };
+        self.lost_records = parts.iter().map(|p| p.retention.lost_records).sum();
+        self.retention_margin_ms = parts.iter().filter_map(|p| p.retention.margin_ms).min();
     }
 }
 
@@ -93,25 +129,20 @@ fn partition_rows(
                 high: p.high,
                 lag,
                 time_lag_ms: (lag == 0).then_some(0),
-                estimated_time_lag_ms: None,
-                status: Status::Ok,
-                last_commit_ms: None,
-                topic_deleted: false,
+                ..PartitionLag::default()
             });
         }
     }
     rows
 }
 
-/// One look at a group's lag. Reads committed offsets (OffsetFetch) and one record per lagging
-/// partition; never joins the group or moves its offsets. `topics` are the cluster's topics
-/// with watermarks, read once for all the groups looked at together. Time lags are measured
-/// against the wall clock at the moment each record is read.
-pub fn group_lag(
-    cluster: &dyn Source,
+/// The rows of one group: a row per partition it committed on (`committed`, every partition
+/// it has a commit for) or is assigned, lag from the listed watermarks.
+fn group_rows(
     group: &GroupInfo,
     topics: &[TopicInfo],
-) -> Result<GroupLag, ClusterError> {
+    committed: &HashMap<(String, i32), i64>,
+) -> Vec<PartitionLag> {
     let assigned: Vec<(String, i32)> = group
         .members
         .iter()
@@ -121,63 +152,52 @@ pub fn group_lag(
                 .flat_map(|(t, ps)| ps.iter().map(move |p| (t.clone(), *p)))
         })
         .collect();
-    // Without members there is no assignment to go by: ask about every partition of every
-    // topic, and keep those the group has committed on.
-    let topics: Vec<TopicInfo> = topics
+    let committed: HashMap<(String, i32), Option<i64>> = committed
         .iter()
-        .filter(|t| assigned.is_empty() || assigned.iter().any(|(name, _)| *name == t.name))
-        .cloned()
+        .map(|(tp, offset)| (tp.clone(), Some(*offset)))
         .collect();
-    let partitions: Vec<(String, i32)> = topics
+    partition_rows(topics, &committed, &assigned)
+}
+
+/// Reads the record at each lagging row's committed offset (for its time lag), and at rows
+/// committed past the listed high watermark (whose fetch may carry the real one), all groups
+/// at once; then sets each row's time lag, and its high watermark and lag where a fetch
+/// response says the listed watermark was low.
+fn read_positions(cluster: &dyn Source, lags: &mut [GroupLag]) -> Result<(), ClusterError> {
+    let mut positions: Vec<(String, i32, i64)> = lags
         .iter()
-        .flat_map(|t| t.partitions.iter().map(move |p| (t.name.clone(), p.id)))
+        .flat_map(|g| &g.partitions)
+        .filter_map(|row| {
+            let committed = row.committed.unwrap_or(row.low);
+            (row.lag > 0 || committed > row.high)
+                .then(|| (row.topic.clone(), row.partition, committed.max(row.low)))
+        })
         .collect();
-    let committed = if partitions.is_empty() {
-        Default::default()
-    } else {
-        cluster.committed_offsets(&group.name, &partitions)?
-    };
-
-    let mut rows = partition_rows(&topics, &committed, &assigned);
-
-    let mut lagging: BTreeMap<&str, Vec<(i32, i64)>> = BTreeMap::new();
-    for row in rows.iter().filter(|r| r.lag > 0) {
-        lagging
-            .entry(row.topic.as_str())
-            .or_default()
-            .push((row.partition, row.committed.unwrap_or(row.low).max(row.low)));
+    positions.sort_unstable();
+    positions.dedup();
+    if positions.is_empty() {
+        return Ok(());
     }
-    let mut times = BTreeMap::new();
-    for (topic, positions) in lagging {
-        let answers = cluster.timestamps_at(topic, &positions)?;
-        // Time lag is measured when the record was read, not when the look began: looking at
-        // many groups takes a while.
-        let read_at = cluster.now_ms();
-        for (partition, ts) in answers {
-            times.insert(
-                (topic.to_owned(), partition),
-                ts.map(|ts| (read_at - ts).max(0)),
-            );
+    let answers = cluster.records_at(&positions)?;
+    // Time lag is measured when the records were read, not when the look began.
+    let read_at = cluster.now_ms();
+    for row in lags.iter_mut().flat_map(|g| &mut g.partitions) {
+        let committed = row.committed.unwrap_or(row.low);
+        let Some(at) = answers.get(&(row.topic.clone(), row.partition, committed.max(row.low)))
+        else {
+            continue;
+        };
+        if let Some(high) = at.high.filter(|h| *h > row.high) {
+            row.high = high;
+            row.lag = (high - committed).max(0);
         }
+        row.time_lag_ms = if row.lag > 0 {
+            at.timestamp_ms.map(|ts| (read_at - ts).max(0))
+        } else {
+            Some(0)
+        };
     }
-    for row in &mut rows {
-        if row.lag > 0 {
-            row.time_lag_ms = times
-                .get(&(row.topic.clone(), row.partition))
-                .copied()
-                .flatten();
-        }
-    }
-    let mut lag = GroupLag {
-        group: group.name.clone(),
-        state: group.state.clone(),
-        status: Status::Ok,
-        lag: 0,
-        max_time_lag_ms: None,
-        partitions: rows,
-    };
-    lag.summarize();
-    Ok(lag)
+    Ok(())
 }
 
 /// Folds the group's commit history into one look: each partition's last commit time, and a
@@ -205,39 +225,19 @@ pub fn apply_commit_history(lag: &mut GroupLag, commits: &[OffsetCommit], topics
             topic: topic.to_owned(),
             partition,
             committed: Some(commit.offset),
-            low: 0,
-            high: 0,
-            lag: 0,
-            time_lag_ms: None,
-            estimated_time_lag_ms: None,
-            status: Status::Ok,
             last_commit_ms: Some(commit.commit_ms),
             topic_deleted: true,
+            ..PartitionLag::default()
         });
     }
     lag.summarize();
 }
 
-/// One look at consumer groups (one group when `only` names it), worst first. Where the
-/// cluster exposes its commit log, commits get their times (Burrow's STOP rule) and commits on
-/// deleted topics show up; `log` keeps what was read for the next look.
-/// Groups looked at concurrently: each needs its own client for the group's committed
-/// offsets (a coordinator lookup and an offset fetch), which is mostly waiting, so more threads
-/// than cores.
-const GROUPS_AT_ONCE: usize = 8;
-
-fn group_pool() -> Option<&'static rayon::ThreadPool> {
-    static POOL: std::sync::OnceLock<Option<rayon::ThreadPool>> = std::sync::OnceLock::new();
-    POOL.get_or_init(|| {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(GROUPS_AT_ONCE)
-            .thread_name(|i| format!("freshlens-groups-{i}"))
-            .build()
-            .ok()
-    })
-    .as_ref()
-}
-
+/// One look at consumer groups (one group when `only` names it), worst first: every group's
+/// committed offsets from one client (ListConsumerGroupOffsets), the record at each lagging
+/// position read once for all groups. Where the cluster exposes its commit log, commits get
+/// their times and commits on deleted topics show up; `log` keeps what was read for the next
+/// look. Nothing joins a group or moves its offsets.
 pub fn look_at_groups(
     cluster: &dyn Source,
     only: Option<&str>,
@@ -252,12 +252,26 @@ pub fn look_at_groups(
         .iter()
         .filter(|g| g.protocol_type.is_empty() || g.protocol_type == "consumer")
         .collect();
-    let lag_of = |g: &&GroupInfo| group_lag(cluster, g, &topics);
-    let mut lags = match group_pool() {
-        Some(pool) => pool.install(|| groups.par_iter().map(lag_of).collect::<Result<Vec<_>, _>>()),
-        None => groups.iter().map(lag_of).collect(),
-    }?;
-    let names: Vec<&str> = lags.iter().map(|l| l.group.as_str()).collect();
+    let names: Vec<&str> = groups.iter().map(|g| g.name.as_str()).collect();
+    let mut offsets = cluster.group_offsets(&names)?;
+    let mut lags = Vec::with_capacity(groups.len());
+    for group in groups {
+        let committed = match offsets.remove(&group.name) {
+            Some(Ok(committed)) => committed,
+            Some(Err(e)) => return Err(e),
+            None => HashMap::new(),
+        };
+        lags.push(GroupLag {
+            group: group.name.clone(),
+            state: group.state.clone(),
+            partitions: group_rows(group, &topics, &committed),
+            ..GroupLag::default()
+        });
+    }
+    read_positions(cluster, &mut lags)?;
+    for lag in &mut lags {
+        lag.summarize();
+    }
     if log
         .refresh(cluster, &names, &CancelToken::default())?
         .is_some()
@@ -324,10 +338,8 @@ mod tests {
         let mut lag = GroupLag {
             group: "builder".into(),
             state: "Empty".into(),
-            status: Status::Ok,
-            lag: 0,
-            max_time_lag_ms: None,
             partitions: partition_rows(&topics, &committed, &[]),
+            ..GroupLag::default()
         };
         let commit = |topic: &str, offset: i64, commit_ms: i64| OffsetCommit {
             group: "builder".into(),

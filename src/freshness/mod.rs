@@ -5,6 +5,7 @@
 mod applied;
 mod backfill;
 mod commit_log;
+mod drain;
 mod history;
 mod ingest;
 mod interpolate;
@@ -14,25 +15,23 @@ mod report;
 mod series;
 mod staleness;
 mod status;
+mod watch;
 
 pub use applied::{EventFreshness, applied_times};
 pub use backfill::{PastLag, group_time_lag_history, past_lags};
 pub use commit_log::CommitLog;
+pub use drain::{Drain, Retention, RetentionRisk, back_within_budget_ms};
 pub use history::LagHistory;
 pub use ingest::{DelayBucket, IngestSample, ingest_buckets, nearest_rank, sample_ingest};
 pub use interpolate::OffsetTimeTable;
-pub use lag::{GroupLag, PartitionLag, apply_commit_history, group_lag, look_at_groups};
+pub use lag::{GroupLag, PartitionLag, apply_commit_history, look_at_groups};
 pub use offsets_topic::{
     OFFSETS_TOPIC, OffsetCommit, OffsetsRecord, decode_offsets_record, offsets_partition,
 };
 pub use report::{ProfileFreshness, profile_freshness};
 pub use series::{LagPoint, merge_partitions};
 pub use staleness::{Breach, Delivery, Staleness, StalenessPoint, staleness, staleness_at};
-pub use status::{Sample, Status, evaluate};
+pub use status::{Commit, Rules, Status, Verdict, evaluate};
+pub use watch::{GroupWatch, Look};
 
-/// Milliseconds since the Unix epoch, by the wall clock.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
+pub use crate::time::now_ms;

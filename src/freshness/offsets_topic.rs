@@ -1,6 +1,9 @@
 //! Commit history from `__consumer_offsets`, where the cluster exposes it as a readable topic
-//! (Apache Kafka does): the OffsetCommit key and value formats, versions 0 to 3, with commit
-//! timestamps, so lag history reaches back before freshlens started.
+//! (Apache Kafka does): the OffsetCommit key (versions 0 and 1) and value (versions 0 to 4, 4
+//! being flexible: compact strings and tagged fields) as Kafka's `OffsetCommitKey.json` and
+//! `OffsetCommitValue.json` define them, with commit timestamps, so lag history reaches back
+//! before freshlens started. A key's version is the coordinator record type: 2 is group
+//! metadata, 3 and up are the KIP-848 and share/streams group records, none of them offsets.
 
 use serde::Serialize;
 
@@ -33,6 +36,11 @@ pub enum OffsetsRecord {
     GroupMetadata {
         group: String,
     },
+    /// Another group-coordinator record (key version 3 and up: consumer, share and streams
+    /// group records of the new protocol); not an offset.
+    Other {
+        record_type: i16,
+    },
 }
 
 /// Decodes one `__consumer_offsets` record.
@@ -40,11 +48,15 @@ pub fn decode_offsets_record(key: &[u8], value: Option<&[u8]>) -> Result<Offsets
     let mut key = Reader(key);
     let key_version = key.i16()?;
     let group = key.string()?;
-    if key_version == 2 {
-        return Ok(OffsetsRecord::GroupMetadata { group });
-    }
-    if !(0..=1).contains(&key_version) {
-        return Err(format!("unknown key version {key_version}"));
+    match key_version {
+        0 | 1 => {}
+        2 => return Ok(OffsetsRecord::GroupMetadata { group }),
+        3.. => {
+            return Ok(OffsetsRecord::Other {
+                record_type: key_version,
+            });
+        }
+        _ => return Err(format!("unknown key version {key_version}")),
     }
     let topic = key.string()?;
     let partition = key.i32()?;
@@ -57,19 +69,25 @@ pub fn decode_offsets_record(key: &[u8], value: Option<&[u8]>) -> Result<Offsets
     };
     let mut value = Reader(value);
     let version = value.i16()?;
+    if !(0..=4).contains(&version) {
+        return Err(format!("unknown value version {version}"));
+    }
     let offset = value.i64()?;
     let leader_epoch = if version >= 3 {
         Some(value.i32()?).filter(|e| *e >= 0)
     } else {
         None
     };
-    let metadata = value.string()?;
-    let commit_ms = value.i64()?;
-    let expire_ms = match version {
-        1 => Some(value.i64()?),
-        0 | 2 | 3 => None,
-        other => return Err(format!("unknown value version {other}")),
+    let metadata = if version >= 4 {
+        value.compact_string()?
+    } else {
+        value.string()?
     };
+    let commit_ms = value.i64()?;
+    let expire_ms = (version == 1).then(|| value.i64()).transpose()?;
+    if version >= 4 {
+        value.skip_tagged_fields()?;
+    }
     Ok(OffsetsRecord::Commit(OffsetCommit {
         group,
         topic,
@@ -122,17 +140,75 @@ mod tests {
         if version >= 3 {
             v.extend(5i32.to_be_bytes());
         }
-        string(&mut v, "meta");
+        if version >= 4 {
+            // COMPACT_STRING: length + 1 as an unsigned varint.
+            v.push(5);
+            v.extend(b"meta");
+        } else {
+            string(&mut v, "meta");
+        }
         v.extend(1_700_000_000_000i64.to_be_bytes());
         if version == 1 {
             v.extend(1_700_086_400_000i64.to_be_bytes());
         }
+        if version >= 4 {
+            v.push(0); // no tagged fields
+        }
         v
     }
 
+    /// OffsetCommitValue v4 as Kafka 3.7+ writes it, byte by byte from `OffsetCommitValue.json`
+    /// (flexible from v4): version, offset, leaderEpoch, metadata (compact), commitTimestamp,
+    /// then a tagged-field section; this one carries two fields a later Kafka may add (tag 0
+    /// with 16 bytes, say a topic id, and tag 7 with 1 byte), which a reader must skip.
+    const V4_WITH_TAGS: &[u8] = &[
+        0, 4, // version 4
+        0, 0, 0, 0, 0, 0, 0x30, 0x39, // offset 12345
+        0, 0, 0, 9, // leader epoch 9
+        1, // metadata: compact string, length 0 (varint 1)
+        0, 0, 0x01, 0x8b, 0xcf, 0xe5, 0x68, 0x00, // commit timestamp 1_700_000_000_000
+        2,    // two tagged fields
+        0, 16, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, // tag 0, 16 bytes
+        7, 1, 0xff, // tag 7, 1 byte
+    ];
+
     #[test]
-    fn decodes_commit_values_v0_to_v3() {
-        for version in 0..=3 {
+    fn decodes_v4_values_with_tagged_fields() {
+        let OffsetsRecord::Commit(commit) =
+            decode_offsets_record(&key(1), Some(V4_WITH_TAGS)).expect("v4 with tagged fields")
+        else {
+            panic!("not a commit")
+        };
+        assert_eq!(
+            (commit.offset, commit.leader_epoch, commit.commit_ms),
+            (12345, Some(9), 1_700_000_000_000)
+        );
+        assert_eq!((commit.metadata.as_str(), commit.expire_ms), ("", None));
+        // A tagged field whose declared size runs past the end is an error, not a guess.
+        let cut = &V4_WITH_TAGS[..V4_WITH_TAGS.len() - 1];
+        assert!(decode_offsets_record(&key(1), Some(cut)).is_err());
+    }
+
+    #[test]
+    fn newer_coordinator_records_are_not_offsets_and_future_values_are_errors() {
+        for record_type in [3i16, 8, 16, 20] {
+            let mut k = record_type.to_be_bytes().to_vec();
+            string(&mut k, "cg");
+            assert_eq!(
+                decode_offsets_record(&k, Some(&[0, 0])).unwrap(),
+                OffsetsRecord::Other { record_type }
+            );
+        }
+        let mut v5 = value(4);
+        v5[1] = 5;
+        let error = decode_offsets_record(&key(1), Some(&v5)).unwrap_err();
+        assert_eq!(error, "unknown value version 5");
+        assert!(decode_offsets_record(&(-1i16).to_be_bytes(), None).is_err());
+    }
+
+    #[test]
+    fn decodes_commit_values_v0_to_v4() {
+        for version in 0..=4 {
             let record = decode_offsets_record(&key(1), Some(&value(version))).unwrap();
             let OffsetsRecord::Commit(commit) = record else {
                 panic!("v{version}: not a commit")
@@ -186,7 +262,10 @@ mod tests {
                 "cut at {cut}"
             );
         }
-        assert!(decode_offsets_record(&[0, 9], None).is_err());
+        assert!(
+            decode_offsets_record(&[0, 9], None).is_err(),
+            "key type 9, no group"
+        );
         assert!(decode_offsets_record(&key(1), Some(&9i16.to_be_bytes())).is_err());
     }
 

@@ -1,6 +1,11 @@
-//! Burrow's consumer status rules over a sliding window of samples of one partition.
+//! Burrow's consumer status rules over the last N commits of one partition, as Burrow's
+//! current evaluator applies them (`core/internal/evaluator/caching.go`), plus two verdicts
+//! Burrow does not need: PENDING while the window is still filling, INVALID when the broker's
+//! watermarks contradict the group's position.
 
 use serde::Serialize;
+
+use crate::time::format_duration_ms;
 
 /// Ordered from best to worst, so the group's status is the partitions' maximum.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Default)]
@@ -8,13 +13,17 @@ use serde::Serialize;
 pub enum Status {
     #[default]
     Ok,
-    /// Lag not decreasing across the window while the group commits.
+    /// Not enough commits seen yet to judge: never read as OK.
+    Pending,
+    /// The offsets advance but the lag never decreases across the window.
     Warn,
-    /// The committed offset went backwards.
+    /// The watermarks cannot be right (committed past the high watermark).
+    Invalid,
+    /// The committed offset went backwards within the window.
     Rewind,
-    /// The committed offset does not move while there is lag.
+    /// Commits keep coming with the same offset while there is lag.
     Stall,
-    /// No commit for longer than the window spans.
+    /// No commit for longer than the window spans, with lag.
     Stop,
 }
 
@@ -22,7 +31,9 @@ impl std::fmt::Display for Status {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let text = match self {
             Self::Ok => "OK",
+            Self::Pending => "PENDING",
             Self::Warn => "WARN",
+            Self::Invalid => "INVALID",
             Self::Rewind => "REWIND",
             Self::Stall => "STALL",
             Self::Stop => "STOP",
@@ -31,132 +42,197 @@ impl std::fmt::Display for Status {
     }
 }
 
-/// One observation of a partition: the group's committed offset and its lag.
+/// One commit of a group on a partition: the offset, when it was committed, and the lag at
+/// that moment (the high watermark then minus the offset; `None` where nobody knows).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct Sample {
+pub struct Commit {
+    pub offset: i64,
     pub at_ms: i64,
-    pub committed: Option<i64>,
-    pub lag: i64,
-    /// When the group last committed, where the cluster tells (`__consumer_offsets`).
-    pub commit_ms: Option<i64>,
+    pub lag: Option<i64>,
 }
 
-/// Evaluates the samples of one partition, oldest first, that fall within `window_ms` of `now_ms`.
-pub fn evaluate(samples: &[Sample], now_ms: i64, window_ms: i64) -> Status {
-    let window: Vec<&Sample> = samples
+/// How verdicts are reached: the window length in commits and the lag that counts as none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rules {
+    pub window: usize,
+    /// A lag at or below this counts as zero (records a healthy consumer is always behind by).
+    pub allowed_lag: i64,
+}
+
+impl Default for Rules {
+    fn default() -> Self {
+        Self {
+            window: 10,
+            allowed_lag: 0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Verdict {
+    pub status: Status,
+    /// The verdict in words, for hover text and `status_reason`.
+    pub reason: String,
+}
+
+impl Verdict {
+    fn new(status: Status, reason: impl Into<String>) -> Self {
+        Self {
+            status,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Evaluates one partition. `commits` are the partition's commits oldest first (only the last
+/// `rules.window` are used); `broker_offsets` are recently sampled high watermarks (Burrow's
+/// broker offset ring, newest first or in any order); `current_lag` is the lag now.
+pub fn evaluate(
+    commits: &[Commit],
+    broker_offsets: &[i64],
+    current_lag: i64,
+    now_ms: i64,
+    rules: &Rules,
+) -> Verdict {
+    let window = &commits[commits.len().saturating_sub(rules.window.max(1))..];
+    let lagging = |lag: i64| lag > rules.allowed_lag;
+    if !lagging(current_lag) {
+        return Verdict::new(
+            Status::Ok,
+            if current_lag == 0 {
+                "caught up".to_owned()
+            } else {
+                format!(
+                    "lag {current_lag} is within the allowed {}",
+                    rules.allowed_lag
+                )
+            },
+        );
+    }
+    if window.len() < rules.window.max(2) {
+        let mut reason = format!(
+            "warming up: {} of {} commits seen",
+            window.len(),
+            rules.window
+        );
+        if let Some(last) = window.last() {
+            reason += &format!(
+                ", the last {} ago",
+                format_duration_ms((now_ms - last.at_ms).max(0))
+            );
+        }
+        return Verdict::new(Status::Pending, reason);
+    }
+    let first = window[0];
+    let last = window[window.len() - 1];
+    let span_ms = last.at_ms - first.at_ms;
+    let since_ms = now_ms - last.at_ms;
+    // Burrow checks STOP before the zero-lag rule: a window of old commits can hold zero lags
+    // long after the consumer died. Recent broker offsets at or below the last commit mean it
+    // was caught up moments ago (Burrow #303), so not stopped yet.
+    if offsets_stopped(window, now_ms) && !recent_lag_zero(window, broker_offsets, rules) {
+        return Verdict::new(
+            Status::Stop,
+            format!(
+                "no commit for {}; the window of {} commits spans {}",
+                format_duration_ms(since_ms),
+                window.len(),
+                format_duration_ms(span_ms)
+            ),
+        );
+    }
+    if !lag_always_not_zero(window, rules) {
+        return Verdict::new(Status::Ok, "the lag was zero within the window");
+    }
+    if offsets_rewind(window) {
+        let pair = window
+            .windows(2)
+            .find(|p| p[1].offset < p[0].offset)
+            .unwrap_or(&window[..2]);
+        return Verdict::new(
+            Status::Rewind,
+            format!(
+                "the committed offset went back from {} to {}",
+                pair[0].offset, pair[1].offset
+            ),
+        );
+    }
+    if offsets_stalled(window) {
+        return Verdict::new(
+            Status::Stall,
+            format!(
+                "{} commits over {} all at offset {}, lag {current_lag}",
+                window.len(),
+                format_duration_ms(span_ms),
+                first.offset
+            ),
+        );
+    }
+    if lag_not_decreasing(window) {
+        return Verdict::new(
+            Status::Warn,
+            format!(
+                "the offset advances but the lag never fell over {} commits",
+                window.len()
+            ),
+        );
+    }
+    Verdict::new(Status::Ok, "the lag is falling")
+}
+
+/// Burrow's rule 1, negated: no commit in the window saw zero lag (unknown lags count as not
+/// zero).
+fn lag_always_not_zero(window: &[Commit], rules: &Rules) -> bool {
+    !window
         .iter()
-        .filter(|s| now_ms - s.at_ms <= window_ms)
-        .collect();
-    let Some(last) = window.last() else {
-        return Status::Ok;
-    };
-    if last.lag > 0
-        && let Some(commit_ms) = samples.iter().filter_map(|s| s.commit_ms).max()
-        && now_ms - commit_ms > window_ms
-    {
-        return Status::Stop;
-    }
-    let offsets: Vec<i64> = window.iter().filter_map(|s| s.committed).collect();
-    if offsets.windows(2).any(|pair| pair[1] < pair[0]) {
-        return Status::Rewind;
-    }
-    if window.iter().any(|s| s.lag == 0) || window.len() < 2 {
-        return Status::Ok;
-    }
-    // The window must actually span time for "not moving" to mean anything.
-    let spans = last.at_ms - window[0].at_ms > 0;
-    if spans && offsets.len() == window.len() && offsets.windows(2).all(|pair| pair[0] == pair[1]) {
-        return Status::Stall;
-    }
-    if spans && window.windows(2).all(|pair| pair[1].lag >= pair[0].lag) {
-        return Status::Warn;
-    }
-    Status::Ok
+        .any(|c| c.lag.is_some_and(|lag| lag <= rules.allowed_lag))
+}
+
+/// Burrow's rule 2: the committed offset went down from one commit to the next.
+fn offsets_rewind(window: &[Commit]) -> bool {
+    window.windows(2).any(|p| p[1].offset < p[0].offset)
+}
+
+/// Burrow's rule 3: the time since the last commit is longer than the window spans.
+fn offsets_stopped(window: &[Commit], now_ms: i64) -> bool {
+    let first = window[0].at_ms;
+    let last = window[window.len() - 1].at_ms;
+    now_ms - last > last - first
+}
+
+/// Burrow's rule 4: every commit in the window is at the same offset.
+fn offsets_stalled(window: &[Commit]) -> bool {
+    window.windows(2).all(|p| p[1].offset == p[0].offset)
+}
+
+/// Burrow's rule 5: no known lag is below the known lag before it (unknown lags are skipped).
+fn lag_not_decreasing(window: &[Commit]) -> bool {
+    let lags: Vec<i64> = window.iter().filter_map(|c| c.lag).collect();
+    lags.windows(2).all(|p| p[1] >= p[0])
+}
+
+/// Burrow's `checkIfRecentLagZero`: a recently sampled high watermark at or below the last
+/// committed offset (within the allowed lag).
+fn recent_lag_zero(window: &[Commit], broker_offsets: &[i64], rules: &Rules) -> bool {
+    let last = window[window.len() - 1].offset;
+    broker_offsets
+        .iter()
+        .any(|high| *high - last <= rules.allowed_lag)
+}
+
+/// The watermarks contradict the group: it committed past the high watermark.
+pub fn inconsistency(committed: Option<i64>, high: i64) -> Option<Verdict> {
+    let committed = committed?;
+    (committed > high).then(|| {
+        Verdict::new(
+            Status::Invalid,
+            format!(
+                "committed offset {committed} is past the high watermark {high}: \
+                 the broker under-reports its watermark, or the topic was recreated"
+            ),
+        )
+    })
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const WINDOW: i64 = 60_000;
-
-    fn script(points: &[(i64, i64, i64)]) -> Vec<Sample> {
-        points
-            .iter()
-            .map(|&(at_ms, committed, lag)| Sample {
-                at_ms,
-                committed: Some(committed),
-                lag,
-                commit_ms: None,
-            })
-            .collect()
-    }
-
-    #[test]
-    fn ok_when_caught_up_or_catching_up() {
-        let caught_up = script(&[(0, 10, 5), (10_000, 15, 0), (20_000, 20, 3)]);
-        assert_eq!(evaluate(&caught_up, 20_000, WINDOW), Status::Ok);
-        let catching_up = script(&[(0, 10, 50), (10_000, 30, 40), (20_000, 60, 20)]);
-        assert_eq!(evaluate(&catching_up, 20_000, WINDOW), Status::Ok);
-        assert_eq!(evaluate(&[], 0, WINDOW), Status::Ok);
-    }
-
-    #[test]
-    fn warn_when_lag_never_decreases() {
-        let falling_behind = script(&[
-            (0, 10, 5),
-            (10_000, 20, 8),
-            (20_000, 30, 8),
-            (30_000, 40, 12),
-        ]);
-        assert_eq!(evaluate(&falling_behind, 30_000, WINDOW), Status::Warn);
-    }
-
-    #[test]
-    fn stall_when_the_offset_does_not_move_with_lag() {
-        let stalled = script(&[(0, 10, 5), (10_000, 10, 9), (20_000, 10, 12)]);
-        assert_eq!(evaluate(&stalled, 20_000, WINDOW), Status::Stall);
-        // Without lag, a still offset is just an idle topic.
-        let idle = script(&[(0, 10, 0), (10_000, 10, 0)]);
-        assert_eq!(evaluate(&idle, 10_000, WINDOW), Status::Ok);
-    }
-
-    #[test]
-    fn rewind_when_the_offset_goes_back() {
-        let rewound = script(&[(0, 100, 5), (10_000, 40, 65), (20_000, 50, 60)]);
-        assert_eq!(evaluate(&rewound, 20_000, WINDOW), Status::Rewind);
-    }
-
-    #[test]
-    fn stop_when_no_commit_for_longer_than_the_window() {
-        let mut samples = script(&[(100_000, 10, 5), (110_000, 10, 9)]);
-        for s in &mut samples {
-            s.commit_ms = Some(20_000);
-        }
-        // The mock clock: at 110 s the last commit (20 s) is 90 s old, the window 60 s.
-        assert_eq!(evaluate(&samples, 110_000, WINDOW), Status::Stop);
-        assert_eq!(evaluate(&samples, 70_000, WINDOW), Status::Stall);
-    }
-
-    #[test]
-    fn old_samples_fall_out_of_the_window() {
-        let samples = script(&[
-            (0, 100, 5),
-            (10_000, 40, 65),
-            (100_000, 50, 0),
-            (110_000, 60, 0),
-        ]);
-        assert_eq!(
-            evaluate(&samples, 110_000, WINDOW),
-            Status::Ok,
-            "the rewind is older than the window"
-        );
-    }
-
-    #[test]
-    fn statuses_order_from_best_to_worst() {
-        let worst = [Status::Warn, Status::Ok, Status::Stall].into_iter().max();
-        assert_eq!(worst, Some(Status::Stall));
-        assert_eq!(Status::Stop.to_string(), "STOP");
-    }
-}
+mod tests;

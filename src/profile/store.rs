@@ -324,15 +324,7 @@ pub fn same_value(a: &Value, b: &Value) -> bool {
     }
 }
 
-pub fn format_duration_ms(ms: i64) -> String {
-    let secs = ms.max(0) / 1000;
-    match secs {
-        s if s < 60 => format!("{s}s"),
-        s if s < 3600 => format!("{}m{:02}s", s / 60, s % 60),
-        s if s < 86_400 => format!("{}h{:02}m", s / 3600, s % 3600 / 60),
-        s => format!("{}d{:02}h", s / 86_400, s % 86_400 / 3600),
-    }
-}
+pub use crate::time::format_duration_ms;
 
 #[cfg(test)]
 mod tests {

@@ -4,9 +4,9 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
 
-use super::{Sink, Source};
+use super::{RecordedCommit, Sink, Source};
 use crate::cluster::{
-    CancelToken, ClusterError, GroupInfo, PartitionInfo, Record, ScanEvent, ScanProgress,
+    CancelToken, ClusterError, GroupInfo, PartitionInfo, Record, RecordAt, ScanEvent, ScanProgress,
     ScanRequest, ScanSummary, StartAt, TopicInfo, is_internal_topic,
 };
 
@@ -20,11 +20,14 @@ pub struct CapturedPartition {
     pub records: Vec<Record>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct CapturedGroup {
     pub name: String,
     pub state: String,
     pub offsets: BTreeMap<(String, i32), i64>,
+    /// The group's commits before capture time, oldest first, where they were recorded: the
+    /// status rules judge a group by its commits, and a capture is evaluated once from them.
+    pub commits: Vec<RecordedCommit>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -33,6 +36,8 @@ pub struct Capture {
     pub captured_at_ms: i64,
     pub topics: BTreeMap<String, BTreeMap<i32, CapturedPartition>>,
     pub groups: Vec<CapturedGroup>,
+    /// Topic configurations as the cluster described them (`retention.ms`, `cleanup.policy`).
+    pub configs: BTreeMap<String, Vec<(String, String)>>,
 }
 
 impl Capture {
@@ -179,7 +184,12 @@ impl Source for Capture {
 
     fn topic_configs(&self, topic: &str) -> Result<Vec<(String, String)>, ClusterError> {
         self.topic(topic)?;
-        Ok(Vec::new())
+        Ok(self.configs.get(topic).cloned().unwrap_or_default())
+    }
+
+    fn recorded_commits(&self, group: &str) -> Option<Vec<RecordedCommit>> {
+        let group = self.groups.iter().find(|g| g.name == group)?;
+        (!group.commits.is_empty()).then(|| group.commits.clone())
     }
 
     fn scan(
@@ -305,21 +315,40 @@ impl Source for Capture {
             .collect())
     }
 
-    fn timestamps_at(
+    fn group_offsets(&self, groups: &[&str]) -> Result<super::GroupOffsetsAnswer, ClusterError> {
+        Ok(groups
+            .iter()
+            .map(|name| {
+                let answer = self
+                    .groups
+                    .iter()
+                    .find(|g| g.name == *name)
+                    .map(|g| g.offsets.iter().map(|(tp, o)| (tp.clone(), *o)).collect())
+                    .ok_or_else(|| ClusterError::UnknownGroup((*name).to_owned()));
+                ((*name).to_owned(), answer)
+            })
+            .collect())
+    }
+
+    fn records_at(
         &self,
-        topic: &str,
-        positions: &[(i32, i64)],
-    ) -> Result<HashMap<i32, Option<i64>>, ClusterError> {
+        positions: &[(String, i32, i64)],
+    ) -> Result<HashMap<(String, i32, i64), RecordAt>, ClusterError> {
         Ok(positions
             .iter()
-            .map(|&(partition, offset)| {
-                let ts = self.partition(topic, partition).and_then(|p| {
+            .map(|(topic, partition, offset)| {
+                let p = self.partition(topic, *partition);
+                let timestamp_ms = p.and_then(|p| {
                     p.records
-                        .binary_search_by_key(&offset, |r| r.offset)
+                        .binary_search_by_key(offset, |r| r.offset)
                         .ok()
                         .and_then(|i| p.records[i].timestamp_ms)
                 });
-                (partition, ts)
+                let high = p.map(|p| p.high);
+                (
+                    (topic.clone(), *partition, *offset),
+                    RecordAt { timestamp_ms, high },
+                )
             })
             .collect())
     }

@@ -117,6 +117,13 @@ fn apply_header(capture: &mut Capture, header: &Value) -> Result<(), String> {
             let high = p["high"].as_i64().unwrap_or(low);
             capture.set_watermarks(name, id, low, high);
         }
+        if let Some(configs) = topic["configs"].as_object() {
+            let entries = configs
+                .iter()
+                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
+                .collect();
+            capture.configs.insert(name.to_owned(), entries);
+        }
     }
     for g in header["groups"].as_array().into_iter().flatten() {
         let name = g["group"].as_str().ok_or("a group without a name")?;
@@ -130,10 +137,24 @@ fn apply_header(capture: &mut Capture, header: &Value) -> Result<(), String> {
                 offsets.insert((topic.to_owned(), partition as i32), offset);
             }
         }
+        let mut commits = Vec::new();
+        for c in g["commits"].as_array().into_iter().flatten() {
+            let (topic, partition, offset) = position(c)?;
+            let commit_ms = c["commit_ms"]
+                .as_i64()
+                .ok_or("a commit without commit_ms")?;
+            commits.push(super::RecordedCommit {
+                topic,
+                partition,
+                offset,
+                commit_ms,
+            });
+        }
         capture.groups.push(CapturedGroup {
             name: name.to_owned(),
             state: g["state"].as_str().unwrap_or("Empty").to_owned(),
             offsets,
+            commits,
         });
     }
     Ok(())
@@ -280,7 +301,15 @@ fn header(capture: &Capture) -> Value {
                 .iter()
                 .map(|(id, p)| json!({"id": id, "low": p.low, "high": p.high}))
                 .collect();
-            json!({"name": name, "partitions": partitions})
+            let mut topic = json!({"name": name, "partitions": partitions});
+            if let Some(configs) = capture.configs.get(name) {
+                let configs: Map<String, Value> = configs
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Value::from(v.as_str())))
+                    .collect();
+                topic["configs"] = Value::Object(configs);
+            }
+            topic
         })
         .collect();
     let groups: Vec<Value> = capture
@@ -294,7 +323,15 @@ fn header(capture: &Capture) -> Value {
                     json!({"topic": topic, "partition": partition, "offset": offset})
                 })
                 .collect();
-            json!({"group": g.name, "state": g.state, "offsets": offsets})
+            let commits: Vec<Value> = g
+                .commits
+                .iter()
+                .map(|c| {
+                    json!({"topic": c.topic, "partition": c.partition, "offset": c.offset,
+                        "commit_ms": c.commit_ms})
+                })
+                .collect();
+            json!({"group": g.name, "state": g.state, "offsets": offsets, "commits": commits})
         })
         .collect();
     json!({
@@ -377,7 +414,16 @@ mod tests {
             name: "builder".into(),
             state: "Empty".into(),
             offsets: [(("t".to_owned(), 0), 7)].into_iter().collect(),
+            commits: vec![super::super::RecordedCommit {
+                topic: "t".into(),
+                partition: 0,
+                offset: 6,
+                commit_ms: 1_699_999_000_000,
+            }],
         });
+        capture
+            .configs
+            .insert("t".into(), vec![("retention.ms".into(), "86400000".into())]);
         capture.finish();
         capture
     }

@@ -8,7 +8,8 @@ mod recording;
 use std::collections::HashMap;
 
 use crate::cluster::{
-    CancelToken, Cluster, ClusterError, GroupInfo, ScanEvent, ScanRequest, ScanSummary, TopicInfo,
+    CancelToken, Cluster, ClusterError, GroupInfo, GroupOffsets, RecordAt, ScanEvent, ScanRequest,
+    ScanSummary, TopicInfo,
 };
 
 pub use capture::{Capture, CapturedGroup};
@@ -16,6 +17,18 @@ pub use capture_file::{CaptureFormat, load_capture, read_capture, write_capture}
 pub use recording::Recording;
 
 pub type Sink<'a> = dyn FnMut(ScanEvent) -> bool + 'a;
+
+/// Each group's committed offsets, or why they could not be read.
+pub type GroupOffsetsAnswer = HashMap<String, Result<GroupOffsets, ClusterError>>;
+
+/// One commit of a group as a capture records it: where and when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedCommit {
+    pub topic: String,
+    pub partition: i32,
+    pub offset: i64,
+    pub commit_ms: i64,
+}
 
 pub trait Source: Send + Sync {
     /// What the data comes from, for titles and messages.
@@ -47,13 +60,19 @@ pub trait Source: Send + Sync {
         group: &str,
         partitions: &[(String, i32)],
     ) -> Result<HashMap<(String, i32), Option<i64>>, ClusterError>;
-    /// The timestamp of the record at each (partition, offset) of `topic`; `None` where there
-    /// is none.
-    fn timestamps_at(
+    /// Every committed offset of each of `groups` (one answer, or error, per group).
+    fn group_offsets(&self, groups: &[&str]) -> Result<GroupOffsetsAnswer, ClusterError>;
+    /// The record at each (topic, partition, offset): its timestamp (`None` where there is
+    /// none) and the high watermark the read saw.
+    fn records_at(
         &self,
-        topic: &str,
-        positions: &[(i32, i64)],
-    ) -> Result<HashMap<i32, Option<i64>>, ClusterError>;
+        positions: &[(String, i32, i64)],
+    ) -> Result<HashMap<(String, i32, i64), RecordAt>, ClusterError>;
+    /// The commits recorded with the data for `group`, oldest first: a capture's. `None` for a
+    /// live cluster, whose history (where it keeps one) is `__consumer_offsets`.
+    fn recorded_commits(&self, _group: &str) -> Option<Vec<RecordedCommit>> {
+        None
+    }
     /// The first offset written at or after `at_ms` per partition; left out where every record
     /// is older.
     fn offsets_at_time(
@@ -105,12 +124,15 @@ impl Source for Cluster {
         Cluster::committed_offsets(self, group, partitions)
     }
 
-    fn timestamps_at(
+    fn group_offsets(&self, groups: &[&str]) -> Result<GroupOffsetsAnswer, ClusterError> {
+        Cluster::group_offsets(self, groups)
+    }
+
+    fn records_at(
         &self,
-        topic: &str,
-        positions: &[(i32, i64)],
-    ) -> Result<HashMap<i32, Option<i64>>, ClusterError> {
-        Cluster::timestamps_at(self, topic, positions)
+        positions: &[(String, i32, i64)],
+    ) -> Result<HashMap<(String, i32, i64), RecordAt>, ClusterError> {
+        Cluster::records_at(self, positions)
     }
 
     fn offsets_at_time(

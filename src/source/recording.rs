@@ -6,7 +6,7 @@ use std::sync::{Mutex, PoisonError};
 
 use super::{Capture, CapturedGroup, Sink, Source};
 use crate::cluster::{
-    CancelToken, ClusterError, GroupInfo, ScanEvent, ScanRequest, ScanSummary, TopicInfo,
+    CancelToken, ClusterError, GroupInfo, RecordAt, ScanEvent, ScanRequest, ScanSummary, TopicInfo,
 };
 
 pub struct Recording<'a> {
@@ -82,7 +82,12 @@ impl Source for Recording<'_> {
     }
 
     fn topic_configs(&self, topic: &str) -> Result<Vec<(String, String)>, ClusterError> {
-        self.inner.topic_configs(topic)
+        let configs = self.inner.topic_configs(topic)?;
+        self.seen()
+            .capture
+            .configs
+            .insert(topic.to_owned(), configs.clone());
+        Ok(configs)
     }
 
     fn scan(
@@ -128,7 +133,7 @@ impl Source for Recording<'_> {
             .or_insert_with(|| CapturedGroup {
                 name: group.to_owned(),
                 state,
-                offsets: Default::default(),
+                ..CapturedGroup::default()
             });
         for (tp, offset) in &answer {
             if let Some(offset) = offset {
@@ -138,12 +143,36 @@ impl Source for Recording<'_> {
         Ok(answer)
     }
 
-    fn timestamps_at(
+    fn group_offsets(&self, groups: &[&str]) -> Result<super::GroupOffsetsAnswer, ClusterError> {
+        let answers = self.inner.group_offsets(groups)?;
+        let mut seen = self.seen();
+        for (group, answer) in &answers {
+            if let Ok(offsets) = answer {
+                let entry = seen
+                    .groups
+                    .entry(group.clone())
+                    .or_insert_with(|| CapturedGroup {
+                        name: group.clone(),
+                        state: "Empty".into(),
+                        ..CapturedGroup::default()
+                    });
+                entry
+                    .offsets
+                    .extend(offsets.iter().map(|(tp, o)| (tp.clone(), *o)));
+            }
+        }
+        Ok(answers)
+    }
+
+    fn records_at(
         &self,
-        topic: &str,
-        positions: &[(i32, i64)],
-    ) -> Result<HashMap<i32, Option<i64>>, ClusterError> {
-        self.inner.timestamps_at(topic, positions)
+        positions: &[(String, i32, i64)],
+    ) -> Result<HashMap<(String, i32, i64), RecordAt>, ClusterError> {
+        self.inner.records_at(positions)
+    }
+
+    fn recorded_commits(&self, group: &str) -> Option<Vec<super::RecordedCommit>> {
+        self.inner.recorded_commits(group)
     }
 
     fn offsets_at_time(

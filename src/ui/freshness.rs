@@ -77,6 +77,35 @@ pub struct Report {
     in_view: Option<((i64, i64), Staleness)>,
 }
 
+/// When the builder group is projected to be back within the budget, from its worst
+/// partition: "profile-builder STALL: not catching up …" or "… back within budget in 4m10s".
+pub fn builder_projection(group: &crate::freshness::GroupLag, budget_ms: i64) -> String {
+    let mut last: Option<(i64, &crate::freshness::PartitionLag)> = None;
+    for p in &group.partitions {
+        match crate::freshness::back_within_budget_ms(&p.drain, p.lag, p.time_lag_ms, budget_ms) {
+            None => {
+                return format!(
+                    "{} ({}): not projected back within budget: {}/{} {}",
+                    group.group, group.status, p.topic, p.partition, p.drain.text
+                );
+            }
+            Some(ms) if last.is_none_or(|(longest, _)| ms > longest) => last = Some((ms, p)),
+            Some(_) => {}
+        }
+    }
+    match last {
+        Some((ms, p)) if ms > 0 => format!(
+            "{} ({}): back within budget in {} ({}/{} is the last)",
+            group.group,
+            group.status,
+            format_duration_ms(ms),
+            p.topic,
+            p.partition
+        ),
+        _ => format!("{} ({}): within budget now", group.group, group.status),
+    }
+}
+
 #[derive(Default)]
 pub struct FreshnessPanel {
     report: Option<Report>,
@@ -84,6 +113,8 @@ pub struct FreshnessPanel {
     pending: Option<(String, i64)>,
     pub builder_group: Option<String>,
     pub builder: Option<Result<Vec<LagPoint>, String>>,
+    /// The builder group as the lag sampler last judged it.
+    pub builder_now: Option<crate::freshness::GroupLag>,
     pub ingest_topic: Option<String>,
     pub ingest: Option<Result<IngestSample, String>>,
     pub ingest_running: bool,
@@ -247,9 +278,7 @@ impl FreshnessPanel {
                 plot.line(
                     Line::new("staleness", staleness).color(egui::Color32::from_rgb(230, 140, 60)),
                 );
-                plot.hline(
-                    HLine::new("budget", budget_s).color(egui::Color32::from_rgb(230, 80, 70)),
-                );
+                plot.hline(HLine::new("budget", budget_s).color(super::groups::BUDGET_COLOR));
             });
         grow(response.response.rect);
         let range = response.transform.bounds().range_x();
@@ -335,11 +364,13 @@ impl FreshnessPanel {
             .y_axis_label("builder time lag")
             .show(ui, |plot| {
                 plot.line(Line::new(format!("{name} time lag"), builder));
-                plot.hline(
-                    HLine::new("budget", budget_s).color(egui::Color32::from_rgb(230, 80, 70)),
-                );
+                plot.hline(HLine::new("budget", budget_s).color(super::groups::BUDGET_COLOR));
             });
         grow(response.response.rect);
+        if let Some(group) = &self.builder_now {
+            let text = builder_projection(group, report.report.budget_ms);
+            ui.label(text).on_hover_text(&group.status_reason);
+        }
         match &self.builder {
             Some(Err(e)) => {
                 ui.colored_label(ui.visuals().error_fg_color, format!("builder lag: {e}"));

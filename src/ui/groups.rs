@@ -8,14 +8,16 @@ use std::sync::{Arc, Mutex};
 use egui_extras::{Column, TableBuilder};
 use egui_plot::{HLine, Legend, Line, Plot, PlotPoints};
 
-use crate::freshness::{GroupLag, LagHistory, LagPoint, PastLag, Status, merge_partitions};
-use crate::profile::format_duration_ms;
+use crate::freshness::{
+    GroupLag, LagPoint, PartitionLag, PastLag, Rules, Status, merge_partitions,
+};
+use crate::time::format_duration_ms;
 
 use super::messages::format_timestamp;
 use super::plot_time::{clock_label, plot_x};
 use super::tasks::{Sampled, SamplerState};
 
-/// Samples kept per partition for status windows, and points per group for the plots.
+/// Points kept per group partition for the plots.
 const HISTORY: usize = 720;
 
 /// What the lag plots add up: the whole group, one topic, or one partition.
@@ -56,7 +58,6 @@ pub enum Sort {
 
 pub struct GroupsPanel {
     pub groups: Vec<GroupLag>,
-    pub history: LagHistory,
     /// (sample time, offset lag, time lag) per group partition.
     series: HashMap<(String, String, i32), VecDeque<LagPoint>>,
     /// Bumped whenever `series` changes, so the merged plot series is rebuilt only then.
@@ -66,39 +67,49 @@ pub struct GroupsPanel {
     pub sampler: Arc<Mutex<SamplerState>>,
     scope: PlotScope,
     pub last_sample_ms: Option<i64>,
+    /// Wall-clock time the last sample was asked for (a capture's "now" is not the clock's).
+    pub last_sampled_wall_ms: i64,
     pub sampling: bool,
+    /// Commit records that could not be read, as the last sample said.
+    unreadable_commits: u64,
     pub error: Option<String>,
     filter: String,
     min_status: Status,
     sort: Sort,
     selected: Option<String>,
     budget_secs: f64,
+    /// Whether the budget was set by hand (a loaded spec's budget no longer overrides it).
+    budget_set: bool,
     /// Seconds between samples.
     pub interval_secs: u64,
-    /// The Burrow window, in samples.
-    window_samples: u64,
+    /// The status rules the next sample is judged by, and those the last one was.
+    rules: Rules,
+    sampled_rules: Option<Rules>,
 }
 
 impl Default for GroupsPanel {
     fn default() -> Self {
         Self {
             groups: Vec::new(),
-            history: LagHistory::new(HISTORY),
             series: HashMap::new(),
             generation: 0,
             merged: None,
             sampler: Arc::default(),
             scope: PlotScope::Group,
             last_sample_ms: None,
+            last_sampled_wall_ms: 0,
             sampling: false,
+            unreadable_commits: 0,
             error: None,
             filter: String::new(),
             min_status: Status::Ok,
             sort: Sort::Worst,
             selected: None,
             budget_secs: 300.0,
+            budget_set: false,
             interval_secs: 5,
-            window_samples: 10,
+            rules: Rules::default(),
+            sampled_rules: None,
         }
     }
 }
@@ -108,27 +119,53 @@ impl GroupsPanel {
         *self = Self {
             interval_secs: self.interval_secs,
             budget_secs: self.budget_secs,
+            budget_set: self.budget_set,
+            rules: self.rules,
             ..Self::default()
         };
     }
 
-    /// Applies one sample of every group taken at `at_ms`.
+    /// The freshness budget of the spec in use, unless one was set here by hand.
+    pub fn use_spec_budget(&mut self, budget: std::time::Duration) {
+        if !self.budget_set {
+            self.budget_secs = budget.as_secs_f64().max(1.0);
+        }
+    }
+
+    /// Whether the rules were changed since the last sample was judged.
+    pub fn rules_changed(&self) -> bool {
+        self.sampled_rules.is_some_and(|r| r != self.rules)
+    }
+
+    /// The rules for the sample about to be taken.
+    pub fn take_rules(&mut self) -> Rules {
+        self.sampled_rules = Some(self.rules);
+        self.rules
+    }
+
+    /// Applies one sample of every group taken at `at_ms` (the source's time).
     pub fn sampled(&mut self, at_ms: i64, result: Result<Sampled, String>) {
         self.sampling = false;
         self.last_sample_ms = Some(at_ms);
         self.generation += 1;
         match result {
-            Ok(Sampled { mut groups, past }) => {
+            Ok(Sampled {
+                groups,
+                past,
+                unreadable_commits,
+            }) => {
+                self.unreadable_commits = unreadable_commits;
                 for (group, points) in past {
                     self.backfill(&group, points);
                 }
-                let window_ms = (self.interval_secs * self.window_samples * 1000) as i64;
-                for group in &mut groups {
-                    self.history.record(group, at_ms);
-                    self.history.apply_status(group, at_ms, window_ms);
+                for group in &groups {
                     for p in &group.partitions {
                         let key = (group.group.clone(), p.topic.clone(), p.partition);
                         let series = self.series.entry(key).or_default();
+                        if series.back().is_some_and(|last| last.0 >= at_ms) {
+                            // The same moment again (a capture judged anew): not a new point.
+                            continue;
+                        }
                         if series.len() == HISTORY {
                             series.pop_front();
                         }
@@ -263,7 +300,9 @@ impl GroupsPanel {
                 .show_ui(ui, |ui| {
                     for status in [
                         Status::Ok,
+                        Status::Pending,
                         Status::Warn,
+                        Status::Invalid,
                         Status::Rewind,
                         Status::Stall,
                         Status::Stop,
@@ -283,8 +322,20 @@ impl GroupsPanel {
                 })
                 .response
                 .labelled_by(sort_label.id);
-            ui.label("Budget (s)");
-            ui.add(egui::DragValue::new(&mut self.budget_secs).range(1.0..=86_400.0));
+            let budget_label = ui.label("Budget (s)");
+            let budget = ui
+                .add(egui::DragValue::new(&mut self.budget_secs).range(1.0..=86_400.0))
+                .labelled_by(budget_label.id)
+                .on_hover_text("The freshness budget: the loaded spec's unless set here");
+            self.budget_set |= budget.changed();
+            let window_label = ui.label("Window (commits)");
+            ui.add(egui::DragValue::new(&mut self.rules.window).range(2..=100))
+                .labelled_by(window_label.id)
+                .on_hover_text("Each partition is judged on its last N commits (Burrow's rules)");
+            let allowed_label = ui.label("Allowed lag");
+            ui.add(egui::DragValue::new(&mut self.rules.allowed_lag).range(0..=i64::MAX))
+                .labelled_by(allowed_label.id)
+                .on_hover_text("A lag of up to this many records counts as none");
             if self.sampling {
                 super::busy::indicator(ui);
             }
@@ -298,6 +349,15 @@ impl GroupsPanel {
         });
         if let Some(error) = &self.error {
             ui.colored_label(ui.visuals().error_fg_color, error);
+        }
+        if self.unreadable_commits > 0 {
+            ui.colored_label(
+                ui.visuals().warn_fg_color,
+                format!(
+                    "{} commit records could not be read: verdicts rest on the rest",
+                    self.unreadable_commits
+                ),
+            );
         }
         ui.separator();
         egui::Panel::bottom("group_detail")
@@ -317,10 +377,19 @@ impl GroupsPanel {
             .id_salt("groups_table")
             .striped(true)
             .sense(egui::Sense::click())
-            .column(Column::initial(320.0).clip(true).resizable(true))
-            .columns(Column::auto().at_least(80.0), 4)
+            .column(Column::initial(280.0).clip(true).resizable(true))
+            .columns(Column::auto().at_least(70.0), 7)
             .header(20.0, |mut header| {
-                for title in ["Group", "State", "Status", "Offset lag", "Time lag"] {
+                for title in [
+                    "Group",
+                    "State",
+                    "Status",
+                    "Offset lag",
+                    "Time lag",
+                    "ETA",
+                    "Lost",
+                    "Retention left",
+                ] {
                     header.col(|ui| {
                         ui.strong(title);
                     });
@@ -337,13 +406,28 @@ impl GroupsPanel {
                         ui.label(&g.state);
                     });
                     row.col(|ui| {
-                        ui.colored_label(status_color(g.status), g.status.to_string());
+                        let status = ui.colored_label(status_color(g.status), g.status.to_string());
+                        if !g.status_reason.is_empty() {
+                            status.on_hover_text(&g.status_reason);
+                        }
                     });
                     row.col(|ui| {
                         ui.label(g.lag.to_string());
                     });
                     row.col(|ui| {
                         ui.label(g.max_time_lag_ms.map_or("?".to_owned(), format_duration_ms));
+                    });
+                    row.col(|ui| {
+                        ui.label(eta_text(g.eta_ms, g.draining));
+                    });
+                    row.col(|ui| {
+                        lost_ui(ui, g.lost_records);
+                    });
+                    row.col(|ui| {
+                        ui.label(
+                            g.retention_margin_ms
+                                .map_or("-".to_owned(), format_duration_ms),
+                        );
                     });
                     if row.response().clicked() {
                         clicked = Some(g.group.clone());
@@ -384,17 +468,31 @@ impl GroupsPanel {
                                 "Lag",
                                 "Time lag",
                                 "Status",
+                                "ETA",
+                                "Lost",
+                                "Retention left",
                             ] {
                                 ui.strong(title);
                             }
                             ui.end_row();
+                            let mut picked = None;
                             for p in &group.partitions {
                                 let deleted = if p.topic_deleted {
                                     " (topic deleted)"
                                 } else {
                                     ""
                                 };
-                                ui.label(format!("{}/{}{deleted}", p.topic, p.partition));
+                                let name = format!("{}/{}{deleted}", p.topic, p.partition);
+                                let selected = self.scope
+                                    == PlotScope::Partition(p.topic.clone(), p.partition);
+                                if ui
+                                    .selectable_label(selected, name)
+                                    .on_hover_text("Plot this partition")
+                                    .clicked()
+                                {
+                                    picked =
+                                        Some(PlotScope::Partition(p.topic.clone(), p.partition));
+                                }
                                 ui.label(
                                     p.committed
                                         .map_or("no commit".to_owned(), |c| c.to_string()),
@@ -402,8 +500,11 @@ impl GroupsPanel {
                                 ui.label(p.high.to_string());
                                 ui.label(p.lag.to_string());
                                 ui.label(p.time_lag_ms.map_or("?".to_owned(), format_duration_ms));
-                                ui.colored_label(status_color(p.status), p.status.to_string());
+                                partition_status_ui(ui, p);
                                 ui.end_row();
+                            }
+                            if let Some(scope) = picked {
+                                self.scope = scope;
                             }
                         });
                 });
@@ -459,18 +560,61 @@ impl GroupsPanel {
                 .y_axis_label("time lag (s)")
                 .show(ui, |plot| {
                     plot.line(Line::new("time lag", times));
-                    plot.hline(HLine::new("budget", budget));
+                    plot.hline(HLine::new("budget", budget).color(BUDGET_COLOR));
                 });
             self.scope = scope;
         });
     }
 }
 
+/// The budget line's colour, the same on every tab.
+pub const BUDGET_COLOR: egui::Color32 = egui::Color32::from_rgb(230, 80, 70);
+
 pub fn status_color(status: Status) -> egui::Color32 {
     match status {
         Status::Ok => egui::Color32::from_rgb(80, 180, 100),
-        Status::Warn => egui::Color32::from_rgb(230, 180, 60),
+        Status::Pending => egui::Color32::from_rgb(150, 150, 150),
+        Status::Warn | Status::Invalid => egui::Color32::from_rgb(230, 180, 60),
         Status::Rewind => egui::Color32::from_rgb(120, 160, 240),
         Status::Stall | Status::Stop => egui::Color32::from_rgb(230, 80, 70),
+    }
+}
+
+fn eta_text(eta_ms: Option<i64>, draining: Option<bool>) -> String {
+    match (eta_ms, draining) {
+        (Some(0), _) => "-".into(),
+        (Some(ms), _) => format_duration_ms(ms),
+        (None, Some(false)) => "not draining".into(),
+        (None, _) => "?".into(),
+    }
+}
+
+fn lost_ui(ui: &mut egui::Ui, lost: i64) {
+    if lost > 0 {
+        ui.colored_label(ui.visuals().error_fg_color, lost.to_string());
+    } else {
+        ui.label("0");
+    }
+}
+
+/// A partition's status (its reason on hover), ETA (its rates on hover), lost records and
+/// retention margin (what it means on hover).
+fn partition_status_ui(ui: &mut egui::Ui, p: &PartitionLag) {
+    ui.colored_label(status_color(p.status), p.status.to_string())
+        .on_hover_text(&p.status_reason);
+    ui.label(eta_text(p.drain.eta_ms, p.drain.draining))
+        .on_hover_text(&p.drain.text);
+    lost_ui(ui, p.retention.lost_records);
+    let margin = p
+        .retention
+        .margin_ms
+        .map_or("-".to_owned(), format_duration_ms);
+    let label = if p.retention.at_risk {
+        ui.colored_label(ui.visuals().warn_fg_color, margin)
+    } else {
+        ui.label(margin)
+    };
+    if !p.retention.text.is_empty() {
+        label.on_hover_text(&p.retention.text);
     }
 }

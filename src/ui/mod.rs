@@ -437,6 +437,7 @@ impl FreshlensApp {
                     records: ready.records,
                     stale: ready.stale.clone(),
                 };
+                self.groups.use_spec_budget(ready.spec.budget);
                 self.profile.spec = Some(Arc::new(ready.spec));
                 self.state.profile.spec_path = "assets/demo/c360.toml".into();
                 if let Some(first) = ready.stale.first() {
@@ -503,11 +504,20 @@ impl FreshlensApp {
             Outcome::GroupsSampled { at_ms, result } => {
                 if self.cluster.is_some() {
                     self.groups.sampled(at_ms, result);
+                    self.freshness.builder_now =
+                        self.freshness.builder_group.as_ref().and_then(|name| {
+                            self.groups
+                                .groups
+                                .iter()
+                                .find(|g| &g.group == name)
+                                .cloned()
+                        });
                 }
             }
             Outcome::SpecLoaded(Ok((path, spec))) => {
                 self.state.profile.spec_path = path.clone();
                 self.state.profile.remember_spec(&path);
+                self.groups.use_spec_budget(spec.budget);
                 self.profile.spec = Some(Arc::new(spec));
                 self.profile.error = None;
             }
@@ -698,15 +708,21 @@ impl FreshlensApp {
             return;
         };
         let interval_ms = self.groups.interval_secs as i64 * 1000;
-        let now = crate::cli::profile::now_ms();
-        let due = self
-            .groups
-            .last_sample_ms
-            .is_none_or(|last| now - last >= interval_ms);
+        let now = crate::time::now_ms();
+        // A capture is a snapshot: looked at once, from its commit history. Sampling it again
+        // would say nothing about motion.
+        let due = match self.groups.last_sample_ms {
+            None => true,
+            Some(_) if cluster.is_capture() && !self.groups.rules_changed() => false,
+            Some(_) if self.groups.rules_changed() => true,
+            Some(_) => now - self.groups.last_sampled_wall_ms >= interval_ms,
+        };
         if due && !self.groups.sampling {
             self.groups.sampling = true;
+            self.groups.last_sampled_wall_ms = now;
+            let rules = self.groups.take_rules();
             self.tasks
-                .sample_groups(Arc::clone(cluster), now, Arc::clone(&self.groups.sampler));
+                .sample_groups(Arc::clone(cluster), rules, Arc::clone(&self.groups.sampler));
         }
         ctx.request_repaint_after(std::time::Duration::from_millis(interval_ms.max(100) as u64));
     }

@@ -2,7 +2,7 @@
 //! [`Outcome`]s over a channel and wake the UI; the UI drains the channel within a time budget.
 
 use crate::source::Source;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -26,18 +26,19 @@ pub struct IngestRequest {
     pub until: i64,
 }
 
-/// What the lag sampler keeps between looks.
+/// What the lag sampler keeps between looks: the commit log read so far and every group
+/// partition's commits, which the status rules judge.
 #[derive(Debug, Default)]
 pub struct SamplerState {
-    log: freshness::CommitLog,
-    /// Groups whose past lag was already rebuilt from their commits.
-    backfilled: HashSet<String>,
+    watch: freshness::GroupWatch,
 }
 
-/// One look at every group, and the past lag of groups seen for the first time.
+/// One look at every group, judged, and the lag at commits first seen in it.
 pub struct Sampled {
     pub groups: Vec<freshness::GroupLag>,
     pub past: HashMap<String, Vec<freshness::PastLag>>,
+    /// Commit records that could not be read so far.
+    pub unreadable_commits: u64,
 }
 
 /// A capture opened, with the lines that could not be read.
@@ -207,13 +208,15 @@ impl Tasks {
     pub fn sample_groups(
         &self,
         cluster: Arc<dyn Source>,
-        at_ms: i64,
+        rules: freshness::Rules,
         state: Arc<Mutex<SamplerState>>,
     ) {
         self.spawn(move |send| {
             // A slow commit log only stretches the interval: one sample is in flight at a time.
             let mut state = state.lock().unwrap_or_else(PoisonError::into_inner);
-            let result = sample(cluster.as_ref(), at_ms, &mut state).map_err(|e| e.to_string());
+            state.watch.rules = rules;
+            let at_ms = cluster.now_ms();
+            let result = sample(cluster.as_ref(), &mut state).map_err(|e| e.to_string());
             send(Outcome::GroupsSampled { at_ms, result });
         });
     }
@@ -424,23 +427,14 @@ pub struct LookupRequest {
 
 fn sample(
     cluster: &dyn Source,
-    at_ms: i64,
     state: &mut SamplerState,
 ) -> Result<Sampled, crate::cluster::ClusterError> {
-    let groups = freshness::look_at_groups(cluster, None, &mut state.log)?;
-    let fresh: HashMap<String, Vec<freshness::OffsetCommit>> = groups
-        .iter()
-        .filter(|g| !state.backfilled.contains(&g.group))
-        .map(|g| (g.group.clone(), state.log.commits(&g.group)))
-        .filter(|(_, commits)| !commits.is_empty())
-        .collect();
-    let past = if fresh.is_empty() {
-        HashMap::new()
-    } else {
-        freshness::past_lags(cluster, &groups, &fresh, at_ms)?
-    };
-    state.backfilled.extend(fresh.into_keys());
-    Ok(Sampled { groups, past })
+    let look = state.watch.look(cluster, None)?;
+    Ok(Sampled {
+        groups: look.groups,
+        past: look.past,
+        unreadable_commits: state.watch.log.unreadable().0,
+    })
 }
 
 fn export_lookup(source: &dyn Source, spec: &Spec, key: &str, path: &std::path::Path) -> String {

@@ -1,0 +1,229 @@
+//! `freshlens bench --groups N`: how long one look at N committed consumer groups takes.
+//! Creates `--group-topics` topics with a few records each and N groups that each committed on
+//! a few of them (some behind), then measures, alternating in one run: (a) freshlens's look
+//! (groups, watermarks, every group's committed offsets from one client, the record at each
+//! lagging position, the status rules); (b) how freshlens looked before, a client per group
+//! carrying its id for OffsetFetch, eight at a time; (c) the limit, the same client's raw
+//! admin calls alone (ListGroups, ListOffsets, ListConsumerGroupOffsets), nothing read or
+//! judged.
+
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use rayon::prelude::*;
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer as _};
+use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer as _, ThreadedProducer};
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use serde_json::json;
+
+use crate::cluster::{Cluster, ConnectionConfig};
+use crate::freshness::GroupWatch;
+
+/// Topics each bench group commits on.
+const TOPICS_PER_GROUP: usize = 4;
+/// Records written to each bench topic.
+const RECORDS_PER_TOPIC: usize = 10;
+
+fn client(connection: &ConnectionConfig) -> ClientConfig {
+    let mut config = ClientConfig::new();
+    config.set("bootstrap.servers", connection.bootstrap.trim());
+    for (key, value) in &connection.properties {
+        config.set(key, value);
+    }
+    config
+}
+
+/// Creates the topics, writes their records and commits the groups' offsets (the bench's
+/// only writes, to topics and groups named `<prefix>-…`).
+fn set_up(
+    connection: &ConnectionConfig,
+    prefix: &str,
+    topics: usize,
+    groups: usize,
+) -> anyhow::Result<()> {
+    let names: Vec<String> = (0..topics).map(|i| format!("{prefix}-t{i:04}")).collect();
+    let admin: AdminClient<DefaultClientContext> = client(connection).create()?;
+    let new: Vec<NewTopic> = names
+        .iter()
+        .map(|n| NewTopic::new(n, 1, TopicReplication::Fixed(-1)))
+        .collect();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    for chunk in new.chunks(50) {
+        // An existing topic is fine: a rerun reuses it.
+        runtime.block_on(admin.create_topics(chunk, &AdminOptions::new()))?;
+    }
+    let producer: ThreadedProducer<DefaultProducerContext> = client(connection)
+        .set("linger.ms", "5")
+        .create()
+        .context("cannot create a producer")?;
+    for name in &names {
+        for i in 0..RECORDS_PER_TOPIC {
+            let key = format!("k{i}");
+            producer
+                .send(BaseRecord::to(name).partition(0).key(&key).payload("v"))
+                .map_err(|(e, _)| e)?;
+        }
+    }
+    producer.flush(Duration::from_secs(30))?;
+    (0..groups).into_par_iter().try_for_each(|g| {
+        let consumer: BaseConsumer = client(connection)
+            .set("group.id", format!("{prefix}-g{g:04}"))
+            .set("enable.auto.commit", "false")
+            .create()?;
+        let mut offsets = TopicPartitionList::new();
+        for k in 0..TOPICS_PER_GROUP {
+            let topic = &names[(g * 7 + k * 13) % names.len()];
+            // Every third group is behind by a few records on one topic.
+            let behind = if g % 3 == 0 && k == 0 { 3 } else { 0 };
+            offsets.add_partition_offset(
+                topic,
+                0,
+                Offset::Offset((RECORDS_PER_TOPIC - behind) as i64),
+            )?;
+        }
+        consumer.commit(&offsets, CommitMode::Sync)?;
+        anyhow::Ok(())
+    })
+}
+
+/// (b): every group's committed offsets through a client per group (OffsetFetch on every
+/// partition of the topics it committed on), eight groups at a time.
+fn per_group_clients(cluster: &Cluster, groups: &[String]) -> anyhow::Result<usize> {
+    let topics = cluster.topics(false)?;
+    let partitions: Vec<(String, i32)> = topics
+        .iter()
+        .flat_map(|t| t.partitions.iter().map(move |p| (t.name.clone(), p.id)))
+        .collect();
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(8).build()?;
+    let answered: Vec<usize> = pool.install(|| {
+        groups
+            .par_iter()
+            .map(|g| {
+                let mut config = cluster.config().client_config()?;
+                config.set("group.id", g);
+                let consumer: BaseConsumer = config.create()?;
+                let mut tpl = TopicPartitionList::new();
+                for (t, p) in &partitions {
+                    tpl.add_partition(t, *p);
+                }
+                let answer = consumer.committed_offsets(tpl, cluster.config().timeout)?;
+                Ok(answer
+                    .elements()
+                    .iter()
+                    .filter(|e| matches!(e.offset(), Offset::Offset(_)))
+                    .count())
+            })
+            .collect::<anyhow::Result<Vec<usize>>>()
+    })?;
+    Ok(answered.into_iter().sum())
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn stats(runs: &[Duration]) -> serde_json::Value {
+    let mut sorted = runs.to_vec();
+    sorted.sort();
+    json!({
+        "min_ms": sorted.first().map_or(0.0, |d| ms(*d)),
+        "median_ms": sorted.get(sorted.len() / 2).map_or(0.0, |d| ms(*d)),
+        "max_ms": sorted.last().map_or(0.0, |d| ms(*d)),
+    })
+}
+
+pub fn run(
+    connection: &ConnectionConfig,
+    args: &super::bench::BenchArgs,
+    groups: usize,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let (topics, rounds, json_out) = (args.group_topics, args.rounds, args.json);
+    let prefix = format!("{}-groups", args.prefix);
+    if !args.reuse {
+        let started = Instant::now();
+        set_up(connection, &prefix, topics.max(TOPICS_PER_GROUP), groups)?;
+        eprintln!(
+            "set up {topics} topics and {groups} groups in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+    }
+    let cluster = Cluster::connect(connection.clone())?;
+    let all_topics = cluster.topics(false)?.len();
+    let (mut a, mut b, mut c) = (Vec::new(), Vec::new(), Vec::new());
+    let mut looked_at = 0;
+    for round in 0..rounds.max(1) {
+        let started = Instant::now();
+        let look = GroupWatch::default().look(&cluster, None)?;
+        a.push(started.elapsed());
+        looked_at = look.groups.len();
+        let names: Vec<String> = look.groups.iter().map(|g| g.group.clone()).collect();
+
+        let started = Instant::now();
+        per_group_clients(&cluster, &names)?;
+        b.push(started.elapsed());
+
+        let started = Instant::now();
+        let listed = cluster.groups()?;
+        cluster.topics(false)?;
+        let names: Vec<&str> = listed.iter().map(|g| g.name.as_str()).collect();
+        cluster.group_offsets(&names)?;
+        c.push(started.elapsed());
+        eprintln!(
+            "round {round}: freshlens {:.0} ms, a client per group {:.0} ms, raw admin calls {:.0} ms",
+            ms(a[round]),
+            ms(b[round]),
+            ms(c[round])
+        );
+    }
+    let median = |runs: &[Duration]| {
+        let mut sorted = runs.to_vec();
+        sorted.sort();
+        sorted[sorted.len() / 2]
+    };
+    let (ma, mb, mc) = (median(&a), median(&b), median(&c));
+    let doc = json!({
+        "groups": looked_at,
+        "topics": all_topics,
+        "rounds": a.len(),
+        "results": [
+            {"approach": "freshlens groups", "ms": stats(&a)},
+            {"approach": "a client per group (before)", "ms": stats(&b)},
+            {"approach": "raw admin calls (limit)", "ms": stats(&c)},
+        ],
+        "before_over_freshlens": mb.as_secs_f64() / ma.as_secs_f64().max(1e-9),
+        "freshlens_over_limit": ma.as_secs_f64() / mc.as_secs_f64().max(1e-9),
+    });
+    if json_out {
+        serde_json::to_writer(&mut *out, &doc)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "{looked_at} groups over {all_topics} topics, {} rounds (min / median / max):",
+        a.len()
+    )?;
+    for r in doc["results"].as_array().into_iter().flatten() {
+        writeln!(
+            out,
+            "  {:<30} {:>8.1} {:>8.1} {:>8.1} ms",
+            r["approach"].as_str().unwrap_or_default(),
+            r["ms"]["min_ms"].as_f64().unwrap_or_default(),
+            r["ms"]["median_ms"].as_f64().unwrap_or_default(),
+            r["ms"]["max_ms"].as_f64().unwrap_or_default()
+        )?;
+    }
+    writeln!(
+        out,
+        "  before / freshlens = {:.1}x, freshlens / limit = {:.2}x",
+        doc["before_over_freshlens"].as_f64().unwrap_or_default(),
+        doc["freshlens_over_limit"].as_f64().unwrap_or_default()
+    )?;
+    Ok(())
+}

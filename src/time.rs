@@ -1,0 +1,45 @@
+//! Time at the bottom of the house: the wall clock and durations in words, used by every
+//! layer (the engine modules import it; it imports none of them).
+
+/// Milliseconds since the Unix epoch, by the wall clock.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// A duration as people read it: `42s`, `3m12s`, `2h05m`, `3d04h` (negative counts as zero).
+pub fn format_duration_ms(ms: i64) -> String {
+    let secs = ms.max(0) / 1000;
+    match secs {
+        s if s < 60 => format!("{s}s"),
+        s if s < 3600 => format!("{}m{:02}s", s / 60, s % 60),
+        s if s < 86_400 => format!("{}h{:02}m", s / 3600, s % 3600 / 60),
+        s => format!("{}d{:02}h", s / 86_400, s % 86_400 / 3600),
+    }
+}
+
+/// A time as `2026-11-28 07:35:49.123` (UTC); `-` for none.
+pub fn format_timestamp(ms: Option<i64>) -> String {
+    match ms.and_then(chrono::DateTime::from_timestamp_millis) {
+        Some(t) => t.format("%Y-%m-%d %H:%M:%S%.3f").to_string(),
+        None => "-".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_and_durations_read_as_people_write_them() {
+        assert_eq!(
+            format_timestamp(Some(1_700_000_000_123)),
+            "2023-11-14 22:13:20.123"
+        );
+        assert_eq!(format_timestamp(Some(-1)), "1969-12-31 23:59:59.999");
+        assert_eq!(format_timestamp(None), "-");
+        assert_eq!(format_duration_ms(192_000), "3m12s");
+        assert_eq!(format_duration_ms(3 * 3_600_000 - 60_000), "2h59m");
+    }
+}
