@@ -394,6 +394,10 @@ fn demo_groups_are_judged_once_from_their_commit_history() {
     }
     assert!(status_in_row(&harness, "risk-features", "STOP"));
     assert!(status_in_row(&harness, "profile-builder", "STALL"));
-    // The budget follows the demo spec's (5 minutes).
-    assert!(harness.query_by_label("300").is_some(), "budget 300 s");
+    // The budget follows the demo spec's (15 minutes).
+    let budget: Vec<Option<String>> = harness
+        .query_all_by_label("Budget (s)")
+        .map(|node| node.value())
+        .collect();
+    assert!(budget.contains(&Some("900".into())), "budget {budget:?}");
 }
