@@ -83,6 +83,29 @@ pub fn drain(
             ..Drain::default()
         };
     };
+    // A consumer reading about as fast as records arrive (within 10%), with no more behind
+    // than arrive between two of its commits, is keeping up: its lag is the batch in flight,
+    // and "draining" it at the tiny net rate would read as hours. It reads what is there now
+    // at its own rate.
+    let commits = window.len().max(2) as f64 - 1.0;
+    let span_s = ends.map_or(0.0, |(f, l)| (l.at_ms - f.at_ms) as f64 / 1000.0);
+    let per_commit = produce * span_s / commits;
+    let steady = (consume - produce).abs() <= 0.1 * consume.max(produce);
+    if status == Status::Ok && steady && consume > 0.0 && lag as f64 <= per_commit.ceil() + 1.0 {
+        let eta_ms = (lag as f64 / consume * 1000.0).round() as i64;
+        return Drain {
+            consume_per_sec: Some(consume),
+            produce_per_sec: Some(produce),
+            eta_ms: Some(eta_ms),
+            draining: Some(true),
+            text: format!(
+                "keeping up: {lag} behind is less than arrives between commits; consumes {}, \
+                 produced {}",
+                per_sec(consume),
+                per_sec(produce)
+            ),
+        };
+    }
     let net = consume - produce;
     if net > 0.0 {
         let eta_ms = (lag as f64 / net * 1000.0).round() as i64;
@@ -279,6 +302,24 @@ mod tests {
         let d = drain(&window, Some(&table), 500, Status::Ok, &RULES);
         assert_eq!(d.produce_per_sec, Some(50.0));
         assert_eq!(d.eta_ms, Some(10_000));
+    }
+
+    #[test]
+    fn a_consumer_keeping_up_reads_its_batch_in_flight() {
+        // 60 records a minute arrive and are read; 12 behind is less than arrives between two
+        // commits a minute apart: keeping up, not "draining in hours" at a net rate near zero.
+        let window = commits(&[
+            (0, 0, Some(10)),
+            (60, 60_000, Some(12)),
+            (119, 120_000, Some(13)),
+        ]);
+        let d = drain(&window, None, 12, Status::Ok, &RULES);
+        assert_eq!(d.draining, Some(true));
+        assert_eq!(d.eta_ms, Some(12_101));
+        assert!(d.text.starts_with("keeping up"), "{}", d.text);
+        // The same rates with 500 behind is not keeping up.
+        let behind = drain(&window, None, 500, Status::Ok, &RULES);
+        assert_eq!(behind.draining, Some(false));
     }
 
     #[test]

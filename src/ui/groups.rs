@@ -69,6 +69,8 @@ pub struct GroupsPanel {
     pub last_sample_ms: Option<i64>,
     /// Wall-clock time the last sample was asked for (a capture's "now" is not the clock's).
     pub last_sampled_wall_ms: i64,
+    /// The source is a capture or the demo: judged once, never re-sampled.
+    pub snapshot: bool,
     pub sampling: bool,
     /// Commit records that could not be read, as the last sample said.
     unreadable_commits: u64,
@@ -98,6 +100,7 @@ impl Default for GroupsPanel {
             scope: PlotScope::Group,
             last_sample_ms: None,
             last_sampled_wall_ms: 0,
+            snapshot: false,
             sampling: false,
             unreadable_commits: 0,
             error: None,
@@ -340,11 +343,18 @@ impl GroupsPanel {
                 super::busy::indicator(ui);
             }
             if let Some(at) = self.last_sample_ms {
-                ui.weak(format!(
-                    "sampled {} every {} s",
-                    format_timestamp(Some(at)),
-                    self.interval_secs
-                ));
+                ui.weak(if self.snapshot {
+                    format!(
+                        "judged once, from the commit history of a snapshot taken {}",
+                        format_timestamp(Some(at))
+                    )
+                } else {
+                    format!(
+                        "sampled {} every {} s",
+                        format_timestamp(Some(at)),
+                        self.interval_secs
+                    )
+                });
             }
         });
         if let Some(error) = &self.error {

@@ -719,6 +719,7 @@ impl FreshlensApp {
         };
         if due && !self.groups.sampling {
             self.groups.sampling = true;
+            self.groups.snapshot = cluster.is_capture();
             self.groups.last_sampled_wall_ms = now;
             let rules = self.groups.take_rules();
             self.tasks
