@@ -184,6 +184,7 @@ impl Cluster {
         // A position past the end fails its fetch (auto.offset.reset is "error") with an error
         // that names no partition: once one came, the rest get a moment, not the timeout.
         let mut failed_at: Option<std::time::Instant> = None;
+        let mut answered_at: HashMap<(String, i32), std::time::Instant> = HashMap::new();
         while !pending.is_empty()
             && std::time::Instant::now() < deadline
             && failed_at.is_none_or(|at| at.elapsed() < std::time::Duration::from_millis(500))
@@ -207,9 +208,29 @@ impl Cluster {
                     found.insert(key, (ts, None));
                 }
             }
-            // Nothing at or past the offset yet: the fetch response's high watermark says so
-            // (end-of-partition events name no topic, so they cannot tell topics apart).
-            pending.retain(|key| high_of(key).is_none_or(|high| high > round[key]));
+            // Nothing at or past the offset: the fetch response's high watermark says so
+            // (end-of-partition events name no topic, so they cannot tell topics apart). A
+            // fetch that answered (its high watermark is known) without the record gets a
+            // moment more, then the time stays unknown: some brokers return nothing for an
+            // offset inside a multi-record batch (Tansu).
+            let now = std::time::Instant::now();
+            pending.retain(|key| match high_of(key) {
+                None => true,
+                Some(high) if high <= round[key] => false,
+                Some(_) => {
+                    let since = answered_at.entry(key.clone()).or_insert(now);
+                    now.duration_since(*since) < std::time::Duration::from_millis(500)
+                }
+            });
+        }
+        if !pending.is_empty() {
+            log::debug!(
+                "no record or end seen in time for {:?}",
+                pending
+                    .iter()
+                    .map(|k| (k, round[k], high_of(k)))
+                    .collect::<Vec<_>>()
+            );
         }
         for key in round.keys() {
             found.entry(key.clone()).or_default().1 = high_of(key);

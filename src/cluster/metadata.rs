@@ -1,6 +1,8 @@
 //! Topics, partitions, replicas and watermarks. Watermarks for many partitions are asked in one
 //! ListOffsets round per bound instead of one round trip per partition.
 
+use std::collections::HashMap;
+
 use rdkafka::Offset;
 use rdkafka::TopicPartitionList;
 use rdkafka::admin::{AdminClient, AdminOptions, ResourceSpecifier};
@@ -161,32 +163,59 @@ impl Cluster {
     /// The topic's configuration as the broker describes it (non-default entries first), or an
     /// error when the broker does not support DescribeConfigs.
     pub fn topic_configs(&self, topic: &str) -> Result<Vec<(String, String)>, ClusterError> {
+        self.topics_configs(&[topic])?
+            .remove(topic)
+            .unwrap_or_else(|| Err(ClusterError::UnknownTopic(topic.to_owned())))
+    }
+
+    /// The configurations of many topics in one DescribeConfigs call (one answer per topic).
+    #[allow(clippy::type_complexity)]
+    pub fn topics_configs(
+        &self,
+        topics: &[&str],
+    ) -> Result<HashMap<String, Result<Vec<(String, String)>, ClusterError>>, ClusterError> {
         let admin: AdminClient<DefaultClientContext> = self
             .config()
             .client_config()?
             .create()
             .map_err(|e| self.explain(e))?;
         let options = AdminOptions::new().request_timeout(Some(self.config().timeout));
-        let resource = ResourceSpecifier::Topic(topic);
-        let results = futures_executor::block_on(admin.describe_configs([&resource], &options))
+        let resources: Vec<ResourceSpecifier> =
+            topics.iter().map(|t| ResourceSpecifier::Topic(t)).collect();
+        let results = futures_executor::block_on(admin.describe_configs(&resources, &options))
             .map_err(|e| self.explain(e))?;
-        let mut entries = Vec::new();
-        for result in results {
-            let result = result.map_err(|e| ClusterError::Kafka(format!("{e:?}")))?;
-            let mut configs: Vec<_> = result
-                .entries
-                .into_iter()
-                .map(|e| {
-                    (
-                        e.is_default,
-                        e.name,
-                        e.value.unwrap_or_else(|| "(secret)".into()),
-                    )
-                })
-                .collect();
-            configs.sort();
-            entries.extend(configs.into_iter().map(|(_, name, value)| (name, value)));
+        let mut answers = HashMap::new();
+        for (asked, result) in topics.iter().zip(results) {
+            // An answer names its topic; an error does not, and takes the asked order.
+            let topic = match &result {
+                Ok(config) => match &config.specifier {
+                    rdkafka::admin::OwnedResourceSpecifier::Topic(name) => name.clone(),
+                    _ => (*asked).to_owned(),
+                },
+                Err(_) => (*asked).to_owned(),
+            };
+            let answer = result
+                .map_err(|e| ClusterError::Kafka(format!("{e:?}")))
+                .map(|result| {
+                    let mut configs: Vec<_> = result
+                        .entries
+                        .into_iter()
+                        .map(|e| {
+                            (
+                                e.is_default,
+                                e.name,
+                                e.value.unwrap_or_else(|| "(secret)".into()),
+                            )
+                        })
+                        .collect();
+                    configs.sort();
+                    configs
+                        .into_iter()
+                        .map(|(_, name, value)| (name, value))
+                        .collect()
+                });
+            answers.insert(topic, answer);
         }
-        Ok(entries)
+        Ok(answers)
     }
 }

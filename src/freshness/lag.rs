@@ -253,7 +253,13 @@ pub fn look_at_groups(
         .filter(|g| g.protocol_type.is_empty() || g.protocol_type == "consumer")
         .collect();
     let names: Vec<&str> = groups.iter().map(|g| g.name.as_str()).collect();
+    let started = std::time::Instant::now();
     let mut offsets = cluster.group_offsets(&names)?;
+    log::debug!(
+        "committed offsets of {} groups in {:?}",
+        names.len(),
+        started.elapsed()
+    );
     let mut lags = Vec::with_capacity(groups.len());
     for group in groups {
         let committed = match offsets.remove(&group.name) {
@@ -268,14 +274,19 @@ pub fn look_at_groups(
             ..GroupLag::default()
         });
     }
+    let started = std::time::Instant::now();
     read_positions(cluster, &mut lags)?;
+    log::debug!(
+        "records at lagging positions read in {:?}",
+        started.elapsed()
+    );
     for lag in &mut lags {
         lag.summarize();
     }
-    if log
-        .refresh(cluster, &names, &CancelToken::default())?
-        .is_some()
-    {
+    let started = std::time::Instant::now();
+    let history = log.refresh(cluster, &names, &CancelToken::default())?;
+    log::debug!("commit log read in {:?}", started.elapsed());
+    if history.is_some() {
         for lag in &mut lags {
             apply_commit_history(lag, &log.commits(&lag.group), &topics);
         }

@@ -51,17 +51,28 @@ impl GroupWatch {
     /// Looks at every group (or `only`), takes in new commits with the lag at each, and
     /// judges every partition at the source's "now".
     pub fn look(&mut self, cluster: &dyn Source, only: Option<&str>) -> Result<Look, ClusterError> {
+        let started = std::time::Instant::now();
         let now_ms = cluster.now_ms();
         let mut groups = look_at_groups(cluster, only, &mut self.log)?;
+        let looked = started.elapsed();
         let past = self.take_in_commits(cluster, &groups, now_ms)?;
+        let dated = started.elapsed();
         for lag in &groups {
             self.history.observe(lag, now_ms);
         }
         self.learn_retention(cluster, &groups);
+        let configured = started.elapsed();
         for lag in &mut groups {
             self.history.judge(lag, now_ms, &self.rules);
         }
         groups.sort_by(GroupLag::worst_first);
+        log::debug!(
+            "{} groups: look {looked:?}, lag at new commits {:?}, retention {:?}, judged in {:?}",
+            groups.len(),
+            dated - looked,
+            configured - dated,
+            started.elapsed() - configured
+        );
         Ok(Look { groups, past })
     }
 
@@ -114,13 +125,16 @@ impl GroupWatch {
             .collect();
         topics.sort_unstable();
         topics.dedup();
+        if topics.is_empty() {
+            return;
+        }
+        // A cluster that will not describe configs leaves the retention unknown, as it says.
+        let answers = cluster.topics_configs(&topics).unwrap_or_default();
         for topic in topics {
-            // A cluster that will not describe configs leaves the retention unknown, as it says.
-            let retention = cluster
-                .topic_configs(topic)
-                .map_or(Retention::Unknown, |configs| {
-                    Retention::from_configs(&configs)
-                });
+            let retention = match answers.get(topic) {
+                Some(Ok(configs)) => Retention::from_configs(configs),
+                _ => Retention::Unknown,
+            };
             self.history.set_retention(topic, retention);
         }
     }

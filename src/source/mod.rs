@@ -18,6 +18,9 @@ pub use recording::Recording;
 
 pub type Sink<'a> = dyn FnMut(ScanEvent) -> bool + 'a;
 
+/// Each topic's configuration entries, or why they could not be read.
+pub type ConfigsAnswer = HashMap<String, Result<Vec<(String, String)>, ClusterError>>;
+
 /// Each group's committed offsets, or why they could not be read.
 pub type GroupOffsetsAnswer = HashMap<String, Result<GroupOffsets, ClusterError>>;
 
@@ -45,6 +48,13 @@ pub trait Source: Send + Sync {
     fn topics(&self, include_internal: bool) -> Result<Vec<TopicInfo>, ClusterError>;
     fn topic(&self, name: &str) -> Result<TopicInfo, ClusterError>;
     fn topic_configs(&self, topic: &str) -> Result<Vec<(String, String)>, ClusterError>;
+    /// Many topics' configurations at once (one answer per topic).
+    fn topics_configs(&self, topics: &[&str]) -> Result<ConfigsAnswer, ClusterError> {
+        Ok(topics
+            .iter()
+            .map(|t| ((*t).to_owned(), self.topic_configs(t)))
+            .collect())
+    }
     /// Streams records and progress to `sink`; `sink` returns `false` to stop early.
     fn scan(
         &self,
@@ -97,6 +107,10 @@ impl Source for Cluster {
 
     fn topic_configs(&self, topic: &str) -> Result<Vec<(String, String)>, ClusterError> {
         Cluster::topic_configs(self, topic)
+    }
+
+    fn topics_configs(&self, topics: &[&str]) -> Result<ConfigsAnswer, ClusterError> {
+        Cluster::topics_configs(self, topics)
     }
 
     fn scan(

@@ -90,6 +90,17 @@ impl Source for Recording<'_> {
         Ok(configs)
     }
 
+    fn topics_configs(&self, topics: &[&str]) -> Result<super::ConfigsAnswer, ClusterError> {
+        let answers = self.inner.topics_configs(topics)?;
+        let mut seen = self.seen();
+        for (topic, answer) in &answers {
+            if let Ok(configs) = answer {
+                seen.capture.configs.insert(topic.clone(), configs.clone());
+            }
+        }
+        Ok(answers)
+    }
+
     fn scan(
         &self,
         request: &ScanRequest,
