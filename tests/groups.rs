@@ -318,6 +318,10 @@ fn a_high_watermark_the_fetch_contradicts_is_fixed_or_flagged() {
         p.status_reason
     );
     assert_eq!(p.lag, 0, "never a negative lag");
+    assert_eq!(
+        p.time_lag_ms, None,
+        "past the end is no known time, not caught up"
+    );
 }
 
 /// `__consumer_offsets` as Apache Kafka exposes it. Tansu keeps offsets elsewhere, so the test

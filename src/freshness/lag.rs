@@ -128,7 +128,8 @@ fn partition_rows(
                 low: p.low,
                 high: p.high,
                 lag,
-                time_lag_ms: (lag == 0).then_some(0),
+                // Caught up is no time behind; committed past the end is no known time at all.
+                time_lag_ms: (lag == 0 && commit.is_none_or(|c| c <= p.high)).then_some(0),
                 ..PartitionLag::default()
             });
         }
@@ -194,7 +195,7 @@ fn read_positions(cluster: &dyn Source, lags: &mut [GroupLag]) -> Result<(), Clu
         row.time_lag_ms = if row.lag > 0 {
             at.timestamp_ms.map(|ts| (read_at - ts).max(0))
         } else {
-            Some(0)
+            (committed <= row.high).then_some(0)
         };
     }
     Ok(())

@@ -465,7 +465,9 @@ impl GroupsPanel {
             ui.colored_label(status_color(group.status), group.status.to_string());
         });
         ui.columns(2, |columns| {
-            egui::ScrollArea::vertical()
+            // Both ways: at 1024 px the nine columns are wider than half the window, and the
+            // plots beside them must not be drawn over.
+            egui::ScrollArea::both()
                 .id_salt("group_partitions")
                 .show(&mut columns[0], |ui| {
                     egui::Grid::new("group_partition_grid")
