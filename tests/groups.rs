@@ -495,3 +495,45 @@ fn commit_log_reads_only_new_commits_and_gives_past_lag() {
         assert!(p["lag"] == json!(0) || p["lag"].is_null(), "{p}");
     }
 }
+
+#[test]
+fn commit_records_that_cannot_be_read_are_counted_and_reported() {
+    let Some(bootstrap) = broker() else { return };
+    let partitions = offsets_topic(&bootstrap);
+    let topic = unique_topic("lag-unreadable");
+    create_topic(&bootstrap, &topic, 1);
+    produce(
+        &bootstrap,
+        &topic,
+        &[TestRecord::new(0, "k", "v", now_ms())],
+    );
+    let group = test_group();
+    commit(&bootstrap, &group, &topic, &[(0, 1)]);
+    let slot = freshlens::freshness::offsets_partition(&group, partitions);
+    // A value version from a later Kafka, and a value cut short: neither is dropped silently.
+    let (key, mut future) = commit_record(&group, &topic, 0, 1, now_ms());
+    future[1] = 9;
+    let (_, cut) = commit_record(&group, &topic, 0, 1, now_ms());
+    let unreadable = [future, cut[..5].to_vec()].map(|value| TestRecord {
+        partition: slot,
+        key: Some(key.clone()),
+        value: Some(value),
+        timestamp_ms: now_ms(),
+        headers: vec![],
+    });
+    produce(&bootstrap, "__consumer_offsets", &unreadable);
+
+    let output = groups_json(&bootstrap, &["-g", &group]);
+    assert!(output.status.success());
+    let doc: Value = serde_json::from_slice(&output.stdout).unwrap();
+    // Other tests' records share the topic: at least these two.
+    assert!(
+        doc["unreadable_commit_records"].as_u64().unwrap() >= 2,
+        "{doc}"
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("commit records could not be read"),
+        "{stderr}"
+    );
+}

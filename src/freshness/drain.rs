@@ -136,26 +136,27 @@ pub fn drain(
     }
 }
 
-/// How long until a partition's oldest unread record is younger than `budget_ms` again: the
-/// consumer at `consume` records/s reads towards records written at `produce` records/s, so
-/// with `lag` records behind it is back within budget after
-/// `(lag - budget * produce) / (consume - produce)`. `Some(0)` when already within budget,
-/// `None` when it will not get there at these rates or they are unknown.
+/// How long until a partition's oldest unread record is younger than `budget_ms` again. Of the
+/// `lag` records behind, spread over the `time_lag_ms` since the oldest was written, those older
+/// than the budget must be read at the net rate (consume - produce): `lag * (T - B) / T` records.
+/// With steady production that is `lag - B * produce`. `Some(0)` when already within budget,
+/// `None` when the group is not draining or its rates are unknown.
 pub fn back_within_budget_ms(
     drain: &Drain,
     lag: i64,
     time_lag_ms: Option<i64>,
     budget_ms: i64,
 ) -> Option<i64> {
-    if lag == 0 || time_lag_ms.is_some_and(|t| t <= budget_ms) {
+    let time_lag_ms = time_lag_ms?;
+    if lag == 0 || time_lag_ms <= budget_ms {
         return Some(0);
     }
     let (consume, produce) = (drain.consume_per_sec?, drain.produce_per_sec?);
     if drain.draining != Some(true) || consume <= produce {
         return None;
     }
-    let records = lag as f64 - budget_ms as f64 / 1000.0 * produce;
-    Some((records.max(0.0) / (consume - produce) * 1000.0).round() as i64)
+    let older = lag as f64 * (time_lag_ms - budget_ms) as f64 / time_lag_ms as f64;
+    Some((older / (consume - produce) * 1000.0).round() as i64)
 }
 
 /// How long a topic keeps records before deleting them.
@@ -335,8 +336,8 @@ mod tests {
 
     #[test]
     fn back_within_budget_projects_the_drain() {
-        // 120/s consumed, 80/s produced, 4,000 behind, 10 s budget: the 800 newest records are
-        // within budget, so 3,200 to gain at 40/s net: 80 s.
+        // 120/s consumed, 80/s produced, 4,000 behind over 50 s (steady), 10 s budget: the 800
+        // newest records are within budget, so 3,200 to gain at 40/s net: 80 s.
         let d = Drain {
             consume_per_sec: Some(120.0),
             produce_per_sec: Some(80.0),
@@ -345,7 +346,7 @@ mod tests {
             text: String::new(),
         };
         assert_eq!(
-            back_within_budget_ms(&d, 4_000, Some(60_000), 10_000),
+            back_within_budget_ms(&d, 4_000, Some(50_000), 10_000),
             Some(80_000)
         );
         assert_eq!(

@@ -659,6 +659,46 @@ fn signed_duration(ms: i64) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn builder_projection_names_the_last_partition_back_within_budget() {
+        use crate::freshness::{Drain, GroupLag, PartitionLag};
+        let part = |partition, lag, time_lag_ms, consume, produce| PartitionLag {
+            topic: "orders".into(),
+            partition,
+            lag,
+            time_lag_ms: Some(time_lag_ms),
+            drain: Drain {
+                consume_per_sec: Some(consume),
+                produce_per_sec: Some(produce),
+                draining: Some(consume > produce),
+                ..Drain::default()
+            },
+            ..PartitionLag::default()
+        };
+        let mut group = GroupLag {
+            group: "profile-builder".into(),
+            partitions: vec![
+                part(0, 10, 1_000, 2.0, 1.0),
+                part(1, 4_000, 600_000, 120.0, 80.0),
+            ],
+            ..GroupLag::default()
+        };
+        group.summarize();
+        // Partition 1: 4,000 behind over 10 minutes. A 15-minute budget holds all of it.
+        assert_eq!(
+            builder_projection(&group, 900_000),
+            "profile-builder (OK): within budget now"
+        );
+        // A 1-minute budget: the 3,600 records older than it, at 40/s net.
+        assert_eq!(
+            builder_projection(&group, 60_000),
+            "profile-builder (OK): back within budget in 1m30s (orders/1 is the last)"
+        );
+        group.partitions[1].drain.draining = Some(false);
+        group.partitions[1].drain.text = "not catching up".into();
+        assert!(builder_projection(&group, 60_000).contains("not projected back within budget"));
+    }
+
     use super::*;
     use crate::freshness::{EventFreshness, StalenessPoint};
 
