@@ -424,20 +424,23 @@ fn commit_records(slot: i32, commits: &[(&str, &str, i64, i64)]) -> Vec<TestReco
         .collect()
 }
 
+/// A topic with one record, a group caught up on it, and the `__consumer_offsets` partition its
+/// commits go to: (topic, group, slot).
+fn caught_up_group_with_a_commit_log(bootstrap: &str, what: &str) -> (String, String, i32) {
+    let partitions = offsets_topic(bootstrap);
+    let topic = unique_topic(what);
+    create_topic(bootstrap, &topic, 1);
+    produce(bootstrap, &topic, &[TestRecord::new(0, "k", "v", now_ms())]);
+    let group = test_group();
+    commit(bootstrap, &group, &topic, &[(0, 1)]);
+    let slot = freshlens::freshness::offsets_partition(&group, partitions);
+    (topic, group, slot)
+}
+
 #[test]
 fn commit_log_reads_only_new_commits_and_gives_past_lag() {
     let Some(bootstrap) = broker() else { return };
-    let partitions = offsets_topic(&bootstrap);
-    let topic = unique_topic("lag-past");
-    create_topic(&bootstrap, &topic, 1);
-    produce(
-        &bootstrap,
-        &topic,
-        &[TestRecord::new(0, "k", "v", now_ms())],
-    );
-    let group = test_group();
-    commit(&bootstrap, &group, &topic, &[(0, 1)]);
-    let slot = freshlens::freshness::offsets_partition(&group, partitions);
+    let (topic, group, slot) = caught_up_group_with_a_commit_log(&bootstrap, "lag-past");
     let t = now_ms() - 600_000;
     produce(
         &bootstrap,
@@ -499,17 +502,7 @@ fn commit_log_reads_only_new_commits_and_gives_past_lag() {
 #[test]
 fn commit_records_that_cannot_be_read_are_counted_and_reported() {
     let Some(bootstrap) = broker() else { return };
-    let partitions = offsets_topic(&bootstrap);
-    let topic = unique_topic("lag-unreadable");
-    create_topic(&bootstrap, &topic, 1);
-    produce(
-        &bootstrap,
-        &topic,
-        &[TestRecord::new(0, "k", "v", now_ms())],
-    );
-    let group = test_group();
-    commit(&bootstrap, &group, &topic, &[(0, 1)]);
-    let slot = freshlens::freshness::offsets_partition(&group, partitions);
+    let (topic, group, slot) = caught_up_group_with_a_commit_log(&bootstrap, "lag-unreadable");
     // A value version from a later Kafka, and a value cut short: neither is dropped silently.
     let (key, mut future) = commit_record(&group, &topic, 0, 1, now_ms());
     future[1] = 9;

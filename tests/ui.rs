@@ -282,6 +282,27 @@ fn freshness_panel_shows_a_breach_for_the_scripted_customer() {
     }
 }
 
+/// The app opened on demo data (150 customers), waited until the data is ready.
+fn demo_app(
+    config: freshlens::demo::DemoConfig,
+    size: egui::Vec2,
+) -> (Harness<'static, FreshlensApp>, tempfile::TempDir) {
+    let config_dir = tempfile::tempdir().unwrap();
+    let dir = config_dir.path().to_owned();
+    let mut harness = Harness::builder().with_size(size).build_eframe(move |cc| {
+        let startup = Startup {
+            demo: Some(config),
+            ..Startup::default()
+        };
+        FreshlensApp::new(cc, startup, Some(dir)).unwrap()
+    });
+    wait_for(&mut harness, "the demo banner", |h| {
+        h.query_by_label_contains("Demo data: 150 customers")
+            .is_some()
+    });
+    (harness, config_dir)
+}
+
 #[test]
 fn demo_opens_on_a_stale_customer_and_explains_it() {
     let config = freshlens::demo::DemoConfig {
@@ -294,21 +315,7 @@ fn demo_opens_on_a_stale_customer_and_explains_it() {
         .first()
         .expect("the demo has stale customers")
         .clone();
-    let config_dir = tempfile::tempdir().unwrap();
-    let dir = config_dir.path().to_owned();
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1500.0, 950.0))
-        .build_eframe(move |cc| {
-            let startup = Startup {
-                demo: Some(config),
-                ..Startup::default()
-            };
-            FreshlensApp::new(cc, startup, Some(dir)).unwrap()
-        });
-    wait_for(&mut harness, "the demo banner", |h| {
-        h.query_by_label_contains("Demo data: 150 customers")
-            .is_some()
-    });
+    let (mut harness, _config_dir) = demo_app(config, egui::vec2(1500.0, 950.0));
     // The first suggested customer is looked up at once.
     let (field, _) = &suggested.fields[0];
     wait_for(&mut harness, "the suggested customer's stale field", |h| {
@@ -358,21 +365,7 @@ fn demo_groups_are_judged_once_from_their_commit_history() {
         events: 12_000,
         ..freshlens::demo::DemoConfig::new(freshlens::freshness::now_ms())
     };
-    let config_dir = tempfile::tempdir().unwrap();
-    let dir = config_dir.path().to_owned();
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1400.0, 900.0))
-        .build_eframe(move |cc| {
-            let startup = Startup {
-                demo: Some(config),
-                ..Startup::default()
-            };
-            FreshlensApp::new(cc, startup, Some(dir)).unwrap()
-        });
-    wait_for(&mut harness, "the demo banner", |h| {
-        h.query_by_label_contains("Demo data: 150 customers")
-            .is_some()
-    });
+    let (mut harness, _config_dir) = demo_app(config, egui::vec2(1400.0, 900.0));
     harness.get_by_label("Groups").click();
     wait_for(&mut harness, "the demo's groups", |h| {
         h.query_by_label("risk-features").is_some() && h.query_by_label("profile-builder").is_some()

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::freshness::{GroupLag, GroupWatch, Rules, Status, past_lags};
+use crate::freshness::{Drain, GroupLag, GroupWatch, Rules, Status, past_lags};
 use crate::time::format_duration_ms;
 
 #[derive(Debug, Clone, clap::Args)]
@@ -95,15 +95,6 @@ fn time_lag_text(ms: Option<i64>) -> String {
     ms.map_or_else(|| "?".to_owned(), format_duration_ms)
 }
 
-fn eta_text(eta_ms: Option<i64>, draining: Option<bool>) -> String {
-    match (eta_ms, draining) {
-        (Some(0), _) => "-".into(),
-        (Some(ms), _) => format_duration_ms(ms),
-        (None, Some(false)) => "never".into(),
-        (None, _) => "?".into(),
-    }
-}
-
 pub fn run(cluster: &dyn Source, args: &GroupsArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     let mut watch = GroupWatch::new(Rules {
         window: args.window.max(2) as usize,
@@ -142,7 +133,7 @@ pub fn run(cluster: &dyn Source, args: &GroupsArgs, out: &mut dyn Write) -> anyh
                 g.status.to_string(),
                 g.lag,
                 time_lag_text(g.max_time_lag_ms),
-                eta_text(g.eta_ms, g.draining)
+                Drain::eta_text(g.eta_ms, g.draining)
             )?;
             for p in &g.partitions {
                 writeln!(

@@ -22,6 +22,19 @@ pub struct Drain {
     pub text: String,
 }
 
+impl Drain {
+    /// The ETA in a word or two, for tables: `-` when caught up, `never` when not draining,
+    /// `?` when unknown.
+    pub fn eta_text(eta_ms: Option<i64>, draining: Option<bool>) -> String {
+        match (eta_ms, draining) {
+            (Some(0), _) => "-".into(),
+            (Some(ms), _) => format_duration_ms(ms),
+            (None, Some(false)) => "never".into(),
+            (None, _) => "?".into(),
+        }
+    }
+}
+
 /// Records per second between two (offset, time) points; `None` without elapsed time.
 fn rate(from: (i64, i64), to: (i64, i64)) -> Option<f64> {
     let elapsed_ms = to.1 - from.1;

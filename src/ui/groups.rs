@@ -9,7 +9,7 @@ use egui_extras::{Column, TableBuilder};
 use egui_plot::{HLine, Legend, Line, Plot, PlotPoints};
 
 use crate::freshness::{
-    GroupLag, LagPoint, PartitionLag, PastLag, Rules, Status, merge_partitions,
+    Drain, GroupLag, LagPoint, PartitionLag, PastLag, Rules, Status, merge_partitions,
 };
 use crate::time::format_duration_ms;
 
@@ -428,7 +428,7 @@ impl GroupsPanel {
                         ui.label(g.max_time_lag_ms.map_or("?".to_owned(), format_duration_ms));
                     });
                     row.col(|ui| {
-                        ui.label(eta_text(g.eta_ms, g.draining));
+                        ui.label(Drain::eta_text(g.eta_ms, g.draining));
                     });
                     row.col(|ui| {
                         lost_ui(ui, g.lost_records);
@@ -592,15 +592,6 @@ pub fn status_color(status: Status) -> egui::Color32 {
     }
 }
 
-fn eta_text(eta_ms: Option<i64>, draining: Option<bool>) -> String {
-    match (eta_ms, draining) {
-        (Some(0), _) => "-".into(),
-        (Some(ms), _) => format_duration_ms(ms),
-        (None, Some(false)) => "not draining".into(),
-        (None, _) => "?".into(),
-    }
-}
-
 fn lost_ui(ui: &mut egui::Ui, lost: i64) {
     if lost > 0 {
         ui.colored_label(ui.visuals().error_fg_color, lost.to_string());
@@ -614,7 +605,7 @@ fn lost_ui(ui: &mut egui::Ui, lost: i64) {
 fn partition_status_ui(ui: &mut egui::Ui, p: &PartitionLag) {
     ui.colored_label(status_color(p.status), p.status.to_string())
         .on_hover_text(&p.status_reason);
-    ui.label(eta_text(p.drain.eta_ms, p.drain.draining))
+    ui.label(Drain::eta_text(p.drain.eta_ms, p.drain.draining))
         .on_hover_text(&p.drain.text);
     lost_ui(ui, p.retention.lost_records);
     let margin = p
