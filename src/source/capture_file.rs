@@ -22,6 +22,18 @@ pub enum CaptureFormat {
     Kcat,
 }
 
+/// Why a file is not a capture, with the first problems found.
+fn not_a_capture(what: &str, warnings: &[String]) -> String {
+    let mut text = format!("not a capture: {what}");
+    for w in warnings.iter().take(3) {
+        text += &format!("; {w}");
+    }
+    if warnings.len() > 3 {
+        text += &format!("; and {} more", warnings.len() - 3);
+    }
+    text
+}
+
 fn error(path: &str, problem: impl Into<String>) -> ClusterError {
     ClusterError::Capture {
         path: path.to_owned(),
@@ -36,11 +48,54 @@ pub fn load_capture(path: &Path) -> Result<(Capture, Vec<String>), ClusterError>
     read_capture(file, &name)
 }
 
-/// Reads a capture from any reader, zstd-compressed or not.
+/// The longest line a capture may hold: a record far larger than any broker accepts (the
+/// default `message.max.bytes` is 1 MB) means the file is not a capture.
+pub const MAX_LINE_BYTES: usize = 64 << 20;
+
+/// How reading one line ended.
+enum Line {
+    /// A line (without its newline); `false` at the end of the input.
+    Read(bool),
+    /// Longer than [`MAX_LINE_BYTES`]: nothing after it is read.
+    TooLong,
+}
+
+/// Reads one line into `buf` (cleared first) without ever holding more than the cap.
+fn read_line(reader: &mut dyn BufRead, buf: &mut Vec<u8>) -> std::io::Result<Line> {
+    buf.clear();
+    loop {
+        let available = match reader.fill_buf() {
+            Ok(available) => available,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if available.is_empty() {
+            return Ok(Line::Read(!buf.is_empty()));
+        }
+        let (chunk, done) = match memchr::memchr(b'\n', available) {
+            Some(at) => (&available[..at], Some(at + 1)),
+            None => (available, None),
+        };
+        if buf.len() + chunk.len() > MAX_LINE_BYTES {
+            return Ok(Line::TooLong);
+        }
+        buf.extend_from_slice(chunk);
+        let used = done.unwrap_or(available.len());
+        reader.consume(used);
+        if done.is_some() {
+            return Ok(Line::Read(true));
+        }
+    }
+}
+
+/// Reads a capture from any reader, zstd-compressed or not. Each line is read on its own:
+/// a bad one is reported with its number and skipped. A file that yields no records (unless
+/// its header says its topics were empty), or where more lines failed than were read, is an
+/// error: it is not a capture, and an empty answer from it would be a confident wrong one.
 pub fn read_capture(reader: impl Read, name: &str) -> Result<(Capture, Vec<String>), ClusterError> {
     let mut reader = BufReader::new(reader);
     let head = reader.fill_buf().map_err(|e| error(name, e.to_string()))?;
-    let lines: Box<dyn BufRead> = if head.starts_with(&ZSTD_MAGIC) {
+    let mut lines: Box<dyn BufRead> = if head.starts_with(&ZSTD_MAGIC) {
         let decoder = zstd::Decoder::with_buffer(reader).map_err(|e| error(name, e.to_string()))?;
         Box::new(BufReader::new(decoder))
     } else {
@@ -50,14 +105,36 @@ pub fn read_capture(reader: impl Read, name: &str) -> Result<(Capture, Vec<Strin
     let mut warnings = Vec::new();
     let mut header_seen = false;
     let mut latest_ts = 0;
-    for (index, line) in lines.lines().enumerate() {
-        let number = index + 1;
-        let line = match line {
-            Ok(line) => line,
+    let (mut failed, mut not_utf8) = (0usize, Vec::new());
+    let mut buf = Vec::new();
+    let mut number = 0;
+    loop {
+        number += 1;
+        match read_line(lines.as_mut(), &mut buf) {
+            Ok(Line::Read(true)) => {}
+            Ok(Line::Read(false)) => break,
+            Ok(Line::TooLong) => {
+                failed += 1;
+                warnings.push(format!(
+                    "line {number}: longer than {} MB; the rest is not read",
+                    MAX_LINE_BYTES >> 20
+                ));
+                break;
+            }
             Err(e) => {
-                // A truncated zstd frame ends the readable part of the file.
+                // A truncated or corrupt zstd stream ends the readable part of the file.
+                failed += 1;
                 warnings.push(format!("line {number}: {e}; the rest is unreadable"));
                 break;
+            }
+        }
+        // kcat writes payload bytes of 0x80 and up raw inside its JSON strings (yajl does not
+        // escape them): such a line is read with those bytes replaced, and said so below.
+        let line = match std::str::from_utf8(&buf) {
+            Ok(line) => std::borrow::Cow::Borrowed(line),
+            Err(_) => {
+                not_utf8.push(number);
+                String::from_utf8_lossy(&buf)
             }
         };
         if line.trim().is_empty() {
@@ -66,12 +143,14 @@ pub fn read_capture(reader: impl Read, name: &str) -> Result<(Capture, Vec<Strin
         let value: Value = match serde_json::from_str(&line) {
             Ok(value) => value,
             Err(e) => {
+                failed += 1;
                 warnings.push(format!("line {number}: not JSON ({e}), skipped"));
                 continue;
             }
         };
         if value.get(HEADER_TAG).is_some() {
             if header_seen || number != 1 {
+                failed += 1;
                 warnings.push(format!("line {number}: a second header, skipped"));
                 continue;
             }
@@ -91,8 +170,43 @@ pub fn read_capture(reader: impl Read, name: &str) -> Result<(Capture, Vec<Strin
                 latest_ts = latest_ts.max(record.timestamp_ms.unwrap_or(0));
                 capture.push(record);
             }
-            Err(problem) => warnings.push(format!("line {number}: {problem}, skipped")),
+            Err(problem) => {
+                failed += 1;
+                warnings.push(format!("line {number}: {problem}, skipped"));
+            }
         }
+    }
+    if !not_utf8.is_empty() {
+        let shown: Vec<String> = not_utf8.iter().take(5).map(|n| n.to_string()).collect();
+        warnings.push(format!(
+            "{} line(s) held bytes that are not UTF-8 (line {}{}): read with those bytes \
+             replaced by U+FFFD",
+            not_utf8.len(),
+            shown.join(", "),
+            if not_utf8.len() > 5 { ", …" } else { "" }
+        ));
+    }
+    let read = capture.record_count();
+    let declared_empty = header_seen
+        && capture
+            .topics
+            .values()
+            .flat_map(|t| t.values())
+            .all(|p| p.high <= p.low);
+    if read == 0 && !declared_empty {
+        return Err(error(
+            name,
+            not_a_capture("no records could be read", &warnings),
+        ));
+    }
+    if failed > read {
+        return Err(error(
+            name,
+            not_a_capture(
+                &format!("{failed} lines could not be read, {read} records could"),
+                &warnings,
+            ),
+        ));
     }
     if capture.captured_at_ms == 0 {
         // kcat lines say nothing of when they were taken: the newest record stands in.
@@ -248,10 +362,20 @@ fn kcat_record(value: &Value) -> Result<Record, String> {
         offset,
         timestamp_ms,
         timestamp_kind,
-        key: value["key"].as_str().map(|s| s.as_bytes().to_vec()),
-        value: value["payload"].as_str().map(|s| s.as_bytes().to_vec()),
+        key: kcat_bytes(&value["key"]),
+        value: kcat_bytes(&value["payload"]),
         headers,
     })
+}
+
+/// A kcat field's bytes: text as it is; a deserialized payload (`-s value=avro` prints the
+/// record as a JSON object) as that JSON; null as none.
+fn kcat_bytes(field: &Value) -> Option<Vec<u8>> {
+    match field {
+        Value::Null => None,
+        Value::String(text) => Some(text.as_bytes().to_vec()),
+        other => serde_json::to_vec(other).ok(),
+    }
 }
 
 /// Writes `capture` as JSON Lines in `format`, zstd-compressed when `compress`.
@@ -499,45 +623,158 @@ mod tests {
         assert_eq!(record.timestamp_ms, Some(1_700_000_000_000));
     }
 
-    #[test]
-    fn corrupt_and_truncated_lines_are_reported_with_their_number_and_skipped() {
+    fn sample_lines() -> Vec<String> {
         let mut bytes = Vec::new();
         write_capture(&sample(), &mut bytes, CaptureFormat::Freshlens, false).unwrap();
-        let mut text = String::from_utf8(bytes).unwrap();
-        let lines: Vec<&str> = text.lines().collect();
-        // Line 3 loses its offset, and the file ends in the middle of a line.
+        String::from_utf8(bytes)
+            .unwrap()
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+
+    #[test]
+    fn a_bad_line_is_reported_with_its_number_and_skipped() {
+        let lines = sample_lines();
+        // Line 3 loses its offset; the lines around it still count.
         let broken = lines[2].replace("\"offset\":6,", "");
-        let truncated = &lines[3][..lines[3].len() / 2];
-        text = format!(
-            "{}\n{}\n{broken}\nnot json\n{truncated}",
-            lines[0], lines[1]
-        );
+        let text = format!("{}\n{}\n{broken}\n{}\n", lines[0], lines[1], lines[3]);
         let (capture, warnings) = read_capture(text.as_bytes(), "broken.jsonl").unwrap();
-        assert_eq!(capture.record_count(), 1, "only the intact record");
-        assert_eq!(warnings.len(), 3, "{warnings:?}");
+        assert_eq!(capture.record_count(), 2);
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
         assert!(
             warnings[0].starts_with("line 3: no offset"),
             "{}",
             warnings[0]
         );
-        assert!(
-            warnings[1].starts_with("line 4: not JSON"),
-            "{}",
-            warnings[1]
+    }
+
+    #[test]
+    fn more_bad_lines_than_records_is_not_a_capture() {
+        let lines = sample_lines();
+        let broken = lines[2].replace("\"offset\":6,", "");
+        let truncated = &lines[3][..lines[3].len() / 2];
+        let text = format!(
+            "{}\n{}\n{broken}\nnot json\n{truncated}",
+            lines[0], lines[1]
         );
+        let error = read_capture(text.as_bytes(), "broken.jsonl")
+            .unwrap_err()
+            .to_string();
         assert!(
-            warnings[2].starts_with("line 5: not JSON"),
-            "{}",
-            warnings[2]
+            error.contains("not a capture: 3 lines could not be read, 1 records could")
+                && error.contains("line 3: no offset")
+                && error.contains("line 4: not JSON"),
+            "{error}"
         );
     }
 
     #[test]
+    fn nothing_readable_is_an_error_never_an_empty_capture() {
+        let mut random = vec![0u8; 4096];
+        let mut x: u32 = 12345;
+        for b in &mut random {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            *b = (x >> 16) as u8;
+        }
+        let mut broken_zstd = ZSTD_MAGIC.to_vec();
+        broken_zstd.extend_from_slice(&random[..64]);
+        for (what, bytes) in [
+            ("empty", Vec::new()),
+            ("random", random),
+            ("broken zstd", broken_zstd),
+        ] {
+            let result = read_capture(bytes.as_slice(), what);
+            let error = result.expect_err(what).to_string();
+            assert!(error.contains("not a capture"), "{what}: {error}");
+        }
+        // A header whose topics were empty is a capture of nothing, truthfully.
+        let header = r#"{"freshlens_capture":1,"captured_at_ms":5,"topics":[{"name":"t","partitions":[{"id":0,"low":3,"high":3}]}]}"#;
+        let (capture, _) = read_capture(header.as_bytes(), "empty topics").unwrap();
+        assert_eq!(capture.record_count(), 0);
+    }
+
+    #[test]
+    fn a_line_may_not_grow_without_bound() {
+        // /dev/zero, and a small zstd file that expands to one huge line.
+        let zeros = std::io::repeat(0).take(MAX_LINE_BYTES as u64 + 10);
+        let error = read_capture(zeros, "/dev/zero").unwrap_err().to_string();
+        assert!(error.contains("line 1: longer than 64 MB"), "{error}");
+        let mut bomb = Vec::new();
+        {
+            let mut encoder = zstd::Encoder::new(&mut bomb, 19).unwrap();
+            std::io::copy(
+                &mut std::io::repeat(b'a').take(MAX_LINE_BYTES as u64 + 1),
+                &mut encoder,
+            )
+            .unwrap();
+            encoder.finish().unwrap();
+        }
+        assert!(bomb.len() < 100_000, "{} bytes", bomb.len());
+        let error = read_capture(bomb.as_slice(), "bomb.zst")
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("longer than 64 MB"), "{error}");
+    }
+
+    #[test]
+    fn kcat_lines_with_raw_bytes_and_avro_payloads() {
+        // yajl writes bytes of 0x80 and up raw inside strings: line 2 is not UTF-8.
+        let good = |offset: i64, payload: &str| {
+            format!(
+                r#"{{"topic":"t","partition":0,"offset":{offset},"tstype":"create","ts":1700000000000,"key":"k","payload":{payload}}}"#
+            )
+            .into_bytes()
+        };
+        let mut bytes = good(0, r#""{\"a\":1}""#);
+        bytes.push(b'\n');
+        let mut raw = good(1, "\"xy\"");
+        let at = raw.iter().position(|b| *b == b'x').unwrap();
+        raw.splice(at..at + 1, [0xff, 0xfe]);
+        bytes.extend(raw);
+        bytes.push(b'\n');
+        // kcat -s value=avro prints the decoded record as a JSON object.
+        bytes.extend(good(2, r#"{"customer_id":"cust-1","amount":12.5}"#));
+        let (capture, warnings) = read_capture(bytes.as_slice(), "kcat.jsonl").unwrap();
+        assert_eq!(capture.record_count(), 3, "{warnings:?}");
+        assert!(
+            warnings[0].starts_with("1 line(s) held bytes that are not UTF-8 (line 2)"),
+            "{warnings:?}"
+        );
+        let values: Vec<Option<&[u8]>> = capture.records().map(|r| r.value.as_deref()).collect();
+        assert_eq!(
+            values[2],
+            Some(&br#"{"customer_id":"cust-1","amount":12.5}"#[..])
+        );
+        assert_eq!(values[1], Some("\u{fffd}\u{fffd}y".as_bytes()));
+    }
+
+    #[test]
     fn a_truncated_zstd_file_keeps_what_it_could_read() {
+        let mut capture = Capture::new("big", 1_700_000_100_000);
+        for offset in 0..20_000 {
+            capture.push(Record {
+                topic: "t".into(),
+                partition: 0,
+                offset,
+                timestamp_ms: Some(1_700_000_000_000 + offset),
+                timestamp_kind: TimestampKind::CreateTime,
+                key: Some(format!("key-{offset}").into_bytes()),
+                value: Some(
+                    format!("{{\"n\":{offset},\"pad\":\"{offset:x}{offset:o}\"}}").into_bytes(),
+                ),
+                headers: Vec::new(),
+            });
+        }
         let mut bytes = Vec::new();
-        write_capture(&sample(), &mut bytes, CaptureFormat::Freshlens, true).unwrap();
-        bytes.truncate(bytes.len() - 8);
-        let (_, warnings) = read_capture(bytes.as_slice(), "cut.jsonl.zst").unwrap();
-        assert!(!warnings.is_empty());
+        write_capture(&capture, &mut bytes, CaptureFormat::Freshlens, true).unwrap();
+        bytes.truncate(bytes.len() * 2 / 3);
+        let (read, warnings) = read_capture(bytes.as_slice(), "cut.jsonl.zst").unwrap();
+        assert!(read.record_count() > 1_000, "{}", read.record_count());
+        assert!(read.record_count() < 20_000);
+        assert!(
+            warnings.last().unwrap().contains("the rest is unreadable"),
+            "{warnings:?}"
+        );
     }
 }
