@@ -22,6 +22,25 @@ pub struct SourceDecoder {
 impl SourceDecoder {
     /// Loads every `schema_file` the spec names; Avro sources need `registry`.
     pub fn new(spec: &Spec, registry: Option<Arc<RegistryClient>>) -> Result<Self, String> {
+        // Without a registry every Avro payload would be undecodable: say so up front instead
+        // of answering with a profile missing a whole source.
+        if registry.is_none() {
+            let avro_source = spec
+                .sources
+                .iter()
+                .find(|s| s.format == SourceFormat::Avro)
+                .map(|s| s.topic.as_str());
+            let avro_store = spec
+                .store
+                .as_ref()
+                .filter(|s| s.format == SourceFormat::Avro)
+                .map(|s| s.topic.as_str());
+            if let Some(topic) = avro_source.or(avro_store) {
+                return Err(format!(
+                    "{topic}: format avro needs a Schema Registry (--schema-registry URL)"
+                ));
+            }
+        }
         let mut files = HashMap::new();
         for source in &spec.sources {
             if let (SourceFormat::AvroFile, Some(path)) = (source.format, &source.schema_file) {
@@ -76,6 +95,20 @@ impl SourceDecoder {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn avro_sources_without_a_registry_are_refused_up_front() {
+        let spec = Spec::parse(
+            "[[source]]\ntopic = \"c360.identity\"\nformat = \"avro\"\n",
+            "c.toml",
+        )
+        .unwrap();
+        let error = SourceDecoder::new(&spec, None).err().unwrap();
+        assert_eq!(
+            error,
+            "c360.identity: format avro needs a Schema Registry (--schema-registry URL)"
+        );
+    }
 
     #[test]
     fn avro_file_sources_decode_raw_datums() {

@@ -123,8 +123,12 @@ struct RawSpec {
     sources: Vec<Spanned<Source>>,
     #[serde(default, rename = "field")]
     fields: Vec<Spanned<Field>>,
-    store: Option<Store>,
+    store: Option<Spanned<Store>>,
 }
+
+/// The longest budget a spec may set: any longer cannot be a freshness contract, and times
+/// past it stop fitting the millisecond arithmetic.
+const MAX_BUDGET: Duration = Duration::from_secs(10 * 365 * 86_400);
 
 fn default_name() -> String {
     "profile".into()
@@ -161,14 +165,42 @@ impl Spec {
         let raw: RawSpec =
             toml::from_str(text).map_err(|e| error(e.span(), e.message().to_owned()))?;
         let budget = match &raw.budget {
-            Some(budget) => humantime::parse_duration(budget.get_ref()).map_err(|e| {
-                error(
-                    Some(budget.span()),
-                    format!("budget {:?}: {e}", budget.get_ref()),
-                )
-            })?,
+            Some(budget) => {
+                let at = Some(budget.span());
+                let text = budget.get_ref();
+                let parsed = humantime::parse_duration(text)
+                    .map_err(|e| error(at.clone(), format!("budget {text:?}: {e}")))?;
+                // Times are i64 milliseconds: a budget must fit, and mean something.
+                if parsed.is_zero() || parsed > MAX_BUDGET {
+                    return Err(error(
+                        at,
+                        format!("budget {text:?}: must be more than 0 and at most 10 years"),
+                    ));
+                }
+                parsed
+            }
             None => Duration::from_secs(300),
         };
+        if raw.sources.is_empty() {
+            return Err(error(
+                None,
+                "no [[source]]: a spec names at least one source topic".into(),
+            ));
+        }
+        if let Some(store) = &raw.store {
+            let at = Some(store.span());
+            let s = store.get_ref();
+            for (name, pointer) in [
+                ("updated_at", s.updated_at.as_deref()),
+                ("fields", Some(s.fields.as_str())),
+                ("watermark", s.watermark.as_deref()),
+            ] {
+                if let Some(pointer) = pointer {
+                    check_pointer(pointer)
+                        .map_err(|p| error(at.clone(), format!("[store] {name}: {p}")))?;
+                }
+            }
+        }
         let mut seen_topics = Vec::new();
         for source in &raw.sources {
             let s = source.get_ref();
@@ -179,7 +211,8 @@ impl Spec {
                 ));
             }
             seen_topics.push(&s.topic);
-            for pointer in s.event_time.iter().chain(&s.links) {
+            let erase = s.erase_when.iter().map(|e| &e.path);
+            for pointer in s.event_time.iter().chain(&s.links).chain(erase) {
                 check_pointer(pointer).map_err(|p| error(Some(source.span()), p))?;
             }
             if s.format == SourceFormat::AvroFile && s.schema_file.is_none() {
@@ -223,7 +256,7 @@ impl Spec {
             budget,
             sources: raw.sources.into_iter().map(Spanned::into_inner).collect(),
             fields: raw.fields.into_iter().map(Spanned::into_inner).collect(),
-            store: raw.store,
+            store: raw.store.map(Spanned::into_inner),
         })
     }
 
@@ -331,6 +364,34 @@ builder_group = "profile-builder"
             spec.store.unwrap().builder_group.as_deref(),
             Some("profile-builder")
         );
+    }
+
+    #[test]
+    fn specs_that_cannot_mean_anything_are_errors_with_a_line() {
+        let no_sources = "name = \"x\"\nbudget = \"5m\"\n";
+        let err = Spec::parse(no_sources, "c.toml").unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "c.toml: no [[source]]: a spec names at least one source topic"
+        );
+        for budget in ["\"500000000years\"", "\"0s\""] {
+            let text = EXAMPLE.replace("\"5m\"", budget);
+            let err = Spec::parse(&text, "c.toml").unwrap_err().to_string();
+            assert!(
+                err.starts_with("c.toml:4: budget") && err.contains("at most 10 years"),
+                "{err}"
+            );
+        }
+        let bad_store = EXAMPLE.replace(
+            "updated_at = \"/updated_at\"",
+            "updated_at = \"updated_at\"",
+        );
+        let err = Spec::parse(&bad_store, "c.toml").unwrap_err().to_string();
+        assert!(
+            err.contains("[store] updated_at: \"updated_at\" is not a JSON pointer"),
+            "{err}"
+        );
+        assert!(err.starts_with("c.toml:"), "{err}");
     }
 
     #[test]
