@@ -8,6 +8,15 @@ pub fn now_ms() -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
+/// The latest time freshlens takes for real: the end of year 9999, in ms since the epoch.
+pub const LATEST_MS: i64 = 253_402_300_799_999;
+
+/// Whether `ms` can be a real event or broker time (1970 to 9999): anything else is a
+/// placeholder or garbage, and arithmetic on it would overflow into nonsense.
+pub fn plausible_ms(ms: i64) -> bool {
+    (0..=LATEST_MS).contains(&ms)
+}
+
 /// A duration as people read it: `42s`, `3m12s`, `2h05m`, `3d04h` (negative counts as zero).
 pub fn format_duration_ms(ms: i64) -> String {
     let secs = ms.max(0) / 1000;

@@ -8,6 +8,7 @@ mod cluster;
 mod demo;
 mod freshness;
 mod groups;
+mod hardening;
 mod outage;
 mod profile;
 mod readonly;

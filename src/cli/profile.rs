@@ -147,6 +147,7 @@ pub fn run_timeline(
             "identities": timeline.identities,
             "events": timeline.events,
             "undecodable": timeline.undecodable,
+            "unreadable_event_times": timeline.unreadable_event_times,
             "scanned": timeline.scanned,
         });
         serde_json::to_writer(&mut *out, &doc)?;
@@ -172,18 +173,35 @@ pub fn run_timeline(
             e.value
         )?;
     }
-    for u in &timeline.undecodable {
-        writeln!(
-            out,
-            "undecodable {}/{}@{}: {}",
-            u.topic, u.partition, u.offset, u.reason
-        )?;
-    }
+    read_problems(&timeline, spec, out)?;
     writeln!(
         out,
         "read {} records from {} partitions in {} ms",
         timeline.scanned.records, timeline.scanned.partitions, timeline.scanned.elapsed_ms
     )?;
+    Ok(())
+}
+
+/// What could not be read, in the text output as in JSON: each undecodable record, and per
+/// source how many event times fell back to the broker time.
+fn read_problems(timeline: &Timeline, spec: &Spec, out: &mut dyn Write) -> anyhow::Result<()> {
+    for u in &timeline.undecodable {
+        writeln!(
+            out,
+            "undecodable {}/{}@{} (key {}): {}",
+            u.topic, u.partition, u.offset, u.id, u.reason
+        )?;
+    }
+    for (topic, count) in &timeline.unreadable_event_times {
+        let pointer = spec
+            .source(topic)
+            .and_then(|s| s.event_time.as_deref())
+            .unwrap_or("event_time");
+        writeln!(
+            out,
+            "{count} record(s) of {topic} had an unreadable {pointer}; their broker time was used"
+        )?;
+    }
     Ok(())
 }
 
@@ -266,6 +284,7 @@ pub fn run_profile(
             )?;
         }
     }
+    read_problems(&report.timeline, spec, out)?;
     match &doc["store"] {
         Value::Null => writeln!(out, "no [store] in the spec")?,
         store => {
@@ -349,6 +368,7 @@ pub fn report_json(spec: &Spec, report: &ProfileReport, reveal_pii: bool) -> Val
         "fields": fields,
         "store": store,
         "undecodable": report.timeline.undecodable,
+        "unreadable_event_times": report.timeline.unreadable_event_times,
         "scanned": report.timeline.scanned,
     })
 }

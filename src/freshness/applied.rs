@@ -24,17 +24,19 @@ pub struct EventFreshness {
 impl EventFreshness {
     /// Broker time - event time.
     pub fn ingest_delay_ms(&self) -> i64 {
-        self.broker_time_ms - self.event_time_ms
+        self.broker_time_ms.saturating_sub(self.event_time_ms)
     }
 
     /// Applied time - broker time: the source-to-profile lag.
     pub fn lag_ms(&self) -> Option<i64> {
-        self.applied_ms.map(|a| a - self.broker_time_ms)
+        self.applied_ms
+            .map(|a| a.saturating_sub(self.broker_time_ms))
     }
 
     /// Applied time - event time.
     pub fn end_to_end_ms(&self) -> Option<i64> {
-        self.applied_ms.map(|a| a - self.event_time_ms)
+        self.applied_ms
+            .map(|a| a.saturating_sub(self.event_time_ms))
     }
 }
 

@@ -84,7 +84,7 @@ pub fn ingest_buckets(samples: &[(i64, i64)], bucket_ms: i64) -> Vec<DelayBucket
         by_bucket
             .entry(start)
             .or_default()
-            .push(broker_ms - event_ms);
+            .push(broker_ms.saturating_sub(event_ms));
     }
     by_bucket
         .into_iter()

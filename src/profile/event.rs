@@ -40,18 +40,19 @@ pub fn sort_timeline(events: &mut [Event]) {
 
 /// Reads an event time from a JSON value: epoch milliseconds, or an RFC 3339 string.
 pub fn parse_event_time(value: &Value) -> Option<i64> {
-    match value {
+    let ms = match value {
         Value::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f as i64)),
         Value::String(s) => {
             if let Ok(ms) = s.parse::<i64>() {
-                return Some(ms);
+                return Some(ms).filter(|ms| crate::time::plausible_ms(*ms));
             }
             chrono::DateTime::parse_from_rfc3339(s)
                 .ok()
                 .map(|t| t.timestamp_millis())
         }
         _ => None,
-    }
+    };
+    ms.filter(|ms| crate::time::plausible_ms(*ms))
 }
 
 #[cfg(test)]
@@ -82,6 +83,10 @@ mod tests {
             Some(1_700_000_000_000)
         );
         assert_eq!(parse_event_time(&json!("yesterday")), None);
+        assert_eq!(parse_event_time(&json!("not-a-date")), None);
+        assert_eq!(parse_event_time(&json!("9999-99-99T99:99:99Z")), None);
+        assert_eq!(parse_event_time(&json!(i64::MAX)), None, "beyond year 9999");
+        assert_eq!(parse_event_time(&json!(-5)), None, "before 1970");
         assert_eq!(parse_event_time(&json!(null)), None);
     }
 }

@@ -44,6 +44,9 @@ pub struct Timeline {
     pub identities: Vec<String>,
     pub events: Vec<Event>,
     pub undecodable: Vec<Undecodable>,
+    /// Per source topic, records whose event time could not be read (missing, not a time, or
+    /// outside 1970-9999): their broker time stands in, and the count says so.
+    pub unreadable_event_times: std::collections::BTreeMap<String, u64>,
     pub scanned: ScanStats,
     /// True when the identity set hit its cap and some links were not followed.
     pub identities_capped: bool,
@@ -132,6 +135,12 @@ pub fn load_timeline(
             timeline.scanned.records += part.records;
             timeline.scanned.bytes += part.bytes;
             timeline.cancelled |= part.cancelled;
+            if part.unreadable_times > 0 {
+                *timeline
+                    .unreadable_event_times
+                    .entry(part.topic.clone())
+                    .or_default() += part.unreadable_times;
+            }
             for event in &part.events {
                 if let Some(source) = spec.source(&event.topic) {
                     for pointer in &source.links {
@@ -172,8 +181,10 @@ fn id_text(value: &Value) -> Option<String> {
 
 #[derive(Default)]
 struct SourcePart {
+    topic: String,
     events: Vec<Event>,
     undecodable: Vec<Undecodable>,
+    unreadable_times: u64,
     partitions: usize,
     records: u64,
     bytes: u64,
@@ -210,6 +221,7 @@ fn read_source(
         wanted.extend(spec.partitioner.partitions_for(id.as_bytes(), partitions));
     }
     let mut part = SourcePart {
+        topic: source.topic.clone(),
         partitions: wanted.len(),
         ..SourcePart::default()
     };
@@ -237,7 +249,10 @@ fn read_source(
         if let ScanEvent::Records(records) = event {
             for record in records {
                 match to_event(source, decoder, &record) {
-                    Ok(event) => part.events.push(event),
+                    Ok((event, time_read)) => {
+                        part.unreadable_times += u64::from(!time_read);
+                        part.events.push(event);
+                    }
                     Err(reason) => part.undecodable.push(Undecodable {
                         topic: record.topic.clone(),
                         partition: record.partition,
@@ -264,22 +279,27 @@ fn key_string(record: &Record) -> String {
         .unwrap_or_default()
 }
 
-/// A record as a timeline event; `Err` says why it cannot be one.
+/// A record as a timeline event, and whether its event time could be read (with no
+/// `event_time` pointer the broker time is the event time, as the spec says); `Err` says why it
+/// cannot be an event.
 pub fn to_event(
     source: &Source,
     decoder: &SourceDecoder,
     record: &Record,
-) -> Result<Event, String> {
+) -> Result<(Event, bool), String> {
     let bytes = record.value.as_deref().ok_or("null value (tombstone)")?;
     let value = decoder.decode(source, bytes)?;
-    let broker_ms = record.timestamp_ms.unwrap_or(0);
-    let event_ms = source
+    let broker_ms = record
+        .timestamp_ms
+        .filter(|ms| crate::time::plausible_ms(*ms))
+        .unwrap_or(0);
+    let parsed = source
         .event_time
         .as_deref()
-        .and_then(|p| super::pointer(&value, p))
-        .and_then(parse_event_time)
-        .unwrap_or(broker_ms);
-    Ok(Event {
+        .map(|p| super::pointer(&value, p).and_then(parse_event_time));
+    let event_ms = parsed.flatten().unwrap_or(broker_ms);
+    let time_read = parsed.is_none_or(|p| p.is_some());
+    let event = Event {
         topic: record.topic.clone(),
         partition: record.partition,
         offset: record.offset,
@@ -287,5 +307,6 @@ pub fn to_event(
         event_ms,
         id: key_string(record),
         value: value.into(),
-    })
+    };
+    Ok((event, time_read))
 }

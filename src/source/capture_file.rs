@@ -222,7 +222,8 @@ fn apply_header(capture: &mut Capture, header: &Value) -> Result<(), String> {
     }
     capture.captured_at_ms = header["captured_at_ms"]
         .as_i64()
-        .ok_or("no captured_at_ms")?;
+        .filter(|ms| crate::time::plausible_ms(*ms))
+        .ok_or("no captured_at_ms between 1970 and 9999")?;
     for topic in header["topics"].as_array().into_iter().flatten() {
         let name = topic["name"].as_str().ok_or("a topic without a name")?;
         for p in topic["partitions"].as_array().into_iter().flatten() {
