@@ -82,11 +82,14 @@ impl Decoded {
 
 pub const CONFLUENT_MAGIC: u8 = 0;
 
-/// Splits a Confluent wire-format payload into (schema id, body).
+/// Splits a Confluent wire-format payload into (schema id, body), only where it can be one:
+/// magic byte 0, a schema id that is a positive int32 (Schema Registry ids are), and a body.
+/// Anything else is left whole, so no byte disappears from what is shown.
 pub fn confluent_frame(bytes: &[u8]) -> Option<(u32, &[u8])> {
     match bytes {
-        [CONFLUENT_MAGIC, a, b, c, d, body @ ..] => {
-            Some((u32::from_be_bytes([*a, *b, *c, *d]), body))
+        [CONFLUENT_MAGIC, a, b, c, d, body @ ..] if !body.is_empty() => {
+            let id = i32::from_be_bytes([*a, *b, *c, *d]);
+            (id > 0).then_some((id as u32, body))
         }
         _ => None,
     }
@@ -234,6 +237,14 @@ mod tests {
         );
         // Too short to be framed.
         assert_eq!(decode(&[0, 1], Expect::Auto).schema_id, None);
+        // Not a registry id (negative as an int32), or no body: the bytes stay whole.
+        let d = decode(&[0x00, 0x9f, 0x92, 0x96, 0xff], Expect::Auto);
+        assert_eq!(
+            (d.schema_id, d.payload),
+            (None, Payload::Binary(vec![0x00, 0x9f, 0x92, 0x96, 0xff]))
+        );
+        assert_eq!(decode(&[0, 0, 0, 0, 7], Expect::Auto).schema_id, None);
+        assert_eq!(decode(&[0, 0, 0, 0, 0, 1], Expect::Auto).schema_id, None);
     }
 
     #[test]
