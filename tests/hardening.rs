@@ -115,3 +115,41 @@ fn a_file_that_is_not_a_capture_fails_with_a_reason() {
         assert!(stderr.contains("not a capture"), "{file}: {stderr}");
     }
 }
+
+#[test]
+fn meaningless_flags_are_refused_at_parse_time_with_a_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let (capture, _) = orders_capture(dir.path());
+    for (args, says) in [
+        (
+            vec!["messages", "-t", "orders", "-c", "0"],
+            "0 is not in 1..",
+        ),
+        (
+            vec!["messages", "-t", "orders", "-o", "@-1"],
+            "start \"@-1\"",
+        ),
+        (vec!["messages", "-t", "orders", "-o", "-0"], "start \"-0\""),
+        (
+            vec![
+                "freshness",
+                "-t",
+                "orders",
+                "--event-time",
+                "/ts",
+                "--bucket",
+                "18446744073709551615",
+            ],
+            "is not in 1..=31536000",
+        ),
+        (vec!["topics", "--timeout", "400"], "400 is not in 1..=300"),
+    ] {
+        let mut all = vec!["--capture", capture.as_str()];
+        all.extend(args.iter().copied());
+        let output = freshlens(&all);
+        assert!(!output.status.success(), "{args:?} exited 0");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+        assert!(!stderr.contains("InvalidArgument"), "{stderr}");
+    }
+}

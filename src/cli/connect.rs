@@ -29,8 +29,10 @@ pub struct ConnectArgs {
     /// Use a cluster saved in the GUI (secrets come from its env var or file)
     #[arg(long = "cluster", global = true)]
     pub cluster: Option<String>,
-    /// Seconds to wait for the cluster before giving up
-    #[arg(long = "timeout", global = true, default_value_t = 10)]
+    /// Seconds to wait for the cluster before giving up (1 to 300: librdkafka's socket
+    /// timeout allows no more)
+    #[arg(long = "timeout", global = true, default_value_t = 10,
+        value_parser = clap::value_parser!(u64).range(1..=300))]
     pub timeout_secs: u64,
     /// Read a capture file instead of a cluster: freshlens JSON Lines or kcat -J lines,
     /// optionally zstd-compressed

@@ -39,8 +39,8 @@ pub struct FreshnessArgs {
     /// Window end, same forms (default: now)
     #[arg(long)]
     pub until: Option<String>,
-    /// Ingest-delay bucket width in seconds
-    #[arg(long, default_value_t = 60)]
+    /// Ingest-delay bucket width in seconds (1 s to a year)
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=31_536_000))]
     pub bucket: u64,
     /// Records sampled per partition for ingest delay
     #[arg(long, default_value_t = 10_000)]

@@ -25,8 +25,8 @@ pub struct MessagesArgs {
         allow_hyphen_values = true
     )]
     pub start: String,
-    /// Stop after this many matching records
-    #[arg(short = 'c', long = "count")]
+    /// Stop after this many matching records (at least 1)
+    #[arg(short = 'c', long = "count", value_parser = clap::value_parser!(u64).range(1..))]
     pub count: Option<u64>,
     /// Stop each partition at its first record after this time (ms since the epoch)
     #[arg(long = "until")]

@@ -39,12 +39,20 @@ impl FromStr for StartAt {
             "beginning" | "earliest" | "start" => Ok(Self::Beginning),
             "end" | "latest" => Ok(Self::End),
             _ => {
+                // Times before 1970, "the last 0 records" and negative offsets mean nothing a
+                // broker can answer: refused here, not surfaced as librdkafka's InvalidArgument.
                 if let Some(ts) = s.strip_prefix('@') {
-                    ts.parse().map(Self::Timestamp).map_err(|_| bad())
+                    let ts: i64 = ts.parse().map_err(|_| bad())?;
+                    (ts >= 0).then_some(Self::Timestamp(ts)).ok_or_else(bad)
                 } else if let Some(n) = s.strip_prefix('-') {
-                    n.parse().map(Self::Tail).map_err(|_| bad())
+                    let n: i64 = n.parse().map_err(|_| bad())?;
+                    (n >= 1).then_some(Self::Tail(n)).ok_or_else(bad)
                 } else {
-                    s.parse().map(Self::Offset).map_err(|_| bad())
+                    s.parse::<i64>()
+                        .ok()
+                        .filter(|o| *o >= 0)
+                        .map(Self::Offset)
+                        .ok_or_else(bad)
                 }
             }
         }
