@@ -25,10 +25,20 @@ impl ParsedSchema {
         Ok(Self { schema, references })
     }
 
+    /// Every named schema a datum may refer to: the references, and the schema itself (a
+    /// record may refer to itself by name, as a linked list does).
+    fn schemata(&self) -> Vec<&Schema> {
+        // References first: names are resolved in order.
+        self.references
+            .iter()
+            .chain(std::iter::once(&self.schema))
+            .collect()
+    }
+
     /// Encodes one datum (for tests and the demo generator).
     pub fn encode(&self, value: impl Into<apache_avro::types::Value>) -> Result<Vec<u8>, String> {
         apache_avro::writer::datum::GenericDatumWriter::builder(&self.schema)
-            .schemata(self.references.iter().collect())
+            .schemata(self.schemata())
             .and_then(|builder| builder.build())
             .and_then(|writer| writer.write_value_to_vec(value))
             .map_err(|e| e.to_string())
@@ -38,7 +48,7 @@ impl ParsedSchema {
     pub fn decode(&self, bytes: &[u8]) -> Result<Value, String> {
         let mut reader = bytes;
         let value = apache_avro::reader::datum::GenericDatumReader::builder(&self.schema)
-            .writer_schemata(self.references.iter().collect())
+            .writer_schemata(self.schemata())
             .and_then(|builder| builder.build())
             .and_then(|datum_reader| datum_reader.read_value(&mut reader))
             .map_err(|e| format!("not Avro for this schema: {e}"))?;
@@ -86,6 +96,28 @@ mod tests {
         assert_eq!(
             parsed.decode(&bytes).unwrap(),
             json!({"id": "c-1", "ts": 1_700_000_000_000i64, "email": "a@x.io", "home": {"city": "Lyon"}})
+        );
+    }
+
+    #[test]
+    fn decodes_a_record_that_refers_to_itself() {
+        let list = r#"{"type":"record","name":"Node","namespace":"c360","fields":[
+            {"name":"value","type":"int"},
+            {"name":"next","type":["null","c360.Node"],"default":null}]}"#;
+        let parsed = ParsedSchema::parse(list, &[]).unwrap();
+        let node = |value: i32, next: apache_avro::types::Value| {
+            apache_avro::types::Value::Record(vec![
+                ("value".into(), apache_avro::types::Value::Int(value)),
+                ("next".into(), next),
+            ])
+        };
+        let none = apache_avro::types::Value::Union(0, Box::new(apache_avro::types::Value::Null));
+        let tail = node(2, none);
+        let head = node(1, apache_avro::types::Value::Union(1, Box::new(tail)));
+        let bytes = parsed.encode(head).unwrap();
+        assert_eq!(
+            parsed.decode(&bytes).unwrap(),
+            json!({"value": 1, "next": {"value": 2, "next": null}})
         );
     }
 
