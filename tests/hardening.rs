@@ -153,3 +153,123 @@ fn meaningless_flags_are_refused_at_parse_time_with_a_reason() {
         assert!(!stderr.contains("InvalidArgument"), "{stderr}");
     }
 }
+
+/// Overrides that would write are refused, and the broker shows it: the same groups and
+/// topics before and after (Tansu lists only groups with commits, which is what a write
+/// would leave).
+#[test]
+fn properties_that_would_write_are_refused_and_nothing_changes() {
+    let Some(bootstrap) = crate::fixtures::broker() else {
+        return;
+    };
+    let topic = crate::fixtures::unique_topic("ro-override");
+    crate::fixtures::create_topic(&bootstrap, &topic, 1);
+    crate::fixtures::produce(
+        &bootstrap,
+        &topic,
+        &[crate::fixtures::TestRecord::new(
+            0,
+            "k",
+            "v",
+            crate::fixtures::t0(),
+        )],
+    );
+    let new_topic = crate::fixtures::unique_topic("ro-autocreate");
+    let groups_before = crate::readonly::group_names(&bootstrap);
+    let cluster = crate::fixtures::connect(&bootstrap);
+    let topics_before: Vec<String> = cluster
+        .topics(true)
+        .unwrap()
+        .into_iter()
+        .map(|t| t.name)
+        .collect();
+    for (props, read) in [
+        (
+            vec!["enable.auto.commit=true", "enable.auto.offset.store=true"],
+            topic.as_str(),
+        ),
+        (vec!["allow.auto.create.topics=true"], new_topic.as_str()),
+    ] {
+        let mut args = vec!["messages", "-b", &bootstrap, "-t", read];
+        for p in &props {
+            args.extend(["-X", p]);
+        }
+        let output = freshlens(&args);
+        assert!(!output.status.success(), "{props:?} was accepted");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("freshlens is read-only"), "{stderr}");
+    }
+    // Other tests make groups and topics meanwhile: what matters is none of freshlens's own.
+    let made: Vec<String> = crate::readonly::group_names(&bootstrap)
+        .into_iter()
+        .filter(|g| !groups_before.contains(g) && g.starts_with("freshlens"))
+        .collect();
+    assert!(made.is_empty(), "groups made: {made:?}");
+    let topics_after: Vec<String> = cluster
+        .topics(true)
+        .unwrap()
+        .into_iter()
+        .map(|t| t.name)
+        .collect();
+    assert!(
+        !topics_after.contains(&new_topic),
+        "{new_topic} was created"
+    );
+    assert!(topics_before.iter().all(|t| topics_after.contains(t)));
+}
+
+#[test]
+fn demo_seed_refuses_an_existing_group_and_says_it_writes() {
+    let Some(bootstrap) = crate::fixtures::broker() else {
+        return;
+    };
+    let topic = crate::fixtures::unique_topic("ro-seed");
+    crate::fixtures::create_topic(&bootstrap, &topic, 1);
+    crate::fixtures::produce(
+        &bootstrap,
+        &topic,
+        &[crate::fixtures::TestRecord::new(
+            0,
+            "k",
+            "v",
+            crate::fixtures::t0(),
+        )],
+    );
+    let group = format!("{topic}-someones-group");
+    crate::groups::commit(&bootstrap, &group, &topic, &[(0, 1)]);
+    let prefix = crate::fixtures::unique_topic("ro-seed-demo");
+    let output = freshlens(&[
+        "demo",
+        "seed",
+        "-b",
+        &bootstrap,
+        "--prefix",
+        &prefix,
+        "--customers",
+        "5",
+        "--events",
+        "50",
+        "--builder-group",
+        &group,
+    ]);
+    assert!(!output.status.success());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.lines().next().unwrap_or_default().contains("WRITES"),
+        "{stdout}"
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!("group {group} already exists")),
+        "{stderr}"
+    );
+    // Its offsets are where its owner left them, and no demo topic was made.
+    let cluster = crate::fixtures::connect(&bootstrap);
+    let committed = cluster
+        .committed_offsets(&group, &[(topic.clone(), 0)])
+        .unwrap();
+    assert_eq!(committed[&(topic.clone(), 0)], Some(1));
+    assert!(cluster.topic(&format!("{prefix}.orders")).is_err());
+    let help = freshlens(&["demo", "seed", "--help"]);
+    assert!(String::from_utf8_lossy(&help.stdout).contains("WRITES"));
+}

@@ -62,7 +62,7 @@ fn reads_create_no_group_and_no_committed_offset() {
     );
 }
 
-fn group_names(bootstrap: &str) -> Vec<String> {
+pub fn group_names(bootstrap: &str) -> Vec<String> {
     let observer: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
         .create()

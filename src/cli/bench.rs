@@ -61,10 +61,23 @@ struct Run {
 
 pub fn run(connect: &ConnectArgs, args: &BenchArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     let connection = connect.to_config()?;
+    eprintln!(
+        "bench WRITES to {}: topics and groups named {}*{}",
+        connection.bootstrap,
+        args.prefix,
+        if args.reuse {
+            " (reusing what is there)"
+        } else {
+            ""
+        }
+    );
     if let Some(groups) = args.groups {
         return super::bench_groups::run(&connection, args, groups, out);
     }
+    // Its groups too live under the prefix: a bench never commits into a group it did not make.
     let config = DemoConfig {
+        builder_group: format!("{}-{}", args.prefix, crate::demo::BUILDER_GROUP),
+        risk_group: format!("{}-{}", args.prefix, crate::demo::RISK_GROUP),
         prefix: args.prefix.clone(),
         customers: args.customers.max(1),
         events: args.events,

@@ -45,6 +45,29 @@ fn set_up(
     groups: usize,
 ) -> anyhow::Result<()> {
     let names: Vec<String> = (0..topics).map(|i| format!("{prefix}-t{i:04}")).collect();
+    // A bench never commits into a group it did not make, nor writes to topics that hold
+    // someone's records.
+    let cluster = Cluster::connect(connection.clone())?;
+    if let Some(taken) = cluster
+        .groups()?
+        .iter()
+        .find(|g| g.name.starts_with(&format!("{prefix}-g")))
+    {
+        anyhow::bail!(
+            "group {} already exists: pass --reuse to measure what is there, or another --prefix",
+            taken.name
+        );
+    }
+    if let Some(used) = cluster
+        .topics(false)?
+        .iter()
+        .find(|t| names.contains(&t.name) && t.message_count() > 0)
+    {
+        anyhow::bail!(
+            "topic {} already holds records: pass --reuse, or another --prefix",
+            used.name
+        );
+    }
     let admin: AdminClient<DefaultClientContext> = client(connection).create()?;
     let new: Vec<NewTopic> = names
         .iter()

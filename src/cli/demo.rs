@@ -16,11 +16,13 @@ pub struct DemoArgs {
 
 #[derive(Debug, Clone, clap::Subcommand)]
 pub enum DemoCommand {
-    /// Write the workload to the cluster given with -b: topics, records and group offsets
+    /// WRITES to the cluster given with -b: creates <prefix>.* topics, produces the workload
+    /// and commits the offsets of its two groups. Refuses non-empty topics and existing groups
+    /// unless --force
     Seed {
         #[command(flatten)]
         workload: WorkloadArgs,
-        /// Add to topics that already hold records
+        /// Add to topics that already hold records, and commit to groups that already exist
         #[arg(long)]
         force: bool,
     },
@@ -104,8 +106,14 @@ pub fn run(connect: &ConnectArgs, args: &DemoArgs, out: &mut dyn Write) -> anyho
         }
         DemoCommand::Seed { workload, force } => {
             let config = connect.to_config()?;
+            let c = workload.config();
+            writeln!(
+                out,
+                "demo seed WRITES to {}: topics {}.*, records, commits of groups {} and {}",
+                config.bootstrap, c.prefix, c.builder_group, c.risk_group
+            )?;
             let started = std::time::Instant::now();
-            let demo = generate(&workload.config()).map_err(anyhow::Error::msg)?;
+            let demo = generate(&c).map_err(anyhow::Error::msg)?;
             writeln!(
                 out,
                 "generated {} records in {} ms",

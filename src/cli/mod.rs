@@ -54,7 +54,8 @@ pub enum Command {
     Capture(capture::CaptureArgs),
     /// The demo workload: write it to a cluster, or to a capture file
     Demo(demo::DemoArgs),
-    /// End-to-end benchmark against a cluster: freshlens lookups vs a full scan vs raw reads
+    /// Benchmark against a cluster: lookups vs a full scan vs raw reads, or --groups. WRITES:
+    /// creates topics and commits groups named under --prefix, refusing ones that exist
     Bench(bench::BenchArgs),
 }
 

@@ -26,6 +26,50 @@ const SECRET_KEYS: &[&str] = &[
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Properties that would make a client write: joining a group, committing, storing offsets,
+/// creating topics, producing in a transaction. `None`: refused whatever the value; `Some(v)`:
+/// only `v`, the read-only setting, is accepted.
+const READ_ONLY: &[(&str, Option<&str>)] = &[
+    ("group.id", None),
+    ("group.instance.id", None),
+    ("transactional.id", None),
+    ("enable.auto.commit", Some("false")),
+    ("enable.auto.offset.store", Some("false")),
+    ("allow.auto.create.topics", Some("false")),
+];
+
+/// Checks one `key=value` against the read-only rules and librdkafka (without creating a
+/// client). The error names the key and never quotes the value: a mistyped key
+/// (`sasl.passwrd`) is not known to be secret.
+pub fn check_property(key: &str, value: &str) -> Result<(), String> {
+    if let Some((_, allowed)) = READ_ONLY.iter().find(|(k, _)| *k == key)
+        && allowed.is_none_or(|a| !a.eq_ignore_ascii_case(value))
+    {
+        return Err(format!(
+            "-X {key} is not accepted{}: freshlens is read-only (it never joins a group, commits \
+             offsets or creates topics)",
+            allowed
+                .map(|a| format!(" other than {a}"))
+                .unwrap_or_default()
+        ));
+    }
+    match ClientConfig::new().set(key, value).create_native_config() {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let detail = match e {
+                rdkafka::error::KafkaError::ClientConfig(_, desc, _, _) => desc,
+                other => other.to_string(),
+            };
+            let detail = if value.len() >= 3 {
+                detail.replace(value, "***")
+            } else {
+                detail
+            };
+            Err(format!("-X {key}: {detail}"))
+        }
+    }
+}
+
 /// True when the value of this librdkafka property must never be printed or saved.
 pub fn is_secret_key(key: &str) -> bool {
     let key = key.trim().to_ascii_lowercase();
@@ -162,13 +206,7 @@ impl ConnectionConfig {
             .set("fetch.wait.max.ms", "10")
             .set("topic.metadata.refresh.interval.ms", "60000");
         for (key, value) in &self.properties {
-            if key == "group.id" {
-                return Err(ClusterError::Config {
-                    reason:
-                        "group.id is not accepted: freshlens reads without joining a consumer group"
-                            .into(),
-                });
-            }
+            check_property(key, value).map_err(|reason| ClusterError::Config { reason })?;
             config.set(key, value);
         }
         Ok(config)
@@ -235,5 +273,36 @@ mod tests {
             .with_property_args(["group.id=x"])
             .unwrap();
         assert!(config.client_config().is_err());
+    }
+
+    #[test]
+    fn read_only_wins_over_any_property() {
+        for (key, value) in [
+            ("enable.auto.commit", "true"),
+            ("enable.auto.offset.store", "true"),
+            ("allow.auto.create.topics", "true"),
+            ("group.instance.id", "x"),
+            ("transactional.id", "t"),
+        ] {
+            let error = check_property(key, value).unwrap_err();
+            assert!(error.contains("freshlens is read-only"), "{error}");
+        }
+        // The read-only value itself is fine.
+        assert!(check_property("enable.auto.commit", "false").is_ok());
+        assert!(check_property("fetch.max.bytes", "1048576").is_ok());
+    }
+
+    #[test]
+    fn a_mistyped_property_never_shows_its_value() {
+        let error = check_property("sasl.passwrd", "Hunter2secret").unwrap_err();
+        assert!(error.contains("sasl.passwrd"), "{error}");
+        assert!(!error.contains("Hunter2"), "{error}");
+        let error = check_property("fetch.max.bytes", "lots-of-Hunter2").unwrap_err();
+        assert!(!error.contains("Hunter2"), "{error}");
+        let config = ConnectionConfig::new("b")
+            .with_property_args(["sasl.passwrd=Hunter2secret"])
+            .unwrap();
+        let error = config.client_config().unwrap_err().to_string();
+        assert!(!error.contains("Hunter2"), "{error}");
     }
 }

@@ -21,7 +21,7 @@ use rdkafka::error::KafkaError;
 
 use pool::Pool;
 
-pub use config::{ConnectionConfig, DEFAULT_TIMEOUT, is_secret_key};
+pub use config::{ConnectionConfig, DEFAULT_TIMEOUT, check_property, is_secret_key};
 pub use context::RecordingContext;
 pub use error::{ClusterError, FailureKind};
 pub use metadata::{PartitionInfo, TopicInfo, is_internal_topic};

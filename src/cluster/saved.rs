@@ -140,7 +140,11 @@ impl SavedClusters {
         std::fs::create_dir_all(dir).map_err(io)?;
         let mut clean = self.clone();
         for cluster in &mut clean.clusters {
-            cluster.properties.retain(|k, _| !is_secret_key(k));
+            // A property librdkafka refuses may be a mistyped secret (`sasl.passwrd`): never
+            // written down either.
+            cluster
+                .properties
+                .retain(|k, v| !is_secret_key(k) && super::config::check_property(k, v).is_ok());
         }
         let text = toml::to_string_pretty(&clean).map_err(|e| ClusterError::Config {
             reason: e.to_string(),
@@ -192,6 +196,9 @@ mod tests {
         saved.clusters[0]
             .properties
             .insert("sasl.password".into(), "s3cr3t-pw".into());
+        saved.clusters[0]
+            .properties
+            .insert("sasl.passwrd".into(), "another-one".into());
         saved.save(dir.path()).unwrap();
         let text = std::fs::read_to_string(dir.path().join(FILE_NAME)).unwrap();
         assert!(

@@ -34,8 +34,8 @@ fn client(connection: &ConnectionConfig) -> ClientConfig {
     config
 }
 
-/// Writes `demo` to the cluster. Refuses non-empty topics unless `force`; then its records go
-/// after what is there and the committed offsets shift with them.
+/// Writes `demo` to the cluster. Refuses non-empty topics and existing groups unless `force`;
+/// then its records go after what is there and the committed offsets shift with them.
 pub fn seed(
     connection: &ConnectionConfig,
     demo: &Demo,
@@ -49,6 +49,17 @@ pub fn seed(
         .chain(["profiles"].iter())
         .map(|s| config.topic(s))
         .collect();
+    // Commits into a group that exists would move someone's consumer position.
+    for group in [&config.builder_group, &config.risk_group] {
+        match cluster.group(group) {
+            Ok(_) if !force => bail!(
+                "group {group} already exists: seeding would add commits to it; pass --force, \
+                 or name other groups (--builder-group)"
+            ),
+            Ok(_) | Err(crate::cluster::ClusterError::UnknownGroup(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
     let mut missing = Vec::new();
     let mut base: BTreeMap<(String, i32), i64> = BTreeMap::new();
     for name in &names {

@@ -65,8 +65,11 @@ impl ConnectSettings {
             .properties
             .lines()
             .filter(|l| {
-                l.split_once('=')
-                    .is_none_or(|(k, _)| !crate::cluster::is_secret_key(k))
+                // Secrets, and lines librdkafka refuses (a mistyped `sasl.passwrd=…` may be one).
+                l.split_once('=').is_none_or(|(k, v)| {
+                    !crate::cluster::is_secret_key(k)
+                        && crate::cluster::check_property(k.trim(), v.trim()).is_ok()
+                })
             })
             .collect::<Vec<_>>()
             .join("\n");
@@ -262,7 +265,9 @@ mod tests {
     fn persisted_settings_drop_secret_lines() {
         let settings = ConnectSettings {
             bootstrap: "b:1".into(),
-            properties: "sasl.username=alice\nsasl.password=pw123\nssl.key.password = k".into(),
+            properties:
+                "sasl.username=alice\nsasl.password=pw123\nssl.key.password = k\nsasl.passwrd=Hunter2"
+                    .into(),
             ..ConnectSettings::default()
         };
         let clean = settings.without_secrets();
