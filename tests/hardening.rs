@@ -273,3 +273,74 @@ fn demo_seed_refuses_an_existing_group_and_says_it_writes() {
     let help = freshlens(&["demo", "seed", "--help"]);
     assert!(String::from_utf8_lossy(&help.stdout).contains("WRITES"));
 }
+
+#[test]
+fn pii_is_masked_in_every_cli_view_and_export_unless_revealed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (capture, spec) = orders_capture(dir.path());
+    let address = "cust-1@example.com";
+    let exported = dir.path().join("out.jsonl");
+    let exported = exported.display().to_string();
+    let views: Vec<Vec<&str>> = vec![
+        vec!["timeline", "--spec", &spec, "--key", "cust-1"],
+        vec!["timeline", "--spec", &spec, "--key", "cust-1", "--json"],
+        vec!["profile", "--spec", &spec, "--key", "cust-1"],
+        vec!["profile", "--spec", &spec, "--key", "cust-1", "--json"],
+        vec!["messages", "-t", "orders", "--spec", &spec],
+        vec!["messages", "-t", "orders", "--spec", &spec, "--json"],
+    ];
+    for view in &views {
+        let mut args = vec!["--capture", capture.as_str()];
+        args.extend(view.iter().copied());
+        let output = freshlens(&args);
+        assert!(
+            output.status.success(),
+            "{view:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            !stdout.contains(address),
+            "{view:?} shows the address: {stdout}"
+        );
+        assert!(stdout.contains("***"), "{view:?} masks: {stdout}");
+        args.push("--reveal-pii");
+        let revealed = freshlens(&args);
+        assert!(
+            String::from_utf8_lossy(&revealed.stdout).contains(address),
+            "{view:?} --reveal-pii shows it"
+        );
+    }
+    let doc = crate::fixtures::freshlens_json(&[
+        "--capture",
+        &capture,
+        "timeline",
+        "--spec",
+        &spec,
+        "--key",
+        "cust-1",
+        "--json",
+    ]);
+    assert_eq!(doc["pii"], json!("masked"));
+    for (reveal, state) in [(false, "masked"), (true, "revealed")] {
+        let mut args = vec![
+            "--capture",
+            &capture,
+            "capture",
+            "--spec",
+            &spec,
+            "--key",
+            "cust-1",
+            "-o",
+            &exported,
+        ];
+        if reveal {
+            args.push("--reveal-pii");
+        }
+        assert!(freshlens(&args).status.success());
+        let text = std::fs::read_to_string(&exported).unwrap();
+        let header: Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+        assert_eq!(header["pii"], json!(state), "the first line says so");
+        assert_eq!(text.contains(address), reveal, "{state}: {text}");
+    }
+}

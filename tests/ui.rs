@@ -394,3 +394,38 @@ fn demo_groups_are_judged_once_from_their_commit_history() {
         .collect();
     assert!(budget.contains(&Some("900".into())), "budget {budget:?}");
 }
+
+/// With *Reveal PII* off, a `pii` field's value is on no widget: not the field table, not the
+/// timeline's rows, not the detail pane of a selected event. Turned on, it shows.
+#[test]
+fn pii_is_on_no_widget_unless_revealed() {
+    let config = freshlens::demo::DemoConfig {
+        customers: 150,
+        events: 12_000,
+        ..freshlens::demo::DemoConfig::new(freshlens::freshness::now_ms())
+    };
+    let (mut harness, _config_dir) = demo_app(config, egui::vec2(1500.0, 950.0));
+    wait_for(&mut harness, "the suggested customer's timeline", |h| {
+        h.query_all_by_label_contains("c360.identity").count() > 1
+    });
+    // Select an identity event, whose payload carries the email.
+    harness
+        .query_all_by_label("c360.identity")
+        .last()
+        .expect("an identity event row")
+        .click();
+    harness.run_steps(3);
+    let leaks =
+        |h: &Harness<'_, FreshlensApp>| h.query_all_by_label_contains("@example.com").count();
+    assert!(
+        harness.query_by_label_contains("keyed by").is_some(),
+        "the detail pane is open"
+    );
+    assert_eq!(leaks(&harness), 0, "an email address is shown");
+    harness.get_by_label("Reveal PII").click();
+    harness.run_steps(3);
+    assert!(
+        leaks(&harness) > 0,
+        "revealed, the address shows: the check can see it"
+    );
+}

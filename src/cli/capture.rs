@@ -8,7 +8,7 @@ use anyhow::{Context as _, bail};
 
 use crate::cluster::{CancelToken, ScanRequest, StartAt};
 use crate::freshness::{CommitLog, look_at_groups};
-use crate::profile::{Spec, Window, lookup};
+use crate::profile::{PiiMask, Spec, Window, lookup};
 use crate::source::{Capture, CaptureFormat, Recording, Source, write_capture};
 
 use super::profile::parse_range;
@@ -36,6 +36,10 @@ pub struct CaptureArgs {
     /// freshlens (records plus watermarks and group offsets) or kcat (-J envelopes only)
     #[arg(long, default_value = "freshlens", value_parser = ["freshlens", "kcat"])]
     pub format: String,
+    /// With --spec: keep the values of `pii` fields in the file instead of masking them (the
+    /// header says so)
+    #[arg(long, requires = "spec")]
+    pub reveal_pii: bool,
 }
 
 pub fn run(source: &dyn Source, args: &CaptureArgs, out: &mut dyn Write) -> anyhow::Result<()> {
@@ -62,7 +66,10 @@ pub fn run(source: &dyn Source, args: &CaptureArgs, out: &mut dyn Write) -> anyh
                 &mut |_| {},
                 &|_| {},
             )?;
-            recording.into_capture()
+            let mut capture = recording.into_capture();
+            PiiMask::unless_revealed(&spec, args.reveal_pii)
+                .apply_to_capture(&mut capture, args.reveal_pii);
+            capture
         }
         _ if !args.topics.is_empty() => capture_topics(recording, &args.topics, since, until)?,
         _ => bail!("pass -t TOPIC (repeatable), or --spec F --key K"),

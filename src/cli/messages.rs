@@ -1,5 +1,6 @@
 //! `freshlens messages`: stream records from a topic, kcat style, as text or JSON Lines.
 
+use crate::profile::Spec;
 use crate::source::Source;
 use std::io::Write;
 
@@ -49,6 +50,12 @@ pub struct MessagesArgs {
     /// Print progress to stderr
     #[arg(long)]
     pub progress: bool,
+    /// A profile spec whose `pii` fields are masked in the values shown
+    #[arg(long)]
+    pub spec: Option<std::path::PathBuf>,
+    /// With --spec: show `pii` values instead of masking them
+    #[arg(long, requires = "spec")]
+    pub reveal_pii: bool,
 }
 
 impl MessagesArgs {
@@ -82,13 +89,20 @@ pub fn run(
     request: ScanRequest,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
+    let mask = match &args.spec {
+        Some(path) => crate::profile::PiiMask::unless_revealed(&Spec::load(path)?, args.reveal_pii),
+        None => crate::profile::PiiMask::none(),
+    };
     let cancel = CancelToken::default();
     let mut write_error: Option<std::io::Error> = None;
     let mut undecodable = 0u64;
     let summary = cluster.scan(&request, &cancel, &mut |event| match event {
         ScanEvent::Records(records) => {
             for record in &records {
-                let json = codec::record_json(record, args.value_format);
+                let mut json = codec::record_json(record, args.value_format);
+                if !mask.is_empty() && json["value_format"] == "json" {
+                    json["value"] = mask.apply(&record.topic, &json["value"]).into_owned();
+                }
                 if json.get("error").is_some() {
                     undecodable += 1;
                 }

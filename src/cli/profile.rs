@@ -13,7 +13,7 @@ use crate::cluster::CancelToken;
 use crate::codec::SourceDecoder;
 use crate::codec::registry::RegistryClient;
 use crate::profile::{
-    Profile, Spec, StoreComparison, Timeline, Window, fold, load_timeline, lookup,
+    MASK, PiiMask, Profile, Spec, StoreComparison, Timeline, Window, fold, load_timeline, lookup,
 };
 
 #[derive(Debug, Clone, clap::Args)]
@@ -36,6 +36,9 @@ pub struct TimelineArgs {
     /// Print one JSON document
     #[arg(long)]
     pub json: bool,
+    /// Print the values of fields marked `pii` instead of masking them (in events too)
+    #[arg(long)]
+    pub reveal_pii: bool,
     /// Confluent-compatible Schema Registry for `avro` sources
     #[arg(long = "schema-registry", env = "FRESHLENS_SCHEMA_REGISTRY")]
     pub schema_registry: Option<String>,
@@ -55,9 +58,6 @@ pub struct ProfileArgs {
     /// The profile as of this time (event time), same forms as --since
     #[arg(long)]
     pub at: Option<String>,
-    /// Print fields marked `pii` instead of masking them
-    #[arg(long)]
-    pub reveal_pii: bool,
 }
 
 impl TimelineArgs {
@@ -141,11 +141,22 @@ pub fn run_timeline(
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
     let timeline = load(cluster, args, spec, &args.decoder(spec)?)?;
+    let mask = PiiMask::unless_revealed(spec, args.reveal_pii);
     if args.json {
+        let events: Vec<Value> = timeline
+            .events
+            .iter()
+            .map(|e| {
+                let mut event = serde_json::to_value(e).unwrap_or_default();
+                event["value"] = mask.apply(&e.topic, &e.value).into_owned();
+                event
+            })
+            .collect();
         let doc = json!({
             "key": timeline.key,
             "identities": timeline.identities,
-            "events": timeline.events,
+            "pii": pii_state(args.reveal_pii),
+            "events": events,
             "undecodable": timeline.undecodable,
             "unreadable_event_times": timeline.unreadable_event_times,
             "scanned": timeline.scanned,
@@ -170,7 +181,7 @@ pub fn run_timeline(
             e.partition,
             e.offset,
             e.id,
-            e.value
+            mask.apply(&e.topic, &e.value)
         )?;
     }
     read_problems(&timeline, spec, out)?;
@@ -180,6 +191,11 @@ pub fn run_timeline(
         timeline.scanned.records, timeline.scanned.partitions, timeline.scanned.elapsed_ms
     )?;
     Ok(())
+}
+
+/// Whether a document shows `pii` values, for its readers to know what they hold.
+pub fn pii_state(revealed: bool) -> &'static str {
+    if revealed { "revealed" } else { "masked" }
 }
 
 /// What could not be read, in the text output as in JSON: each undecodable record, and per
@@ -247,7 +263,7 @@ pub fn run_profile(
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
     let report = build_report(cluster, spec, args)?;
-    let doc = report_json(spec, &report, args.reveal_pii);
+    let doc = report_json(spec, &report, args.timeline.reveal_pii);
     if args.timeline.json {
         serde_json::to_writer(&mut *out, &doc)?;
         writeln!(out)?;
@@ -306,8 +322,6 @@ pub fn run_profile(
     Ok(())
 }
 
-const MASK: &str = "***";
-
 /// The documented `profile --json` shape; `pii` fields masked unless revealed.
 pub fn report_json(spec: &Spec, report: &ProfileReport, reveal_pii: bool) -> Value {
     let masked = |name: &str, value: &Value| {
@@ -363,6 +377,7 @@ pub fn report_json(spec: &Spec, report: &ProfileReport, reveal_pii: bool) -> Val
     json!({
         "key": report.timeline.key,
         "identities": report.timeline.identities,
+        "pii": pii_state(reveal_pii),
         "as_of_ms": report.profile.as_of_ms,
         "erased": report.profile.erased.as_ref().map(|e| json!({"at_ms": e.at.event_ms, "topic": e.at.topic, "partition": e.at.partition, "offset": e.at.offset})),
         "fields": fields,

@@ -6,6 +6,7 @@ mod event;
 mod fold;
 mod lookup;
 mod partitioner;
+mod pii;
 mod pointer;
 pub mod spec;
 mod store;
@@ -15,6 +16,7 @@ pub use event::{Event, parse_event_time, sort_timeline};
 pub use fold::{Erasure, FieldValue, Profile, Provenance, Refold, field_changes, fold};
 pub use lookup::{Lookup, lookup};
 pub use partitioner::{Partitioner, murmur2};
+pub use pii::{MASK, PiiMask};
 pub use pointer::pointer;
 pub use spec::{Rule, Spec, SpecError};
 pub use store::{

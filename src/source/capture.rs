@@ -38,6 +38,9 @@ pub struct Capture {
     pub groups: Vec<CapturedGroup>,
     /// Topic configurations as the cluster described them (`retention.ms`, `cleanup.policy`).
     pub configs: BTreeMap<String, Vec<(String, String)>>,
+    /// `masked` or `revealed` when a spec's `pii` values were masked in the records or
+    /// deliberately kept; written in the header so whoever opens the file knows.
+    pub pii: Option<String>,
 }
 
 impl Capture {

@@ -220,6 +220,7 @@ fn apply_header(capture: &mut Capture, header: &Value) -> Result<(), String> {
     if let Some(name) = header["name"].as_str() {
         capture.name = name.to_owned();
     }
+    capture.pii = header["pii"].as_str().map(str::to_owned);
     capture.captured_at_ms = header["captured_at_ms"]
         .as_i64()
         .filter(|ms| crate::time::plausible_ms(*ms))
@@ -465,6 +466,7 @@ fn header(capture: &Capture) -> Value {
         "captured_at_ms": capture.captured_at_ms,
         "topics": topics,
         "groups": groups,
+        "pii": capture.pii,
     })
 }
 

@@ -27,7 +27,14 @@ pub struct Row {
 }
 
 impl Row {
-    pub fn new(mut record: Record) -> Self {
+    /// A row for the browser; `mask` (the loaded spec's `pii` fields, unless revealed) is
+    /// applied to the value before anything is kept, so the browser never holds those values.
+    pub fn new(mut record: Record, mask: &crate::profile::PiiMask) -> Self {
+        if let Some(value) = &record.value
+            && let std::borrow::Cow::Owned(masked) = mask.apply_bytes(&record.topic, value)
+        {
+            record.value = Some(masked);
+        }
         let value_bytes = record.value.as_ref().map_or(0, Vec::len);
         if let Some(value) = &mut record.value {
             value.truncate(MAX_KEPT_VALUE_BYTES);
@@ -408,7 +415,7 @@ mod tests {
             value: Some(vec![b'a'; MAX_KEPT_VALUE_BYTES + 10]),
             headers: vec![],
         };
-        let row = Row::new(record);
+        let row = Row::new(record, &crate::profile::PiiMask::none());
         assert!(row.truncated());
         assert_eq!(
             row.record.value.as_ref().unwrap().len(),

@@ -59,7 +59,8 @@ pub enum Command {
     PickCapture,
     OpenCapture(std::path::PathBuf),
     OpenDemo,
-    ExportCapture,
+    /// The lookup as a capture; `true` keeps PII values (the header says so).
+    ExportCapture(bool),
     /// The finished lookup as JSON; `true` reveals PII.
     ExportProfileJson(bool),
 }
@@ -275,7 +276,10 @@ impl FreshlensApp {
                 self.scan = Some((self.next_scan_id, cancel.clone()));
                 self.messages.scan_started();
                 self.status.error = None;
-                self.tasks.scan(cluster, self.next_scan_id, request, cancel);
+                // The profile's spec marks which values are PII: the browser masks them too.
+                let mask = self.profile.pii_mask();
+                self.tasks
+                    .scan(cluster, self.next_scan_id, request, cancel, mask);
             }
             Command::CancelScan => self.cancel_scan(),
             Command::SaveCluster(cluster) => {
@@ -336,11 +340,15 @@ impl FreshlensApp {
                 let config = crate::demo::DemoConfig::new(crate::freshness::now_ms());
                 self.tasks.open_demo(config);
             }
-            Command::ExportCapture => {
+            Command::ExportCapture(reveal_pii) => {
                 if let (Some(source), Some(spec)) = (&self.cluster, &self.profile.spec) {
                     let key = self.profile.key.trim().to_owned();
-                    self.tasks
-                        .export_capture(Arc::clone(source), Arc::clone(spec), key);
+                    self.tasks.export_capture(
+                        Arc::clone(source),
+                        Arc::clone(spec),
+                        key,
+                        reveal_pii,
+                    );
                 }
             }
             Command::ExportProfileJson(reveal_pii) => {

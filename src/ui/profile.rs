@@ -7,7 +7,7 @@ use std::sync::Arc;
 use egui_extras::{Column, TableBuilder};
 use serde::{Deserialize, Serialize};
 
-use crate::profile::{Event, Lookup, Profile, Spec, fold, format_duration_ms};
+use crate::profile::{Event, Lookup, PiiMask, Profile, Spec, fold, format_duration_ms};
 
 use super::Command;
 use super::messages::format_timestamp;
@@ -83,6 +83,14 @@ impl ProfilePanel {
     }
 
     /// The finished lookup as `profile --json` prints it.
+    /// What to mask wherever an event's payload is shown: the loaded spec's `pii` fields,
+    /// unless *Reveal PII* is on.
+    pub fn pii_mask(&self) -> PiiMask {
+        self.spec.as_deref().map_or_else(PiiMask::none, |spec| {
+            PiiMask::unless_revealed(spec, self.reveal_pii)
+        })
+    }
+
     pub fn report_json(&self, reveal_pii: bool) -> Option<serde_json::Value> {
         let (spec, found) = (self.spec.as_ref()?, self.result.as_ref()?);
         let report = crate::cli::profile::ProfileReport {
@@ -204,7 +212,7 @@ impl ProfilePanel {
                     .on_hover_text("What this lookup read, to open offline with --capture")
                     .clicked()
                 {
-                    command = Some(Command::ExportCapture);
+                    command = Some(Command::ExportCapture(self.reveal_pii));
                 }
             }
         });
@@ -418,6 +426,8 @@ impl ProfilePanel {
     fn timeline_ui(&mut self, ui: &mut egui::Ui) {
         let selected = self.selected;
         let mut clicked = None;
+        // Payloads carry what the profile's `pii` fields come from: masked here too.
+        let mask = self.pii_mask();
         let events = self.events();
         ui.heading(format!("Timeline: {} events", events.len()));
         if let Some(result) = &self.result {
@@ -476,7 +486,7 @@ impl ProfilePanel {
                     row.col(|ui| {
                         ui.add(
                             egui::Label::new(crate::codec::truncate_chars(
-                                &e.value.to_string(),
+                                &mask.apply(&e.topic, &e.value).to_string(),
                                 200,
                             ))
                             .truncate(),
@@ -499,7 +509,8 @@ impl ProfilePanel {
                 format_timestamp(Some(e.broker_ms)),
                 e.id
             ));
-            let pretty = serde_json::to_string_pretty(&e.value).unwrap_or_default();
+            let pretty =
+                serde_json::to_string_pretty(&mask.apply(&e.topic, &e.value)).unwrap_or_default();
             egui::ScrollArea::vertical()
                 .id_salt("event_detail")
                 .show(ui, |ui| {

@@ -186,12 +186,13 @@ impl Tasks {
         id: u64,
         request: ScanRequest,
         cancel: CancelToken,
+        mask: crate::profile::PiiMask,
     ) {
         self.spawn(move |send| {
             let result = cluster.scan(&request, &cancel, &mut |event| {
                 let update = match event {
                     ScanEvent::Records(records) => {
-                        ScanUpdate::Rows(records.into_iter().map(Row::new).collect())
+                        ScanUpdate::Rows(records.into_iter().map(|r| Row::new(r, &mask)).collect())
                     }
                     ScanEvent::Progress(progress) => ScanUpdate::Progress(progress),
                 };
@@ -275,7 +276,13 @@ impl Tasks {
 
     /// Asks where to save, then looks `key` up again through a recording source and saves
     /// exactly what the lookup read as a capture.
-    pub fn export_capture(&self, source: Arc<dyn Source>, spec: Arc<Spec>, key: String) {
+    pub fn export_capture(
+        &self,
+        source: Arc<dyn Source>,
+        spec: Arc<Spec>,
+        key: String,
+        reveal_pii: bool,
+    ) {
         self.spawn(move |send| {
             let Some(path) = rfd::FileDialog::new()
                 .set_title("Export this lookup as a capture")
@@ -290,6 +297,7 @@ impl Tasks {
                 &spec,
                 &key,
                 &path,
+                reveal_pii,
             )));
         });
     }
@@ -437,7 +445,13 @@ fn sample(
     })
 }
 
-fn export_lookup(source: &dyn Source, spec: &Spec, key: &str, path: &std::path::Path) -> String {
+fn export_lookup(
+    source: &dyn Source,
+    spec: &Spec,
+    key: &str,
+    path: &std::path::Path,
+    reveal_pii: bool,
+) -> String {
     let recording = crate::source::Recording::new(source);
     let result = crate::codec::SourceDecoder::new(spec, None).and_then(|decoder| {
         lookup(
@@ -456,7 +470,9 @@ fn export_lookup(source: &dyn Source, spec: &Spec, key: &str, path: &std::path::
     if let Err(e) = result {
         return format!("cannot export: {e}");
     }
-    let capture = recording.into_capture();
+    let mut capture = recording.into_capture();
+    crate::profile::PiiMask::unless_revealed(spec, reveal_pii)
+        .apply_to_capture(&mut capture, reveal_pii);
     match crate::cli::capture::save(&capture, path, "freshlens") {
         Ok(()) => format!(
             "saved {} records to {}",
