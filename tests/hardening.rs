@@ -344,3 +344,24 @@ fn pii_is_masked_in_every_cli_view_and_export_unless_revealed() {
         assert_eq!(text.contains(address), reveal, "{state}: {text}");
     }
 }
+
+/// A refused port and a name that does not resolve are known within milliseconds: reported
+/// then, not after the timeout (here a generous 30 s).
+#[test]
+fn unreachable_clusters_are_reported_as_soon_as_every_address_failed() {
+    for bootstrap in ["127.0.0.1:1", "no-such-host.invalid:9092"] {
+        let started = std::time::Instant::now();
+        let output = freshlens(&["topics", "-b", bootstrap, "--timeout", "30"]);
+        let took = started.elapsed();
+        assert!(!output.status.success());
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains(&format!("cannot reach the cluster at {bootstrap}")),
+            "{stderr}"
+        );
+        assert!(
+            took < std::time::Duration::from_secs(10),
+            "{bootstrap}: {took:?}"
+        );
+    }
+}

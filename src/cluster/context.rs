@@ -2,6 +2,7 @@
 //! reported as "refused login" or "TLS failure" instead of a bare "timed out".
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use rdkafka::ClientContext;
 use rdkafka::config::RDKafkaLogLevel;
@@ -15,6 +16,9 @@ const KEPT_FAILURES: usize = 8;
 #[derive(Default)]
 pub struct RecordingContext {
     failures: Mutex<Vec<(FailureKind, String)>>,
+    /// librdkafka said every bootstrap address failed (AllBrokersDown), or a login or TLS
+    /// handshake was refused: waiting longer will not help.
+    gave_up: AtomicBool,
 }
 
 impl RecordingContext {
@@ -27,6 +31,11 @@ impl RecordingContext {
             }
             failures.push((kind, message.to_owned()));
         }
+    }
+
+    /// Whether connecting has failed for good (see `gave_up`).
+    pub fn gave_up(&self) -> bool {
+        self.gave_up.load(Ordering::Relaxed)
     }
 
     /// The most telling failure seen so far: authentication and TLS outrank network errors,
@@ -49,6 +58,13 @@ impl ClientContext for RecordingContext {
     }
 
     fn error(&self, error: KafkaError, reason: &str) {
+        use rdkafka::types::RDKafkaErrorCode as Code;
+        if matches!(
+            error.rdkafka_error_code(),
+            Some(Code::AllBrokersDown | Code::Authentication | Code::SaslAuthenticationFailed)
+        ) {
+            self.gave_up.store(true, Ordering::Relaxed);
+        }
         self.remember(&format!("{error}: {reason}"));
         log::debug!(target: "librdkafka", "{error}: {reason}");
     }

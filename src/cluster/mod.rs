@@ -52,11 +52,40 @@ impl Cluster {
             readers: Pool::new(16),
             group_clients: Pool::new(32),
         };
-        cluster
-            .consumer
-            .fetch_metadata(None, cluster.config.timeout)
-            .map_err(|e| cluster.explain(e))?;
-        Ok(cluster)
+        // Asked in short slices, so a cluster that cannot be reached at all (every bootstrap
+        // address refused or unresolvable, a refused login) is reported as soon as librdkafka
+        // knows, not when the timeout runs out.
+        let started = std::time::Instant::now();
+        let deadline = started + cluster.config.timeout;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let slice = left.min(std::time::Duration::from_millis(100));
+            match cluster.consumer.fetch_metadata(None, slice) {
+                Ok(_) => return Ok(cluster),
+                Err(e) => {
+                    // Error events reach the context only when the client is polled.
+                    let _ = cluster.consumer.poll(std::time::Duration::ZERO);
+                    if left <= slice {
+                        return Err(cluster.explain(e));
+                    }
+                    if cluster.consumer.context().gave_up() {
+                        // Said as soon as known: "within" is how long it took, not the timeout.
+                        return Err(match cluster.explain(e) {
+                            ClusterError::Unreachable {
+                                bootstrap, detail, ..
+                            } => ClusterError::Unreachable {
+                                bootstrap,
+                                timeout: std::time::Duration::from_millis(
+                                    started.elapsed().as_millis() as u64,
+                                ),
+                                detail,
+                            },
+                            other => other,
+                        });
+                    }
+                }
+            }
+        }
     }
 
     pub fn config(&self) -> &ConnectionConfig {
