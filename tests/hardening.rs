@@ -365,3 +365,61 @@ fn unreachable_clusters_are_reported_as_soon_as_every_address_failed() {
         );
     }
 }
+
+/// A Schema Registry that accepts connections and never answers: one `--timeout` bounds the
+/// whole command, not one per schema id, and every record it could not decode is reported.
+/// (No Schema Registry can be installed here: an in-test server stands in.)
+#[test]
+fn a_hung_schema_registry_costs_one_timeout_and_is_reported() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream); // accepted, never answered
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("avro.toml");
+    std::fs::write(&spec, "[[source]]\ntopic = \"orders\"\nformat = \"avro\"\n").unwrap();
+    let mut lines = vec![json!({"freshlens_capture": 1, "captured_at_ms": 1_700_000_100_000i64})];
+    for id in 1..=6u8 {
+        let value: Vec<u8> = vec![0, 0, 0, 0, id, 2, 4];
+        lines.push(
+            json!({"topic": "orders", "partition": 0, "offset": id, "timestamp_ms":
+            1_700_000_000_000i64, "key": "cust-1", "value_b64":
+            base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &value)}),
+        );
+    }
+    let capture = dir.path().join("avro.jsonl");
+    let text: Vec<String> = lines.iter().map(Value::to_string).collect();
+    std::fs::write(&capture, text.join("\n")).unwrap();
+    let started = std::time::Instant::now();
+    let output = freshlens(&[
+        "--capture",
+        capture.to_str().unwrap(),
+        "--timeout",
+        "2",
+        "profile",
+        "--spec",
+        spec.to_str().unwrap(),
+        "--key",
+        "cust-1",
+        "--schema-registry",
+        &url,
+    ]);
+    let took = started.elapsed();
+    assert!(took < std::time::Duration::from_secs(6), "took {took:?}");
+    assert!(!output.status.success(), "nothing decoded is not a profile");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        stdout.matches("undecodable orders/0@").count(),
+        6,
+        "{stdout}"
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("none of the 6 records read could be decoded"),
+        "{stderr}"
+    );
+}

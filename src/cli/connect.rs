@@ -44,6 +44,11 @@ pub struct ConnectArgs {
 }
 
 impl ConnectArgs {
+    /// The `--timeout` every wait of a command is bounded by.
+    pub fn timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.timeout_secs.max(1))
+    }
+
     /// The cluster, capture or demo data the flags name. Lines of a capture that could not be
     /// read are reported on stderr.
     pub fn open(&self) -> anyhow::Result<Box<dyn Source>> {

@@ -85,11 +85,17 @@ fn dispatch(connect: &ConnectArgs, command: &Command, out: &mut dyn Write) -> an
         Command::Freshness(args) => freshness::run(connect.open()?.as_ref(), args, out),
         Command::Timeline(args) => {
             let spec = args.spec()?;
-            profile::run_timeline(connect.open()?.as_ref(), args, &spec, out)
+            let args = profile::TimelineArgs {
+                timeout: connect.timeout(),
+                ..args.clone()
+            };
+            profile::run_timeline(connect.open()?.as_ref(), &args, &spec, out)
         }
         Command::Profile(args) => {
             let spec = args.timeline.spec()?;
-            profile::run_profile(connect.open()?.as_ref(), args, &spec, out)
+            let mut args = args.clone();
+            args.timeline.timeout = connect.timeout();
+            profile::run_profile(connect.open()?.as_ref(), &args, &spec, out)
         }
         Command::Capture(args) => capture::run(connect.open()?.as_ref(), args, out),
         Command::Demo(args) => demo::run(connect, args, out),

@@ -39,6 +39,9 @@ pub struct TimelineArgs {
     /// Print the values of fields marked `pii` instead of masking them (in events too)
     #[arg(long)]
     pub reveal_pii: bool,
+    /// The command's `--timeout`, which bounds the Schema Registry too.
+    #[arg(skip = crate::cluster::DEFAULT_TIMEOUT)]
+    pub timeout: std::time::Duration,
     /// Confluent-compatible Schema Registry for `avro` sources
     #[arg(long = "schema-registry", env = "FRESHLENS_SCHEMA_REGISTRY")]
     pub schema_registry: Option<String>,
@@ -76,7 +79,7 @@ impl TimelineArgs {
             .map(|url| RegistryClient::new(url, self.schema_registry_auth.as_deref()))
             .transpose()
             .map_err(anyhow::Error::msg)?
-            .map(Arc::new);
+            .map(|client| Arc::new(client.with_timeout(self.timeout)));
         SourceDecoder::new(spec, registry).map_err(anyhow::Error::msg)
     }
 
@@ -163,7 +166,7 @@ pub fn run_timeline(
         });
         serde_json::to_writer(&mut *out, &doc)?;
         writeln!(out)?;
-        return Ok(());
+        return nothing_decoded(&timeline);
     }
     writeln!(
         out,
@@ -190,7 +193,23 @@ pub fn run_timeline(
         "read {} records from {} partitions in {} ms",
         timeline.scanned.records, timeline.scanned.partitions, timeline.scanned.elapsed_ms
     )?;
-    Ok(())
+    nothing_decoded(&timeline)
+}
+
+/// Every record read was undecodable: the answer would be an empty profile given with
+/// confidence. The output is printed, then this fails the command.
+fn nothing_decoded(timeline: &Timeline) -> anyhow::Result<()> {
+    match timeline.undecodable.first() {
+        Some(first) if timeline.events.is_empty() => anyhow::bail!(
+            "none of the {} records read could be decoded (first, {}/{}@{}: {})",
+            timeline.undecodable.len(),
+            first.topic,
+            first.partition,
+            first.offset,
+            first.reason
+        ),
+        _ => Ok(()),
+    }
 }
 
 /// Whether a document shows `pii` values, for its readers to know what they hold.
@@ -267,7 +286,7 @@ pub fn run_profile(
     if args.timeline.json {
         serde_json::to_writer(&mut *out, &doc)?;
         writeln!(out)?;
-        return Ok(());
+        return nothing_decoded(&report.timeline);
     }
     writeln!(
         out,
@@ -319,7 +338,7 @@ pub fn run_profile(
             }
         }
     }
-    Ok(())
+    nothing_decoded(&report.timeline)
 }
 
 /// The documented `profile --json` shape; `pii` fields masked unless revealed.

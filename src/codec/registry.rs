@@ -24,6 +24,9 @@ pub struct RegistryClient {
     authorization: Option<String>,
     agent: ureq::Agent,
     cache: Mutex<HashMap<u32, Result<Arc<RegisteredSchema>, String>>>,
+    /// Set when a request got no answer in time: later ids fail at once instead of each
+    /// waiting out the timeout again, so one timeout bounds a whole command.
+    silent: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for RegistryClient {
@@ -35,6 +38,15 @@ impl std::fmt::Debug for RegistryClient {
 }
 
 const MAX_REFERENCE_DEPTH: usize = 16;
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
+fn agent(timeout: Duration) -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .timeout_global(Some(timeout))
+        .http_status_as_error(false)
+        .build()
+        .into()
+}
 
 impl RegistryClient {
     /// `url` may carry `user:password@`; `auth` (`user:password`) overrides it.
@@ -53,17 +65,19 @@ impl RegistryClient {
                 base64::engine::general_purpose::STANDARD.encode(c)
             )
         });
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .timeout_global(Some(Duration::from_secs(10)))
-            .http_status_as_error(false)
-            .build()
-            .into();
         Ok(Self {
             base: format!("{scheme}://{}", host.trim_end_matches('/')),
             authorization,
-            agent,
+            agent: agent(DEFAULT_TIMEOUT),
             cache: Mutex::new(HashMap::new()),
+            silent: std::sync::atomic::AtomicBool::new(false),
         })
+    }
+
+    /// Bounds every request by `timeout` (the command's `--timeout`).
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.agent = agent(timeout);
+        self
     }
 
     /// The schema registered under `id`, fetched once and cached (failures too, so a record
@@ -150,6 +164,13 @@ impl RegistryClient {
     }
 
     fn get(&self, path: &str) -> Result<Value, String> {
+        use std::sync::atomic::Ordering;
+        if self.silent.load(Ordering::Relaxed) {
+            return Err(format!(
+                "registry at {} did not answer earlier in this run: not asked again",
+                self.base
+            ));
+        }
         let url = format!("{}{path}", self.base);
         let mut request = self
             .agent
@@ -158,9 +179,12 @@ impl RegistryClient {
         if let Some(auth) = &self.authorization {
             request = request.header("Authorization", auth);
         }
-        let mut response = request
-            .call()
-            .map_err(|e| format!("registry at {}: {e}", self.base))?;
+        let mut response = request.call().map_err(|e| {
+            if matches!(e, ureq::Error::Timeout(_)) {
+                self.silent.store(true, Ordering::Relaxed);
+            }
+            format!("registry at {}: {e}", self.base)
+        })?;
         let status = response.status().as_u16();
         let body = response
             .body_mut()
