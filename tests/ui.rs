@@ -429,3 +429,46 @@ fn pii_is_on_no_widget_unless_revealed() {
         "revealed, the address shows: the check can see it"
     );
 }
+
+/// A cluster that accepts connections and never answers keeps Connect waiting: Cancel gives
+/// up at once, and the late answer changes nothing.
+#[test]
+fn connect_can_be_cancelled() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    let config_dir = tempfile::tempdir().unwrap();
+    let dir = config_dir.path().to_owned();
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .build_eframe(move |cc| FreshlensApp::new(cc, Startup::default(), Some(dir)).unwrap());
+    harness.step();
+    type_into(&mut harness, "Bootstrap", &address);
+    harness.get_by_label("Connect").click();
+    wait_for(&mut harness, "connecting", |h| {
+        h.query_by_label_contains("connecting to").is_some()
+    });
+    harness.get_by_label("Cancel").click();
+    harness.run_steps(2);
+    assert!(harness.query_by_label("not connected").is_some());
+    assert!(
+        harness.query_by_label("Connect").is_some(),
+        "Connect is back"
+    );
+    let until = Instant::now() + Duration::from_secs(2);
+    while Instant::now() < until {
+        harness.step();
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(harness.query_by_label("not connected").is_some());
+    assert!(
+        harness
+            .query_by_label_contains("connection failed")
+            .is_none()
+    );
+}

@@ -137,11 +137,17 @@ impl ConnectBar {
                         command = Some(Command::Disconnect);
                     }
                 }
-                _ => {
+                ConnectionState::Connecting(_) => {
                     if ui
-                        .add_enabled(!busy, egui::Button::new("Connect"))
+                        .button("Cancel")
+                        .on_hover_text("Stop waiting for this cluster")
                         .clicked()
                     {
+                        command = Some(Command::CancelConnect);
+                    }
+                }
+                _ => {
+                    if ui.button("Connect").clicked() {
                         command = Some(match settings.to_config(&self.password) {
                             Ok(config) => Command::Connect(config),
                             Err(e) => Command::ShowError(e),

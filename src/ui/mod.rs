@@ -34,6 +34,8 @@ use topics::TopicsPanel;
 #[must_use]
 pub enum Command {
     Connect(ConnectionConfig),
+    /// Give up the connection attempt in flight.
+    CancelConnect,
     Disconnect,
     RefreshTopics,
     SelectTopic(String),
@@ -117,6 +119,8 @@ pub struct FreshlensApp {
     scan: Option<(u64, CancelToken)>,
     lookup: Option<(u64, CancelToken)>,
     next_scan_id: u64,
+    /// Bumped by every connect and every cancel: only the current attempt's answer counts.
+    connect_attempt: u64,
     saved_dir: Option<std::path::PathBuf>,
     pending_lookup: Option<String>,
     origin: Origin,
@@ -188,6 +192,7 @@ impl FreshlensApp {
             scan: None,
             lookup: None,
             next_scan_id: 0,
+            connect_attempt: 0,
             saved_dir,
             state: SavedState::default(),
             pending_lookup: None,
@@ -242,7 +247,13 @@ impl FreshlensApp {
             Command::Connect(config) => {
                 self.disconnect();
                 self.connect.state = ConnectionState::Connecting(config.bootstrap.clone());
-                self.tasks.connect(config);
+                self.connect_attempt += 1;
+                self.tasks.connect(config, self.connect_attempt);
+            }
+            Command::CancelConnect => {
+                // Whatever answer comes for the attempt in flight is dropped.
+                self.connect_attempt += 1;
+                self.connect.state = ConnectionState::Disconnected;
             }
             Command::Disconnect => {
                 self.disconnect();
@@ -437,6 +448,11 @@ impl FreshlensApp {
     }
 
     fn handle(&mut self, outcome: Outcome) {
+        // Demo data or a capture the user cancelled while it loaded: dropped.
+        let cancelled = !matches!(self.connect.state, ConnectionState::Connecting(_));
+        if cancelled && matches!(outcome, Outcome::Demo(_) | Outcome::Capture(_)) {
+            return;
+        }
         match outcome {
             Outcome::Demo(Ok(ready)) => {
                 log_since_start("demo data ready");
@@ -479,6 +495,13 @@ impl FreshlensApp {
             Outcome::Capture(Err(e)) => self.handle(Outcome::Connected(Err(e))),
             Outcome::CapturePicked(Some(path)) => self.apply(Command::OpenCapture(path)),
             Outcome::CapturePicked(None) => {}
+            Outcome::ConnectAttempt { attempt, result } => {
+                let current = attempt == self.connect_attempt
+                    && matches!(self.connect.state, ConnectionState::Connecting(_));
+                if current {
+                    self.handle(Outcome::Connected(result));
+                }
+            }
             Outcome::Connected(Ok(cluster)) => {
                 if !cluster.is_capture() {
                     self.origin = Origin::Cluster;

@@ -95,6 +95,10 @@ pub enum Outcome {
         result: Result<Lookup, String>,
     },
     Connected(Result<Arc<dyn Source>, String>),
+    ConnectAttempt {
+        attempt: u64,
+        result: Result<Arc<dyn Source>, String>,
+    },
     Topics(Result<Vec<TopicInfo>, String>),
     Configs {
         topic: String,
@@ -155,12 +159,14 @@ impl Tasks {
         });
     }
 
-    pub fn connect(&self, config: ConnectionConfig) {
+    /// Connects in the background; the answer carries `attempt`, so one the user cancelled
+    /// (or replaced by another attempt) is dropped when it comes.
+    pub fn connect(&self, config: ConnectionConfig, attempt: u64) {
         self.spawn(move |send| {
             let result = Cluster::connect(config)
                 .map(|c| Arc::new(c) as Arc<dyn Source>)
                 .map_err(|e| e.to_string());
-            send(Outcome::Connected(result));
+            send(Outcome::ConnectAttempt { attempt, result });
         });
     }
 
