@@ -7,6 +7,7 @@ mod cli;
 mod cluster;
 mod demo;
 mod freshness;
+mod fuzz;
 mod groups;
 mod hardening;
 mod outage;

@@ -3,6 +3,8 @@
 use apache_avro::Schema;
 use serde_json::Value;
 
+const MAX_AVRO_ALLOCATION: usize = 64 << 20;
+
 /// A writer schema ready to decode with, plus the named schemas it references.
 #[derive(Debug)]
 pub struct ParsedSchema {
@@ -13,6 +15,9 @@ pub struct ParsedSchema {
 impl ParsedSchema {
     /// Parses `schema`; `references` are the texts of the schemas it names (in any order).
     pub fn parse(schema: &str, references: &[String]) -> Result<Self, String> {
+        // A payload announcing a huge string or array must not make the decoder allocate it:
+        // no broker hands out records past a few MB, so 64 MB bounds any honest one.
+        apache_avro::max_allocation_bytes(MAX_AVRO_ALLOCATION);
         let (schema, references) = if references.is_empty() {
             (
                 Schema::parse_str(schema).map_err(|e| format!("bad Avro schema: {e}"))?,

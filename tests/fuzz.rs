@@ -1,0 +1,225 @@
+//! Mutation fuzzing that stays in the suite: thousands of mutants of valid inputs through the
+//! capture reader (both formats, zstd), the spec parser, payload sniffing and Confluent
+//! framing, the Avro decoder and the `__consumer_offsets` decoder. Each must answer (a value or
+//! an error that says where), never panic, never allocate without bound. Deterministic by
+//! default so CI is repeatable; `FRESHLENS_FUZZ_SEED=N` explores other mutants.
+
+use proptest::prelude::*;
+use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+
+use freshlens::codec::{Expect, ParsedSchema, decode};
+use freshlens::freshness::decode_offsets_record;
+use freshlens::profile::Spec;
+use freshlens::source::read_capture;
+
+const CASES: u32 = 10_000;
+
+fn runner() -> TestRunner {
+    let seed: u64 = std::env::var("FRESHLENS_FUZZ_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(7);
+    let mut bytes = [0u8; 32];
+    bytes[..8].copy_from_slice(&seed.to_le_bytes());
+    let config = Config {
+        cases: CASES,
+        failure_persistence: None,
+        ..Config::default()
+    };
+    TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &bytes))
+}
+
+/// Flips, inserts, deletes and truncates: what a damaged file or a hostile peer sends.
+#[derive(Debug, Clone)]
+enum Edit {
+    Flip(usize, u8),
+    Insert(usize, u8),
+    Delete(usize),
+    Truncate(usize),
+    Duplicate(usize, usize),
+}
+
+fn edits() -> impl Strategy<Value = Vec<Edit>> {
+    let edit = prop_oneof![
+        (any::<usize>(), any::<u8>()).prop_map(|(i, b)| Edit::Flip(i, b)),
+        (any::<usize>(), any::<u8>()).prop_map(|(i, b)| Edit::Insert(i, b)),
+        any::<usize>().prop_map(Edit::Delete),
+        any::<usize>().prop_map(Edit::Truncate),
+        (any::<usize>(), 1usize..64).prop_map(|(i, n)| Edit::Duplicate(i, n)),
+    ];
+    proptest::collection::vec(edit, 0..6)
+}
+
+fn mutate(seed: &[u8], edits: &[Edit]) -> Vec<u8> {
+    let mut bytes = seed.to_vec();
+    for edit in edits {
+        let len = bytes.len().max(1);
+        match *edit {
+            Edit::Flip(i, b) if !bytes.is_empty() => bytes[i % len] ^= b,
+            Edit::Insert(i, b) => bytes.insert(i % (bytes.len() + 1), b),
+            Edit::Delete(i) if !bytes.is_empty() => {
+                bytes.remove(i % len);
+            }
+            Edit::Truncate(i) => bytes.truncate(i % (bytes.len() + 1)),
+            Edit::Duplicate(i, n) if !bytes.is_empty() => {
+                let start = i % len;
+                let end = (start + n).min(bytes.len());
+                let copy = bytes[start..end].to_vec();
+                bytes.splice(start..start, copy);
+            }
+            _ => {}
+        }
+    }
+    bytes
+}
+
+const CAPTURE: &str = r#"{"freshlens_capture":1,"name":"f","captured_at_ms":1700000100000,"topics":[{"name":"t","partitions":[{"id":0,"low":0,"high":2}]}],"groups":[{"group":"g","state":"Empty","offsets":[{"topic":"t","partition":0,"offset":1}],"commits":[{"topic":"t","partition":0,"offset":1,"commit_ms":1700000000000}]}]}
+{"topic":"t","partition":0,"offset":0,"timestamp_ms":1700000000000,"key":"cust-1","value":"{\"ts\":1,\"email\":\"a@x.io\"}","headers":[{"key":"h","value":"v"}]}
+{"topic":"t","partition":0,"offset":1,"timestamp_ms":1700000000001,"key_b64":"/wA=","value_b64":"AAAAAAcCBA=="}"#;
+const KCAT: &str = r#"{"topic":"t","partition":0,"offset":3,"tstype":"create","ts":1700000000000,"broker":1,"headers":["a","b"],"key":"cust-1","payload":"{\"amount\":12.5}"}
+{"topic":"t","partition":1,"offset":4,"tstype":"logappend","ts":1700000000001,"key":null,"payload":{"avro":true}}"#;
+
+fn check_capture(bytes: &[u8]) {
+    match read_capture(bytes, "fuzz") {
+        Ok((_, warnings)) => {
+            for w in warnings {
+                assert!(
+                    w.starts_with("line ") || w.contains("line(s)"),
+                    "a warning without its line: {w}"
+                );
+            }
+        }
+        Err(e) => assert!(e.to_string().starts_with("capture fuzz: "), "{e}"),
+    }
+}
+
+#[test]
+fn capture_reader_survives_mutants_of_both_formats_and_zstd() {
+    let mut compressed = Vec::new();
+    {
+        let mut encoder = zstd::Encoder::new(&mut compressed, 3).unwrap();
+        std::io::Write::write_all(&mut encoder, CAPTURE.as_bytes()).unwrap();
+        encoder.finish().unwrap();
+    }
+    let tried = std::sync::atomic::AtomicU32::new(0);
+    for seed in [CAPTURE.as_bytes(), KCAT.as_bytes(), compressed.as_slice()] {
+        runner()
+            .run(&edits(), |edits| {
+                tried.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                check_capture(&mutate(seed, &edits));
+                Ok(())
+            })
+            .unwrap();
+    }
+    assert_eq!(tried.into_inner(), 3 * CASES, "every mutant was tried");
+}
+
+const SPEC: &str = r#"
+name = "customer"
+partitioner = "murmur2"
+budget = "5m"
+[[source]]
+topic = "c360.identity"
+event_time = "/ts"
+links = ["/anonymous_id"]
+erase_when = { path = "/type", equals = "erasure" }
+[[field]]
+name = "email"
+topic = "c360.identity"
+path = "/email"
+rule = "last"
+pii = true
+consent = "marketing"
+[[field]]
+name = "marketing"
+topic = "c360.identity"
+path = "/marketing"
+rule = "last"
+[store]
+topic = "c360.profiles"
+updated_at = "/updated_at"
+fields = "/profile"
+"#;
+
+#[test]
+fn spec_parser_survives_mutants_and_names_the_file() {
+    runner()
+        .run(&edits(), |edits| {
+            let bytes = mutate(SPEC.as_bytes(), &edits);
+            let text = String::from_utf8_lossy(&bytes);
+            if let Err(e) = Spec::parse(&text, "fuzz.toml") {
+                assert!(e.to_string().starts_with("fuzz.toml"), "{e}");
+            }
+            Ok(())
+        })
+        .unwrap();
+}
+
+#[test]
+fn payload_sniffing_and_confluent_framing_survive_any_bytes() {
+    let framed: &[u8] = &[0, 0, 0, 0, 7, b'{', b'"', b'a', b'"', b':', b'1', b'}'];
+    runner()
+        .run(&(edits(), any::<Vec<u8>>()), |(edits, random)| {
+            for bytes in [mutate(framed, &edits), random] {
+                for expect in [Expect::Auto, Expect::Json, Expect::Text, Expect::Binary] {
+                    let decoded = decode(&bytes, expect);
+                    // A schema id only where one can be: positive, with a body after it.
+                    if let Some(id) = decoded.schema_id {
+                        assert!(id > 0 && bytes.len() > 5 && bytes[0] == 0);
+                    }
+                }
+            }
+            Ok(())
+        })
+        .unwrap();
+}
+
+#[test]
+fn avro_decoding_survives_mutants() {
+    let schema = r#"{"type":"record","name":"Order","fields":[
+        {"name":"id","type":"string"},{"name":"amount","type":"double"},
+        {"name":"items","type":{"type":"array","items":"string"}},
+        {"name":"meta","type":{"type":"map","values":"long"}},
+        {"name":"note","type":["null","string"],"default":null}]}"#;
+    let parsed = ParsedSchema::parse(schema, &[]).unwrap();
+    let list = r#"{"type":"record","name":"Node","fields":[
+        {"name":"v","type":"int"},{"name":"next","type":["null","Node"],"default":null}]}"#;
+    let recursive = ParsedSchema::parse(list, &[]).unwrap();
+    let seed: &[u8] = &[
+        6, b'o', b'-', b'1', 0, 0, 0, 0, 0, 0, 0x24, 0x40, 2, 2, b'x', 0, 2, 2, b'k', 4, 0, 2, 2,
+        b'n',
+    ];
+    runner()
+        .run(&edits(), |edits| {
+            let bytes = mutate(seed, &edits);
+            let _ = parsed.decode(&bytes);
+            // Each level of a recursive record costs at least a byte; 256 bytes bound the
+            // depth well inside a test thread's stack.
+            let _ = recursive.decode(&bytes[..bytes.len().min(256)]);
+            Ok(())
+        })
+        .unwrap();
+}
+
+#[test]
+fn consumer_offsets_decoder_survives_mutants() {
+    let mut key = 1i16.to_be_bytes().to_vec();
+    for s in ["profile-builder", "c360.orders"] {
+        key.extend((s.len() as i16).to_be_bytes());
+        key.extend(s.as_bytes());
+    }
+    key.extend(7i32.to_be_bytes());
+    let value: &[u8] = &[
+        0, 4, 0, 0, 0, 0, 0, 0, 0x30, 0x39, 0, 0, 0, 9, 1, 0, 0, 0x01, 0x8b, 0xcf, 0xe5, 0x68,
+        0x00, 1, 0, 2, 0xaa, 0xbb,
+    ];
+    runner()
+        .run(&(edits(), edits()), |(key_edits, value_edits)| {
+            let k = mutate(&key, &key_edits);
+            let v = mutate(value, &value_edits);
+            let _ = decode_offsets_record(&k, Some(&v));
+            let _ = decode_offsets_record(&k, None);
+            Ok(())
+        })
+        .unwrap();
+}
