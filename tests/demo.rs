@@ -147,6 +147,7 @@ fn captures_of_a_lookup_and_of_topics_answer_offline_as_the_cluster_did() {
     let spec = world.spec_path.to_str().unwrap();
     let dir = tempfile::tempdir().unwrap();
 
+    // PII kept (the header says so), or the masked store could not be compared offline.
     let lookup = dir.path().join("cust-42.jsonl.zst");
     stdout(&freshlens(&[
         "capture",
@@ -158,6 +159,7 @@ fn captures_of_a_lookup_and_of_topics_answer_offline_as_the_cluster_did() {
         "cust-42",
         "-o",
         lookup.to_str().unwrap(),
+        "--reveal-pii",
     ]));
     let live = freshlens_json(&[
         "profile", "-b", &bootstrap, "--spec", spec, "--key", "cust-42", "--json",

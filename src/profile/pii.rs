@@ -24,6 +24,14 @@ impl PiiMask {
                 .entry(field.topic.clone())
                 .or_default()
                 .push(field.path.clone());
+            // The store serves the field too, under its name.
+            if let Some(store) = &spec.store {
+                paths.entry(store.topic.clone()).or_default().push(format!(
+                    "{}/{}",
+                    store.fields,
+                    escape_token(&field.name)
+                ));
+            }
         }
         Self { paths }
     }
@@ -102,6 +110,11 @@ impl PiiMask {
     }
 }
 
+/// A field name as one JSON pointer token (RFC 6901: `~` and `/` escaped).
+fn escape_token(name: &str) -> String {
+    name.replace('~', "~0").replace('/', "~1")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,6 +136,9 @@ name = "country"
 topic = "identity"
 path = "/country"
 rule = "last"
+[store]
+topic = "profiles"
+fields = "/profile"
 "#;
 
     #[test]
@@ -144,5 +160,11 @@ rule = "last"
         let masked = mask.apply_bytes("identity", &bytes);
         assert!(!String::from_utf8_lossy(&masked).contains("a@x.io"));
         assert!(PiiMask::unless_revealed(&spec, true).is_empty());
+        // What the store serves is masked too.
+        let version = json!({"profile": {"email": "a@x.io", "country": "FR"}});
+        assert_eq!(
+            mask.apply("profiles", &version).into_owned(),
+            json!({"profile": {"email": "***", "country": "FR"}})
+        );
     }
 }
