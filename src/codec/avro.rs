@@ -17,7 +17,7 @@ impl ParsedSchema {
     pub fn parse(schema: &str, references: &[String]) -> Result<Self, String> {
         // A payload announcing a huge string or array must not make the decoder allocate it:
         // no broker hands out records past a few MB, so 64 MB bounds any honest one.
-        apache_avro::max_allocation_bytes(MAX_AVRO_ALLOCATION);
+        apache_avro::util::max_allocation_bytes(MAX_AVRO_ALLOCATION);
         let (schema, references) = if references.is_empty() {
             (
                 Schema::parse_str(schema).map_err(|e| format!("bad Avro schema: {e}"))?,
