@@ -1,6 +1,9 @@
 //! freshlens: find out why a Customer 360 profile is stale on a Kafka-compatible cluster.
 //!
-//! The engine (`cluster`, `codec`) never touches the UI; `cli` and `ui` are thin layers over it.
+//! Layers, bottom to top; each module uses only those below it (`tests/architecture.rs` checks):
+//! `time`, `memory` → `cluster` → `codec` → `source` → `profile` → `freshness` → `demo` (the
+//! engine, which never draws) → `cli` and `ui`, two front ends that never use each other. The
+//! binary (`main.rs`) turns the command line into a `cli` run or the `ui`'s start-up.
 
 pub mod cli;
 pub mod cluster;

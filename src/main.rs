@@ -9,7 +9,7 @@ fn main() -> ExitCode {
     let args = Cli::parse();
     match &args.command {
         Some(command) => cli::run(&args.connect, command),
-        None => match freshlens::ui::run(&args.connect, args.spec.clone(), args.key.clone()) {
+        None => match startup(&args).and_then(freshlens::ui::run) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("error: {e:#}");
@@ -17,4 +17,24 @@ fn main() -> ExitCode {
             }
         },
     }
+}
+
+/// The window's start-up, validated from the raw flags: the connection (if any was given), a
+/// spec and a key to look up, the demo or a capture.
+fn startup(args: &Cli) -> anyhow::Result<freshlens::ui::Startup> {
+    let connect = &args.connect;
+    Ok(freshlens::ui::Startup {
+        connect: if connect.is_given() {
+            Some(connect.to_config()?)
+        } else {
+            None
+        },
+        source: None,
+        spec: args.spec.clone(),
+        key: args.key.clone(),
+        demo: connect
+            .demo
+            .then(|| freshlens::demo::DemoConfig::new(freshlens::time::now_ms())),
+        capture: connect.capture.clone(),
+    })
 }

@@ -54,7 +54,7 @@ fn seed_then_profile_explains_the_customers_the_summary_names() {
     let prefix = unique_topic("demo");
     let builder = unique_topic("group").replacen("fl-group", "fl-test-group", 1);
     let risk = format!("{builder}-risk");
-    let now = freshlens::freshness::now_ms().to_string();
+    let now = freshlens::time::now_ms().to_string();
     let workload = [
         "--prefix",
         &prefix,

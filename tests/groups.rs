@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use crate::fixtures::{TestRecord, broker, create_topic, produce, unique_topic};
 
 fn now_ms() -> i64 {
-    freshlens::cli::profile::now_ms()
+    freshlens::time::now_ms()
 }
 
 fn test_group() -> String {

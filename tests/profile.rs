@@ -3,7 +3,7 @@
 //! malformed records.
 
 use freshlens::cluster::CancelToken;
-use freshlens::codec::SourceDecoder;
+use freshlens::profile::SourceDecoder;
 use freshlens::profile::{Partitioner, Spec, Window, load_timeline};
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
@@ -375,7 +375,7 @@ fn profile_names_stale_fields_and_their_causes() {
         cause(1)
     );
     let behind = store["stale"][0]["behind_ms"].as_i64().unwrap();
-    let expected_behind = freshlens::cli::profile::now_ms() - (t0() + 9000);
+    let expected_behind = freshlens::time::now_ms() - (t0() + 9000);
     assert!(
         (expected_behind - behind).abs() < 60_000,
         "{behind} vs {expected_behind}"

@@ -3,6 +3,7 @@
 
 mod fixtures;
 
+mod architecture;
 mod cli;
 mod cluster;
 mod demo;

@@ -177,7 +177,7 @@ fn groups_panel_lists_the_lagging_group_first_with_its_time_lag() {
     let Some(bootstrap) = broker() else { return };
     let topic = unique_topic("ui-lag");
     create_topic(&bootstrap, &topic, 1);
-    let now = freshlens::cli::profile::now_ms();
+    let now = freshlens::time::now_ms();
     let base = now - 40_000;
     let records: Vec<TestRecord> = (0..5)
         .map(|i| TestRecord::new(0, "k", "v", base + i * 1_000))
@@ -188,7 +188,7 @@ fn groups_panel_lists_the_lagging_group_first_with_its_time_lag() {
     crate::groups::commit(&bootstrap, &current, &topic, &[(0, 5)]);
     crate::groups::commit(&bootstrap, &behind, &topic, &[(0, 2)]);
 
-    let opened = freshlens::cli::profile::now_ms();
+    let opened = freshlens::time::now_ms();
     let (mut harness, _config_dir) = connected_app(&bootstrap, egui::vec2(1400.0, 900.0));
     harness.get_by_label("Groups").click();
     harness.step();
@@ -211,7 +211,7 @@ fn groups_panel_lists_the_lagging_group_first_with_its_time_lag() {
     let written = base + 2_000;
     let (low, high) = (
         (opened - written) / 1000 - 1,
-        (freshlens::cli::profile::now_ms() - written) / 1000 + 1,
+        (freshlens::time::now_ms() - written) / 1000 + 1,
     );
     let shown = (low..=high)
         .map(|s| freshlens::profile::format_duration_ms(s * 1000))
@@ -308,7 +308,7 @@ fn demo_opens_on_a_stale_customer_and_explains_it() {
     let config = freshlens::demo::DemoConfig {
         customers: 150,
         events: 12_000,
-        ..freshlens::demo::DemoConfig::new(freshlens::freshness::now_ms())
+        ..freshlens::demo::DemoConfig::new(freshlens::time::now_ms())
     };
     let expected = freshlens::demo::generate(&config).unwrap().stale;
     let suggested = expected
@@ -363,7 +363,7 @@ fn demo_groups_are_judged_once_from_their_commit_history() {
     let config = freshlens::demo::DemoConfig {
         customers: 150,
         events: 12_000,
-        ..freshlens::demo::DemoConfig::new(freshlens::freshness::now_ms())
+        ..freshlens::demo::DemoConfig::new(freshlens::time::now_ms())
     };
     let (mut harness, _config_dir) = demo_app(config, egui::vec2(1400.0, 900.0));
     harness.get_by_label("Groups").click();
@@ -402,7 +402,7 @@ fn pii_is_on_no_widget_unless_revealed() {
     let config = freshlens::demo::DemoConfig {
         customers: 150,
         events: 12_000,
-        ..freshlens::demo::DemoConfig::new(freshlens::freshness::now_ms())
+        ..freshlens::demo::DemoConfig::new(freshlens::time::now_ms())
     };
     let (mut harness, _config_dir) = demo_app(config, egui::vec2(1500.0, 950.0));
     wait_for(&mut harness, "the suggested customer's timeline", |h| {

@@ -12,8 +12,8 @@ use rand::{Rng, SeedableRng};
 use serde_json::json;
 
 use crate::cluster::{CancelToken, Cluster, RecordFilter, ScanEvent, ScanRequest};
-use crate::codec::SourceDecoder;
 use crate::demo::{DemoConfig, customer_id, generate, spec_text};
+use crate::profile::SourceDecoder;
 use crate::profile::{Spec, Window, lookup};
 use crate::source::Source;
 

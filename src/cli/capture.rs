@@ -4,12 +4,12 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context as _, bail};
+use anyhow::bail;
 
 use crate::cluster::{CancelToken, ScanRequest, StartAt};
 use crate::freshness::{CommitLog, look_at_groups};
 use crate::profile::{PiiMask, Spec, Window, lookup};
-use crate::source::{Capture, CaptureFormat, Recording, Source, write_capture};
+use crate::source::{Capture, CaptureFormat, Recording, Source, save_capture};
 
 use super::profile::parse_range;
 
@@ -50,7 +50,7 @@ pub fn run(source: &dyn Source, args: &CaptureArgs, out: &mut dyn Write) -> anyh
         (Some(spec), Some(key)) => {
             let spec = Spec::load(spec)?;
             let decoder =
-                crate::codec::SourceDecoder::new(&spec, None).map_err(anyhow::Error::msg)?;
+                crate::profile::SourceDecoder::new(&spec, None).map_err(anyhow::Error::msg)?;
             let window = Window {
                 since_ms: since,
                 until_ms: until,
@@ -115,9 +115,5 @@ pub fn save(capture: &Capture, path: &Path, format: &str) -> anyhow::Result<()> 
         "kcat" => CaptureFormat::Kcat,
         _ => CaptureFormat::Freshlens,
     };
-    let compress = path.extension().is_some_and(|e| e == "zst");
-    let file =
-        std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
-    write_capture(capture, file, format, compress)
-        .with_context(|| format!("cannot write {}", path.display()))
+    Ok(save_capture(capture, path, format)?)
 }

@@ -92,7 +92,7 @@ fn profile_report(
         .transpose()
         .map_err(anyhow::Error::msg)?
         .map(std::sync::Arc::new);
-    let decoder = crate::codec::SourceDecoder::new(spec, registry).map_err(anyhow::Error::msg)?;
+    let decoder = crate::profile::SourceDecoder::new(spec, registry).map_err(anyhow::Error::msg)?;
     let window = Window {
         since_ms: since,
         until_ms: Some(until),

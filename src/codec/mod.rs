@@ -5,14 +5,12 @@
 mod avro;
 mod record;
 pub mod registry;
-mod source;
 
 use base64::Engine as _;
 use serde_json::Value;
 
 pub use avro::ParsedSchema;
 pub use record::record_json;
-pub use source::SourceDecoder;
 
 /// What the user says a payload is; `Auto` sniffs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]

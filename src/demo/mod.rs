@@ -380,7 +380,7 @@ fn stale_customers(
     candidates: &[(usize, builder::Behind)],
     want: usize,
 ) -> Vec<StaleCustomer> {
-    let Ok(decoder) = crate::codec::SourceDecoder::new(spec, None) else {
+    let Ok(decoder) = crate::profile::SourceDecoder::new(spec, None) else {
         return Vec::new();
     };
     let budget_ms = spec.budget.as_millis() as i64;
@@ -469,7 +469,7 @@ mod tests {
     #[test]
     fn only_dropped_consent_changes_read_as_consumed_but_not_applied() {
         let demo = generate(&small(5)).unwrap();
-        let decoder = crate::codec::SourceDecoder::new(&demo.spec, None).unwrap();
+        let decoder = crate::profile::SourceDecoder::new(&demo.spec, None).unwrap();
         let consent = demo.config.topic("consent");
         let mut unread = 0;
         for customer in 0..demo.config.customers {

@@ -2,7 +2,7 @@
 //! comparison. The CLI and the GUI both run exactly this.
 
 use crate::cluster::{CancelToken, ClusterError};
-use crate::codec::SourceDecoder;
+use crate::profile::SourceDecoder;
 use crate::source::Source;
 
 use super::timeline::ProgressFn;

@@ -2,22 +2,26 @@
 //! events across topics (following identity links), the fold into fields with provenance, and the
 //! comparison with what the profile store serves.
 
+mod decoder;
 mod event;
 mod fold;
 mod lookup;
 mod partitioner;
 mod pii;
 mod pointer;
+mod report;
 pub mod spec;
 mod store;
 mod timeline;
 
+pub use decoder::SourceDecoder;
 pub use event::{Event, parse_event_time, sort_timeline};
 pub use fold::{Erasure, FieldValue, Profile, Provenance, Refold, field_changes, fold};
 pub use lookup::{Lookup, lookup};
 pub use partitioner::{Partitioner, murmur2};
 pub use pii::{MASK, PiiMask};
 pub use pointer::pointer;
+pub use report::{ProfileReport, pii_state, report_json};
 pub use spec::{Rule, Spec, SpecError};
 pub use store::{
     BuilderPosition, StaleField, StoreComparison, StoreVersion, compare, format_duration_ms,

@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::cluster::{CancelToken, ClusterError, RecordFilter, ScanEvent, ScanRequest, StartAt};
-use crate::codec::SourceDecoder;
+use crate::profile::SourceDecoder;
 
 use super::fold::{Profile, Provenance, field_changes, fold};
 use super::spec::{Source, Spec, Store};

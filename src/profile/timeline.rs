@@ -15,7 +15,7 @@ use crate::cluster::{
 
 use super::spec::{Source, Spec};
 use super::{Event, parse_event_time, sort_timeline};
-use crate::codec::SourceDecoder;
+use crate::profile::SourceDecoder;
 
 pub const MAX_HOPS: usize = 3;
 pub const MAX_IDENTITIES: usize = 100;

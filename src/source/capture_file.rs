@@ -380,6 +380,20 @@ fn kcat_bytes(field: &Value) -> Option<Vec<u8>> {
     }
 }
 
+/// Saves `capture` to `path` in `format`, zstd-compressed when the name ends in `.zst`.
+pub fn save_capture(
+    capture: &Capture,
+    path: &Path,
+    format: CaptureFormat,
+) -> Result<(), ClusterError> {
+    let name = path.display().to_string();
+    let compress = path.extension().is_some_and(|e| e == "zst");
+    let file =
+        std::fs::File::create(path).map_err(|e| error(&name, format!("cannot create: {e}")))?;
+    write_capture(capture, file, format, compress)
+        .map_err(|e| error(&name, format!("cannot write: {e}")))
+}
+
 /// Writes `capture` as JSON Lines in `format`, zstd-compressed when `compress`.
 pub fn write_capture(
     capture: &Capture,

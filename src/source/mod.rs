@@ -13,7 +13,7 @@ use crate::cluster::{
 };
 
 pub use capture::{Capture, CapturedGroup};
-pub use capture_file::{CaptureFormat, load_capture, read_capture, write_capture};
+pub use capture_file::{CaptureFormat, load_capture, read_capture, save_capture, write_capture};
 pub use recording::Recording;
 
 pub type Sink<'a> = dyn FnMut(ScanEvent) -> bool + 'a;
@@ -38,7 +38,7 @@ pub trait Source: Send + Sync {
     fn name(&self) -> String;
     /// "Now" for lag and staleness: the wall clock, or when a capture was taken.
     fn now_ms(&self) -> i64 {
-        crate::freshness::now_ms()
+        crate::time::now_ms()
     }
     /// Whether this is recorded data rather than a live cluster.
     fn is_capture(&self) -> bool {

@@ -17,7 +17,6 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::cli::ConnectArgs;
 use crate::cluster::saved::{SavedCluster, SavedClusters};
 use crate::cluster::{CancelToken, ConnectionConfig, ScanRequest};
 
@@ -883,21 +882,8 @@ fn save_png(image: &egui::ColorImage, path: &std::path::Path) -> Result<(), Stri
 
 /// Opens the desktop window; connects at once when the command line named a cluster, and
 /// loads a spec and looks a customer up when asked to.
-pub fn run(connect: &ConnectArgs, spec: Option<String>, key: Option<String>) -> anyhow::Result<()> {
-    let startup = Startup {
-        connect: if connect.is_given() {
-            Some(connect.to_config()?)
-        } else {
-            None
-        },
-        source: None,
-        spec,
-        key,
-        demo: connect
-            .demo
-            .then(|| crate::demo::DemoConfig::new(crate::freshness::now_ms())),
-        capture: connect.capture.clone(),
-    };
+/// Opens the window on what `startup` says (the binary builds it from the command line).
+pub fn run(startup: Startup) -> anyhow::Result<()> {
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("freshlens")

@@ -93,12 +93,12 @@ impl ProfilePanel {
 
     pub fn report_json(&self, reveal_pii: bool) -> Option<serde_json::Value> {
         let (spec, found) = (self.spec.as_ref()?, self.result.as_ref()?);
-        let report = crate::cli::profile::ProfileReport {
+        let report = crate::profile::ProfileReport {
             timeline: found.timeline.clone(),
             profile: fold(spec, &found.timeline.events, None),
             store: found.store.clone(),
         };
-        Some(crate::cli::profile::report_json(spec, &report, reveal_pii))
+        Some(crate::profile::report_json(spec, &report, reveal_pii))
     }
 
     fn events(&self) -> &[Event] {

@@ -13,9 +13,9 @@ use crate::cluster::{
 };
 
 use super::messages::Row;
-use crate::codec::SourceDecoder;
 use crate::codec::registry::RegistryClient;
 use crate::freshness;
+use crate::profile::SourceDecoder;
 use crate::profile::{Event, Lookup, Spec, Window, lookup};
 
 /// A topic's ingest delay to sample over [since, until].
@@ -459,7 +459,7 @@ fn export_lookup(
     reveal_pii: bool,
 ) -> String {
     let recording = crate::source::Recording::new(source);
-    let result = crate::codec::SourceDecoder::new(spec, None).and_then(|decoder| {
+    let result = crate::profile::SourceDecoder::new(spec, None).and_then(|decoder| {
         lookup(
             &recording,
             spec,
@@ -479,7 +479,7 @@ fn export_lookup(
     let mut capture = recording.into_capture();
     crate::profile::PiiMask::unless_revealed(spec, reveal_pii)
         .apply_to_capture(&mut capture, reveal_pii);
-    match crate::cli::capture::save(&capture, path, "freshlens") {
+    match crate::source::save_capture(&capture, path, crate::source::CaptureFormat::Freshlens) {
         Ok(()) => format!(
             "saved {} records to {}",
             capture.record_count(),

@@ -6,10 +6,9 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::avro::ParsedSchema;
-use super::confluent_frame;
-use super::registry::{RegisteredSchema, RegistryClient};
-use crate::profile::spec::{Source, SourceFormat, Spec};
+use super::spec::{Source, SourceFormat, Spec};
+use crate::codec::registry::{RegisteredSchema, RegistryClient};
+use crate::codec::{ParsedSchema, confluent_frame};
 
 /// Decodes payloads per the spec's source formats. Shared between scan threads.
 #[derive(Default)]

@@ -1,0 +1,85 @@
+//! One customer's report as `profile --json` prints it and the app exports it: the profile
+//! with provenance, the store comparison, what could not be read; `pii` values masked unless
+//! revealed.
+
+use serde_json::{Map, Value, json};
+
+use super::{MASK, Profile, Spec, StoreComparison, Timeline};
+
+/// Everything `freshlens profile` reports, built once for JSON and text.
+pub struct ProfileReport {
+    pub timeline: Timeline,
+    pub profile: Profile,
+    pub store: Option<StoreComparison>,
+}
+
+/// Whether a document shows `pii` values, for its readers to know what they hold.
+pub fn pii_state(revealed: bool) -> &'static str {
+    if revealed { "revealed" } else { "masked" }
+}
+
+/// The documented `profile --json` shape; `pii` fields masked unless revealed.
+pub fn report_json(spec: &Spec, report: &ProfileReport, reveal_pii: bool) -> Value {
+    let masked = |name: &str, value: &Value| {
+        let pii = spec.field(name).is_some_and(|f| f.pii);
+        if pii && !reveal_pii && !value.is_null() {
+            Value::String(MASK.into())
+        } else {
+            value.clone()
+        }
+    };
+    let fields: Map<String, Value> = report
+        .profile
+        .fields
+        .iter()
+        .map(|(name, f)| {
+            (
+                name.clone(),
+                json!({
+                    "value": masked(name, &f.value),
+                    "usable": f.usable,
+                    "pii": f.pii,
+                    "rule": f.rule,
+                    "updated_ms": f.source.event_ms,
+                    "broker_ms": f.source.broker_ms,
+                    "topic": f.source.topic,
+                    "partition": f.source.partition,
+                    "offset": f.source.offset,
+                    "id": f.source.id,
+                }),
+            )
+        })
+        .collect();
+    let store = report.store.as_ref().map(|s| {
+        let served: Map<String, Value> = s.fields.iter().map(|(k, v)| (k.clone(), masked(k, v))).collect();
+        let stale: Vec<Value> = s
+            .stale
+            .iter()
+            .map(|st| {
+                json!({
+                    "field": st.field,
+                    "expected": masked(&st.field, &st.expected),
+                    "served": masked(&st.field, &st.served),
+                    "pending_since_ms": st.pending_since_ms,
+                    "behind_ms": st.behind_ms,
+                    "cause": st.cause,
+                    "source": st.source,
+                    "pending": st.pending,
+                })
+            })
+            .collect();
+        json!({ "updated_ms": s.updated_ms, "deleted": s.deleted, "versions": s.versions, "fields": served, "stale": stale })
+    });
+    json!({
+        "key": report.timeline.key,
+        "identities": report.timeline.identities,
+        "pii": pii_state(reveal_pii),
+        "as_of_ms": report.profile.as_of_ms,
+        "erased": report.profile.erased.as_ref().map(|e| json!({"at_ms": e.at.event_ms, "topic": e.at.topic, "partition": e.at.partition, "offset": e.at.offset})),
+        "fields": fields,
+        "store": store,
+        "undecodable": report.timeline.undecodable,
+        "unreadable_event_times": report.timeline.unreadable_event_times,
+        "scanned": report.timeline.scanned,
+    })
+}
