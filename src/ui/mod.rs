@@ -218,6 +218,7 @@ impl FreshlensApp {
             app.apply(Command::OpenCapture(path));
         }
         if let Some(capture) = startup.source {
+            app.connect.state = ConnectionState::Connecting(capture.name.clone());
             app.handle(Outcome::Capture(Ok(tasks::OpenedCapture::new(
                 capture,
                 Vec::new(),
@@ -341,13 +342,16 @@ impl FreshlensApp {
             Command::PickCapture => self.tasks.pick_capture(),
             Command::OpenCapture(path) => {
                 self.disconnect();
+                // A connection still in flight must not replace what is opened now.
+                self.connect_attempt += 1;
                 self.connect.state = ConnectionState::Connecting(path.display().to_string());
                 self.tasks.open_capture(path);
             }
             Command::OpenDemo => {
                 self.disconnect();
+                self.connect_attempt += 1;
                 self.connect.state = ConnectionState::Connecting("demo data".into());
-                let config = crate::demo::DemoConfig::new(crate::freshness::now_ms());
+                let config = crate::demo::DemoConfig::new(crate::time::now_ms());
                 self.tasks.open_demo(config);
             }
             Command::ExportCapture(reveal_pii) => {
@@ -430,6 +434,7 @@ impl FreshlensApp {
 
     fn disconnect(&mut self) {
         self.cancel_scan();
+        self.tasks.next_generation();
         self.cluster = None;
         self.topics.topics.clear();
         self.topics.configs = None;
@@ -494,6 +499,14 @@ impl FreshlensApp {
             Outcome::Capture(Err(e)) => self.handle(Outcome::Connected(Err(e))),
             Outcome::CapturePicked(Some(path)) => self.apply(Command::OpenCapture(path)),
             Outcome::CapturePicked(None) => {}
+            Outcome::Sourced {
+                generation,
+                outcome,
+            } => {
+                if generation == self.tasks.generation() {
+                    self.handle(*outcome);
+                }
+            }
             Outcome::ConnectAttempt { attempt, result } => {
                 let current = attempt == self.connect_attempt
                     && matches!(self.connect.state, ConnectionState::Connecting(_));
@@ -502,6 +515,7 @@ impl FreshlensApp {
                 }
             }
             Outcome::Connected(Ok(cluster)) => {
+                self.disconnect();
                 if !cluster.is_capture() {
                     self.origin = Origin::Cluster;
                 }
@@ -897,4 +911,58 @@ pub fn run(startup: Startup) -> anyhow::Result<()> {
         Box::new(move |cc| Ok(Box::new(FreshlensApp::new(cc, startup, None)?))),
     )
     .map_err(|e| anyhow::anyhow!("cannot open the window: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use egui_kittest::Harness;
+
+    fn sampled(name: &str) -> Outcome {
+        Outcome::GroupsSampled {
+            at_ms: 1,
+            result: Ok(tasks::Sampled {
+                groups: vec![crate::freshness::GroupLag {
+                    group: name.into(),
+                    ..Default::default()
+                }],
+                past: Default::default(),
+                unreadable_commits: 0,
+            }),
+        }
+    }
+
+    /// A sample asked of the previous source (still running when the user switched) is
+    /// dropped: it neither shows in the new source's Groups tab nor ends its sampling.
+    #[test]
+    fn results_of_an_old_source_are_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().to_owned();
+        let mut harness = Harness::builder().build_eframe(move |cc| {
+            let startup = Startup {
+                source: Some(crate::source::Capture::new("empty", 1)),
+                ..Startup::default()
+            };
+            FreshlensApp::new(cc, startup, Some(path)).unwrap()
+        });
+        harness.run_steps(2);
+        let app = harness.state_mut();
+        let old = app.tasks.generation();
+        app.tasks.next_generation();
+        app.groups.sampling = true;
+        app.handle(Outcome::Sourced {
+            generation: old,
+            outcome: Box::new(sampled("from-the-old-cluster")),
+        });
+        assert!(app.groups.groups.is_empty());
+        assert!(
+            app.groups.sampling,
+            "the new source's sample is still running"
+        );
+        app.handle(Outcome::Sourced {
+            generation: app.tasks.generation(),
+            outcome: Box::new(sampled("current")),
+        });
+        assert_eq!(app.groups.groups[0].group, "current");
+    }
 }

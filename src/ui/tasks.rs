@@ -99,6 +99,11 @@ pub enum Outcome {
         attempt: u64,
         result: Result<Arc<dyn Source>, String>,
     },
+    /// A result of work asked of the source of `generation`.
+    Sourced {
+        generation: u64,
+        outcome: Box<Outcome>,
+    },
     Topics(Result<Vec<TopicInfo>, String>),
     Configs {
         topic: String,
@@ -121,6 +126,8 @@ pub struct Tasks {
     tx: Sender<Outcome>,
     rx: Receiver<Outcome>,
     ctx: egui::Context,
+    /// Which source work is asked of: bumped whenever the app connects to, or leaves, one.
+    generation: std::cell::Cell<u64>,
 }
 
 /// How long one frame may spend applying background results before it yields.
@@ -139,7 +146,32 @@ impl Tasks {
             tx,
             rx,
             ctx,
+            generation: std::cell::Cell::new(0),
         })
+    }
+
+    /// A new source is in use (or none): results of work asked of the old one are dropped.
+    pub fn next_generation(&self) {
+        self.generation.set(self.generation.get() + 1);
+    }
+
+    pub fn generation(&self) -> u64 {
+        self.generation.get()
+    }
+
+    /// Spawns work on the current source; what it sends is stamped with the source's
+    /// generation, so a result that comes after the user moved on is recognised and dropped
+    /// (rerun routes by store id the same way).
+    fn spawn_on_source(&self, work: impl FnOnce(&dyn Fn(Outcome)) + Send + 'static) {
+        let generation = self.generation.get();
+        self.spawn(move |send| {
+            work(&|outcome| {
+                send(Outcome::Sourced {
+                    generation,
+                    outcome: Box::new(outcome),
+                })
+            })
+        });
     }
 
     pub fn ctx(&self) -> &egui::Context {
@@ -171,7 +203,7 @@ impl Tasks {
     }
 
     pub fn load_topics(&self, cluster: Arc<dyn Source>, include_internal: bool) {
-        self.spawn(move |send| {
+        self.spawn_on_source(move |send| {
             send(Outcome::Topics(
                 cluster.topics(include_internal).map_err(|e| e.to_string()),
             ));
@@ -179,7 +211,7 @@ impl Tasks {
     }
 
     pub fn load_configs(&self, cluster: Arc<dyn Source>, topic: String) {
-        self.spawn(move |send| {
+        self.spawn_on_source(move |send| {
             let result = cluster.topic_configs(&topic).map_err(|e| e.to_string());
             send(Outcome::Configs { topic, result });
         });
@@ -194,7 +226,7 @@ impl Tasks {
         cancel: CancelToken,
         mask: crate::profile::PiiMask,
     ) {
-        self.spawn(move |send| {
+        self.spawn_on_source(move |send| {
             let result = cluster.scan(&request, &cancel, &mut |event| {
                 let update = match event {
                     ScanEvent::Records(records) => {
@@ -218,7 +250,7 @@ impl Tasks {
         rules: freshness::Rules,
         state: Arc<Mutex<SamplerState>>,
     ) {
-        self.spawn(move |send| {
+        self.spawn_on_source(move |send| {
             // A slow commit log only stretches the interval: one sample is in flight at a time.
             let mut state = state.lock().unwrap_or_else(PoisonError::into_inner);
             state.watch.rules = rules;
@@ -289,7 +321,7 @@ impl Tasks {
         key: String,
         reveal_pii: bool,
     ) {
-        self.spawn(move |send| {
+        self.spawn_on_source(move |send| {
             let Some(path) = rfd::FileDialog::new()
                 .set_title("Export this lookup as a capture")
                 .add_filter("Capture", &["jsonl", "zst"])
@@ -328,7 +360,7 @@ impl Tasks {
 
     /// The builder group's lag as far back as its commits go, for the Freshness panel.
     pub fn builder_lag(&self, cluster: Arc<dyn Source>, group: String, now_ms: i64) {
-        self.spawn(move |send| {
+        self.spawn_on_source(move |send| {
             let result = freshness::group_time_lag_history(cluster.as_ref(), &group, now_ms)
                 .map_err(|e| e.to_string());
             send(Outcome::BuilderLag(result));
@@ -336,7 +368,7 @@ impl Tasks {
     }
 
     pub fn sample_ingest(&self, cluster: Arc<dyn Source>, request: IngestRequest) {
-        self.spawn(move |send| {
+        self.spawn_on_source(move |send| {
             let IngestRequest {
                 topic,
                 pointer,
@@ -374,7 +406,7 @@ impl Tasks {
         // Progress comes from several scan threads at once, so it gets its own sender.
         let progress_tx = self.tx.clone();
         let ctx = self.ctx.clone();
-        self.spawn(move |send| {
+        self.spawn_on_source(move |send| {
             let LookupRequest {
                 id,
                 spec,
