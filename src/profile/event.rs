@@ -38,6 +38,33 @@ pub fn sort_timeline(events: &mut [Event]) {
     events.sort_by(|a, b| a.order_key().cmp(&b.order_key()));
 }
 
+/// Adds a batch to a timeline already in order: the batch is sorted and merged in, so a
+/// timeline streamed in many batches is never sorted whole again.
+pub fn merge_into_timeline(timeline: &mut Vec<Event>, mut batch: Vec<Event>) {
+    sort_timeline(&mut batch);
+    if timeline
+        .last()
+        .zip(batch.first())
+        .is_none_or(|(last, first)| last.order_key() <= first.order_key())
+    {
+        timeline.extend(batch);
+        return;
+    }
+    let old = std::mem::take(timeline);
+    timeline.reserve(old.len() + batch.len());
+    let (mut a, mut b) = (old.into_iter().peekable(), batch.into_iter().peekable());
+    loop {
+        let next = match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) if x.order_key() <= y.order_key() => a.next(),
+            (Some(_), Some(_)) => b.next(),
+            (Some(_), None) => a.next(),
+            (None, Some(_)) => b.next(),
+            (None, None) => break,
+        };
+        timeline.extend(next);
+    }
+}
+
 /// Reads an event time from a JSON value: epoch milliseconds, or an RFC 3339 string.
 pub fn parse_event_time(value: &Value) -> Option<i64> {
     let ms = match value {
@@ -59,6 +86,28 @@ pub fn parse_event_time(value: &Value) -> Option<i64> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn merging_batches_keeps_the_timeline_in_order() {
+        let event = |ms: i64, offset: i64| Event {
+            topic: "t".into(),
+            partition: 0,
+            offset,
+            broker_ms: ms,
+            event_ms: ms,
+            id: "k".into(),
+            value: json!({}).into(),
+        };
+        let mut timeline = Vec::new();
+        let mut all = Vec::new();
+        for batch in [vec![5, 1, 9], vec![3, 10], vec![11, 12], vec![0, 7]] {
+            let events: Vec<Event> = batch.iter().map(|ms| event(*ms, *ms)).collect();
+            all.extend(events.clone());
+            merge_into_timeline(&mut timeline, events);
+        }
+        sort_timeline(&mut all);
+        assert_eq!(timeline, all);
+    }
 
     #[test]
     fn event_times_from_numbers_and_rfc3339() {

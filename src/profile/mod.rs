@@ -15,7 +15,7 @@ mod store;
 mod timeline;
 
 pub use decoder::SourceDecoder;
-pub use event::{Event, parse_event_time, sort_timeline};
+pub use event::{Event, merge_into_timeline, parse_event_time, sort_timeline};
 pub use fold::{Erasure, FieldValue, Profile, Provenance, Refold, field_changes, fold};
 pub use lookup::{Lookup, lookup};
 pub use partitioner::{Partitioner, murmur2};

@@ -590,8 +590,7 @@ impl FreshlensApp {
                     .as_ref()
                     .is_some_and(|(current, _)| *current == id)
                 {
-                    self.profile.partial.extend(events);
-                    crate::profile::sort_timeline(&mut self.profile.partial);
+                    self.profile.events_streamed(events);
                 }
             }
             Outcome::LookupProgress { id, progress } => {
@@ -800,7 +799,8 @@ impl FreshlensApp {
 
 impl eframe::App for FreshlensApp {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
-        for outcome in self.tasks.drain() {
+        let started = std::time::Instant::now();
+        while let Some(outcome) = self.tasks.next_within(started) {
             self.handle(outcome);
         }
         if self.pending_lookup.is_some() {
@@ -826,11 +826,13 @@ impl eframe::App for FreshlensApp {
                     self.profile.running,
                     Command::CancelLookup,
                 ),
-                _ => (
+                Tab::Browse => (
                     self.messages.progress.as_ref(),
                     self.messages.scanning,
                     Command::CancelScan,
                 ),
+                // The sampler has no progress to show; a browse scan is not this tab's work.
+                Tab::Groups => (None, false, Command::CancelScan),
             };
             commands.extend(self.status.ui(ui, progress, running, cancel));
         });

@@ -56,7 +56,10 @@ pub struct ProfilePanel {
     /// Replay time (event time); `None` follows the latest event.
     as_of: Option<i64>,
     reveal_pii: bool,
-    folded: Option<(Option<i64>, Profile)>,
+    /// The fold of the events shown, keyed by what it depends on: the replay time and which
+    /// events (bumped with every streamed batch and every finished lookup).
+    folded: Option<((Option<i64>, u64), Profile)>,
+    events_version: u64,
 }
 
 impl ProfilePanel {
@@ -273,12 +276,19 @@ impl ProfilePanel {
         });
     }
 
+    /// A batch of a lookup still streaming: merged into the timeline in order.
+    pub fn events_streamed(&mut self, events: Vec<Event>) {
+        crate::profile::merge_into_timeline(&mut self.partial, events);
+        self.events_version += 1;
+    }
+
     fn profile(&mut self) -> &Profile {
-        let stale = self.folded.as_ref().is_none_or(|(at, _)| *at != self.as_of);
+        let key = (self.as_of, self.events_version);
+        let stale = self.folded.as_ref().is_none_or(|(at, _)| *at != key);
         if stale {
             let spec = self.spec_or_default();
             let profile = fold(&spec, self.events(), self.as_of);
-            self.folded = Some((self.as_of, profile));
+            self.folded = Some((key, profile));
         }
         &self.folded.as_ref().expect("folded above").1
     }

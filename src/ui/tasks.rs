@@ -448,18 +448,15 @@ impl Tasks {
         });
     }
 
-    /// Outcomes that arrived since the last frame, as many as fit in the frame's budget.
-    pub fn drain(&self) -> Vec<Outcome> {
-        let started = Instant::now();
-        let mut outcomes = Vec::new();
-        while started.elapsed() < DRAIN_BUDGET {
-            match self.rx.try_recv() {
-                Ok(outcome) => outcomes.push(outcome),
-                Err(_) => return outcomes,
-            }
+    /// The next outcome to apply in a frame that began applying them at `started`, while the
+    /// frame's budget lasts: the budget covers applying outcomes, not only receiving them
+    /// (rerun stops after ~10 ms the same way). What is left waits for the next frame.
+    pub fn next_within(&self, started: Instant) -> Option<Outcome> {
+        if started.elapsed() >= DRAIN_BUDGET {
+            self.ctx.request_repaint();
+            return None;
         }
-        self.ctx.request_repaint();
-        outcomes
+        self.rx.try_recv().ok()
     }
 }
 
