@@ -409,24 +409,19 @@ fn stale_customers(
             let stale: Vec<&StaleField> = found.store.iter().flat_map(|s| &s.stale).collect();
             // A stalled example shows one cause only, so it does not read as two problems.
             if reason == builder::Behind::Stalled
-                && stale
-                    .iter()
-                    .any(|f| f.cause.starts_with("consumed but not applied"))
+                && stale.iter().any(|f| f.cause.consumed_not_applied())
             {
                 continue;
             }
             let fields: Vec<(String, String)> = stale
                 .into_iter()
                 .filter(|f| match reason {
-                    builder::Behind::Stalled => {
-                        f.behind_ms >= budget_ms && f.cause.starts_with("not consumed yet")
-                    }
+                    builder::Behind::Stalled => f.behind_ms >= budget_ms && f.cause.not_consumed(),
                     builder::Behind::Dropped => {
-                        f.pending.topic == consent
-                            && f.cause.starts_with("consumed but not applied")
+                        f.pending.topic == consent && f.cause.consumed_not_applied()
                     }
                 })
-                .map(|f| (f.field.clone(), f.cause.clone()))
+                .map(|f| (f.field.clone(), f.cause.to_string()))
                 .collect();
             if !fields.is_empty() {
                 kept += 1;
@@ -487,7 +482,7 @@ mod tests {
             )
             .unwrap();
             for field in found.store.iter().flat_map(|s| &s.stale) {
-                if field.cause.starts_with("not consumed yet") {
+                if field.cause.not_consumed() {
                     unread += 1;
                 } else {
                     // The builder skips consent changes only; everything else it reads, it

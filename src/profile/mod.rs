@@ -24,7 +24,7 @@ pub use pointer::pointer;
 pub use report::{ProfileReport, pii_state, report_json};
 pub use spec::{Rule, Spec, SpecError};
 pub use store::{
-    BuilderPosition, StaleField, StoreComparison, StoreVersion, compare, format_duration_ms,
+    BuilderPosition, Cause, StaleField, StoreComparison, StoreVersion, compare, format_duration_ms,
     store_versions,
 };
 pub use timeline::{

@@ -104,6 +104,81 @@ pub fn store_versions(
     Ok(versions)
 }
 
+/// Why the store does not reflect an event, judged from the builder group's position.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cause {
+    /// The spec's `[store]` names no builder group to ask.
+    NoBuilderGroup,
+    /// The builder group has no commit on the event's partition.
+    NoCommit {
+        group: String,
+        topic: String,
+        partition: i32,
+    },
+    /// The builder has not read the event yet.
+    NotConsumed { lag: i64, pending_ms: i64 },
+    /// The builder read past the event and the store still does not show it.
+    ConsumedNotApplied {
+        group: String,
+        committed: i64,
+        topic: String,
+        partition: i32,
+        offset: i64,
+    },
+}
+
+impl Cause {
+    /// The builder has not consumed the event (with or without a commit).
+    pub fn not_consumed(&self) -> bool {
+        matches!(self, Self::NotConsumed { .. } | Self::NoCommit { .. })
+    }
+
+    pub fn consumed_not_applied(&self) -> bool {
+        matches!(self, Self::ConsumedNotApplied { .. })
+    }
+}
+
+/// The words `profile --json` prints as `cause`: the contract scripts read.
+impl std::fmt::Display for Cause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::NoBuilderGroup => {
+                f.write_str("unknown: the spec's [store] names no builder_group")
+            }
+            Self::NoCommit {
+                group,
+                topic,
+                partition,
+            } => write!(
+                f,
+                "not consumed yet: {group} has no committed offset on {topic}/{partition}"
+            ),
+            Self::NotConsumed { lag, pending_ms } => write!(
+                f,
+                "not consumed yet: lag {lag} records, {}",
+                format_duration_ms(*pending_ms)
+            ),
+            Self::ConsumedNotApplied {
+                group,
+                committed,
+                topic,
+                partition,
+                offset,
+            } => write!(
+                f,
+                "consumed but not applied: {group} committed offset {committed} on \
+                 {topic}/{partition}, past the event at offset {offset}"
+            ),
+        }
+    }
+}
+
+impl Serialize for Cause {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StaleField {
     pub field: String,
@@ -112,7 +187,7 @@ pub struct StaleField {
     /// Broker time of the earliest source event the store does not reflect.
     pub pending_since_ms: i64,
     pub behind_ms: i64,
-    pub cause: String,
+    pub cause: Cause,
     /// The source event that set the expected value.
     pub source: Provenance,
     /// The earliest event the store does not reflect.
@@ -185,28 +260,31 @@ impl BuilderPosition {
         self.group.is_some() && events.iter().any(|e| !self.consumed(e))
     }
 
-    fn cause(&self, pending: &Event, now_ms: i64) -> String {
+    fn cause(&self, pending: &Event, now_ms: i64) -> Cause {
         let Some(group) = &self.group else {
-            return "unknown: the spec's [store] names no builder_group".into();
+            return Cause::NoBuilderGroup;
         };
         let at = (pending.topic.clone(), pending.partition);
         match self.committed.get(&at).copied().flatten() {
-            None => format!(
-                "not consumed yet: {group} has no committed offset on {}/{}",
-                pending.topic, pending.partition
-            ),
+            None => Cause::NoCommit {
+                group: group.clone(),
+                topic: pending.topic.clone(),
+                partition: pending.partition,
+            },
             Some(committed) if committed <= pending.offset => {
                 let high = self.high.get(&at).copied().unwrap_or(committed);
-                format!(
-                    "not consumed yet: lag {} records, {}",
-                    (high - committed).max(0),
-                    format_duration_ms(now_ms - pending.broker_ms)
-                )
+                Cause::NotConsumed {
+                    lag: (high - committed).max(0),
+                    pending_ms: now_ms.saturating_sub(pending.broker_ms),
+                }
             }
-            Some(committed) => format!(
-                "consumed but not applied: {group} committed offset {committed} on {}/{}, past the event at offset {}",
-                pending.topic, pending.partition, pending.offset
-            ),
+            Some(committed) => Cause::ConsumedNotApplied {
+                group: group.clone(),
+                committed,
+                topic: pending.topic.clone(),
+                partition: pending.partition,
+                offset: pending.offset,
+            },
         }
     }
 }
@@ -436,13 +514,16 @@ builder_group = "builder"
         assert_eq!(marketing.pending.offset, 9);
         assert_eq!(marketing.pending_since_ms, 3_000);
         assert_eq!(marketing.behind_ms, 60_000);
-        assert_eq!(marketing.cause, "not consumed yet: lag 232 records, 1m00s");
+        assert_eq!(
+            marketing.cause.to_string(),
+            "not consumed yet: lag 232 records, 1m00s"
+        );
         // A value the store never had: nothing of the field is reflected.
         assert_eq!(result.stale[1].pending.offset, 5);
 
         let past = compared(&spec, &events, &store, 2, &builder(Some(10)), 63_000);
         assert!(
-            past.stale[0].cause.starts_with("consumed but not applied"),
+            past.stale[0].cause.consumed_not_applied(),
             "{}",
             past.stale[0].cause
         );
@@ -455,7 +536,12 @@ builder_group = "builder"
             &builder(None),
             63_000,
         );
-        assert!(none.stale[0].cause.contains("no committed offset"));
+        assert!(
+            none.stale[0]
+                .cause
+                .to_string()
+                .contains("no committed offset")
+        );
     }
 
     #[test]
@@ -479,19 +565,11 @@ builder_group = "builder"
         let spent = &result.stale[0];
         assert_eq!(spent.pending.offset, 9);
         assert_eq!(spent.pending_since_ms, 4_000);
-        assert!(
-            spent.cause.starts_with("not consumed yet"),
-            "{}",
-            spent.cause
-        );
+        assert!(spent.cause.not_consumed(), "{}", spent.cause);
 
         // Once the builder is past it, a served sum that is still short was not applied.
         let result = compared(&spec, &events, &store, 1, &builder(Some(10)), 10_000);
-        assert!(
-            result.stale[0]
-                .cause
-                .starts_with("consumed but not applied")
-        );
+        assert!(result.stale[0].cause.consumed_not_applied());
         // The same sum added in another order is not stale.
         let store = version(json!({"spent": 5.0 + 20.2 + 10.1}));
         let fresh = compared(&spec, &events, &store, 1, &builder(Some(10)), 10_000);
@@ -514,7 +592,7 @@ builder_group = "builder"
         );
         assert!(result.deleted);
         assert_eq!(result.stale.len(), 1);
-        assert!(result.stale[0].cause.starts_with("unknown"));
+        assert_eq!(result.stale[0].cause, Cause::NoBuilderGroup);
     }
 
     #[test]

@@ -404,7 +404,7 @@ impl ProfilePanel {
                                     "pending since {}",
                                     format_timestamp(Some(stale.pending_since_ms))
                                 ));
-                                ui.label(&stale.cause);
+                                ui.label(stale.cause.to_string());
                                 let p = &stale.pending;
                                 if ui
                                     .link(format!(
