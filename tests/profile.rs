@@ -2,9 +2,8 @@
 //! out-of-order events, consent, erasure, a lagging store with the right stale fields and causes,
 //! malformed records.
 
-use freshlens::cluster::CancelToken;
 use freshlens::profile::SourceDecoder;
-use freshlens::profile::{Partitioner, Spec, Window, load_timeline};
+use freshlens::profile::{Partitioner, Spec, load_timeline};
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use serde_json::{Value, json};
@@ -241,18 +240,11 @@ fn timeline_follows_links_over_only_the_keys_partitions() {
     let cluster = connect(&bootstrap);
     let spec = Spec::load(&w.spec_path).unwrap();
     let reported = std::sync::atomic::AtomicU64::new(0);
-    let timeline = load_timeline(
-        &cluster,
-        &spec,
-        &SourceDecoder::default(),
-        "cust-42",
-        &Window::default(),
-        &CancelToken::default(),
-        &mut |_| {},
-        &|progress| {
-            reported.fetch_max(progress.scanned, std::sync::atomic::Ordering::Relaxed);
-        },
-    )
+    let decoder = SourceDecoder::default();
+    let request = freshlens::profile::LookupRequest::new(&spec, &decoder, "cust-42", 0);
+    let timeline = load_timeline(&cluster, &request, &mut |_| {}, &|progress| {
+        reported.fetch_max(progress.scanned, std::sync::atomic::Ordering::Relaxed);
+    })
     .unwrap();
     assert!(
         reported.into_inner() > 0,

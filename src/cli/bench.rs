@@ -14,7 +14,7 @@ use serde_json::json;
 use crate::cluster::{CancelToken, Cluster, RecordFilter, ScanEvent, ScanRequest};
 use crate::demo::{DemoConfig, customer_id, generate, spec_text};
 use crate::profile::SourceDecoder;
-use crate::profile::{Spec, Window, lookup};
+use crate::profile::{LookupRequest, Spec, lookup};
 use crate::source::Source;
 
 use super::ConnectArgs;
@@ -186,14 +186,7 @@ fn targeted(
     let started = Instant::now();
     let found = lookup(
         cluster,
-        spec,
-        decoder,
-        key,
-        &Window::default(),
-        cluster.now_ms(),
-        &CancelToken::default(),
-        &mut |_| {},
-        &|_| {},
+        &LookupRequest::new(spec, decoder, key, cluster.now_ms()),
     )?;
     let elapsed = started.elapsed();
     let mut partitions = BTreeSet::new();

@@ -8,7 +8,7 @@ use anyhow::bail;
 
 use crate::cluster::{CancelToken, ScanRequest, StartAt};
 use crate::freshness::{CommitLog, look_at_groups};
-use crate::profile::{PiiMask, Spec, Window, lookup};
+use crate::profile::{LookupRequest, PiiMask, Spec, Window, lookup};
 use crate::source::{Capture, CaptureFormat, Recording, Source, save_capture};
 
 use super::profile::parse_range;
@@ -55,17 +55,11 @@ pub fn run(source: &dyn Source, args: &CaptureArgs, out: &mut dyn Write) -> anyh
                 since_ms: since,
                 until_ms: until,
             };
-            lookup(
-                &recording,
-                &spec,
-                &decoder,
-                key,
-                &window,
-                now,
-                &CancelToken::default(),
-                &mut |_| {},
-                &|_| {},
-            )?;
+            let request = LookupRequest {
+                window,
+                ..LookupRequest::new(&spec, &decoder, key, now)
+            };
+            lookup(&recording, &request)?;
             let mut capture = recording.into_capture();
             PiiMask::unless_revealed(&spec, args.reveal_pii)
                 .apply_to_capture(&mut capture, args.reveal_pii);

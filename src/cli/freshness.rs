@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use crate::cluster::CancelToken;
 use crate::freshness::{profile_freshness, sample_ingest};
-use crate::profile::{Spec, Window, lookup};
+use crate::profile::{LookupRequest, Spec, Window, lookup};
 
 use super::profile::parse_range;
 
@@ -97,17 +97,11 @@ fn profile_report(
         since_ms: since,
         until_ms: Some(until),
     };
-    let found = lookup(
-        cluster,
-        spec,
-        &decoder,
-        key,
-        &window,
-        until,
-        &CancelToken::default(),
-        &mut |_| {},
-        &|_| {},
-    )?;
+    let request = LookupRequest {
+        window,
+        ..LookupRequest::new(spec, &decoder, key, until)
+    };
+    let found = lookup(cluster, &request)?;
     let report = profile_freshness(spec, &found, since, until);
     let events: Vec<Value> = report
         .events

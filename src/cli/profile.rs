@@ -9,12 +9,11 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use serde_json::{Value, json};
 
-use crate::cluster::CancelToken;
 use crate::codec::registry::RegistryClient;
 use crate::profile::SourceDecoder;
 use crate::profile::{
-    PiiMask, ProfileReport, Spec, Timeline, Window, fold, load_timeline, lookup, pii_state,
-    report_json,
+    LookupRequest, PiiMask, ProfileReport, Spec, Timeline, Window, fold, load_timeline, lookup,
+    pii_state, report_json,
 };
 
 #[derive(Debug, Clone, clap::Args)]
@@ -126,16 +125,11 @@ fn load(
     decoder: &SourceDecoder,
 ) -> anyhow::Result<Timeline> {
     let window = args.window(cluster.now_ms())?;
-    Ok(load_timeline(
-        cluster,
-        spec,
-        decoder,
-        &args.key,
-        &window,
-        &CancelToken::default(),
-        &mut |_| {},
-        &|_| {},
-    )?)
+    let request = LookupRequest {
+        window,
+        ..LookupRequest::new(spec, decoder, &args.key, cluster.now_ms())
+    };
+    Ok(load_timeline(cluster, &request, &mut |_| {}, &|_| {})?)
 }
 
 pub fn run_timeline(
@@ -245,17 +239,11 @@ pub fn build_report(
     let decoder = args.timeline.decoder(spec)?;
     let window = args.timeline.window(now)?;
     let as_of = args.at.as_deref().map(|t| parse_time(t, now)).transpose()?;
-    let found = lookup(
-        cluster,
-        spec,
-        &decoder,
-        &args.timeline.key,
-        &window,
-        now,
-        &CancelToken::default(),
-        &mut |_| {},
-        &|_| {},
-    )?;
+    let request = LookupRequest {
+        window,
+        ..LookupRequest::new(spec, &decoder, &args.timeline.key, now)
+    };
+    let found = lookup(cluster, &request)?;
     let profile = fold(spec, &found.timeline.events, as_of);
     Ok(ProfileReport {
         timeline: found.timeline,

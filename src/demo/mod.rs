@@ -11,8 +11,8 @@ use std::collections::{BTreeMap, HashMap};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::cluster::{CancelToken, Record, TimestampKind};
-use crate::profile::{Event, Partitioner, Spec, StaleField, Window, lookup};
+use crate::cluster::{Record, TimestampKind};
+use crate::profile::{Event, LookupRequest, Partitioner, Spec, StaleField, lookup};
 use crate::source::{Capture, CapturedGroup, RecordedCommit};
 
 pub use builder::STALL_MS;
@@ -393,17 +393,8 @@ fn stale_customers(
                 break;
             }
             let key = customer_id(c);
-            let Ok(found) = lookup(
-                capture,
-                spec,
-                &decoder,
-                &key,
-                &Window::default(),
-                capture.captured_at_ms,
-                &CancelToken::default(),
-                &mut |_| {},
-                &|_| {},
-            ) else {
+            let request = LookupRequest::new(spec, &decoder, &key, capture.captured_at_ms);
+            let Ok(found) = lookup(capture, &request) else {
                 continue;
             };
             let stale: Vec<&StaleField> = found.store.iter().flat_map(|s| &s.stale).collect();
@@ -469,18 +460,9 @@ mod tests {
         let mut unread = 0;
         for customer in 0..demo.config.customers {
             let key = workload::customer_id(customer);
-            let found = lookup(
-                &demo.capture,
-                &demo.spec,
-                &decoder,
-                &key,
-                &Window::default(),
-                demo.capture.captured_at_ms,
-                &CancelToken::default(),
-                &mut |_| {},
-                &|_| {},
-            )
-            .unwrap();
+            let request =
+                LookupRequest::new(&demo.spec, &decoder, &key, demo.capture.captured_at_ms);
+            let found = lookup(&demo.capture, &request).unwrap();
             for field in found.store.iter().flat_map(|s| &s.stale) {
                 if field.cause.not_consumed() {
                     unread += 1;

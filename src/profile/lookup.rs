@@ -20,33 +20,60 @@ pub struct Lookup {
     pub store: Option<StoreComparison>,
 }
 
-#[allow(clippy::too_many_arguments)]
-pub fn lookup(
+/// What one lookup reads: the request the CLI, the GUI, the demo and the bench fill in.
+#[derive(Clone)]
+pub struct LookupRequest<'a> {
+    pub spec: &'a Spec,
+    pub decoder: &'a SourceDecoder,
+    pub key: &'a str,
+    /// Event times to read; everything by default.
+    pub window: Window,
+    /// "Now" for the store comparison: the wall clock, or when a capture was taken.
+    pub now_ms: i64,
+    pub cancel: CancelToken,
+}
+
+impl<'a> LookupRequest<'a> {
+    /// The whole history of `key`, compared as of `now_ms`, not cancelled.
+    pub fn new(spec: &'a Spec, decoder: &'a SourceDecoder, key: &'a str, now_ms: i64) -> Self {
+        Self {
+            spec,
+            decoder,
+            key,
+            window: Window::default(),
+            now_ms,
+            cancel: CancelToken::default(),
+        }
+    }
+}
+
+/// A lookup that nobody watches while it runs.
+pub fn lookup(cluster: &dyn Source, request: &LookupRequest<'_>) -> Result<Lookup, ClusterError> {
+    lookup_streaming(cluster, request, &mut |_| {}, &|_| {})
+}
+
+/// A lookup whose events are handed to `on_events` as each source's scan delivers them, and
+/// whose progress goes to `on_progress` from the scan threads.
+pub fn lookup_streaming(
     cluster: &dyn Source,
-    spec: &Spec,
-    decoder: &SourceDecoder,
-    key: &str,
-    window: &Window,
-    now_ms: i64,
-    cancel: &CancelToken,
+    request: &LookupRequest<'_>,
     on_events: &mut dyn FnMut(&[Event]),
     on_progress: ProgressFn<'_>,
 ) -> Result<Lookup, ClusterError> {
+    let LookupRequest {
+        spec,
+        decoder,
+        key,
+        now_ms,
+        ref cancel,
+        ..
+    } = *request;
     // The store's versions depend only on the key: they are read while the timeline loads.
     let (timeline, versions) = std::thread::scope(|scope| {
         let versions = spec.store.as_ref().map(|store| {
             scope.spawn(move || store_versions(cluster, spec, store, decoder, key, cancel))
         });
-        let timeline = load_timeline(
-            cluster,
-            spec,
-            decoder,
-            key,
-            window,
-            cancel,
-            on_events,
-            on_progress,
-        );
+        let timeline = load_timeline(cluster, request, on_events, on_progress);
         let versions = versions.map(|handle| {
             handle.join().unwrap_or_else(|_| {
                 Err(ClusterError::Kafka("the store scan thread panicked".into()))

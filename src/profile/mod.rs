@@ -17,7 +17,7 @@ mod timeline;
 pub use decoder::SourceDecoder;
 pub use event::{Event, merge_into_timeline, parse_event_time, sort_timeline};
 pub use fold::{Erasure, FieldValue, Profile, Provenance, Refold, field_changes, fold};
-pub use lookup::{Lookup, lookup};
+pub use lookup::{Lookup, LookupRequest, lookup, lookup_streaming};
 pub use partitioner::{Partitioner, murmur2};
 pub use pii::{MASK, PiiMask};
 pub use pointer::pointer;

@@ -10,10 +10,10 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::cluster::{
-    CancelToken, ClusterError, Record, RecordFilter, ScanEvent, ScanProgress, ScanRequest, StartAt,
+    ClusterError, Record, RecordFilter, ScanEvent, ScanProgress, ScanRequest, StartAt,
 };
 
-use super::spec::{Source, Spec};
+use super::spec::Source;
 use super::{Event, parse_event_time, sort_timeline};
 use crate::profile::SourceDecoder;
 
@@ -62,19 +62,20 @@ pub struct Window {
 /// Called from the scan threads with the progress of the current hop, all sources summed.
 pub type ProgressFn<'a> = &'a (dyn Fn(ScanProgress) + Sync);
 
-/// Builds the timeline for `key`; `on_events` sees events as each source's scan delivers them,
-/// `on_progress` the records scanned so far.
-#[allow(clippy::too_many_arguments)]
+/// Builds the timeline of the request's key; `on_events` sees events as each source's scan
+/// delivers them, `on_progress` the records scanned so far.
 pub fn load_timeline(
     cluster: &dyn DataSource,
-    spec: &Spec,
-    decoder: &SourceDecoder,
-    key: &str,
-    window: &Window,
-    cancel: &CancelToken,
+    request: &super::LookupRequest<'_>,
     on_events: &mut dyn FnMut(&[Event]),
     on_progress: ProgressFn<'_>,
 ) -> Result<Timeline, ClusterError> {
+    let super::LookupRequest {
+        spec,
+        key,
+        ref cancel,
+        ..
+    } = *request;
     let started = Instant::now();
     let mut partition_counts = HashMap::new();
     for source in &spec.sources {
@@ -111,10 +112,7 @@ pub fn load_timeline(
                     let report = &report;
                     scope.spawn(move || {
                         let progress = |p: ScanProgress| report(index, p);
-                        read_source(
-                            cluster, spec, source, decoder, ids, partitions, window, cancel,
-                            &progress,
-                        )
+                        read_source(cluster, request, source, ids, partitions, &progress)
                     })
                 })
                 .collect();
@@ -204,18 +202,22 @@ fn sum_progress(all: &[ScanProgress]) -> ScanProgress {
     })
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Reads `source`'s partitions that `ids` hash to, keeping their records as events.
 fn read_source(
     cluster: &dyn DataSource,
-    spec: &Spec,
+    request: &super::LookupRequest<'_>,
     source: &Source,
-    decoder: &SourceDecoder,
     ids: &[String],
     partitions: i32,
-    window: &Window,
-    cancel: &CancelToken,
     on_progress: &dyn Fn(ScanProgress),
 ) -> Result<SourcePart, ClusterError> {
+    let super::LookupRequest {
+        spec,
+        decoder,
+        ref window,
+        ref cancel,
+        ..
+    } = *request;
     let mut wanted = BTreeSet::new();
     for id in ids {
         wanted.extend(spec.partitioner.partitions_for(id.as_bytes(), partitions));

@@ -16,7 +16,7 @@ use super::messages::Row;
 use crate::codec::registry::RegistryClient;
 use crate::freshness;
 use crate::profile::SourceDecoder;
-use crate::profile::{Event, Lookup, Spec, Window, lookup};
+use crate::profile::{Event, Lookup, Spec, lookup, lookup_streaming};
 
 /// A topic's ingest delay to sample over [since, until].
 pub struct IngestRequest {
@@ -431,18 +431,12 @@ impl Tasks {
                         events: events.to_vec(),
                     });
                 };
-                lookup(
-                    cluster.as_ref(),
-                    &spec,
-                    &decoder,
-                    &key,
-                    &Window::default(),
-                    now_ms,
-                    &cancel,
-                    &mut on_events,
-                    &on_progress,
-                )
-                .map_err(|e| e.to_string())
+                let request = crate::profile::LookupRequest {
+                    cancel,
+                    ..crate::profile::LookupRequest::new(&spec, &decoder, &key, now_ms)
+                };
+                lookup_streaming(cluster.as_ref(), &request, &mut on_events, &on_progress)
+                    .map_err(|e| e.to_string())
             })();
             send(Outcome::LookupDone { id, result });
         });
@@ -489,18 +483,8 @@ fn export_lookup(
 ) -> String {
     let recording = crate::source::Recording::new(source);
     let result = crate::profile::SourceDecoder::new(spec, None).and_then(|decoder| {
-        lookup(
-            &recording,
-            spec,
-            &decoder,
-            key,
-            &Window::default(),
-            source.now_ms(),
-            &CancelToken::default(),
-            &mut |_| {},
-            &|_| {},
-        )
-        .map_err(|e| e.to_string())
+        let request = crate::profile::LookupRequest::new(spec, &decoder, key, source.now_ms());
+        lookup(&recording, &request).map_err(|e| e.to_string())
     });
     if let Err(e) = result {
         return format!("cannot export: {e}");
