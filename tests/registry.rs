@@ -141,6 +141,8 @@ fn client_resolves_references_caches_and_reports_errors() {
     ));
 
     let err = client.schema(99).unwrap_err();
+    assert!(err.is_an_answer(), "a 404 is the registry's answer");
+    let err = err.to_string();
     assert!(
         err.contains("schema id 99") && err.contains("HTTP 404: Schema not found"),
         "{err}"
@@ -149,7 +151,7 @@ fn client_resolves_references_caches_and_reports_errors() {
     assert_eq!(
         registry.requests.load(Ordering::SeqCst),
         4,
-        "failures are cached too"
+        "the registry's answers are cached, failures included"
     );
 
     let url_auth = registry.url.replace("http://", "http://sr-user:sr-pass@");
@@ -161,7 +163,7 @@ fn client_resolves_references_caches_and_reports_errors() {
         "credentials in the URL"
     );
     let wrong = RegistryClient::new(&registry.url, Some("sr-user:nope")).unwrap();
-    let err = wrong.schema(7).unwrap_err();
+    let err = wrong.schema(7).unwrap_err().to_string();
     assert!(
         err.contains("refused the credentials") && !err.contains("nope"),
         "{err}"

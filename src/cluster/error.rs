@@ -26,6 +26,9 @@ pub enum ClusterError {
     Kafka(String),
     #[error("capture {path}: {problem}")]
     Capture { path: String, problem: String },
+    /// A worker thread ended in a panic: a bug in freshlens, not the cluster's doing.
+    #[error("{0} stopped unexpectedly: a freshlens bug, please report it")]
+    Panicked(String),
 }
 
 /// Which kind of failure a librdkafka message describes. Connection problems only surface as log

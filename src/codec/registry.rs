@@ -18,12 +18,40 @@ pub enum RegisteredSchema {
     Json,
 }
 
+/// Why a schema could not be had, typed so the client knows what to remember: an answer (not
+/// found, refused, unusable) holds for the session; no answer (a timeout, a dropped
+/// connection) may not hold next time.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RegistryError {
+    #[error("registry at {base}: {detail}")]
+    Unreachable { base: String, detail: String },
+    #[error("registry at {base} did not answer earlier in this run: not asked again")]
+    Silent { base: String },
+    #[error("registry at {base} refused the credentials (HTTP {status})")]
+    Refused { base: String, status: u16 },
+    #[error("{what}: HTTP {status}{}", message.as_deref().map(|m| format!(": {m}")).unwrap_or_default())]
+    Answered {
+        what: String,
+        status: u16,
+        message: Option<String>,
+    },
+    #[error("{0}")]
+    Unusable(String),
+}
+
+impl RegistryError {
+    /// Whether the registry answered, so asking again would get the same answer.
+    pub fn is_an_answer(&self) -> bool {
+        !matches!(self, Self::Unreachable { .. } | Self::Silent { .. })
+    }
+}
+
 pub struct RegistryClient {
     base: String,
     /// `Basic …` header value; never printed.
     authorization: Option<String>,
     agent: ureq::Agent,
-    cache: Mutex<HashMap<u32, Result<Arc<RegisteredSchema>, String>>>,
+    cache: Mutex<HashMap<u32, Result<Arc<RegisteredSchema>, RegistryError>>>,
     /// Set when a request got no answer in time: later ids fail at once instead of each
     /// waiting out the timeout again, so one timeout bounds a whole command.
     silent: std::sync::atomic::AtomicBool,
@@ -80,28 +108,29 @@ impl RegistryClient {
         self
     }
 
-    /// The schema registered under `id`, fetched once and cached (failures too, so a record
-    /// with an unknown id costs one request per session, not one per record).
-    pub fn schema(&self, id: u32) -> Result<Arc<RegisteredSchema>, String> {
-        if let Some(hit) = self
-            .cache
-            .lock()
-            .map_err(|_| "registry cache poisoned")?
-            .get(&id)
-        {
-            return hit.clone();
+    /// The schema registered under `id`, fetched once and cached; the registry's answers are
+    /// cached too (an unknown id costs one request per session, not one per record), but not
+    /// its silence.
+    pub fn schema(&self, id: u32) -> Result<Arc<RegisteredSchema>, RegistryError> {
+        let hit = self.cache.lock().ok().and_then(|c| c.get(&id).cloned());
+        if let Some(hit) = hit {
+            return hit;
         }
         let fetched = self.fetch(id).map(Arc::new);
-        if let Ok(mut cache) = self.cache.lock() {
+        if fetched
+            .as_ref()
+            .err()
+            .is_none_or(RegistryError::is_an_answer)
+            && let Ok(mut cache) = self.cache.lock()
+        {
             cache.insert(id, fetched.clone());
         }
         fetched
     }
 
-    fn fetch(&self, id: u32) -> Result<RegisteredSchema, String> {
-        let doc = self
-            .get(&format!("/schemas/ids/{id}"))
-            .map_err(|e| format!("schema id {id}: {e}"))?;
+    fn fetch(&self, id: u32) -> Result<RegisteredSchema, RegistryError> {
+        let unusable = |e: String| RegistryError::Unusable(format!("schema id {id}: {e}"));
+        let doc = self.get(&format!("/schemas/ids/{id}"), &format!("schema id {id}"))?;
         match doc
             .get("schemaType")
             .and_then(Value::as_str)
@@ -110,17 +139,16 @@ impl RegistryClient {
             "AVRO" => {
                 let text = doc["schema"]
                     .as_str()
-                    .ok_or_else(|| format!("schema id {id}: answer has no schema"))?;
+                    .ok_or_else(|| unusable("answer has no schema".into()))?;
                 let mut references = Vec::new();
                 let mut seen = HashSet::new();
                 self.collect_references(&doc, &mut references, &mut seen, 0)?;
                 Ok(RegisteredSchema::Avro(
-                    ParsedSchema::parse(text, &references)
-                        .map_err(|e| format!("schema id {id}: {e}"))?,
+                    ParsedSchema::parse(text, &references).map_err(unusable)?,
                 ))
             }
             "JSON" => Ok(RegisteredSchema::Json),
-            other => Err(format!("schema id {id}: {other} schemas are not supported")),
+            other => Err(unusable(format!("{other} schemas are not supported"))),
         }
     }
 
@@ -131,45 +159,49 @@ impl RegistryClient {
         out: &mut Vec<String>,
         seen: &mut HashSet<(String, i64)>,
         depth: usize,
-    ) -> Result<(), String> {
+    ) -> Result<(), RegistryError> {
+        let unusable = |e: &str| RegistryError::Unusable(e.to_owned());
         let Some(references) = doc.get("references").and_then(Value::as_array) else {
             return Ok(());
         };
         if depth > MAX_REFERENCE_DEPTH {
-            return Err("schema references nest too deep".into());
+            return Err(unusable("schema references nest too deep"));
         }
         for reference in references {
             let subject = reference["subject"]
                 .as_str()
-                .ok_or("reference without a subject")?;
+                .ok_or_else(|| unusable("reference without a subject"))?;
             let version = reference["version"]
                 .as_i64()
-                .ok_or("reference without a version")?;
+                .ok_or_else(|| unusable("reference without a version"))?;
             if !seen.insert((subject.to_owned(), version)) {
                 continue;
             }
-            let referenced = self.get(&format!(
-                "/subjects/{}/versions/{version}",
-                encode_path(subject)
-            ))?;
+            let referenced = self.get(
+                &format!("/subjects/{}/versions/{version}", encode_path(subject)),
+                &format!("subject {subject} version {version}"),
+            )?;
             self.collect_references(&referenced, out, seen, depth + 1)?;
             out.push(
                 referenced["schema"]
                     .as_str()
-                    .ok_or_else(|| format!("subject {subject} version {version} has no schema"))?
+                    .ok_or_else(|| {
+                        RegistryError::Unusable(format!(
+                            "subject {subject} version {version} has no schema"
+                        ))
+                    })?
                     .to_owned(),
             );
         }
         Ok(())
     }
 
-    fn get(&self, path: &str) -> Result<Value, String> {
+    /// GETs `path`; `what` names the thing asked for in errors.
+    fn get(&self, path: &str, what: &str) -> Result<Value, RegistryError> {
         use std::sync::atomic::Ordering;
+        let base = self.base.clone();
         if self.silent.load(Ordering::Relaxed) {
-            return Err(format!(
-                "registry at {} did not answer earlier in this run: not asked again",
-                self.base
-            ));
+            return Err(RegistryError::Silent { base });
         }
         let url = format!("{}{path}", self.base);
         let mut request = self
@@ -179,33 +211,35 @@ impl RegistryClient {
         if let Some(auth) = &self.authorization {
             request = request.header("Authorization", auth);
         }
-        let mut response = request.call().map_err(|e| {
+        let unreachable = |e: ureq::Error| {
             if matches!(e, ureq::Error::Timeout(_)) {
                 self.silent.store(true, Ordering::Relaxed);
             }
-            format!("registry at {}: {e}", self.base)
-        })?;
+            RegistryError::Unreachable {
+                base: self.base.clone(),
+                detail: e.to_string(),
+            }
+        };
+        let mut response = request.call().map_err(unreachable)?;
         let status = response.status().as_u16();
         let body = response
             .body_mut()
             .with_config()
             .limit(16 * 1024 * 1024)
             .read_to_string()
-            .map_err(|e| format!("registry at {}: {e}", self.base))?;
+            .map_err(unreachable)?;
         let doc: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
         match status {
             200 => Ok(doc),
-            401 | 403 => Err(format!(
-                "registry at {} refused the credentials (HTTP {status})",
-                self.base
-            )),
-            _ => Err(format!(
-                "HTTP {status}{}",
-                doc.get("message")
+            401 | 403 => Err(RegistryError::Refused { base, status }),
+            _ => Err(RegistryError::Answered {
+                what: what.to_owned(),
+                status,
+                message: doc
+                    .get("message")
                     .and_then(Value::as_str)
-                    .map(|m| format!(": {m}"))
-                    .unwrap_or_default()
-            )),
+                    .map(str::to_owned),
+            }),
         }
     }
 }

@@ -78,7 +78,7 @@ impl SourceDecoder {
                 let registry = self.registry.as_ref().ok_or_else(|| {
                     format!("schema id {id}: no schema registry given (--schema-registry)")
                 })?;
-                match &*registry.schema(id)? {
+                match &*registry.schema(id).map_err(|e| e.to_string())? {
                     RegisteredSchema::Avro(schema) => schema
                         .decode(body)
                         .map_err(|e| format!("schema id {id}: {e}")),

@@ -75,9 +75,9 @@ pub fn lookup_streaming(
         });
         let timeline = load_timeline(cluster, request, on_events, on_progress);
         let versions = versions.map(|handle| {
-            handle.join().unwrap_or_else(|_| {
-                Err(ClusterError::Kafka("the store scan thread panicked".into()))
-            })
+            handle
+                .join()
+                .unwrap_or_else(|_| Err(ClusterError::Panicked("the store scan thread".into())))
         });
         (timeline, versions)
     });

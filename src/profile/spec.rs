@@ -103,11 +103,11 @@ pub struct Spec {
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("{file}{line}: {problem}")]
+#[error("{file}{}: {problem}", line.map(|n| format!(":{n}")).unwrap_or_default())]
 pub struct SpecError {
     pub file: String,
-    /// `:N` when the problem has a line.
-    pub line: String,
+    /// The line the problem is on, when it has one.
+    pub line: Option<usize>,
     pub problem: String,
 }
 
@@ -138,7 +138,7 @@ impl Spec {
     pub fn load(path: &Path) -> Result<Self, SpecError> {
         let text = std::fs::read_to_string(path).map_err(|e| SpecError {
             file: path.display().to_string(),
-            line: String::new(),
+            line: None,
             problem: format!("cannot read: {e}"),
         })?;
         let mut spec = Self::parse(&text, &path.display().to_string())?;
@@ -157,9 +157,7 @@ impl Spec {
     pub fn parse(text: &str, file: &str) -> Result<Self, SpecError> {
         let error = |span: Option<std::ops::Range<usize>>, problem: String| SpecError {
             file: file.to_owned(),
-            line: span
-                .map(|s| format!(":{}", line_of(text, s.start)))
-                .unwrap_or_default(),
+            line: span.map(|s| line_of(text, s.start)),
             problem,
         };
         let raw: RawSpec =

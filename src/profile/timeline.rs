@@ -119,9 +119,8 @@ pub fn load_timeline(
             handles
                 .into_iter()
                 .map(|h| {
-                    h.join().unwrap_or_else(|_| {
-                        Err(ClusterError::Kafka("a scan thread panicked".into()))
-                    })
+                    h.join()
+                        .unwrap_or_else(|_| Err(ClusterError::Panicked("a scan thread".into())))
                 })
                 .collect::<Vec<_>>()
         });
