@@ -52,42 +52,20 @@ fn look(
     Ok(look.groups)
 }
 
+/// The documented `groups --json` shape: `GroupLag` as it serializes, with `no_commit` (an
+/// assigned partition without a commit) said outright.
 pub fn groups_json(lags: &[GroupLag]) -> serde_json::Value {
-    let groups: Vec<serde_json::Value> = lags
-        .iter()
-        .map(|g| {
-            let partitions: Vec<serde_json::Value> = g
-                .partitions
-                .iter()
-                .map(|p| {
-                    json!({
-                        "topic": p.topic, "partition": p.partition, "committed": p.committed,
-                        "low": p.low, "high": p.high, "lag": p.lag, "time_lag_ms": p.time_lag_ms,
-                        "estimated_time_lag_ms": p.estimated_time_lag_ms,
-                        "status": p.status, "status_reason": p.status_reason,
-                        "window": p.window, "no_commit": p.committed.is_none(),
-                        "last_commit_ms": p.last_commit_ms, "topic_deleted": p.topic_deleted,
-                        "eta_ms": p.drain.eta_ms, "draining": p.drain.draining,
-                        "consume_per_sec": p.drain.consume_per_sec,
-                        "produce_per_sec": p.drain.produce_per_sec, "drain": p.drain.text,
-                        "lost_records": p.retention.lost_records,
-                        "retention_ms": p.retention_ms,
-                        "retention_margin_ms": p.retention.margin_ms,
-                        "retention_risk": p.retention.at_risk,
-                        "retention_text": p.retention.text,
-                    })
-                })
-                .collect();
-            json!({
-                "group": g.group, "state": g.state, "status": g.status,
-                "status_reason": g.status_reason, "lag": g.lag,
-                "max_time_lag_ms": g.max_time_lag_ms, "eta_ms": g.eta_ms,
-                "draining": g.draining, "lost_records": g.lost_records,
-                "retention_margin_ms": g.retention_margin_ms, "window": g.window,
-                "partitions": partitions,
-            })
-        })
-        .collect();
+    let mut groups = serde_json::to_value(lags).unwrap_or_default();
+    for (g, lag) in groups.as_array_mut().into_iter().flatten().zip(lags) {
+        for (p, row) in g["partitions"]
+            .as_array_mut()
+            .into_iter()
+            .flatten()
+            .zip(&lag.partitions)
+        {
+            p["no_commit"] = row.committed.is_none().into();
+        }
+    }
     json!({ "groups": groups })
 }
 

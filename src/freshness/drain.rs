@@ -19,6 +19,7 @@ pub struct Drain {
     pub eta_ms: Option<i64>,
     /// Consuming faster than records arrive; `None` when the rates are not known.
     pub draining: Option<bool>,
+    #[serde(rename = "drain")]
     pub text: String,
 }
 
@@ -219,9 +220,12 @@ pub struct RetentionRisk {
     /// watermark.
     pub lost_records: i64,
     /// How long until the oldest unread record expires; `None` when unknown or never.
+    #[serde(rename = "retention_margin_ms")]
     pub margin_ms: Option<i64>,
     /// The margin is shorter than the time to drain (or the group is not draining).
+    #[serde(rename = "retention_risk")]
     pub at_risk: bool,
+    #[serde(rename = "retention_text")]
     pub text: String,
 }
 

@@ -38,10 +38,12 @@ pub struct PartitionLag {
     /// The group has commits on a topic that no longer exists.
     pub topic_deleted: bool,
     /// Rates and the projected time to catch up.
+    #[serde(flatten)]
     pub drain: Drain,
     /// The topic's retention: -1 for never, `None` when the cluster does not say.
     pub retention_ms: Option<i64>,
     /// Records lost before the group read them, and how long until more are.
+    #[serde(flatten)]
     pub retention: RetentionRisk,
 }
 
