@@ -27,7 +27,7 @@ pub use error::{ClusterError, FailureKind};
 pub use metadata::{PartitionInfo, TopicInfo, is_internal_topic};
 pub use record::{Record, TimestampKind};
 pub use scan::{
-    CancelToken, RecordFilter, ScanEvent, ScanProgress, ScanRequest, ScanSummary, StartAt,
+    CancelToken, Judged, RecordFilter, ScanEvent, ScanProgress, ScanRequest, ScanSummary, StartAt,
 };
 
 pub type Consumer = BaseConsumer<RecordingContext>;

@@ -17,6 +17,15 @@ use regex::bytes::Regex;
 
 use super::{Cluster, ClusterError, Record, explain};
 
+/// What [`ScanRequest::judge`] says of a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Judged {
+    Keep,
+    Skip,
+    /// Past the end time: nothing more of this partition is wanted.
+    PartitionDone,
+}
+
 /// Where each partition's read begins, as kcat's `-o`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StartAt {
@@ -118,6 +127,42 @@ pub struct ScanRequest {
 }
 
 impl ScanRequest {
+    /// Where a partition's read starts: where an earlier read stopped (`resume`), else where
+    /// `start` put it, always within the partition's watermarks. One rule for every source.
+    pub fn first_offset(&self, partition: i32, start: Option<i64>, low: i64, high: i64) -> i64 {
+        self.resume
+            .get(&partition)
+            .copied()
+            .or(start)
+            .unwrap_or(low)
+            .clamp(low, high.max(low))
+    }
+
+    /// What a scan does with a record it read, the same for a cluster and a capture: past
+    /// `end_timestamp_ms` the partition is done; before a `@timestamp` start, or not matching
+    /// the filter, it is skipped.
+    pub fn judge(&self, record: &Record) -> Judged {
+        if let (Some(end), Some(ts)) = (self.end_timestamp_ms, record.timestamp_ms)
+            && ts > end
+        {
+            return Judged::PartitionDone;
+        }
+        let before_start = matches!(
+            (self.start, record.timestamp_ms),
+            (StartAt::Timestamp(start), Some(ts)) if ts < start
+        );
+        if before_start || !self.filter.matches(record) {
+            Judged::Skip
+        } else {
+            Judged::Keep
+        }
+    }
+
+    /// Whether `matched` records are all that was asked for.
+    pub fn has_enough(&self, matched: u64) -> bool {
+        self.max_records.is_some_and(|max| matched >= max)
+    }
+
     pub fn new(topic: impl Into<String>) -> Self {
         Self {
             topic: topic.into(),
@@ -227,13 +272,8 @@ impl Cluster {
         let starts = self.start_offsets(&topic, &ids, request.start)?;
         let mut states: HashMap<i32, PartitionState> = HashMap::new();
         for info in topic.partitions.iter().filter(|p| ids.contains(&p.id)) {
-            let next = request
-                .resume
-                .get(&info.id)
-                .or(starts.get(&info.id))
-                .copied()
-                .unwrap_or(info.low);
-            let next = next.clamp(info.low, info.high.max(info.low));
+            let start = starts.get(&info.id).copied();
+            let next = request.first_offset(info.id, start, info.low, info.high);
             states.insert(
                 info.id,
                 PartitionState {
@@ -274,10 +314,6 @@ impl Cluster {
 
         let consumer = self.take_reader(&topic.name)?;
         consumer.assign(&assignment).map_err(|e| self.explain(e))?;
-        let start_ts_filter = match request.start {
-            StartAt::Timestamp(ts) => Some(ts),
-            _ => None,
-        };
         let topic_c = CString::new(topic.name.clone()).map_err(|_| ClusterError::Config {
             reason: "topic name contains a NUL byte".into(),
         })?;
@@ -358,26 +394,17 @@ impl Cluster {
                     }
                     progress.scanned += 1;
                     progress.bytes += record.size_bytes() as u64;
-                    if let (Some(end_ts), Some(ts)) =
-                        (request.end_timestamp_ms, record.timestamp_ms)
-                        && ts > end_ts
-                    {
-                        state.done = true;
-                        continue;
-                    }
-                    let before_start = matches!(
-                        (start_ts_filter, record.timestamp_ms),
-                        (Some(start), Some(ts)) if ts < start
-                    );
-                    if before_start || !request.filter.matches(&record) {
-                        continue;
+                    match request.judge(&record) {
+                        Judged::PartitionDone => {
+                            state.done = true;
+                            continue;
+                        }
+                        Judged::Skip => continue,
+                        Judged::Keep => {}
                     }
                     progress.matched += 1;
                     batch.push(record);
-                    if request
-                        .max_records
-                        .is_some_and(|max| progress.matched >= max)
-                    {
+                    if request.has_enough(progress.matched) {
                         break;
                     }
                 }
@@ -520,6 +547,29 @@ mod tests {
         assert!(!filter.matches(&record("c-1", r#"{"tier":"silver","amount": 120}"#)));
         assert!(!filter.matches(&record("c-1", r#"{"tier":"gold","amount": 12}"#)));
         assert!(RecordFilter::default().matches(&record("x", "y")));
+    }
+
+    #[test]
+    fn one_rule_for_where_a_read_starts_and_what_it_keeps() {
+        let mut request = ScanRequest::new("t");
+        request.resume.insert(0, 500);
+        request.resume.insert(1, -3);
+        assert_eq!(request.first_offset(0, Some(5), 10, 100), 100, "resume past the end");
+        assert_eq!(request.first_offset(1, Some(5), 10, 100), 10, "resume before the start");
+        assert_eq!(request.first_offset(2, Some(50), 10, 100), 50);
+        assert_eq!(request.first_offset(2, None, 10, 100), 10);
+        request.start = StartAt::Timestamp(1_000);
+        request.end_timestamp_ms = Some(2_000);
+        let at = |ts: i64| {
+            let mut r = record("k", "v");
+            r.timestamp_ms = Some(ts);
+            r
+        };
+        assert_eq!(request.judge(&at(999)), Judged::Skip);
+        assert_eq!(request.judge(&at(1_500)), Judged::Keep);
+        assert_eq!(request.judge(&at(2_001)), Judged::PartitionDone);
+        request.max_records = Some(2);
+        assert!(!request.has_enough(1) && request.has_enough(2));
     }
 
     #[test]

@@ -6,8 +6,8 @@ use std::time::Instant;
 
 use super::{RecordedCommit, Sink, Source};
 use crate::cluster::{
-    CancelToken, ClusterError, GroupInfo, PartitionInfo, Record, RecordAt, ScanEvent, ScanProgress,
-    ScanRequest, ScanSummary, StartAt, TopicInfo, is_internal_topic,
+    CancelToken, ClusterError, GroupInfo, Judged, PartitionInfo, Record, RecordAt, ScanEvent,
+    ScanProgress, ScanRequest, ScanSummary, StartAt, TopicInfo, is_internal_topic,
 };
 
 const BATCH_RECORDS: usize = 512;
@@ -215,11 +215,8 @@ impl Source for Capture {
                         topic: topic.name.clone(),
                         partition: id,
                     })?;
-            let start = request
-                .resume
-                .get(&id)
-                .copied()
-                .unwrap_or_else(|| Self::start(p, request.start));
+            let start =
+                request.first_offset(id, Some(Self::start(p, request.start)), p.low, p.high);
             plan.push((p, start));
         }
         let mut progress = ScanProgress {
@@ -229,10 +226,6 @@ impl Source for Capture {
                 .map(|(p, start)| (p.high - start).max(0) as u64)
                 .sum(),
             ..ScanProgress::default()
-        };
-        let start_ts = match request.start {
-            StartAt::Timestamp(ts) => Some(ts),
-            _ => None,
         };
         let mut cancelled = false;
         let mut batch = Vec::new();
@@ -245,19 +238,14 @@ impl Source for Capture {
                 }
                 progress.scanned += 1;
                 progress.bytes += record.size_bytes() as u64;
-                if let (Some(end), Some(ts)) = (request.end_timestamp_ms, record.timestamp_ms)
-                    && ts > end
-                {
-                    break;
-                }
-                if start_ts.is_some_and(|s| record.timestamp_ms.is_some_and(|ts| ts < s))
-                    || !request.filter.matches(record)
-                {
-                    continue;
+                match request.judge(record) {
+                    Judged::PartitionDone => break,
+                    Judged::Skip => continue,
+                    Judged::Keep => {}
                 }
                 progress.matched += 1;
                 batch.push(record.clone());
-                let full = request.max_records.is_some_and(|m| progress.matched >= m);
+                let full = request.has_enough(progress.matched);
                 if (batch.len() >= BATCH_RECORDS || full)
                     && !sink(ScanEvent::Records(std::mem::take(&mut batch)))
                 {
