@@ -143,7 +143,7 @@ fn profile_facts(doc: &Value) -> (Value, Vec<(Value, Value, Value)>) {
 #[test]
 fn captures_of_a_lookup_and_of_topics_answer_offline_as_the_cluster_did() {
     let Some(bootstrap) = broker() else { return };
-    let world = crate::profile::world(&bootstrap);
+    let world = crate::profile::world();
     let spec = world.spec_path.to_str().unwrap();
     let dir = tempfile::tempdir().unwrap();
 

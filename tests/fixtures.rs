@@ -175,3 +175,162 @@ pub fn freshlens_json(args: &[&str]) -> serde_json::Value {
     );
     serde_json::from_slice(&output.stdout).expect("one JSON document")
 }
+
+/// Where a scripted world is written: the test broker when one answers, else a capture file
+/// that the CLI opens with `--capture` and the app with its start-up, so the profile,
+/// freshness and UI paths run on a laptop without a broker too (under `CI=true` a missing
+/// broker is still a failure).
+pub enum Target {
+    Broker(String),
+    Capture {
+        capture: std::sync::Mutex<freshlens::source::Capture>,
+        path: std::path::PathBuf,
+        _dir: tempfile::TempDir,
+    },
+}
+
+impl Target {
+    pub fn new() -> Self {
+        let address = bootstrap_address();
+        let reachable = address
+            .to_socket_addrs()
+            .ok()
+            .and_then(|mut addrs| addrs.next())
+            .is_some_and(|a| TcpStream::connect_timeout(&a, Duration::from_secs(2)).is_ok());
+        if reachable {
+            return Self::Broker(address);
+        }
+        if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
+            panic!("no Kafka broker answers at {address}, and CI=true: start Tansu");
+        }
+        eprintln!("note: no Kafka broker at {address}: this test runs on an in-memory capture");
+        let dir = tempfile::tempdir().unwrap();
+        Self::Capture {
+            capture: std::sync::Mutex::new(freshlens::source::Capture::new("test world", 0)),
+            path: dir.path().join("world.jsonl"),
+            _dir: dir,
+        }
+    }
+
+    pub fn create_topic(&self, name: &str, partitions: i32) {
+        match self {
+            Self::Broker(bootstrap) => create_topic(bootstrap, name, partitions),
+            Self::Capture { capture, .. } => capture.lock().unwrap().add_topic(name, partitions),
+        }
+    }
+
+    /// Writes `records`, each at the next offset of its partition; their (partition, offset).
+    pub fn produce(&self, topic: &str, records: &[TestRecord]) -> Vec<(i32, i64)> {
+        let capture = match self {
+            Self::Broker(bootstrap) => return produce(bootstrap, topic, records),
+            Self::Capture { capture, .. } => capture,
+        };
+        let mut capture = capture.lock().unwrap();
+        let mut placed = Vec::new();
+        for r in records {
+            let offset = capture
+                .topics
+                .get(topic)
+                .and_then(|t| t.get(&r.partition))
+                .map_or(0, |p| p.high);
+            capture.push(freshlens::cluster::Record {
+                topic: topic.to_owned(),
+                partition: r.partition,
+                offset,
+                timestamp_ms: Some(r.timestamp_ms),
+                timestamp_kind: freshlens::cluster::TimestampKind::CreateTime,
+                key: r.key.clone(),
+                value: r.value.clone(),
+                headers: r
+                    .headers
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Some(v.as_bytes().to_vec())))
+                    .collect(),
+            });
+            placed.push((r.partition, offset));
+        }
+        placed
+    }
+
+    /// Commits `group`'s offsets: (topic, partition, offset).
+    pub fn commit(&self, group: &str, offsets: &[(&str, i32, i64)]) {
+        match self {
+            Self::Broker(bootstrap) => {
+                use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer as _};
+                let consumer: BaseConsumer = ClientConfig::new()
+                    .set("bootstrap.servers", bootstrap.as_str())
+                    .set("group.id", group)
+                    .set("enable.auto.commit", "false")
+                    .create()
+                    .unwrap();
+                let mut list = rdkafka::TopicPartitionList::new();
+                for (topic, partition, offset) in offsets {
+                    list.add_partition_offset(topic, *partition, rdkafka::Offset::Offset(*offset))
+                        .unwrap();
+                }
+                consumer.commit(&list, CommitMode::Sync).expect("commit");
+            }
+            Self::Capture { capture, .. } => {
+                let mut capture = capture.lock().unwrap();
+                let entry = freshlens::source::CapturedGroup {
+                    name: group.to_owned(),
+                    state: "Empty".into(),
+                    offsets: offsets
+                        .iter()
+                        .map(|(t, p, o)| (((*t).to_owned(), *p), *o))
+                        .collect(),
+                    ..Default::default()
+                };
+                capture.groups.push(entry);
+            }
+        }
+    }
+
+    /// The flags that point a command at this world: `-b ADDRESS` or `--capture FILE` (the
+    /// capture is written now, taken "now").
+    pub fn args(&self) -> Vec<String> {
+        match self {
+            Self::Broker(bootstrap) => vec!["-b".into(), bootstrap.clone()],
+            Self::Capture { capture, path, .. } => {
+                let mut capture = capture.lock().unwrap();
+                capture.captured_at_ms = freshlens::time::now_ms();
+                freshlens::source::save_capture(
+                    &capture,
+                    path,
+                    freshlens::source::CaptureFormat::Freshlens,
+                )
+                .unwrap();
+                vec!["--capture".into(), path.display().to_string()]
+            }
+        }
+    }
+
+    /// The world as a source, for engine calls.
+    pub fn source(&self) -> Box<dyn freshlens::source::Source> {
+        match self {
+            Self::Broker(bootstrap) => Box::new(connect(bootstrap)),
+            Self::Capture { capture, .. } => {
+                let mut capture = capture.lock().unwrap().clone();
+                capture.captured_at_ms = freshlens::time::now_ms();
+                Box::new(capture)
+            }
+        }
+    }
+
+    /// How the app starts on this world.
+    pub fn startup(&self) -> freshlens::ui::Startup {
+        match self {
+            Self::Broker(bootstrap) => freshlens::ui::Startup {
+                connect: Some(ConnectionConfig::new(bootstrap.as_str())),
+                ..Default::default()
+            },
+            Self::Capture { .. } => {
+                let args = self.args();
+                freshlens::ui::Startup {
+                    capture: Some(args[1].clone().into()),
+                    ..Default::default()
+                }
+            }
+        }
+    }
+}

@@ -9,19 +9,9 @@ use crate::fixtures::{
 
 #[test]
 fn applied_times_staleness_and_an_ongoing_breach() {
-    let Some(bootstrap) = broker() else { return };
-    let world = crate::profile::world(&bootstrap);
+    let world = crate::profile::world();
     let spec = world.spec_path.to_str().unwrap();
-    let doc = freshlens_json(&[
-        "freshness",
-        "-b",
-        &bootstrap,
-        "--spec",
-        spec,
-        "--key",
-        "cust-42",
-        "--json",
-    ]);
+    let doc = world.run(&["freshness", "--spec", spec, "--key", "cust-42", "--json"]);
     let t = t0();
     let events: Vec<(String, i64, Value, Value)> = doc["events"]
         .as_array()

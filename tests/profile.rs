@@ -4,19 +4,26 @@
 
 use freshlens::profile::SourceDecoder;
 use freshlens::profile::{Partitioner, Spec, load_timeline};
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
-use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use serde_json::{Value, json};
 
-use crate::fixtures::{
-    TestRecord, broker, connect, create_topic, freshlens_json, produce, t0, unique_topic,
-};
+use crate::fixtures::{TestRecord, freshlens_json, t0, unique_topic};
 
 pub struct World {
+    pub target: crate::fixtures::Target,
     pub prefix: String,
     pub spec_path: std::path::PathBuf,
     pub group: String,
     _dir: tempfile::TempDir,
+}
+
+impl World {
+    /// `args` after the flags that point at this world (`-b` or `--capture`).
+    pub fn run(&self, args: &[&str]) -> Value {
+        let mut all = self.target.args();
+        all.extend(args.iter().map(|a| (*a).to_owned()));
+        let all: Vec<&str> = all.iter().map(String::as_str).collect();
+        freshlens_json(&all)
+    }
 }
 
 fn partition(key: &str, partitions: i32) -> i32 {
@@ -32,8 +39,10 @@ fn rec(topic_partitions: i32, key: &str, value: Value, broker_ms: i64) -> TestRe
     )
 }
 
-/// Builds the scripted world: sources, a lagging store and a builder group with known commits.
-pub fn world(bootstrap: &str) -> World {
+/// Builds the scripted world: sources, a lagging store and a builder group with known commits,
+/// on the test broker, or in a capture where there is none.
+pub fn world() -> World {
+    let target = crate::fixtures::Target::new();
     let prefix = unique_topic("c360");
     let t = t0();
     for (name, partitions) in [
@@ -42,7 +51,7 @@ pub fn world(bootstrap: &str) -> World {
         ("orders", 4),
         ("profiles", 2),
     ] {
-        create_topic(bootstrap, &format!("{prefix}.{name}"), partitions);
+        target.create_topic(&format!("{prefix}.{name}"), partitions);
     }
     let identity = format!("{prefix}.identity");
     let consent = format!("{prefix}.consent");
@@ -51,8 +60,7 @@ pub fn world(bootstrap: &str) -> World {
 
     let mut decoy = rec(3, "cust-42", json!({"ts": t, "email": "wrong@x.io"}), t);
     decoy.partition = (partition("cust-42", 3) + 1) % 3;
-    produce(
-        bootstrap,
+    target.produce(
         &identity,
         &[
             rec(
@@ -71,8 +79,7 @@ pub fn world(bootstrap: &str) -> World {
             rec(3, "someone-else", json!({"ts": t, "email": "b@x.io"}), t),
         ],
     );
-    let consent_offsets = produce(
-        bootstrap,
+    let consent_offsets = target.produce(
         &consent,
         &[
             rec(
@@ -103,8 +110,7 @@ pub fn world(bootstrap: &str) -> World {
     );
     let mut malformed = TestRecord::new(partition("cust-42", 4), "cust-42", "{not json", t + 9500);
     malformed.headers.clear();
-    let order_offsets = produce(
-        bootstrap,
+    let order_offsets = target.produce(
         &orders,
         &[
             rec(4, "dev-9", json!({"ts": t + 2000, "amount": 20}), t + 2000),
@@ -119,8 +125,7 @@ pub fn world(bootstrap: &str) -> World {
             rec(4, "erased-1", json!({"ts": t + 300, "amount": 7}), t + 300),
         ],
     );
-    produce(
-        bootstrap,
+    target.produce(
         &profiles,
         &[
             rec(
@@ -141,30 +146,13 @@ pub fn world(bootstrap: &str) -> World {
     // The builder has read the consent partition up to the revocation (not consumed yet), and
     // the orders partition past the cust-42 order (consumed, yet the store lacks it).
     let group = unique_topic("group").replacen("fl-group", "fl-test-group", 1);
-    let committer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .set("group.id", &group)
-        .set("enable.auto.commit", "false")
-        .create()
-        .unwrap();
-    let mut commits = TopicPartitionList::new();
-    commits
-        .add_partition_offset(
-            &consent,
-            consent_offsets[1].0,
-            Offset::Offset(consent_offsets[1].1),
-        )
-        .unwrap();
-    commits
-        .add_partition_offset(
-            &orders,
-            order_offsets[1].0,
-            Offset::Offset(order_offsets[1].1 + 1),
-        )
-        .unwrap();
-    committer
-        .commit(&commits, CommitMode::Sync)
-        .expect("commit builder offsets");
+    target.commit(
+        &group,
+        &[
+            (&consent, consent_offsets[1].0, consent_offsets[1].1),
+            (&orders, order_offsets[1].0, order_offsets[1].1 + 1),
+        ],
+    );
 
     let dir = tempfile::tempdir().unwrap();
     let spec_path = dir.path().join("c360.toml");
@@ -226,6 +214,7 @@ builder_group = "{group}"
     )
     .unwrap();
     World {
+        target,
         prefix,
         spec_path,
         group,
@@ -235,14 +224,13 @@ builder_group = "{group}"
 
 #[test]
 fn timeline_follows_links_over_only_the_keys_partitions() {
-    let Some(bootstrap) = broker() else { return };
-    let w = world(&bootstrap);
-    let cluster = connect(&bootstrap);
+    let w = world();
+    let cluster = w.target.source();
     let spec = Spec::load(&w.spec_path).unwrap();
     let reported = std::sync::atomic::AtomicU64::new(0);
     let decoder = SourceDecoder::default();
     let request = freshlens::profile::LookupRequest::new(&spec, &decoder, "cust-42", 0);
-    let timeline = load_timeline(&cluster, &request, &mut |_| {}, &|progress| {
+    let timeline = load_timeline(cluster.as_ref(), &request, &mut |_| {}, &|progress| {
         reported.fetch_max(progress.scanned, std::sync::atomic::Ordering::Relaxed);
     })
     .unwrap();
@@ -295,12 +283,9 @@ fn timeline_follows_links_over_only_the_keys_partitions() {
 
 #[test]
 fn profile_names_stale_fields_and_their_causes() {
-    let Some(bootstrap) = broker() else { return };
-    let w = world(&bootstrap);
+    let w = world();
     let spec = w.spec_path.to_str().unwrap();
-    let doc = freshlens_json(&[
-        "profile", "-b", &bootstrap, "--spec", spec, "--key", "cust-42", "--json",
-    ]);
+    let doc = w.run(&["profile", "--spec", spec, "--key", "cust-42", "--json"]);
     assert_eq!(doc["identities"], json!(["cust-42", "anon-7", "dev-9"]));
     let fields = &doc["fields"];
     assert_eq!(
@@ -349,7 +334,9 @@ fn profile_names_stale_fields_and_their_causes() {
         ]
     );
     let cause = |i: usize| store["stale"][i]["cause"].as_str().unwrap().to_owned();
-    let consent = connect(&bootstrap)
+    let consent = w
+        .target
+        .source()
         .topic(&format!("{}.consent", w.prefix))
         .unwrap();
     let consent_partition = partition("cust-42", 2);
@@ -373,10 +360,8 @@ fn profile_names_stale_fields_and_their_causes() {
         "{behind} vs {expected_behind}"
     );
 
-    let revealed = freshlens_json(&[
+    let revealed = w.run(&[
         "profile",
-        "-b",
-        &bootstrap,
         "--spec",
         spec,
         "--key",
@@ -389,14 +374,11 @@ fn profile_names_stale_fields_and_their_causes() {
 
 #[test]
 fn profile_time_travel_and_erasure() {
-    let Some(bootstrap) = broker() else { return };
-    let w = world(&bootstrap);
+    let w = world();
     let spec = w.spec_path.to_str().unwrap();
     let at = (t0() + 4000).to_string();
-    let doc = freshlens_json(&[
+    let doc = w.run(&[
         "profile",
-        "-b",
-        &bootstrap,
         "--spec",
         spec,
         "--key",
@@ -411,9 +393,7 @@ fn profile_time_travel_and_erasure() {
     assert_eq!(doc["fields"]["email"]["usable"], json!(true));
     assert_eq!(doc["fields"]["orders"]["value"], json!(1));
 
-    let erased = freshlens_json(&[
-        "profile", "-b", &bootstrap, "--spec", spec, "--key", "erased-1", "--json",
-    ]);
+    let erased = w.run(&["profile", "--spec", spec, "--key", "erased-1", "--json"]);
     assert_eq!(erased["erased"]["at_ms"], json!(t0() + 200));
     assert!(
         erased["fields"].get("marketing").is_none(),
@@ -428,12 +408,9 @@ fn profile_time_travel_and_erasure() {
 
 #[test]
 fn timeline_json_without_a_spec() {
-    let Some(bootstrap) = broker() else { return };
-    let w = world(&bootstrap);
+    let w = world();
     let identity = format!("{}.identity", w.prefix);
-    let doc = freshlens_json(&[
-        "timeline", "-b", &bootstrap, "-t", &identity, "--key", "cust-42", "--json",
-    ]);
+    let doc = w.run(&["timeline", "-t", &identity, "--key", "cust-42", "--json"]);
     assert_eq!(doc["key"], json!("cust-42"));
     let events = doc["events"].as_array().unwrap();
     assert_eq!(events.len(), 1);

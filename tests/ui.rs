@@ -64,6 +64,23 @@ fn connected_app(
     (harness, config_dir)
 }
 
+/// The app started on a test world (the broker, or its capture), waited until connected.
+fn app_on(
+    target: &crate::fixtures::Target,
+    size: egui::Vec2,
+) -> (Harness<'static, FreshlensApp>, tempfile::TempDir) {
+    let config_dir = tempfile::tempdir().unwrap();
+    let dir = config_dir.path().to_owned();
+    let startup = target.startup();
+    let mut harness = Harness::builder()
+        .with_size(size)
+        .build_eframe(move |cc| FreshlensApp::new(cc, startup, Some(dir)).unwrap());
+    wait_for(&mut harness, "connection", |h| {
+        h.query_by_label_contains("connected to").is_some()
+    });
+    (harness, config_dir)
+}
+
 /// Opens the Profile tab, loads the scripted world's spec and looks up its customer.
 fn look_up_the_scripted_customer(
     harness: &mut Harness<'_, FreshlensApp>,
@@ -141,9 +158,8 @@ fn connect_pick_topic_and_find_a_known_record() {
 
 #[test]
 fn profile_panel_shows_stale_fields_and_their_cause() {
-    let Some(bootstrap) = broker() else { return };
-    let world = crate::profile::world(&bootstrap);
-    let (mut harness, _config_dir) = connected_app(&bootstrap, egui::vec2(1500.0, 950.0));
+    let world = crate::profile::world();
+    let (mut harness, _config_dir) = app_on(&world.target, egui::vec2(1500.0, 950.0));
     look_up_the_scripted_customer(&mut harness, &world);
     assert!(
         harness
@@ -247,9 +263,8 @@ fn groups_panel_lists_the_lagging_group_first_with_its_time_lag() {
 
 #[test]
 fn freshness_panel_shows_a_breach_for_the_scripted_customer() {
-    let Some(bootstrap) = broker() else { return };
-    let world = crate::profile::world(&bootstrap);
-    let (mut harness, _config_dir) = connected_app(&bootstrap, egui::vec2(1500.0, 1100.0));
+    let world = crate::profile::world();
+    let (mut harness, _config_dir) = app_on(&world.target, egui::vec2(1500.0, 1100.0));
     harness.get_by_label("Freshness").click();
     harness.step();
     assert!(

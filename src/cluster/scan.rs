@@ -554,8 +554,16 @@ mod tests {
         let mut request = ScanRequest::new("t");
         request.resume.insert(0, 500);
         request.resume.insert(1, -3);
-        assert_eq!(request.first_offset(0, Some(5), 10, 100), 100, "resume past the end");
-        assert_eq!(request.first_offset(1, Some(5), 10, 100), 10, "resume before the start");
+        assert_eq!(
+            request.first_offset(0, Some(5), 10, 100),
+            100,
+            "resume past the end"
+        );
+        assert_eq!(
+            request.first_offset(1, Some(5), 10, 100),
+            10,
+            "resume before the start"
+        );
         assert_eq!(request.first_offset(2, Some(50), 10, 100), 50);
         assert_eq!(request.first_offset(2, None, 10, 100), 10);
         request.start = StartAt::Timestamp(1_000);
