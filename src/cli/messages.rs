@@ -111,7 +111,7 @@ pub fn run(
                         .map_err(std::io::Error::from)
                         .and_then(|()| writeln!(out))
                 } else {
-                    write_text(out, &json)
+                    write_text(out, record, &json["value"])
                 };
                 if let Err(e) = written {
                     write_error = Some(e);
@@ -149,20 +149,27 @@ pub fn run(
     Ok(())
 }
 
-fn write_text(out: &mut dyn Write, json: &serde_json::Value) -> std::io::Result<()> {
-    let text = |v: &serde_json::Value| match v {
+/// One line per record: position, time, key, value (the value as decoded and masked).
+fn write_text(
+    out: &mut dyn Write,
+    record: &crate::cluster::Record,
+    value: &serde_json::Value,
+) -> std::io::Result<()> {
+    let key = record
+        .key
+        .as_deref()
+        .map_or_else(|| "(null)".to_owned(), |k| codec::key_text(k).0);
+    let value = match value {
         serde_json::Value::String(s) => s.clone(),
         serde_json::Value::Null => "(null)".into(),
         other => other.to_string(),
     };
+    let timestamp = record
+        .timestamp_ms
+        .map_or_else(|| "null".to_owned(), |t| t.to_string());
     writeln!(
         out,
-        "{}/{}@{}\t{}\t{}\t{}",
-        text(&json["topic"]),
-        json["partition"],
-        json["offset"],
-        json["timestamp_ms"],
-        text(&json["key"]),
-        text(&json["value"])
+        "{}/{}@{}\t{timestamp}\t{key}\t{value}",
+        record.topic, record.partition, record.offset
     )
 }

@@ -13,7 +13,7 @@ use crate::codec::registry::RegistryClient;
 use crate::profile::SourceDecoder;
 use crate::profile::{
     LookupRequest, PiiMask, ProfileReport, Spec, Timeline, Window, fold, load_timeline, lookup,
-    pii_state, report_json,
+    pii_state, report_json, shown_value,
 };
 
 #[derive(Debug, Clone, clap::Args)]
@@ -259,9 +259,9 @@ pub fn run_profile(
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
     let report = build_report(cluster, spec, args)?;
-    let doc = report_json(spec, &report, args.timeline.reveal_pii);
+    let reveal = args.timeline.reveal_pii;
     if args.timeline.json {
-        serde_json::to_writer(&mut *out, &doc)?;
+        serde_json::to_writer(&mut *out, &report_json(spec, &report, reveal))?;
         writeln!(out)?;
         return nothing_decoded(&report.timeline);
     }
@@ -279,38 +279,36 @@ pub fn run_profile(
             crate::time::format_timestamp(Some(erased.at.event_ms))
         )?;
     }
-    if let Some(fields) = doc["fields"].as_object() {
-        for (name, f) in fields {
-            writeln!(
-                out,
-                "  {name:<24} {:<40} {}/{}@{}{}",
-                f["value"].to_string(),
-                f["topic"].as_str().unwrap_or_default(),
-                f["partition"],
-                f["offset"],
-                if f["usable"] == Value::Bool(false) {
-                    "  (not usable: no consent)"
-                } else {
-                    ""
-                }
-            )?;
-        }
+    for (name, f) in &report.profile.fields {
+        let at = &f.source;
+        writeln!(
+            out,
+            "  {name:<24} {:<40} {}/{}@{}{}",
+            shown_value(spec, name, &f.value, reveal).to_string(),
+            at.topic,
+            at.partition,
+            at.offset,
+            if f.usable {
+                ""
+            } else {
+                "  (not usable: no consent)"
+            }
+        )?;
     }
     read_problems(&report.timeline, spec, out)?;
-    match &doc["store"] {
-        Value::Null => writeln!(out, "no [store] in the spec")?,
-        store => {
-            let stale = store["stale"].as_array().cloned().unwrap_or_default();
-            writeln!(out, "store: {} stale field(s)", stale.len())?;
-            for s in stale {
+    match &report.store {
+        None => writeln!(out, "no [store] in the spec")?,
+        Some(store) => {
+            writeln!(out, "store: {} stale field(s)", store.stale.len())?;
+            for s in &store.stale {
                 writeln!(
                     out,
                     "  {}: expected {} served {}, behind {} ({})",
-                    s["field"].as_str().unwrap_or_default(),
-                    s["expected"],
-                    s["served"],
-                    crate::profile::format_duration_ms(s["behind_ms"].as_i64().unwrap_or(0)),
-                    s["cause"].as_str().unwrap_or_default()
+                    s.field,
+                    shown_value(spec, &s.field, &s.expected, reveal),
+                    shown_value(spec, &s.field, &s.served, reveal),
+                    crate::time::format_duration_ms(s.behind_ms),
+                    s.cause
                 )?;
             }
         }

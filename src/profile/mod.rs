@@ -21,7 +21,7 @@ pub use lookup::{Lookup, LookupRequest, lookup, lookup_streaming};
 pub use partitioner::{Partitioner, murmur2};
 pub use pii::{MASK, PiiMask};
 pub use pointer::pointer;
-pub use report::{ProfileReport, pii_state, report_json};
+pub use report::{ProfileReport, pii_state, report_json, shown_value};
 pub use spec::{Rule, Spec, SpecError};
 pub use store::{
     BuilderPosition, Cause, StaleField, StoreComparison, StoreVersion, compare, format_duration_ms,

@@ -18,16 +18,19 @@ pub fn pii_state(revealed: bool) -> &'static str {
     if revealed { "revealed" } else { "masked" }
 }
 
+/// A field's value as shown: `***` for a `pii` field unless revealed.
+pub fn shown_value(spec: &Spec, field: &str, value: &Value, reveal_pii: bool) -> Value {
+    let pii = spec.field(field).is_some_and(|f| f.pii);
+    if pii && !reveal_pii && !value.is_null() {
+        Value::String(MASK.into())
+    } else {
+        value.clone()
+    }
+}
+
 /// The documented `profile --json` shape; `pii` fields masked unless revealed.
 pub fn report_json(spec: &Spec, report: &ProfileReport, reveal_pii: bool) -> Value {
-    let masked = |name: &str, value: &Value| {
-        let pii = spec.field(name).is_some_and(|f| f.pii);
-        if pii && !reveal_pii && !value.is_null() {
-            Value::String(MASK.into())
-        } else {
-            value.clone()
-        }
-    };
+    let masked = |name: &str, value: &Value| shown_value(spec, name, value, reveal_pii);
     let fields: Map<String, Value> = report
         .profile
         .fields
