@@ -229,7 +229,6 @@ impl FreshnessPanel {
         });
         summary_ui(ui, &report);
 
-        let link = egui::Id::unique("freshness_time_axis");
         // A little room after "now", so the latest points are not on the edge.
         let window = self.pending_window.take().map(|span| {
             let span = span.max(60_000);
@@ -238,117 +237,34 @@ impl FreshnessPanel {
                 plot_x(origin, until + span / 50),
             )
         });
-        let height = ((ui.available_height() - 40.0) / 4.0).max(90.0);
-        let base = |id: &'static str| {
-            Plot::new(id)
-                .height(height)
-                .legend(Legend::default())
-                .link_axis(link, [true, false])
-                .link_cursor(link, [true, false])
-                .x_axis_formatter(move |mark, _| clock_label(origin, mark.value))
-                .y_axis_formatter(duration_axis)
-                .allow_axis_zoom_drag(true)
-                .y_axis_min_width(56.0)
+        let axis = Axis {
+            origin,
+            until,
+            link: egui::Id::unique("freshness_time_axis"),
+            height: ((ui.available_height() - 40.0) / 4.0).max(90.0),
         };
-        let mut rect: Option<egui::Rect> = None;
-        let mut grow = |r: egui::Rect| rect = Some(rect.map_or(r, |old| old.union(r)));
-
-        // Staleness: the sawtooth, the budget, breaches shaded.
-        let budget_s = report.report.budget_ms as f64 / 1000.0;
-        let staleness: PlotPoints = report
-            .report
-            .staleness
-            .points
-            .iter()
-            .map(|p| [plot_x(origin, p.t_ms), p.staleness_ms as f64 / 1000.0])
-            .collect();
-        let response = base("staleness_plot")
-            .y_axis_label("staleness")
-            .show(ui, |plot| {
-                if let Some((from, to)) = window {
-                    plot.set_plot_bounds_x(from..=to);
-                }
-                for b in &report.report.staleness.breaches {
-                    let end = b.end_ms.unwrap_or(until);
-                    plot.span(
-                        Span::new("breach", plot_x(origin, b.start_ms)..=plot_x(origin, end))
-                            .fill(egui::Color32::from_rgba_unmultiplied(230, 80, 70, 50)),
-                    );
-                }
-                plot.line(
-                    Line::new("staleness", staleness).color(egui::Color32::from_rgb(230, 140, 60)),
-                );
-                plot.hline(HLine::new("budget", budget_s).color(super::groups::BUDGET_COLOR));
-            });
-        grow(response.response.rect);
-        let range = response.transform.bounds().range_x();
-        let view = (
-            origin + (range.start() * 1000.0) as i64,
-            origin + (range.end() * 1000.0) as i64,
-        );
-
-        // Every event's lags, coloured by topic; hover names the event, a click selects it.
-        let events = &report.report.events;
-        let series = &report.series;
-        let label = |hover: &HoverPosition<'_>| -> Option<String> {
-            match hover {
-                HoverPosition::NearDataPoint {
-                    plot_name, index, ..
-                } => {
-                    let s = series.iter().find(|s| s.name == *plot_name)?;
-                    let e = &events[s.points.get(*index)?.2];
-                    Some(format!(
-                        "{}/{}@{}\nbroker {}\n{}: {}",
-                        e.topic,
-                        e.partition,
-                        e.offset,
-                        format_timestamp(Some(e.broker_time_ms)),
-                        s.metric.label(),
-                        format_duration_ms(s.points[*index].1 as i64 * 1000)
-                    ))
-                }
-                HoverPosition::Elsewhere { position } => Some(format!(
-                    "{}\n{}",
-                    clock_label(origin, position.x),
-                    signed_duration((position.y * 1000.0) as i64)
-                )),
-            }
-        };
-        let response = base("event_lag_plot")
-            .y_axis_label("event lags")
-            .label_formatter(label)
-            .show(ui, |plot| {
-                for s in series {
-                    let points: PlotPoints = s.points.iter().map(|p| [p.0, p.1]).collect();
-                    plot.points(
-                        Points::new(s.name.clone(), points)
-                            .shape(s.metric.shape())
-                            .color(topic_color(&s.topic))
-                            .filled(s.metric != Metric::Pending)
-                            .radius(3.5),
-                    );
-                }
-                if response_clicked(plot) {
-                    plot.pointer_coordinate()
-                        .map(|p| plot.screen_from_plot(p))
-                        .and_then(|pointer| {
-                            nearest_event(
-                                series,
-                                |x, y| plot.screen_from_plot(egui_plot::PlotPoint::new(x, y)),
-                                pointer,
-                            )
-                        })
-                } else {
-                    None
-                }
-            });
-        grow(response.response.rect);
-        if let Some(index) = response.inner {
-            let e = &events[index];
+        let (staleness, view) = staleness_plot_ui(ui, &axis, &report, window);
+        let (lags, selected) = event_lags_plot_ui(ui, &axis, &report);
+        if let Some(index) = selected {
+            let e = &report.report.events[index];
             commands.push(Command::SelectEvent(e.topic.clone(), e.partition, e.offset));
         }
+        let builder = self.builder_plot_ui(ui, &axis, &report);
+        commands.extend(self.ingest_controls_ui(ui, spec, &axis, view));
+        let ingest = self.ingest_plot_ui(ui, &axis);
+        self.plots_rect = Some(staleness.union(lags).union(builder).union(ingest));
+        self.report = Some(report);
+        self.set_view(view);
+        if export_csv {
+            commands.push(Command::ExportCsv(self.csv()));
+        }
+        commands
+    }
 
-        // The builder group's time lag, so a breach lines up with the lag behind it.
+    /// The builder group's time lag, so a breach lines up with the lag behind it; and when the
+    /// group is projected back within the budget.
+    fn builder_plot_ui(&self, ui: &mut egui::Ui, axis: &Axis, report: &Report) -> egui::Rect {
+        let origin = axis.origin;
         let builder: PlotPoints = match &self.builder {
             Some(Ok(points)) => points
                 .iter()
@@ -360,13 +276,14 @@ impl FreshnessPanel {
             .builder_group
             .clone()
             .unwrap_or_else(|| "no builder group in the spec".into());
-        let response = base("builder_lag_plot")
+        let budget_s = report.report.budget_ms as f64 / 1000.0;
+        let response = axis
+            .plot("builder_lag_plot")
             .y_axis_label("builder time lag")
             .show(ui, |plot| {
                 plot.line(Line::new(format!("{name} time lag"), builder));
                 plot.hline(HLine::new("budget", budget_s).color(super::groups::BUDGET_COLOR));
             });
-        grow(response.response.rect);
         if let Some(group) = &self.builder_now {
             let text = builder_projection(group, report.report.budget_ms);
             ui.label(text).on_hover_text(&group.status_reason);
@@ -380,8 +297,18 @@ impl FreshnessPanel {
             }
             _ => {}
         }
+        response.response.rect
+    }
 
-        // A topic's ingest delay percentiles.
+    /// Which topic's ingest delay to sample over the time in view, and how that went.
+    fn ingest_controls_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        spec: Option<&Spec>,
+        axis: &Axis,
+        view: (i64, i64),
+    ) -> Option<Command> {
+        let mut command = None;
         ui.horizontal(|ui| {
             let topic_label = ui.label("Ingest delay of");
             egui::ComboBox::from_id_salt("ingest_topic")
@@ -417,11 +344,11 @@ impl FreshnessPanel {
                 && let (Some(topic), Some(pointer)) = (self.ingest_topic.clone(), pointer)
             {
                 let (from, to) = view;
-                commands.push(Command::SampleIngest {
+                command = Some(Command::SampleIngest {
                     topic,
                     pointer,
-                    since: from.max(origin),
-                    until: to.min(until),
+                    since: from.max(axis.origin),
+                    until: to.min(axis.until),
                 });
             }
             match &self.ingest {
@@ -440,7 +367,13 @@ impl FreshnessPanel {
                 None => {}
             }
         });
-        let response = base("ingest_plot")
+        command
+    }
+
+    /// A topic's ingest delay percentiles over time.
+    fn ingest_plot_ui(&self, ui: &mut egui::Ui, axis: &Axis) -> egui::Rect {
+        let origin = axis.origin;
+        axis.plot("ingest_plot")
             .y_axis_label("ingest delay")
             .show(ui, |plot| {
                 if let Some(Ok(sample)) = &self.ingest {
@@ -455,15 +388,9 @@ impl FreshnessPanel {
                     plot.line(Line::new("p95", line(|b| b.p95_ms)));
                     plot.line(Line::new("max", line(|b| b.max_ms)));
                 }
-            });
-        grow(response.response.rect);
-        self.plots_rect = rect;
-        self.report = Some(report);
-        self.set_view(view);
-        if export_csv {
-            commands.push(Command::ExportCsv(self.csv()));
-        }
-        commands
+            })
+            .response
+            .rect
     }
 
     fn set_view(&mut self, view: (i64, i64)) {
@@ -655,6 +582,138 @@ fn signed_duration(ms: i64) -> String {
     } else {
         format_duration_ms(ms)
     }
+}
+
+/// The time axis every Freshness plot shares: linked, zoomed and panned together.
+struct Axis {
+    origin: i64,
+    until: i64,
+    link: egui::Id,
+    height: f32,
+}
+
+impl Axis {
+    fn plot(&self, id: &'static str) -> Plot<'static> {
+        let origin = self.origin;
+        Plot::new(id)
+            .height(self.height)
+            .legend(Legend::default())
+            .link_axis(self.link, [true, false])
+            .link_cursor(self.link, [true, false])
+            .x_axis_formatter(move |mark, _| clock_label(origin, mark.value))
+            .y_axis_formatter(duration_axis)
+            .allow_axis_zoom_drag(true)
+            .y_axis_min_width(56.0)
+    }
+}
+
+/// Staleness over time as a sawtooth, the budget line, breaches shaded; moves the plots to
+/// `window` when a preset was picked. Gives its rect and the time range in view.
+fn staleness_plot_ui(
+    ui: &mut egui::Ui,
+    axis: &Axis,
+    report: &Report,
+    window: Option<(f64, f64)>,
+) -> (egui::Rect, (i64, i64)) {
+    let (origin, until) = (axis.origin, axis.until);
+    let budget_s = report.report.budget_ms as f64 / 1000.0;
+    let staleness: PlotPoints = report
+        .report
+        .staleness
+        .points
+        .iter()
+        .map(|p| [plot_x(origin, p.t_ms), p.staleness_ms as f64 / 1000.0])
+        .collect();
+    let response = axis
+        .plot("staleness_plot")
+        .y_axis_label("staleness")
+        .show(ui, |plot| {
+            if let Some((from, to)) = window {
+                plot.set_plot_bounds_x(from..=to);
+            }
+            for b in &report.report.staleness.breaches {
+                let end = b.end_ms.unwrap_or(until);
+                plot.span(
+                    Span::new("breach", plot_x(origin, b.start_ms)..=plot_x(origin, end))
+                        .fill(egui::Color32::from_rgba_unmultiplied(230, 80, 70, 50)),
+                );
+            }
+            plot.line(
+                Line::new("staleness", staleness).color(egui::Color32::from_rgb(230, 140, 60)),
+            );
+            plot.hline(HLine::new("budget", budget_s).color(super::groups::BUDGET_COLOR));
+        });
+    let range = response.transform.bounds().range_x();
+    let view = (
+        origin + (range.start() * 1000.0) as i64,
+        origin + (range.end() * 1000.0) as i64,
+    );
+    (response.response.rect, view)
+}
+
+/// Every event's lags, coloured by topic; hover names the event, a click picks it (its index).
+fn event_lags_plot_ui(
+    ui: &mut egui::Ui,
+    axis: &Axis,
+    report: &Report,
+) -> (egui::Rect, Option<usize>) {
+    let origin = axis.origin;
+    let events = &report.report.events;
+    let series = &report.series;
+    let label = |hover: &HoverPosition<'_>| -> Option<String> {
+        match hover {
+            HoverPosition::NearDataPoint {
+                plot_name, index, ..
+            } => {
+                let s = series.iter().find(|s| s.name == *plot_name)?;
+                let e = &events[s.points.get(*index)?.2];
+                Some(format!(
+                    "{}/{}@{}\nbroker {}\n{}: {}",
+                    e.topic,
+                    e.partition,
+                    e.offset,
+                    format_timestamp(Some(e.broker_time_ms)),
+                    s.metric.label(),
+                    format_duration_ms(s.points[*index].1 as i64 * 1000)
+                ))
+            }
+            HoverPosition::Elsewhere { position } => Some(format!(
+                "{}\n{}",
+                clock_label(origin, position.x),
+                signed_duration((position.y * 1000.0) as i64)
+            )),
+        }
+    };
+    let response = axis
+        .plot("event_lag_plot")
+        .y_axis_label("event lags")
+        .label_formatter(label)
+        .show(ui, |plot| {
+            for s in series {
+                let points: PlotPoints = s.points.iter().map(|p| [p.0, p.1]).collect();
+                plot.points(
+                    Points::new(s.name.clone(), points)
+                        .shape(s.metric.shape())
+                        .color(topic_color(&s.topic))
+                        .filled(s.metric != Metric::Pending)
+                        .radius(3.5),
+                );
+            }
+            if response_clicked(plot) {
+                plot.pointer_coordinate()
+                    .map(|p| plot.screen_from_plot(p))
+                    .and_then(|pointer| {
+                        nearest_event(
+                            series,
+                            |x, y| plot.screen_from_plot(egui_plot::PlotPoint::new(x, y)),
+                            pointer,
+                        )
+                    })
+            } else {
+                None
+            }
+        });
+    (response.response.rect, response.inner)
 }
 
 #[cfg(test)]
