@@ -127,6 +127,30 @@ pub struct FreshnessPanel {
 }
 
 impl FreshnessPanel {
+    /// The builder group's lag history arrived.
+    pub fn builder_lag_read(&mut self, result: Result<Vec<LagPoint>, String>) {
+        self.builder = Some(result);
+    }
+
+    /// A topic's ingest-delay sample arrived.
+    pub fn ingest_sampled(&mut self, result: Result<IngestSample, String>) {
+        self.ingest_running = false;
+        self.ingest = Some(result);
+    }
+
+    /// What an export did, shown beside the export buttons.
+    pub fn notify(&self, notice: String) {
+        *self.notice.lock().unwrap_or_else(PoisonError::into_inner) = Some(notice);
+    }
+
+    /// The lag sampler judged the groups: the spec's builder group is kept for its projection.
+    pub fn groups_judged(&mut self, groups: &[crate::freshness::GroupLag]) {
+        self.builder_now = self
+            .builder_group
+            .as_ref()
+            .and_then(|name| groups.iter().find(|g| &g.group == name).cloned());
+    }
+
     /// Notes a finished lookup of `key` as of `until_ms`; its report is computed when the panel
     /// is first shown, so lookups nobody looks at the freshness of cost no memory here.
     pub fn lookup_done(&mut self, spec: &Spec, key: &str, until_ms: i64) {

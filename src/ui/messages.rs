@@ -162,6 +162,27 @@ impl MessagesPanel {
     }
 
     /// Appends streamed rows; says `false` when the view is full and the scan should stop.
+    /// A scan's update; `Err` carries what the status bar should say when the scan ended with
+    /// a warning or failed, `Ok(false)` that the browser is full and the scan should stop.
+    pub fn scan_update(&mut self, update: super::tasks::ScanUpdate) -> Result<bool, String> {
+        match update {
+            super::tasks::ScanUpdate::Rows(rows) => Ok(self.append(rows)),
+            super::tasks::ScanUpdate::Progress(progress) => {
+                self.progress = Some(progress);
+                Ok(true)
+            }
+            super::tasks::ScanUpdate::Done(result) => {
+                self.scanning = false;
+                let summary = result?;
+                self.progress = Some(summary.progress);
+                match summary.warnings.first() {
+                    Some(warning) => Err(warning.clone()),
+                    None => Ok(true),
+                }
+            }
+        }
+    }
+
     pub fn append(&mut self, rows: Vec<Row>) -> bool {
         let room = MAX_ROWS.saturating_sub(self.rows.len());
         let full = rows.len() >= room;

@@ -529,18 +529,10 @@ impl FreshlensApp {
                 self.status.error = Some(e);
             }
             Outcome::Topics(result) => {
-                self.topics.loading = false;
-                match result {
-                    Ok(topics) => {
-                        self.topics.topics = topics;
-                        let remembered = self.state.topic.clone();
-                        if self.topics.selected.is_none()
-                            && let Some(name) = remembered
-                            && self.topics.topics.iter().any(|t| t.name == name)
-                        {
-                            self.apply(Command::SelectTopic(name));
-                        }
-                    }
+                let remembered = self.state.topic.clone();
+                match self.topics.loaded(result, remembered.as_deref()) {
+                    Ok(Some(select)) => self.apply(select),
+                    Ok(None) => {}
                     Err(e) => self.status.error = Some(e),
                 }
             }
@@ -548,14 +540,7 @@ impl FreshlensApp {
             Outcome::GroupsSampled { at_ms, result } => {
                 if self.cluster.is_some() {
                     self.groups.sampled(at_ms, result);
-                    self.freshness.builder_now =
-                        self.freshness.builder_group.as_ref().and_then(|name| {
-                            self.groups
-                                .groups
-                                .iter()
-                                .find(|g| &g.group == name)
-                                .cloned()
-                        });
+                    self.freshness.groups_judged(&self.groups.groups);
                 }
             }
             Outcome::SpecLoaded(Ok((path, spec))) => {
@@ -570,18 +555,9 @@ impl FreshlensApp {
                 self.apply(Command::LoadSpec(path.display().to_string()));
             }
             Outcome::SpecPicked(None) => {}
-            Outcome::BuilderLag(result) => self.freshness.builder = Some(result),
-            Outcome::Ingest(result) => {
-                self.freshness.ingest_running = false;
-                self.freshness.ingest = Some(result);
-            }
-            Outcome::Saved(notice) => {
-                *self
-                    .freshness
-                    .notice
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(notice);
-            }
+            Outcome::BuilderLag(result) => self.freshness.builder_lag_read(result),
+            Outcome::Ingest(result) => self.freshness.ingest_sampled(result),
+            Outcome::Saved(notice) => self.freshness.notify(notice),
             Outcome::PngPath(Some(path)) => self.export_png(path),
             Outcome::PngPath(None) => {}
             Outcome::LookupEvents { id, events } => {
@@ -630,29 +606,19 @@ impl FreshlensApp {
                 if self.scan.as_ref().map(|(current, _)| *current) != Some(id) {
                     return;
                 }
-                match update {
-                    ScanUpdate::Rows(rows) => {
-                        if !self.messages.append(rows)
-                            && let Some((_, cancel)) = &self.scan
-                        {
+                let done = matches!(update, ScanUpdate::Done(_));
+                match self.messages.scan_update(update) {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        if let Some((_, cancel)) = &self.scan {
                             cancel.cancel();
                         }
                     }
-                    ScanUpdate::Progress(progress) => self.messages.progress = Some(progress),
-                    ScanUpdate::Done(result) => {
-                        self.scan = None;
-                        self.messages.scanning = false;
-                        crate::memory::give_back();
-                        match result {
-                            Ok(summary) => {
-                                self.messages.progress = Some(summary.progress);
-                                if let Some(warning) = summary.warnings.first() {
-                                    self.status.error = Some(warning.clone());
-                                }
-                            }
-                            Err(e) => self.status.error = Some(e),
-                        }
-                    }
+                    Err(said) => self.status.error = Some(said),
+                }
+                if done {
+                    self.scan = None;
+                    crate::memory::give_back();
                 }
             }
         }

@@ -20,6 +20,20 @@ pub struct TopicsPanel {
 }
 
 impl TopicsPanel {
+    /// The topic list arrived: kept, and the topic the user last looked at picked again if it
+    /// is still there (the command to do so is returned).
+    pub fn loaded(
+        &mut self,
+        result: Result<Vec<TopicInfo>, String>,
+        remembered: Option<&str>,
+    ) -> Result<Option<Command>, String> {
+        self.loading = false;
+        self.topics = result?;
+        Ok(remembered
+            .filter(|name| self.selected.is_none() && self.topics.iter().any(|t| t.name == *name))
+            .map(|name| Command::SelectTopic(name.to_owned())))
+    }
+
     pub fn selected_topic(&self) -> Option<&TopicInfo> {
         let name = self.selected.as_deref()?;
         self.topics.iter().find(|t| t.name == name)
