@@ -275,7 +275,7 @@ fn group_info(group: &rdkafka::groups::GroupInfo) -> GroupInfo {
 
 /// Decodes Kafka's ConsumerProtocolAssignment (versions 0 to 3): an i16 version, then an array
 /// of (topic string, array of i32 partitions), then user data this reader ignores.
-pub fn decode_assignment(bytes: &[u8]) -> Result<Vec<(String, Vec<i32>)>, String> {
+pub fn decode_assignment(bytes: &[u8]) -> Result<Vec<(String, Vec<i32>)>, FormatError> {
     let mut reader = Reader(bytes);
     let _version = reader.i16()?;
     let topics = reader.array_len()?;
@@ -292,46 +292,58 @@ pub fn decode_assignment(bytes: &[u8]) -> Result<Vec<(String, Vec<i32>)>, String
     Ok(out)
 }
 
+/// Why bytes in one of Kafka's binary formats could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FormatError {
+    #[error("truncated: wanted {wanted} bytes, {left} left")]
+    Truncated { wanted: usize, left: usize },
+    /// A version this reader does not know (a newer Kafka's).
+    #[error("unknown {what} version {version}")]
+    UnknownVersion { what: &'static str, version: i16 },
+    #[error("{0}")]
+    Invalid(String),
+}
+
 /// A bounds-checked big-endian reader for Kafka's binary formats.
 pub(crate) struct Reader<'a>(pub &'a [u8]);
 
 impl Reader<'_> {
-    fn take(&mut self, n: usize) -> Result<&[u8], String> {
+    fn take(&mut self, n: usize) -> Result<&[u8], FormatError> {
         if self.0.len() < n {
-            return Err(format!(
-                "truncated: wanted {n} bytes, {} left",
-                self.0.len()
-            ));
+            return Err(FormatError::Truncated {
+                wanted: n,
+                left: self.0.len(),
+            });
         }
         let (head, tail) = self.0.split_at(n);
         self.0 = tail;
         Ok(head)
     }
 
-    pub fn i16(&mut self) -> Result<i16, String> {
+    pub fn i16(&mut self) -> Result<i16, FormatError> {
         let b = self.take(2)?;
         Ok(i16::from_be_bytes([b[0], b[1]]))
     }
 
-    pub fn i32(&mut self) -> Result<i32, String> {
+    pub fn i32(&mut self) -> Result<i32, FormatError> {
         let b = self.take(4)?;
         Ok(i32::from_be_bytes([b[0], b[1], b[2], b[3]]))
     }
 
-    pub fn i64(&mut self) -> Result<i64, String> {
+    pub fn i64(&mut self) -> Result<i64, FormatError> {
         let b = self.take(8)?;
         let mut bytes = [0u8; 8];
         bytes.copy_from_slice(b);
         Ok(i64::from_be_bytes(bytes))
     }
 
-    pub fn array_len(&mut self) -> Result<usize, String> {
+    pub fn array_len(&mut self) -> Result<usize, FormatError> {
         let n = self.i32()?;
-        usize::try_from(n.max(0)).map_err(|_| "bad array length".to_owned())
+        usize::try_from(n.max(0)).map_err(|_| FormatError::Invalid("bad array length".into()))
     }
 
     /// Kafka's unsigned varint (flexible versions' lengths and tags).
-    pub fn unsigned_varint(&mut self) -> Result<u32, String> {
+    pub fn unsigned_varint(&mut self) -> Result<u32, FormatError> {
         let mut value: u32 = 0;
         for shift in (0..35).step_by(7) {
             let byte = self.take(1)?[0];
@@ -340,22 +352,23 @@ impl Reader<'_> {
                 return Ok(value);
             }
         }
-        Err("varint longer than 5 bytes".to_owned())
+        Err(FormatError::Invalid("varint longer than 5 bytes".into()))
     }
 
     /// A flexible version's COMPACT_STRING: length + 1 as an unsigned varint, 0 for null.
-    pub fn compact_string(&mut self) -> Result<String, String> {
+    pub fn compact_string(&mut self) -> Result<String, FormatError> {
         let n = self.unsigned_varint()?;
         if n == 0 {
             return Ok(String::new());
         }
         let bytes = self.take(n as usize - 1)?;
-        String::from_utf8(bytes.to_vec()).map_err(|e| format!("not UTF-8: {e}"))
+        String::from_utf8(bytes.to_vec())
+            .map_err(|e| FormatError::Invalid(format!("not UTF-8: {e}")))
     }
 
     /// Skips a flexible version's tagged fields (tags this reader does not know), checking
     /// that each one's bytes are there.
-    pub fn skip_tagged_fields(&mut self) -> Result<u32, String> {
+    pub fn skip_tagged_fields(&mut self) -> Result<u32, FormatError> {
         let count = self.unsigned_varint()?;
         for _ in 0..count {
             let _tag = self.unsigned_varint()?;
@@ -365,13 +378,14 @@ impl Reader<'_> {
         Ok(count)
     }
 
-    pub fn string(&mut self) -> Result<String, String> {
+    pub fn string(&mut self) -> Result<String, FormatError> {
         let n = self.i16()?;
         if n < 0 {
             return Ok(String::new());
         }
         let bytes = self.take(n as usize)?;
-        String::from_utf8(bytes.to_vec()).map_err(|e| format!("not UTF-8: {e}"))
+        String::from_utf8(bytes.to_vec())
+            .map_err(|e| FormatError::Invalid(format!("not UTF-8: {e}")))
     }
 }
 

@@ -9,7 +9,7 @@ mod group_offsets;
 mod groups;
 pub use group_offsets::GroupOffsets;
 pub(crate) use groups::Reader;
-pub use groups::{GroupInfo, GroupMember, RecordAt, decode_assignment};
+pub use groups::{FormatError, GroupInfo, GroupMember, RecordAt, decode_assignment};
 mod metadata;
 mod pool;
 mod record;

@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-use crate::cluster::Reader;
+use crate::cluster::{FormatError, Reader};
 
 pub const OFFSETS_TOPIC: &str = "__consumer_offsets";
 
@@ -44,7 +44,10 @@ pub enum OffsetsRecord {
 }
 
 /// Decodes one `__consumer_offsets` record.
-pub fn decode_offsets_record(key: &[u8], value: Option<&[u8]>) -> Result<OffsetsRecord, String> {
+pub fn decode_offsets_record(
+    key: &[u8],
+    value: Option<&[u8]>,
+) -> Result<OffsetsRecord, FormatError> {
     let mut key = Reader(key);
     let key_version = key.i16()?;
     let group = key.string()?;
@@ -56,7 +59,12 @@ pub fn decode_offsets_record(key: &[u8], value: Option<&[u8]>) -> Result<Offsets
                 record_type: key_version,
             });
         }
-        _ => return Err(format!("unknown key version {key_version}")),
+        _ => {
+            return Err(FormatError::UnknownVersion {
+                what: "key",
+                version: key_version,
+            });
+        }
     }
     let topic = key.string()?;
     let partition = key.i32()?;
@@ -70,7 +78,10 @@ pub fn decode_offsets_record(key: &[u8], value: Option<&[u8]>) -> Result<Offsets
     let mut value = Reader(value);
     let version = value.i16()?;
     if !(0..=4).contains(&version) {
-        return Err(format!("unknown value version {version}"));
+        return Err(FormatError::UnknownVersion {
+            what: "value",
+            version,
+        });
     }
     let offset = value.i64()?;
     let leader_epoch = if version >= 3 {
@@ -202,7 +213,14 @@ mod tests {
         let mut v5 = value(4);
         v5[1] = 5;
         let error = decode_offsets_record(&key(1), Some(&v5)).unwrap_err();
-        assert_eq!(error, "unknown value version 5");
+        assert_eq!(
+            error,
+            FormatError::UnknownVersion {
+                what: "value",
+                version: 5
+            }
+        );
+        assert_eq!(error.to_string(), "unknown value version 5");
         assert!(decode_offsets_record(&(-1i16).to_be_bytes(), None).is_err());
     }
 
