@@ -81,6 +81,26 @@ impl ConnectSettings {
 }
 
 impl ConnectBar {
+    pub fn connecting(&mut self, to: impl Into<String>) {
+        self.state = ConnectionState::Connecting(to.into());
+    }
+
+    pub fn connected(&mut self, to: String) {
+        self.state = ConnectionState::Connected(to);
+    }
+
+    pub fn failed(&mut self, why: String) {
+        self.state = ConnectionState::Failed(why);
+    }
+
+    pub fn disconnected(&mut self) {
+        self.state = ConnectionState::Disconnected;
+    }
+
+    pub fn is_connecting(&self) -> bool {
+        matches!(self.state, ConnectionState::Connecting(_))
+    }
+
     pub fn new(saved: SavedClusters) -> Self {
         Self {
             saved,

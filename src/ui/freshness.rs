@@ -132,6 +132,12 @@ impl FreshnessPanel {
         self.builder = Some(result);
     }
 
+    /// A topic's ingest delay is being sampled.
+    pub fn ingest_started(&mut self) {
+        self.ingest_running = true;
+        self.ingest = None;
+    }
+
     /// A topic's ingest-delay sample arrived.
     pub fn ingest_sampled(&mut self, result: Result<IngestSample, String>) {
         self.ingest_running = false;

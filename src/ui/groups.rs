@@ -135,6 +135,13 @@ impl GroupsPanel {
         }
     }
 
+    /// A sample of `snapshot` data (or a live cluster) was asked for at `wall_ms`.
+    pub fn sample_started(&mut self, snapshot: bool, wall_ms: i64) {
+        self.sampling = true;
+        self.snapshot = snapshot;
+        self.last_sampled_wall_ms = wall_ms;
+    }
+
     /// Whether the rules were changed since the last sample was judged.
     pub fn rules_changed(&self) -> bool {
         self.sampled_rules.is_some_and(|r| r != self.rules)

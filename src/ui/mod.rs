@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::cluster::saved::{SavedCluster, SavedClusters};
 use crate::cluster::{CancelToken, ConnectionConfig, ScanRequest};
 
-use connect::{ConnectBar, ConnectSettings, ConnectionState};
+use connect::{ConnectBar, ConnectSettings};
 use freshness::FreshnessPanel;
 use groups::GroupsPanel;
 use messages::{MessageSettings, MessagesPanel};
@@ -218,14 +218,14 @@ impl FreshlensApp {
             app.apply(Command::OpenCapture(path));
         }
         if let Some(capture) = startup.source {
-            app.connect.state = ConnectionState::Connecting(capture.name.clone());
+            app.connect.connecting(capture.name.clone());
             app.handle(Outcome::Capture(Ok(tasks::OpenedCapture::new(
                 capture,
                 Vec::new(),
             ))));
         }
         if let Some(config) = startup.demo {
-            app.connect.state = ConnectionState::Connecting("demo data".into());
+            app.connect.connecting("demo data");
             app.tasks.open_demo(config);
         }
         Ok(app)
@@ -246,18 +246,18 @@ impl FreshlensApp {
         match command {
             Command::Connect(config) => {
                 self.disconnect();
-                self.connect.state = ConnectionState::Connecting(config.bootstrap.clone());
+                self.connect.connecting(config.bootstrap.clone());
                 self.connect_attempt += 1;
                 self.tasks.connect(config, self.connect_attempt);
             }
             Command::CancelConnect => {
                 // Whatever answer comes for the attempt in flight is dropped.
                 self.connect_attempt += 1;
-                self.connect.state = ConnectionState::Disconnected;
+                self.connect.disconnected();
             }
             Command::Disconnect => {
                 self.disconnect();
-                self.connect.state = ConnectionState::Disconnected;
+                self.connect.disconnected();
             }
             Command::RefreshTopics => {
                 if let Some(cluster) = &self.cluster {
@@ -270,8 +270,7 @@ impl FreshlensApp {
                 self.cancel_scan();
                 self.messages.clear();
                 self.state.topic = Some(name.clone());
-                self.topics.selected = Some(name.clone());
-                self.topics.configs = None;
+                self.topics.select(name.clone());
                 if let Some(cluster) = &self.cluster {
                     self.tasks.load_configs(Arc::clone(cluster), name);
                 }
@@ -323,8 +322,7 @@ impl FreshlensApp {
                 until,
             } => {
                 if let Some(cluster) = &self.cluster {
-                    self.freshness.ingest_running = true;
-                    self.freshness.ingest = None;
+                    self.freshness.ingest_started();
                     let request = tasks::IngestRequest {
                         topic,
                         pointer,
@@ -344,13 +342,13 @@ impl FreshlensApp {
                 self.disconnect();
                 // A connection still in flight must not replace what is opened now.
                 self.connect_attempt += 1;
-                self.connect.state = ConnectionState::Connecting(path.display().to_string());
+                self.connect.connecting(path.display().to_string());
                 self.tasks.open_capture(path);
             }
             Command::OpenDemo => {
                 self.disconnect();
                 self.connect_attempt += 1;
-                self.connect.state = ConnectionState::Connecting("demo data".into());
+                self.connect.connecting("demo data");
                 let config = crate::demo::DemoConfig::new(crate::time::now_ms());
                 self.tasks.open_demo(config);
             }
@@ -453,7 +451,7 @@ impl FreshlensApp {
 
     fn handle(&mut self, outcome: Outcome) {
         // Demo data or a capture the user cancelled while it loaded: dropped.
-        let cancelled = !matches!(self.connect.state, ConnectionState::Connecting(_));
+        let cancelled = !self.connect.is_connecting();
         if cancelled && matches!(outcome, Outcome::Demo(_) | Outcome::Capture(_)) {
             return;
         }
@@ -508,8 +506,7 @@ impl FreshlensApp {
                 }
             }
             Outcome::ConnectAttempt { attempt, result } => {
-                let current = attempt == self.connect_attempt
-                    && matches!(self.connect.state, ConnectionState::Connecting(_));
+                let current = attempt == self.connect_attempt && self.connect.is_connecting();
                 if current {
                     self.handle(Outcome::Connected(result));
                 }
@@ -519,13 +516,13 @@ impl FreshlensApp {
                 if !cluster.is_capture() {
                     self.origin = Origin::Cluster;
                 }
-                self.connect.state = ConnectionState::Connected(cluster.name());
+                self.connect.connected(cluster.name());
                 self.cluster = Some(cluster);
                 self.status.error = None;
                 self.apply(Command::RefreshTopics);
             }
             Outcome::Connected(Err(e)) => {
-                self.connect.state = ConnectionState::Failed(e.clone());
+                self.connect.failed(e.clone());
                 self.status.error = Some(e);
             }
             Outcome::Topics(result) => {
@@ -547,10 +544,9 @@ impl FreshlensApp {
                 self.state.profile.spec_path = path.clone();
                 self.state.profile.remember_spec(&path);
                 self.groups.use_spec_budget(spec.budget);
-                self.profile.spec = Some(Arc::new(spec));
-                self.profile.error = None;
+                self.profile.spec_loaded(Ok(spec));
             }
-            Outcome::SpecLoaded(Err(e)) => self.profile.error = Some(e),
+            Outcome::SpecLoaded(Err(e)) => self.profile.spec_loaded(Err(e)),
             Outcome::SpecPicked(Some(path)) => {
                 self.apply(Command::LoadSpec(path.display().to_string()));
             }
@@ -575,7 +571,7 @@ impl FreshlensApp {
                     .as_ref()
                     .is_some_and(|(current, _)| *current == id)
                 {
-                    self.profile.progress = Some(progress);
+                    self.profile.lookup_progress(progress);
                 }
             }
             Outcome::LookupDone { id, result } => {
@@ -727,9 +723,7 @@ impl FreshlensApp {
             Some(_) => now - self.groups.last_sampled_wall_ms >= interval_ms,
         };
         if due && !self.groups.sampling {
-            self.groups.sampling = true;
-            self.groups.snapshot = cluster.is_capture();
-            self.groups.last_sampled_wall_ms = now;
+            self.groups.sample_started(cluster.is_capture(), now);
             let rules = self.groups.take_rules();
             self.tasks
                 .sample_groups(Arc::clone(cluster), rules, Arc::clone(&self.groups.sampler));

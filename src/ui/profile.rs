@@ -86,6 +86,22 @@ impl ProfilePanel {
     }
 
     /// The finished lookup as `profile --json` prints it.
+    /// A spec was loaded (or failed to).
+    pub fn spec_loaded(&mut self, spec: Result<Spec, String>) {
+        match spec {
+            Ok(spec) => {
+                self.spec = Some(Arc::new(spec));
+                self.error = None;
+            }
+            Err(e) => self.error = Some(e),
+        }
+    }
+
+    /// A running lookup's progress.
+    pub fn lookup_progress(&mut self, progress: crate::cluster::ScanProgress) {
+        self.progress = Some(progress);
+    }
+
     /// What to mask wherever an event's payload is shown: the loaded spec's `pii` fields,
     /// unless *Reveal PII* is on.
     pub fn pii_mask(&self) -> PiiMask {

@@ -20,6 +20,12 @@ pub struct TopicsPanel {
 }
 
 impl TopicsPanel {
+    /// A topic was picked: its configs are asked for again.
+    pub fn select(&mut self, name: String) {
+        self.selected = Some(name);
+        self.configs = None;
+    }
+
     /// The topic list arrived: kept, and the topic the user last looked at picked again if it
     /// is still there (the command to do so is returned).
     pub fn loaded(
