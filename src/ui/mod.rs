@@ -449,6 +449,44 @@ impl FreshlensApp {
         }
     }
 
+    /// The demo data is ready: opened on its first stale customer.
+    fn demo_opened(&mut self, ready: tasks::DemoReady) {
+        log_since_start("demo data ready");
+        self.origin = Origin::Demo {
+            customers: ready.customers,
+            records: ready.records,
+            stale: ready.stale.clone(),
+        };
+        self.groups.use_spec_budget(ready.spec.budget);
+        self.profile.spec_loaded(Ok(ready.spec));
+        self.state.profile.spec_path = "assets/demo/c360.toml".into();
+        if let Some(first) = ready.stale.first() {
+            self.profile.key = first.key.clone();
+            self.pending_lookup = Some(first.key.clone());
+        }
+        self.state.tab = Tab::Profile;
+        self.handle(Outcome::Connected(Ok(ready.source)));
+    }
+
+    /// A capture file was read: opened, with its skipped lines said.
+    fn capture_opened(&mut self, opened: tasks::OpenedCapture) {
+        let tasks::OpenedCapture {
+            source,
+            records,
+            warnings,
+        } = opened;
+        let skipped = warnings
+            .first()
+            .map(|first| format!("{} capture line(s) skipped; {first}", warnings.len()));
+        self.origin = Origin::Capture {
+            name: source.name(),
+            taken_ms: source.now_ms(),
+            records,
+        };
+        self.handle(Outcome::Connected(Ok(source)));
+        self.status.error = skipped;
+    }
+
     fn handle(&mut self, outcome: Outcome) {
         // Demo data or a capture the user cancelled while it loaded: dropped.
         let cancelled = !self.connect.is_connecting();
@@ -456,44 +494,9 @@ impl FreshlensApp {
             return;
         }
         match outcome {
-            Outcome::Demo(Ok(ready)) => {
-                log_since_start("demo data ready");
-                self.origin = Origin::Demo {
-                    customers: ready.customers,
-                    records: ready.records,
-                    stale: ready.stale.clone(),
-                };
-                self.groups.use_spec_budget(ready.spec.budget);
-                self.profile.spec = Some(Arc::new(ready.spec));
-                self.state.profile.spec_path = "assets/demo/c360.toml".into();
-                if let Some(first) = ready.stale.first() {
-                    self.profile.key = first.key.clone();
-                    self.pending_lookup = Some(first.key.clone());
-                }
-                self.state.tab = Tab::Profile;
-                self.handle(Outcome::Connected(Ok(ready.source)));
-            }
+            Outcome::Demo(Ok(ready)) => self.demo_opened(ready),
             Outcome::Demo(Err(e)) => self.handle(Outcome::Connected(Err(e))),
-            Outcome::Capture(Ok(tasks::OpenedCapture {
-                source,
-                records,
-                warnings,
-            })) => {
-                if let Some(first) = warnings.first() {
-                    self.status.error = Some(format!(
-                        "{} capture line(s) skipped; {first}",
-                        warnings.len()
-                    ));
-                }
-                self.origin = Origin::Capture {
-                    name: source.name(),
-                    taken_ms: source.now_ms(),
-                    records,
-                };
-                let error = self.status.error.take();
-                self.handle(Outcome::Connected(Ok(source)));
-                self.status.error = error;
-            }
+            Outcome::Capture(Ok(opened)) => self.capture_opened(opened),
             Outcome::Capture(Err(e)) => self.handle(Outcome::Connected(Err(e))),
             Outcome::CapturePicked(Some(path)) => self.apply(Command::OpenCapture(path)),
             Outcome::CapturePicked(None) => {}
