@@ -7,8 +7,32 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::spec::{Source, SourceFormat, Spec};
-use crate::codec::registry::{RegisteredSchema, RegistryClient};
+use crate::codec::registry::{RegisteredSchema, RegistryClient, RegistryError};
 use crate::codec::{ParsedSchema, confluent_frame};
+
+/// Why a payload is not what its source's format says (`undecodable` records carry its words).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    #[error("null value (tombstone)")]
+    Tombstone,
+    #[error("not JSON: {0}")]
+    NotJson(String),
+    #[error("not UTF-8: {0}")]
+    NotUtf8(String),
+    #[error("{0}")]
+    NotAvro(String),
+    #[error("source {0}: no schema_file loaded")]
+    NoSchemaFile(String),
+    #[error("not in the Confluent wire format (magic byte 0 and a 4-byte schema id)")]
+    NotFramed,
+    #[error("schema id {0}: no schema registry given (--schema-registry)")]
+    NoRegistry(u32),
+    /// The registry could not give the schema (a timeout is not remembered, an answer is).
+    #[error("schema id {0}: {1}")]
+    Registry(u32, RegistryError),
+    #[error("schema id {0}: {1}")]
+    WithSchema(u32, String),
+}
 
 /// Decodes payloads per the spec's source formats. Shared between scan threads.
 #[derive(Default)]
@@ -58,32 +82,32 @@ impl SourceDecoder {
         Ok(Self { registry, files })
     }
 
-    pub fn decode(&self, source: &Source, bytes: &[u8]) -> Result<Value, String> {
+    pub fn decode(&self, source: &Source, bytes: &[u8]) -> Result<Value, DecodeError> {
         match source.format {
             SourceFormat::Json => {
-                serde_json::from_slice(bytes).map_err(|e| format!("not JSON: {e}"))
+                serde_json::from_slice(bytes).map_err(|e| DecodeError::NotJson(e.to_string()))
             }
             SourceFormat::Text => std::str::from_utf8(bytes)
                 .map(|t| Value::String(t.to_owned()))
-                .map_err(|e| format!("not UTF-8: {e}")),
+                .map_err(|e| DecodeError::NotUtf8(e.to_string())),
             SourceFormat::AvroFile => self
                 .files
                 .get(&source.topic)
-                .ok_or_else(|| format!("source {}: no schema_file loaded", source.topic))?
-                .decode(bytes),
+                .ok_or_else(|| DecodeError::NoSchemaFile(source.topic.clone()))?
+                .decode(bytes)
+                .map_err(DecodeError::NotAvro),
             SourceFormat::Avro => {
-                let (id, body) = confluent_frame(bytes).ok_or(
-                    "not in the Confluent wire format (magic byte 0 and a 4-byte schema id)",
-                )?;
-                let registry = self.registry.as_ref().ok_or_else(|| {
-                    format!("schema id {id}: no schema registry given (--schema-registry)")
-                })?;
-                match &*registry.schema(id).map_err(|e| e.to_string())? {
+                let (id, body) = confluent_frame(bytes).ok_or(DecodeError::NotFramed)?;
+                let registry = self.registry.as_ref().ok_or(DecodeError::NoRegistry(id))?;
+                match &*registry
+                    .schema(id)
+                    .map_err(|e| DecodeError::Registry(id, e))?
+                {
                     RegisteredSchema::Avro(schema) => schema
                         .decode(body)
-                        .map_err(|e| format!("schema id {id}: {e}")),
+                        .map_err(|e| DecodeError::WithSchema(id, e)),
                     RegisteredSchema::Json => serde_json::from_slice(body)
-                        .map_err(|e| format!("schema id {id}: not JSON: {e}")),
+                        .map_err(|e| DecodeError::WithSchema(id, format!("not JSON: {e}"))),
                 }
             }
         }
@@ -143,12 +167,9 @@ mod tests {
         let registry = RegistryClient::new("http://127.0.0.1:9", None).unwrap();
         let decoder = SourceDecoder::new(&spec, Some(Arc::new(registry))).unwrap();
         let source = &spec.sources[0];
-        assert!(
-            decoder
-                .decode(source, b"{}")
-                .unwrap_err()
-                .contains("Confluent wire format")
-        );
+        let error = decoder.decode(source, b"{}").unwrap_err();
+        assert_eq!(error, DecodeError::NotFramed);
+        assert!(error.to_string().contains("Confluent wire format"));
         let missing = Spec::parse(
             "[[source]]\ntopic = \"t\"\nformat = \"avro-file\"\nschema_file = \"/nonexistent.avsc\"\n",
             "s",

@@ -14,7 +14,7 @@ pub mod spec;
 mod store;
 mod timeline;
 
-pub use decoder::SourceDecoder;
+pub use decoder::{DecodeError, SourceDecoder};
 pub use event::{Event, merge_into_timeline, parse_event_time, sort_timeline};
 pub use fold::{Erasure, FieldValue, Profile, Provenance, Refold, field_changes, fold};
 pub use lookup::{Lookup, LookupRequest, lookup, lookup_streaming};

@@ -259,7 +259,7 @@ fn read_source(
                         partition: record.partition,
                         offset: record.offset,
                         id: key_string(&record),
-                        reason,
+                        reason: reason.to_string(),
                     }),
                 }
             }
@@ -287,8 +287,8 @@ pub fn to_event(
     source: &Source,
     decoder: &SourceDecoder,
     record: &Record,
-) -> Result<(Event, bool), String> {
-    let bytes = record.value.as_deref().ok_or("null value (tombstone)")?;
+) -> Result<(Event, bool), super::DecodeError> {
+    let bytes = record.value.as_deref().ok_or(super::DecodeError::Tombstone)?;
     let value = decoder.decode(source, bytes)?;
     let broker_ms = record
         .timestamp_ms
