@@ -288,7 +288,10 @@ pub fn to_event(
     decoder: &SourceDecoder,
     record: &Record,
 ) -> Result<(Event, bool), super::DecodeError> {
-    let bytes = record.value.as_deref().ok_or(super::DecodeError::Tombstone)?;
+    let bytes = record
+        .value
+        .as_deref()
+        .ok_or(super::DecodeError::Tombstone)?;
     let value = decoder.decode(source, bytes)?;
     let broker_ms = record
         .timestamp_ms

@@ -275,22 +275,7 @@ impl FreshlensApp {
                     self.tasks.load_configs(Arc::clone(cluster), name);
                 }
             }
-            Command::StartScan(request) => {
-                let Some(cluster) = self.cluster.clone() else {
-                    self.status.error = Some("not connected".into());
-                    return;
-                };
-                self.cancel_scan();
-                self.next_scan_id += 1;
-                let cancel = CancelToken::default();
-                self.scan = Some((self.next_scan_id, cancel.clone()));
-                self.messages.scan_started();
-                self.status.error = None;
-                // The profile's spec marks which values are PII: the browser masks them too.
-                let mask = self.profile.pii_mask();
-                self.tasks
-                    .scan(cluster, self.next_scan_id, request, cancel, mask);
-            }
+            Command::StartScan(request) => self.start_scan(request),
             Command::CancelScan => self.cancel_scan(),
             Command::SaveCluster(cluster) => {
                 self.state.connect.saved_name = cluster.name.clone();
@@ -320,18 +305,12 @@ impl FreshlensApp {
                 pointer,
                 since,
                 until,
-            } => {
-                if let Some(cluster) = &self.cluster {
-                    self.freshness.ingest_started();
-                    let request = tasks::IngestRequest {
-                        topic,
-                        pointer,
-                        since,
-                        until,
-                    };
-                    self.tasks.sample_ingest(Arc::clone(cluster), request);
-                }
-            }
+            } => self.sample_ingest(tasks::IngestRequest {
+                topic,
+                pointer,
+                since,
+                until,
+            }),
             Command::ExportCsv(contents) => self.tasks.save_text(
                 "Export the shown series as CSV",
                 "freshness.csv".into(),
@@ -339,38 +318,16 @@ impl FreshlensApp {
             ),
             Command::PickCapture => self.tasks.pick_capture(),
             Command::OpenCapture(path) => {
-                self.disconnect();
-                // A connection still in flight must not replace what is opened now.
-                self.connect_attempt += 1;
-                self.connect.connecting(path.display().to_string());
+                self.leave_for(path.display().to_string());
                 self.tasks.open_capture(path);
             }
             Command::OpenDemo => {
-                self.disconnect();
-                self.connect_attempt += 1;
-                self.connect.connecting("demo data");
+                self.leave_for("demo data".into());
                 let config = crate::demo::DemoConfig::new(crate::time::now_ms());
                 self.tasks.open_demo(config);
             }
-            Command::ExportCapture(reveal_pii) => {
-                if let (Some(source), Some(spec)) = (&self.cluster, &self.profile.spec) {
-                    let key = self.profile.key.trim().to_owned();
-                    self.tasks.export_capture(
-                        Arc::clone(source),
-                        Arc::clone(spec),
-                        key,
-                        reveal_pii,
-                    );
-                }
-            }
-            Command::ExportProfileJson(reveal_pii) => {
-                if let Some(doc) = self.profile.report_json(reveal_pii) {
-                    let text = serde_json::to_string_pretty(&doc).unwrap_or_default();
-                    let name = format!("{}.json", self.profile.key.trim());
-                    self.tasks
-                        .save_text("Export the profile as JSON", name, text);
-                }
-            }
+            Command::ExportCapture(reveal_pii) => self.export_capture(reveal_pii),
+            Command::ExportProfileJson(reveal_pii) => self.export_profile_json(reveal_pii),
             Command::PickPngPath => self.tasks.pick_png_path(),
             Command::CancelLookup => {
                 if let Some((_, cancel)) = self.lookup.take() {
@@ -378,6 +335,55 @@ impl FreshlensApp {
                     self.profile.lookup_done(Err("cancelled".into()));
                 }
             }
+        }
+    }
+
+    /// Leaves the current source for one being opened (a capture, the demo): a connection
+    /// still in flight must not replace it.
+    fn leave_for(&mut self, what: String) {
+        self.disconnect();
+        self.connect_attempt += 1;
+        self.connect.connecting(what);
+    }
+
+    fn start_scan(&mut self, request: crate::cluster::ScanRequest) {
+        let Some(cluster) = self.cluster.clone() else {
+            self.status.error = Some("not connected".into());
+            return;
+        };
+        self.cancel_scan();
+        self.next_scan_id += 1;
+        let cancel = CancelToken::default();
+        self.scan = Some((self.next_scan_id, cancel.clone()));
+        self.messages.scan_started();
+        self.status.error = None;
+        // The profile's spec marks which values are PII: the browser masks them too.
+        let mask = self.profile.pii_mask();
+        self.tasks
+            .scan(cluster, self.next_scan_id, request, cancel, mask);
+    }
+
+    fn sample_ingest(&mut self, request: tasks::IngestRequest) {
+        if let Some(cluster) = &self.cluster {
+            self.freshness.ingest_started();
+            self.tasks.sample_ingest(Arc::clone(cluster), request);
+        }
+    }
+
+    fn export_capture(&self, reveal_pii: bool) {
+        if let (Some(source), Some(spec)) = (&self.cluster, &self.profile.spec) {
+            let key = self.profile.key.trim().to_owned();
+            self.tasks
+                .export_capture(Arc::clone(source), Arc::clone(spec), key, reveal_pii);
+        }
+    }
+
+    fn export_profile_json(&self, reveal_pii: bool) {
+        if let Some(doc) = self.profile.report_json(reveal_pii) {
+            let text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+            let name = format!("{}.json", self.profile.key.trim());
+            self.tasks
+                .save_text("Export the profile as JSON", name, text);
         }
     }
 
