@@ -77,6 +77,7 @@ fn app_on(
         .build_eframe(move |cc| FreshlensApp::new(cc, startup, Some(dir)).unwrap());
     wait_for(&mut harness, "connection", |h| {
         h.query_by_label_contains("connected to").is_some()
+            || h.query_by_label_contains("reading ").is_some()
     });
     (harness, config_dir)
 }
@@ -486,4 +487,47 @@ fn connect_can_be_cancelled() {
             .query_by_label_contains("connection failed")
             .is_none()
     );
+}
+
+/// At 1024×700 the top bar wraps rather than losing its end: the data in use is named; an
+/// unknown customer says where it was looked for, and the Freshness tab does not call it
+/// "within budget".
+#[test]
+fn small_window_and_empty_states_say_what_is_going_on() {
+    let config = freshlens::demo::DemoConfig {
+        customers: 150,
+        events: 12_000,
+        ..freshlens::demo::DemoConfig::new(freshlens::time::now_ms())
+    };
+    let (mut harness, _config_dir) = demo_app(config, egui::vec2(1024.0, 700.0));
+    let status = harness.get_by_label_contains("reading demo data");
+    assert!(
+        status.rect().max.x <= 1024.0 && status.rect().min.x >= 0.0,
+        "the top bar's status is inside the window: {:?}",
+        status.rect()
+    );
+    assert!(harness.query_by_label("Demo data").is_some());
+    harness
+        .get_by_role_and_label(Role::TextInput, "Customer")
+        .focus();
+    harness.step();
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    harness.step();
+    harness
+        .get_by_role_and_label(Role::TextInput, "Customer")
+        .type_text("cust-nobody");
+    harness.step();
+    harness.get_by_label("Look up").click();
+    wait_for(&mut harness, "the empty answer", |h| {
+        h.query_by_label_contains("No events for cust-nobody in the")
+            .is_some()
+    });
+    harness.get_by_label("Freshness").click();
+    harness.run_steps(3);
+    assert!(
+        harness
+            .query_by_label_contains("No events for cust-nobody")
+            .is_some()
+    );
+    assert!(harness.query_by_label_contains("Within budget").is_none());
 }

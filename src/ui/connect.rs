@@ -14,6 +14,8 @@ pub enum ConnectionState {
     Disconnected,
     Connecting(String),
     Connected(String),
+    /// A capture file or the demo data is open (not a live cluster).
+    Opened(String),
     Failed(String),
 }
 
@@ -89,6 +91,10 @@ impl ConnectBar {
         self.state = ConnectionState::Connected(to);
     }
 
+    pub fn opened(&mut self, what: String) {
+        self.state = ConnectionState::Opened(what);
+    }
+
     pub fn failed(&mut self, why: String) {
         self.state = ConnectionState::Failed(why);
     }
@@ -110,7 +116,8 @@ impl ConnectBar {
 
     pub fn ui(&mut self, ui: &mut egui::Ui, settings: &mut ConnectSettings) -> Option<Command> {
         let mut command = None;
-        ui.horizontal(|ui| {
+        // Wraps onto a second line in a narrow window instead of losing its right end.
+        ui.horizontal_wrapped(|ui| {
             ui.strong("freshlens");
             ui.separator();
             let saved_label = ui.label("Saved");
@@ -154,6 +161,21 @@ impl ConnectBar {
             match self.state {
                 ConnectionState::Connected(_) => {
                     if ui.button("Disconnect").clicked() {
+                        command = Some(Command::Disconnect);
+                    }
+                }
+                ConnectionState::Opened(_) => {
+                    if ui.button("Connect").clicked() {
+                        command = Some(match settings.to_config(&self.password) {
+                            Ok(config) => Command::Connect(config),
+                            Err(e) => Command::ShowError(e),
+                        });
+                    }
+                    if ui
+                        .button("Close")
+                        .on_hover_text("Close the capture or demo data")
+                        .clicked()
+                    {
                         command = Some(Command::Disconnect);
                     }
                 }
@@ -258,6 +280,12 @@ impl ConnectBar {
                 ui.colored_label(
                     egui::Color32::from_rgb(80, 180, 100),
                     format!("connected to {to}"),
+                );
+            }
+            ConnectionState::Opened(what) => {
+                ui.colored_label(
+                    egui::Color32::from_rgb(120, 160, 240),
+                    format!("reading {what}"),
                 );
             }
             ConnectionState::Failed(why) => {

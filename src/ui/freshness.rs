@@ -6,16 +6,14 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use egui_extras::{Column, TableBuilder};
-use egui_plot::{
-    GridMark, HLine, HoverPosition, Legend, Line, MarkerShape, Plot, PlotPoints, Points, Span,
-};
+use egui_plot::{HLine, HoverPosition, Legend, Line, MarkerShape, Plot, PlotPoints, Points, Span};
 
 use crate::freshness::{IngestSample, LagPoint, ProfileFreshness, Staleness};
 use crate::profile::{Spec, format_duration_ms};
 
 use super::Command;
 use super::messages::format_timestamp;
-use super::plot_time::{clock_label, plot_x};
+use super::plot_time::{clock_label, duration_axis, plot_x, signed_duration};
 use super::profile::topic_color;
 
 const PRESETS: [(&str, i64); 5] = [
@@ -219,6 +217,15 @@ impl FreshnessPanel {
             ui.weak("Look a customer up in the Profile tab: its freshness over time shows here.");
             return commands;
         };
+        if report.report.events.is_empty() {
+            // Not "within budget 100%": there is nothing to be fresh about.
+            ui.weak(format!(
+                "No events for {}: nothing to measure the freshness of.",
+                report.key
+            ));
+            self.report = Some(report);
+            return commands;
+        }
         let mut export_csv = false;
         let origin = report.report.from_ms;
         let until = report.report.until_ms;
@@ -307,6 +314,7 @@ impl FreshnessPanel {
             .clone()
             .unwrap_or_else(|| "no builder group in the spec".into());
         let budget_s = report.report.budget_ms as f64 / 1000.0;
+        let empty = builder.points().is_empty();
         let response = axis
             .plot("builder_lag_plot")
             .y_axis_label("builder time lag")
@@ -314,6 +322,12 @@ impl FreshnessPanel {
                 plot.line(Line::new(format!("{name} time lag"), builder));
                 plot.hline(HLine::new("budget", budget_s).color(super::groups::BUDGET_COLOR));
             });
+        if empty && matches!(self.builder, Some(Ok(_))) {
+            ui.weak(
+                "no lag history: the cluster keeps no commit history (__consumer_offsets) for \
+                 this group, so its lag shows in the Groups tab from when the app started",
+            );
+        }
         if let Some(group) = &self.builder_now {
             let text = builder_projection(group, report.report.budget_ms);
             ui.label(text).on_hover_text(&group.status_reason);
@@ -403,7 +417,11 @@ impl FreshnessPanel {
     /// A topic's ingest delay percentiles over time.
     fn ingest_plot_ui(&self, ui: &mut egui::Ui, axis: &Axis) -> egui::Rect {
         let origin = axis.origin;
+        let sampled = matches!(&self.ingest, Some(Ok(_)));
         axis.plot("ingest_plot")
+            // Before a sample there is nothing to scale the axis to: it starts at zero.
+            .include_y(0.0)
+            .auto_bounds([true, sampled])
             .y_axis_label("ingest delay")
             .show(ui, |plot| {
                 if let Some(Ok(sample)) = &self.ingest {
@@ -600,18 +618,6 @@ fn event_series(report: &ProfileFreshness) -> Vec<EventSeries> {
     let mut series: Vec<EventSeries> = by_name.into_values().collect();
     series.sort_by(|a, b| a.name.cmp(&b.name));
     series
-}
-
-fn duration_axis(mark: GridMark, _range: &std::ops::RangeInclusive<f64>) -> String {
-    signed_duration((mark.value * 1000.0).round() as i64)
-}
-
-fn signed_duration(ms: i64) -> String {
-    if ms < 0 {
-        format!("-{}", format_duration_ms(-ms))
-    } else {
-        format_duration_ms(ms)
-    }
 }
 
 /// The time axis every Freshness plot shares: linked, zoomed and panned together.

@@ -564,7 +564,8 @@ impl GroupsPanel {
                 .legend(Legend::default())
                 .link_axis(link, [true, false])
                 .x_axis_formatter(move |mark, _| clock_label(origin, mark.value))
-                .y_axis_label("records")
+                .y_axis_min_width(56.0)
+                .y_axis_label("offset lag (records)")
                 .show(ui, |plot| plot.line(Line::new("offset lag", offsets)));
             let times: PlotPoints = series
                 .iter()
@@ -576,7 +577,9 @@ impl GroupsPanel {
                 .legend(Legend::default())
                 .link_axis(link, [true, false])
                 .x_axis_formatter(move |mark, _| clock_label(origin, mark.value))
-                .y_axis_label("time lag (s)")
+                .y_axis_formatter(super::plot_time::duration_axis)
+                .y_axis_min_width(56.0)
+                .y_axis_label("time lag")
                 .show(ui, |plot| {
                     plot.line(Line::new("time lag", times));
                     plot.hline(HLine::new("budget", budget).color(BUDGET_COLOR));

@@ -525,7 +525,11 @@ impl FreshlensApp {
                 if !cluster.is_capture() {
                     self.origin = Origin::Cluster;
                 }
-                self.connect.connected(cluster.name());
+                if cluster.is_capture() {
+                    self.connect.opened(cluster.name());
+                } else {
+                    self.connect.connected(cluster.name());
+                }
                 self.cluster = Some(cluster);
                 self.status.error = None;
                 self.apply(Command::RefreshTopics);

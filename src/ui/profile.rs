@@ -240,11 +240,18 @@ impl ProfilePanel {
         }
         ui.separator();
         if self.events().is_empty() {
-            ui.weak(if self.running {
-                "Reading the key's partitions…"
-            } else {
-                "Type a customer id and look it up."
-            });
+            let text = match &self.result {
+                _ if self.running => "Reading the key's partitions…".to_owned(),
+                // A finished lookup that found nothing says so, and where it looked.
+                Some(found) => format!(
+                    "No events for {} in the {} partitions read ({} records).",
+                    found.timeline.key,
+                    found.timeline.scanned.partitions,
+                    found.timeline.scanned.records
+                ),
+                None => "Type a customer id and look it up.".to_owned(),
+            };
+            ui.weak(text);
             return command;
         }
         self.replay_ui(ui);
@@ -382,6 +389,10 @@ impl ProfilePanel {
             });
         ui.separator();
         match &store {
+            None if self.running => {
+                ui.weak("The store is compared once the lookup is done.");
+            }
+            None if self.spec.as_ref().is_some_and(|s| s.store.is_some()) => {}
             None => {
                 ui.weak("No [store] in the spec: nothing to compare.");
             }

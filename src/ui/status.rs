@@ -49,7 +49,11 @@ impl StatusBar {
                 let short = short_error(&error);
                 ui.colored_label(ui.visuals().error_fg_color, short)
                     .on_hover_text(&error);
-                if ui.small_button("Copy").on_hover_text("Copy the whole error").clicked() {
+                if ui
+                    .small_button("Copy")
+                    .on_hover_text("Copy the whole error")
+                    .clicked()
+                {
                     ui.ctx().copy_text(error.clone());
                 }
                 if ui.small_button("Dismiss").clicked() {
@@ -103,9 +107,17 @@ mod tests {
             elapsed: std::time::Duration::from_micros(1_000),
             ..ScanProgress::default()
         };
-        assert!(!progress_text(&p).contains("rec/s"), "{}", progress_text(&p));
+        assert!(
+            !progress_text(&p).contains("rec/s"),
+            "{}",
+            progress_text(&p)
+        );
         p.elapsed = std::time::Duration::from_secs(2);
-        assert!(progress_text(&p).contains("15208 rec/s"), "{}", progress_text(&p));
+        assert!(
+            progress_text(&p).contains("15208 rec/s"),
+            "{}",
+            progress_text(&p)
+        );
         let long = format!("{}\nsecond line", "x".repeat(500));
         let short = short_error(&long);
         assert!(short.chars().count() <= 121 && !short.contains("second"));
