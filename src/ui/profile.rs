@@ -523,7 +523,7 @@ impl ProfilePanel {
                     row.col(|ui| {
                         ui.add(
                             egui::Label::new(crate::codec::truncate_chars(
-                                &mask.apply(&e.topic, &e.value).to_string(),
+                                &event_summary(self.spec.as_deref(), &mask, e),
                                 200,
                             ))
                             .truncate(),
@@ -559,6 +559,26 @@ impl ProfilePanel {
         if clicked.is_some() {
             self.selected = clicked;
         }
+    }
+}
+
+/// What a timeline row shows of an event: the spec's fields that its topic sets
+/// (`email=*** · marketing=true`), masked, or its JSON when the spec names none.
+fn event_summary(spec: Option<&Spec>, mask: &PiiMask, e: &Event) -> String {
+    let value = mask.apply(&e.topic, &e.value);
+    let fields: Vec<String> = spec
+        .into_iter()
+        .flat_map(|s| &s.fields)
+        .filter(|f| f.topic == e.topic)
+        .filter_map(|f| {
+            let v = crate::profile::pointer(&value, &f.path)?;
+            Some(format!("{}={v}", f.name))
+        })
+        .collect();
+    if fields.is_empty() {
+        value.to_string()
+    } else {
+        fields.join(" · ")
     }
 }
 
