@@ -507,6 +507,10 @@ fn small_window_and_empty_states_say_what_is_going_on() {
         status.rect()
     );
     assert!(harness.query_by_label("Demo data").is_some());
+    // The suggested customer's lookup runs first; its button comes back when it is done.
+    wait_for(&mut harness, "the first lookup", |h| {
+        h.query_by_label("Look up").is_some()
+    });
     harness
         .get_by_role_and_label(Role::TextInput, "Customer")
         .focus();
