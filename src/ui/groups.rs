@@ -565,7 +565,7 @@ impl GroupsPanel {
                 .link_axis(link, [true, false])
                 .x_axis_formatter(move |mark, _| clock_label(origin, mark.value))
                 .y_axis_min_width(56.0)
-                .y_axis_label("offset lag (records)")
+                .y_axis_label("records")
                 .show(ui, |plot| plot.line(Line::new("offset lag", offsets)));
             let times: PlotPoints = series
                 .iter()
