@@ -16,15 +16,19 @@ pub fn bootstrap_address() -> String {
     std::env::var("FRESHLENS_BOOTSTRAP_TEST").unwrap_or_else(|_| "127.0.0.1:9092".into())
 }
 
-/// The broker's address, or `None` (test skipped) when none answers outside CI.
-pub fn broker() -> Option<String> {
-    let address = bootstrap_address();
-    let reachable = address
+/// Whether something accepts connections at `address`.
+fn answers(address: &str) -> bool {
+    address
         .to_socket_addrs()
         .ok()
         .and_then(|mut addrs| addrs.next())
-        .is_some_and(|addr| TcpStream::connect_timeout(&addr, Duration::from_secs(2)).is_ok());
-    if reachable {
+        .is_some_and(|addr| TcpStream::connect_timeout(&addr, Duration::from_secs(2)).is_ok())
+}
+
+/// The broker's address, or `None` (test skipped) when none answers outside CI.
+pub fn broker() -> Option<String> {
+    let address = bootstrap_address();
+    if answers(&address) {
         return Some(address);
     }
     if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
@@ -192,12 +196,7 @@ pub enum Target {
 impl Target {
     pub fn new() -> Self {
         let address = bootstrap_address();
-        let reachable = address
-            .to_socket_addrs()
-            .ok()
-            .and_then(|mut addrs| addrs.next())
-            .is_some_and(|a| TcpStream::connect_timeout(&a, Duration::from_secs(2)).is_ok());
-        if reachable {
+        if answers(&address) {
             return Self::Broker(address);
         }
         if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {

@@ -154,6 +154,15 @@ fn meaningless_flags_are_refused_at_parse_time_with_a_reason() {
     }
 }
 
+/// A new one-partition topic holding one record.
+fn topic_with_a_record(bootstrap: &str, what: &str) -> String {
+    let topic = crate::fixtures::unique_topic(what);
+    crate::fixtures::create_topic(bootstrap, &topic, 1);
+    let record = crate::fixtures::TestRecord::new(0, "k", "v", crate::fixtures::t0());
+    crate::fixtures::produce(bootstrap, &topic, &[record]);
+    topic
+}
+
 /// Overrides that would write are refused, and the broker shows it: the same groups and
 /// topics before and after (Tansu lists only groups with commits, which is what a write
 /// would leave).
@@ -162,18 +171,7 @@ fn properties_that_would_write_are_refused_and_nothing_changes() {
     let Some(bootstrap) = crate::fixtures::broker() else {
         return;
     };
-    let topic = crate::fixtures::unique_topic("ro-override");
-    crate::fixtures::create_topic(&bootstrap, &topic, 1);
-    crate::fixtures::produce(
-        &bootstrap,
-        &topic,
-        &[crate::fixtures::TestRecord::new(
-            0,
-            "k",
-            "v",
-            crate::fixtures::t0(),
-        )],
-    );
+    let topic = topic_with_a_record(&bootstrap, "ro-override");
     let new_topic = crate::fixtures::unique_topic("ro-autocreate");
     let groups_before = crate::readonly::group_names(&bootstrap);
     let cluster = crate::fixtures::connect(&bootstrap);
@@ -223,18 +221,7 @@ fn demo_seed_refuses_an_existing_group_and_says_it_writes() {
     let Some(bootstrap) = crate::fixtures::broker() else {
         return;
     };
-    let topic = crate::fixtures::unique_topic("ro-seed");
-    crate::fixtures::create_topic(&bootstrap, &topic, 1);
-    crate::fixtures::produce(
-        &bootstrap,
-        &topic,
-        &[crate::fixtures::TestRecord::new(
-            0,
-            "k",
-            "v",
-            crate::fixtures::t0(),
-        )],
-    );
+    let topic = topic_with_a_record(&bootstrap, "ro-seed");
     let group = format!("{topic}-someones-group");
     crate::groups::commit(&bootstrap, &group, &topic, &[(0, 1)]);
     let prefix = crate::fixtures::unique_topic("ro-seed-demo");

@@ -64,6 +64,17 @@ fn connected_app(
     (harness, config_dir)
 }
 
+/// The app started with nothing to read, as `freshlens` with no flags.
+fn blank_app() -> (Harness<'static, FreshlensApp>, tempfile::TempDir) {
+    let config_dir = tempfile::tempdir().unwrap();
+    let dir = config_dir.path().to_owned();
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .build_eframe(move |cc| FreshlensApp::new(cc, Startup::default(), Some(dir)).unwrap());
+    harness.step();
+    (harness, config_dir)
+}
+
 /// The app started on a test world (the broker, or its capture), waited until connected.
 fn app_on(
     target: &crate::fixtures::Target,
@@ -117,12 +128,7 @@ fn connect_pick_topic_and_find_a_known_record() {
             TestRecord::new(1, "c-2", &format!(r#"{{"greeting":"{marker}"}}"#), t0() + 1),
         ],
     );
-    let config_dir = tempfile::tempdir().unwrap();
-    let dir = config_dir.path().to_owned();
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1400.0, 900.0))
-        .build_eframe(move |cc| FreshlensApp::new(cc, Startup::default(), Some(dir)).unwrap());
-    harness.step();
+    let (mut harness, _config_dir) = blank_app();
 
     type_into(&mut harness, "Bootstrap", &bootstrap);
     harness.get_by_label("Connect").click();
@@ -458,12 +464,7 @@ fn connect_can_be_cancelled() {
             held.push(stream);
         }
     });
-    let config_dir = tempfile::tempdir().unwrap();
-    let dir = config_dir.path().to_owned();
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1400.0, 900.0))
-        .build_eframe(move |cc| FreshlensApp::new(cc, Startup::default(), Some(dir)).unwrap());
-    harness.step();
+    let (mut harness, _config_dir) = blank_app();
     type_into(&mut harness, "Bootstrap", &address);
     harness.get_by_label("Connect").click();
     wait_for(&mut harness, "connecting", |h| {
