@@ -639,6 +639,9 @@ impl Axis {
             .x_axis_formatter(move |mark, _| clock_label(origin, mark.value))
             .y_axis_formatter(duration_axis)
             .allow_axis_zoom_drag(true)
+            // A double click would reset one plot alone and unlink it from the others; the
+            // window presets reset them together.
+            .allow_double_click_reset(false)
             .y_axis_min_width(56.0)
     }
 }

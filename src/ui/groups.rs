@@ -377,9 +377,11 @@ impl GroupsPanel {
             );
         }
         ui.separator();
+        // The selected group's partitions and plots get the larger share: they are what a
+        // verdict is read from.
         egui::Panel::bottom("group_detail")
             .resizable(true)
-            .default_size(ui.available_height() * 0.55)
+            .default_size(ui.available_height() * 0.65)
             .show(ui, |ui| self.detail_ui(ui));
         egui::CentralPanel::default().show(ui, |ui| self.table_ui(ui));
     }

@@ -80,6 +80,9 @@ pub struct MessageSettings {
     pub partition: String,
     pub filter: String,
     pub filter_mode: FilterMode,
+    /// Show the latest records at the top.
+    #[serde(default)]
+    pub newest_first: bool,
 }
 
 impl Default for MessageSettings {
@@ -90,6 +93,7 @@ impl Default for MessageSettings {
             partition: String::new(),
             filter: String::new(),
             filter_mode: FilterMode::Contains,
+            newest_first: false,
         }
     }
 }
@@ -233,18 +237,21 @@ impl MessagesPanel {
                 })
                 .response
                 .labelled_by(filter_label.id);
-            ui.add(
+            let filter = ui.add(
                 egui::TextEdit::singleline(&mut settings.filter)
                     .desired_width(180.0)
                     .hint_text("filter"),
             );
+            // Enter in the filter reads, as it does in every search box.
+            let entered = filter.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
             if self.scanning {
                 if ui.button("Stop").clicked() {
                     command = Some(Command::CancelScan);
                 }
-            } else if ui
+            } else if (ui
                 .add_enabled(topic.is_some(), egui::Button::new("Read messages"))
                 .clicked()
+                || entered)
                 && let Some(topic) = topic
             {
                 command = Some(match settings.to_request(topic) {
@@ -252,6 +259,7 @@ impl MessagesPanel {
                     Err(e) => Command::ShowError(e),
                 });
             }
+            ui.checkbox(&mut settings.newest_first, "Newest first");
             ui.label(format!("{} records", self.rows.len()));
             if let Some(note) = &self.note {
                 ui.weak(note);
@@ -263,11 +271,13 @@ impl MessagesPanel {
             .resizable(true)
             .default_size(220.0)
             .show(ui, |ui| self.detail_ui(ui));
-        egui::CentralPanel::default().show(ui, |ui| self.table_ui(ui));
+        let newest_first = settings.newest_first;
+        egui::CentralPanel::default().show(ui, |ui| self.table_ui(ui, newest_first));
         command
     }
 
-    fn table_ui(&mut self, ui: &mut egui::Ui) {
+    /// The rows, oldest or newest first; selection is by the row's place in `rows` either way.
+    fn table_ui(&mut self, ui: &mut egui::Ui, newest_first: bool) {
         let row_height = ui.text_style_height(&egui::TextStyle::Body) + 4.0;
         let mut clicked = None;
         // Row clicks select; selectable labels would swallow them.
@@ -290,7 +300,11 @@ impl MessagesPanel {
             })
             .body(|body| {
                 body.rows(row_height, self.rows.len(), |mut row| {
-                    let index = row.index();
+                    let index = if newest_first {
+                        self.rows.len() - 1 - row.index()
+                    } else {
+                        row.index()
+                    };
                     let Some(item) = self.rows.get(index) else {
                         return;
                     };
@@ -410,6 +424,7 @@ mod tests {
             partition: "2".into(),
             filter: "c-1".into(),
             filter_mode: FilterMode::Key,
+            newest_first: false,
         };
         let request = settings.to_request("t").unwrap();
         assert_eq!(request.start, StartAt::Timestamp(1000));

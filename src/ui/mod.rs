@@ -755,12 +755,25 @@ impl FreshlensApp {
                     ui.weak("Connect to a cluster to browse its topics.");
                 }
             });
+        // The topic's partitions and readers above, in a split the user can drag (egui keeps
+        // its size between runs); the messages get the rest of the height.
+        egui::Panel::top("topic_detail")
+            .resizable(true)
+            .default_size(170.0)
+            .min_size(60.0)
+            .show(ui, |ui| {
+                egui::ScrollArea::vertical()
+                    .id_salt("topic_detail_scroll")
+                    .show(ui, |ui| {
+                        // Readers first: a few rows that a long partition table would push
+                        // out of view.
+                        if let Some(topic) = self.topics.selected.clone() {
+                            self.groups.readers_ui(ui, &topic);
+                        }
+                        self.topics.partitions_ui(ui);
+                    });
+            });
         egui::CentralPanel::default().show(ui, |ui| {
-            self.topics.partitions_ui(ui);
-            if let Some(topic) = self.topics.selected.clone() {
-                self.groups.readers_ui(ui, &topic);
-            }
-            ui.separator();
             let topic = self.topics.selected.clone();
             commands.extend(
                 self.messages
