@@ -280,15 +280,16 @@ impl MessagesPanel {
     fn table_ui(&mut self, ui: &mut egui::Ui, newest_first: bool) {
         let row_height = ui.text_style_height(&egui::TextStyle::Body) + 4.0;
         let mut clicked = None;
-        // Row clicks select; selectable labels would swallow them.
+        // Row clicks select; selectable labels would swallow them. Rows stay one line.
         ui.style_mut().interaction.selectable_labels = false;
+        ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Truncate);
         TableBuilder::new(ui)
             .id_salt("messages_table")
             .striped(true)
             .sense(egui::Sense::click())
             .column(Column::auto().at_least(30.0))
             .column(Column::auto().at_least(60.0))
-            .column(Column::auto().at_least(110.0))
+            .column(Column::auto().at_least(175.0))
             .column(Column::initial(140.0).clip(true).resizable(true))
             .column(Column::remainder().clip(true))
             .header(20.0, |mut header| {

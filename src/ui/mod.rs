@@ -759,8 +759,8 @@ impl FreshlensApp {
         // its size between runs); the messages get the rest of the height.
         egui::Panel::top("topic_detail")
             .resizable(true)
-            .default_size(170.0)
-            .min_size(60.0)
+            .default_size(220.0)
+            .min_size(120.0)
             .show(ui, |ui| {
                 egui::ScrollArea::vertical()
                     .id_salt("topic_detail_scroll")

@@ -484,8 +484,9 @@ impl ProfilePanel {
         let detail_height = if selected.is_some() { 180.0 } else { 0.0 };
         let row_height = ui.text_style_height(&egui::TextStyle::Body) + 4.0;
         let table_height = (ui.available_height() - detail_height).max(100.0);
-        // Row clicks select; selectable labels would swallow them.
+        // Row clicks select; selectable labels would swallow them. Rows stay one line.
         ui.style_mut().interaction.selectable_labels = false;
+        ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Truncate);
         let mut table = TableBuilder::new(ui)
             .id_salt("timeline_table")
             .striped(true)
