@@ -15,4 +15,5 @@ mod outage;
 mod profile;
 mod readonly;
 mod registry;
+mod snapshots;
 mod ui;

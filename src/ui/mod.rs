@@ -601,6 +601,8 @@ impl FreshlensApp {
                             .as_ref()
                             .map_or_else(crate::freshness::now_ms, |c| c.now_ms());
                         self.freshness.lookup_done(&spec, &self.profile.key, now);
+                        // The groups may have been judged before the lookup named its builder.
+                        self.freshness.groups_judged(&self.groups.groups);
                         if let (Some(cluster), Some(group)) =
                             (&self.cluster, self.freshness.builder_group.clone())
                         {

@@ -1,0 +1,77 @@
+//! Every tab on the demo, drawn at 1024×700 and 1600×1000 and compared with the committed
+//! pictures in `tests/snapshots/` (`UPDATE_SNAPSHOTS=1` rewrites them after a deliberate
+//! change: look at them before committing). The demo's clock is fixed, so what differs between
+//! runs is only timings (a lookup's milliseconds): a few thousand pixels are allowed for those.
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable as _;
+use freshlens::ui::{FreshlensApp, Startup};
+
+/// 2026-11-18 08:53:20 UTC: any fixed time will do.
+const DEMO_END_MS: i64 = 1_795_000_000_000;
+
+fn demo_at(size: egui::Vec2) -> (Harness<'static, FreshlensApp>, tempfile::TempDir) {
+    let config = freshlens::demo::DemoConfig {
+        customers: 150,
+        events: 12_000,
+        ..freshlens::demo::DemoConfig::new(DEMO_END_MS)
+    };
+    let config_dir = tempfile::tempdir().unwrap();
+    let dir = config_dir.path().to_owned();
+    let mut harness = Harness::builder().with_size(size).build_eframe(move |cc| {
+        let startup = Startup {
+            demo: Some(config),
+            ..Startup::default()
+        };
+        FreshlensApp::new(cc, startup, Some(dir)).unwrap()
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while std::time::Instant::now() < deadline {
+        harness.step();
+        let looked_up = harness
+            .query_all_by_label_contains("is stale")
+            .next()
+            .is_some();
+        let idle = harness.query_by_label("Look up").is_some();
+        if looked_up && idle {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    (harness, config_dir)
+}
+
+fn snapshot(harness: &mut Harness<'_, FreshlensApp>, name: &str) {
+    harness.run_steps(4);
+    let options = egui_kittest::SnapshotOptions::new().max_failed_pixels(4_000);
+    harness.snapshot_options(name, &options);
+}
+
+fn every_tab_at(w: f32, h: f32) {
+    {
+        let (mut harness, _dir) = demo_at(egui::vec2(w, h));
+        let size = format!("{w}x{h}");
+        snapshot(&mut harness, &format!("profile_{size}"));
+        harness.get_by_label("Groups").click();
+        harness.run_steps(4);
+        harness.get_by_label("profile-builder").click();
+        snapshot(&mut harness, &format!("groups_{size}"));
+        harness.get_by_label("Freshness").click();
+        snapshot(&mut harness, &format!("freshness_{size}"));
+        harness.get_by_label("Browse").click();
+        snapshot(&mut harness, &format!("browse_{size}"));
+        // What must be visible, whatever the pixels: the top bar's status at every size.
+        let status = harness.get_by_label_contains("reading demo data");
+        assert!(status.rect().max.x <= w, "{size}: {:?}", status.rect());
+    }
+}
+
+#[test]
+fn every_tab_at_1024x700() {
+    every_tab_at(1024.0, 700.0);
+}
+
+#[test]
+fn every_tab_at_1600x1000() {
+    every_tab_at(1600.0, 1000.0);
+}
