@@ -2,6 +2,7 @@
 //! budget with breaches shaded, every source event's lags coloured by topic, the builder group's
 //! time lag and a topic's ingest-delay percentiles, on one shared, linked time axis.
 
+use std::collections::BTreeSet;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -113,6 +114,8 @@ pub struct FreshnessPanel {
     pub builder: Option<Result<Vec<LagPoint>, String>>,
     /// The builder group as the lag sampler last judged it.
     pub builder_now: Option<crate::freshness::GroupLag>,
+    /// Topics whose events the event-lag plot leaves out.
+    hidden_topics: BTreeSet<String>,
     pub ingest_topic: Option<String>,
     pub ingest: Option<Result<IngestSample, String>>,
     pub ingest_running: bool,
@@ -281,7 +284,7 @@ impl FreshnessPanel {
             height: ((ui.available_height() - 40.0) / 4.0).max(90.0),
         };
         let (staleness, view) = staleness_plot_ui(ui, &axis, &report, window);
-        let (lags, selected) = event_lags_plot_ui(ui, &axis, &report);
+        let (lags, selected) = event_lags_plot_ui(ui, &axis, &report, &mut self.hidden_topics);
         if let Some(index) = selected {
             let e = &report.report.events[index];
             commands.push(Command::SelectEvent(e.topic.clone(), e.partition, e.offset));
@@ -573,13 +576,13 @@ fn response_clicked(plot: &egui_plot::PlotUi<'_>) -> bool {
 }
 
 /// The event whose point is nearest `pointer` on screen, within [`PICK_RADIUS`].
-fn nearest_event(
-    series: &[EventSeries],
+fn nearest_event<'a>(
+    series: impl IntoIterator<Item = &'a EventSeries>,
     to_screen: impl Fn(f64, f64) -> egui::Pos2,
     pointer: egui::Pos2,
 ) -> Option<usize> {
     series
-        .iter()
+        .into_iter()
         .flat_map(|s| s.points.iter())
         .map(|&(x, y, i)| (to_screen(x, y).distance(pointer), i))
         .filter(|(d, _)| *d <= PICK_RADIUS)
@@ -630,10 +633,14 @@ struct Axis {
 
 impl Axis {
     fn plot(&self, id: &'static str) -> Plot<'static> {
+        self.bare_plot(id).legend(Legend::default())
+    }
+
+    /// A plot on this axis without egui_plot's legend (for one that draws its own).
+    fn bare_plot(&self, id: &'static str) -> Plot<'static> {
         let origin = self.origin;
         Plot::new(id)
             .height(self.height)
-            .legend(Legend::default())
             .link_axis(self.link, [true, false])
             .link_cursor(self.link, [true, false])
             .x_axis_formatter(move |mark, _| clock_label(origin, mark.value))
@@ -690,12 +697,47 @@ fn staleness_plot_ui(
     (response.response.rect, view)
 }
 
+/// A compact legend above the event lags: a colour per topic (click to hide or show it) and a
+/// marker per kind of lag, instead of an entry for every topic and kind running off the plot.
+fn event_legend_ui(ui: &mut egui::Ui, series: &[EventSeries], hidden: &mut BTreeSet<String>) {
+    let mut topics: Vec<&str> = series.iter().map(|s| s.topic.as_str()).collect();
+    topics.sort_unstable();
+    topics.dedup();
+    ui.horizontal_wrapped(|ui| {
+        ui.weak("Event lags:");
+        for topic in topics {
+            let shown = !hidden.contains(topic);
+            let color = if shown {
+                topic_color(topic)
+            } else {
+                ui.visuals().weak_text_color()
+            };
+            // The default fonts have no ● glyph: the colour dot is painted.
+            let (dot, _) = ui.allocate_exact_size(egui::vec2(10.0, 10.0), egui::Sense::hover());
+            ui.painter().circle_filled(dot.center(), 4.0, color);
+            let label = egui::RichText::new(topic).color(color);
+            if ui
+                .selectable_label(shown, label)
+                .on_hover_text("Show or hide this topic's events")
+                .clicked()
+                && !hidden.remove(topic)
+            {
+                hidden.insert(topic.to_owned());
+            }
+        }
+        ui.separator();
+        ui.weak("markers: circle ingest delay · square source-to-profile · diamond end-to-end · cross pending for");
+    });
+}
+
 /// Every event's lags, coloured by topic; hover names the event, a click picks it (its index).
 fn event_lags_plot_ui(
     ui: &mut egui::Ui,
     axis: &Axis,
     report: &Report,
+    hidden: &mut BTreeSet<String>,
 ) -> (egui::Rect, Option<usize>) {
+    event_legend_ui(ui, &report.series, hidden);
     let origin = axis.origin;
     let events = &report.report.events;
     let series = &report.series;
@@ -724,11 +766,11 @@ fn event_lags_plot_ui(
         }
     };
     let response = axis
-        .plot("event_lag_plot")
+        .bare_plot("event_lag_plot")
         .y_axis_label("event lags")
         .label_formatter(label)
         .show(ui, |plot| {
-            for s in series {
+            for s in series.iter().filter(|s| !hidden.contains(&s.topic)) {
                 let points: PlotPoints = s.points.iter().map(|p| [p.0, p.1]).collect();
                 plot.points(
                     Points::new(s.name.clone(), points)
@@ -743,7 +785,7 @@ fn event_lags_plot_ui(
                     .map(|p| plot.screen_from_plot(p))
                     .and_then(|pointer| {
                         nearest_event(
-                            series,
+                            series.iter().filter(|s| !hidden.contains(&s.topic)),
                             |x, y| plot.screen_from_plot(egui_plot::PlotPoint::new(x, y)),
                             pointer,
                         )
