@@ -474,60 +474,14 @@ impl GroupsPanel {
             ui.colored_label(status_color(group.status), group.status.to_string());
         });
         ui.columns(2, |columns| {
-            // Both ways: at 1024 px the nine columns are wider than half the window, and the
-            // plots beside them must not be drawn over.
-            egui::ScrollArea::both()
+            // A table with a header that stays while the rows scroll; sideways too, since at
+            // 1024 px the nine columns are wider than half the window.
+            egui::ScrollArea::horizontal()
                 .id_salt("group_partitions")
                 .show(&mut columns[0], |ui| {
-                    egui::Grid::new("group_partition_grid")
-                        .striped(true)
-                        .show(ui, |ui| {
-                            for title in [
-                                "Partition",
-                                "Committed",
-                                "High",
-                                "Lag",
-                                "Time lag",
-                                "Status",
-                                "ETA",
-                                "Lost",
-                                "Retention left",
-                            ] {
-                                ui.strong(title);
-                            }
-                            ui.end_row();
-                            let mut picked = None;
-                            for p in &group.partitions {
-                                let deleted = if p.topic_deleted {
-                                    " (topic deleted)"
-                                } else {
-                                    ""
-                                };
-                                let name = format!("{}/{}{deleted}", p.topic, p.partition);
-                                let selected = self.scope
-                                    == PlotScope::Partition(p.topic.clone(), p.partition);
-                                if ui
-                                    .selectable_label(selected, name)
-                                    .on_hover_text("Plot this partition")
-                                    .clicked()
-                                {
-                                    picked =
-                                        Some(PlotScope::Partition(p.topic.clone(), p.partition));
-                                }
-                                ui.label(
-                                    p.committed
-                                        .map_or("no commit".to_owned(), |c| c.to_string()),
-                                );
-                                ui.label(p.high.to_string());
-                                ui.label(p.lag.to_string());
-                                ui.label(p.time_lag_ms.map_or("?".to_owned(), format_duration_ms));
-                                partition_status_ui(ui, p);
-                                ui.end_row();
-                            }
-                            if let Some(scope) = picked {
-                                self.scope = scope;
-                            }
-                        });
+                    if let Some(scope) = partitions_table_ui(ui, &group, &self.scope) {
+                        self.scope = scope;
+                    }
                 });
             let ui = &mut columns[1];
             let scope_label = ui.label("Plot");
@@ -591,6 +545,78 @@ impl GroupsPanel {
     }
 }
 
+/// The selected group's partitions, one line each under a header that stays; a click on a
+/// partition's name plots it (the scope picked is returned).
+fn partitions_table_ui(
+    ui: &mut egui::Ui,
+    group: &GroupLag,
+    scope: &PlotScope,
+) -> Option<PlotScope> {
+    let mut picked = None;
+    let row_height = ui.text_style_height(&egui::TextStyle::Body) + 4.0;
+    ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Truncate);
+    TableBuilder::new(ui)
+        .id_salt("group_partition_table")
+        .striped(true)
+        .column(Column::auto().at_least(150.0))
+        .columns(Column::auto().at_least(48.0), 8)
+        .header(20.0, |mut header| {
+            for title in [
+                "Partition",
+                "Committed",
+                "High",
+                "Lag",
+                "Time lag",
+                "Status",
+                "ETA",
+                "Lost",
+                "Retention left",
+            ] {
+                header.col(|ui| {
+                    ui.strong(title);
+                });
+            }
+        })
+        .body(|body| {
+            body.rows(row_height, group.partitions.len(), |mut row| {
+                let p = &group.partitions[row.index()];
+                row.col(|ui| {
+                    let deleted = if p.topic_deleted {
+                        " (topic deleted)"
+                    } else {
+                        ""
+                    };
+                    let name = format!("{}/{}{deleted}", p.topic, p.partition);
+                    let this = PlotScope::Partition(p.topic.clone(), p.partition);
+                    if ui
+                        .selectable_label(*scope == this, name)
+                        .on_hover_text("Plot this partition")
+                        .clicked()
+                    {
+                        picked = Some(this);
+                    }
+                });
+                row.col(|ui| {
+                    ui.label(
+                        p.committed
+                            .map_or("no commit".to_owned(), |c| c.to_string()),
+                    );
+                });
+                row.col(|ui| {
+                    ui.label(p.high.to_string());
+                });
+                row.col(|ui| {
+                    ui.label(p.lag.to_string());
+                });
+                row.col(|ui| {
+                    ui.label(p.time_lag_ms.map_or("?".to_owned(), format_duration_ms));
+                });
+                partition_status_cols(&mut row, p);
+            });
+        });
+    picked
+}
+
 /// The budget line's colour, the same on every tab.
 pub const BUDGET_COLOR: egui::Color32 = egui::Color32::from_rgb(230, 80, 70);
 
@@ -613,23 +639,29 @@ fn lost_ui(ui: &mut egui::Ui, lost: i64) {
 }
 
 /// A partition's status (its reason on hover), ETA (its rates on hover), lost records and
-/// retention margin (what it means on hover).
-fn partition_status_ui(ui: &mut egui::Ui, p: &PartitionLag) {
-    ui.colored_label(status_color(p.status), p.status.to_string())
-        .on_hover_text(&p.status_reason);
-    ui.label(Drain::eta_text(p.drain.eta_ms, p.drain.draining))
-        .on_hover_text(&p.drain.text);
-    lost_ui(ui, p.retention.lost_records);
-    let margin = p
-        .retention
-        .margin_ms
-        .map_or("-".to_owned(), format_duration_ms);
-    let label = if p.retention.at_risk {
-        ui.colored_label(ui.visuals().warn_fg_color, margin)
-    } else {
-        ui.label(margin)
-    };
-    if !p.retention.text.is_empty() {
-        label.on_hover_text(&p.retention.text);
-    }
+/// retention margin (what it means on hover), a column each.
+fn partition_status_cols(row: &mut egui_extras::TableRow<'_, '_>, p: &PartitionLag) {
+    row.col(|ui| {
+        ui.colored_label(status_color(p.status), p.status.to_string())
+            .on_hover_text(&p.status_reason);
+    });
+    row.col(|ui| {
+        ui.label(Drain::eta_text(p.drain.eta_ms, p.drain.draining))
+            .on_hover_text(&p.drain.text);
+    });
+    row.col(|ui| lost_ui(ui, p.retention.lost_records));
+    row.col(|ui| {
+        let margin = p
+            .retention
+            .margin_ms
+            .map_or("-".to_owned(), format_duration_ms);
+        let label = if p.retention.at_risk {
+            ui.colored_label(ui.visuals().warn_fg_color, margin)
+        } else {
+            ui.label(margin)
+        };
+        if !p.retention.text.is_empty() {
+            label.on_hover_text(&p.retention.text);
+        }
+    });
 }

@@ -53,6 +53,8 @@ pub struct ProfilePanel {
     /// Records scanned by the running lookup's current hop.
     pub progress: Option<crate::cluster::ScanProgress>,
     selected: Option<usize>,
+    /// A jump to the selected event is pending: the timeline scrolls it to its middle once.
+    scroll_to_selected: bool,
     /// Replay time (event time); `None` follows the latest event.
     as_of: Option<i64>,
     reveal_pii: bool,
@@ -458,6 +460,7 @@ impl ProfilePanel {
             .events()
             .iter()
             .position(|e| e.topic == topic && e.partition == partition && e.offset == offset);
+        self.scroll_to_selected = self.selected.is_some();
     }
 
     fn timeline_ui(&mut self, ui: &mut egui::Ui) {
@@ -496,8 +499,10 @@ impl ProfilePanel {
             .column(Column::auto().at_least(140.0))
             .column(Column::auto().at_least(80.0))
             .column(Column::remainder().clip(true));
-        if let Some(row) = selected {
-            table = table.scroll_to_row(row, None);
+        // Once, to the middle: a row scrolled just to the edge reads as not found, and scrolling
+        // there every frame would pin the table.
+        if let Some(row) = selected.filter(|_| self.scroll_to_selected) {
+            table = table.scroll_to_row(row, Some(egui::Align::Center));
         }
         table
             .header(20.0, |mut header| {
@@ -560,6 +565,7 @@ impl ProfilePanel {
         if clicked.is_some() {
             self.selected = clicked;
         }
+        self.scroll_to_selected = false;
     }
 }
 
