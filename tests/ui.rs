@@ -48,20 +48,7 @@ fn connected_app(
     bootstrap: &str,
     size: egui::Vec2,
 ) -> (Harness<'static, FreshlensApp>, tempfile::TempDir) {
-    let config_dir = tempfile::tempdir().unwrap();
-    let dir = config_dir.path().to_owned();
-    let config = freshlens::cluster::ConnectionConfig::new(bootstrap);
-    let mut harness = Harness::builder().with_size(size).build_eframe(move |cc| {
-        let startup = Startup {
-            connect: Some(config),
-            ..Startup::default()
-        };
-        FreshlensApp::new(cc, startup, Some(dir)).unwrap()
-    });
-    wait_for(&mut harness, "connection", |h| {
-        h.query_by_label_contains("connected to").is_some()
-    });
-    (harness, config_dir)
+    app_on(&crate::fixtures::Target::Broker(bootstrap.into()), size)
 }
 
 /// The app started with nothing to read, as `freshlens` with no flags.
