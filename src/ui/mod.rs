@@ -6,6 +6,7 @@ mod connect;
 mod freshness;
 mod groups;
 pub mod messages;
+mod path_prompt;
 mod plot_time;
 mod profile;
 mod status;
@@ -124,6 +125,8 @@ pub struct FreshlensApp {
     pending_lookup: Option<String>,
     origin: Origin,
     first_frame_logged: bool,
+    /// Asks for a path where no file dialog could be shown.
+    path_prompt: Option<path_prompt::PathPrompt>,
 }
 
 static PROCESS_START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
@@ -197,6 +200,7 @@ impl FreshlensApp {
             pending_lookup: None,
             origin: Origin::Cluster,
             first_frame_logged: false,
+            path_prompt: None,
         };
         if let Some(config) = &startup.connect {
             state.connect.bootstrap = config.bootstrap.clone();
@@ -566,9 +570,33 @@ impl FreshlensApp {
             Outcome::SpecPicked(None) => {}
             Outcome::BuilderLag(result) => self.freshness.builder_lag_read(result),
             Outcome::Ingest(result) => self.freshness.ingest_sampled(result),
-            Outcome::Saved(notice) => self.freshness.notify(notice),
+            Outcome::Saved(result) => {
+                // Exports start on the Profile and Freshness tabs: the status bar says it
+                // wherever the user is.
+                let notice = match result {
+                    Ok(notice) => {
+                        self.status.message = Some(notice.clone());
+                        notice
+                    }
+                    Err(e) => {
+                        self.status.error = Some(e.clone());
+                        e
+                    }
+                };
+                self.freshness.notify(notice);
+            }
             Outcome::PngPath(Some(path)) => self.export_png(path),
             Outcome::PngPath(None) => {}
+            Outcome::NoPath(purpose) => {
+                let suggested = match &purpose {
+                    path_prompt::PathFor::Png => "freshness.png".to_owned(),
+                    path_prompt::PathFor::LookupCapture(_) => {
+                        format!("{}.jsonl.zst", self.profile.key.trim())
+                    }
+                    _ => String::new(),
+                };
+                self.path_prompt = Some(path_prompt::PathPrompt::new(purpose, suggested));
+            }
             Outcome::LookupEvents { id, events } => {
                 if self
                     .lookup
@@ -699,6 +727,38 @@ impl FreshlensApp {
         command
     }
 
+    /// The typed-path prompt, and what its path is for once given.
+    fn path_prompt_ui(&mut self, ctx: &egui::Context) {
+        let Some(prompt) = &mut self.path_prompt else {
+            return;
+        };
+        let Some(answer) = prompt.ui(ctx) else {
+            return;
+        };
+        let purpose = self.path_prompt.take().map(|p| p.purpose);
+        let (Some(path), Some(purpose)) = (answer, purpose) else {
+            return;
+        };
+        match purpose {
+            path_prompt::PathFor::Spec => self.apply(Command::LoadSpec(path.display().to_string())),
+            path_prompt::PathFor::Capture => self.apply(Command::OpenCapture(path)),
+            path_prompt::PathFor::Png => self.export_png(path),
+            path_prompt::PathFor::Text { text, .. } => self.tasks.write_text_to(path, text),
+            path_prompt::PathFor::LookupCapture(reveal_pii) => {
+                if let (Some(source), Some(spec)) = (&self.cluster, &self.profile.spec) {
+                    let key = self.profile.key.trim().to_owned();
+                    self.tasks.export_capture_to(
+                        Arc::clone(source),
+                        Arc::clone(spec),
+                        key,
+                        path,
+                        reveal_pii,
+                    );
+                }
+            }
+        }
+    }
+
     /// Saves the plots' area of the next frame as a PNG at `path`.
     fn export_png(&mut self, path: std::path::PathBuf) {
         let Some(rect) = self.freshness.plots_rect() else {
@@ -827,6 +887,7 @@ impl eframe::App for FreshlensApp {
         if let Some(banner) = self.banner_ui(ui) {
             commands.push(banner);
         }
+        self.path_prompt_ui(ui.ctx());
         egui::Panel::top("tabs").show(ui, |ui| {
             ui.horizontal(|ui| {
                 ui.selectable_value(&mut self.state.tab, Tab::Browse, "Browse");
@@ -907,6 +968,7 @@ pub fn run(startup: Startup) -> anyhow::Result<()> {
 mod tests {
     use super::*;
     use egui_kittest::Harness;
+    use egui_kittest::kittest::Queryable as _;
 
     fn sampled(name: &str) -> Outcome {
         Outcome::GroupsSampled {
@@ -954,5 +1016,43 @@ mod tests {
             outcome: Box::new(sampled("current")),
         });
         assert_eq!(app.groups.groups[0].group, "current");
+    }
+
+    /// Where no file dialog can be shown, the prompt takes the path, and the export that asked
+    /// for it writes there.
+    #[test]
+    fn a_typed_path_takes_the_place_of_a_missing_dialog() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().to_owned();
+        let mut harness = Harness::builder().build_eframe(move |cc| {
+            FreshlensApp::new(cc, Startup::default(), Some(config)).unwrap()
+        });
+        harness.run_steps(2);
+        harness
+            .state_mut()
+            .handle(Outcome::NoPath(path_prompt::PathFor::Text {
+                title: "Export the profile as JSON",
+                text: "{\"key\": 1}".into(),
+            }));
+        harness.run_steps(2);
+        let target = dir.path().join("typed.json");
+        let field = harness.get_by_role_and_label(egui::accesskit::Role::TextInput, "Path");
+        field.focus();
+        harness.step();
+        harness
+            .get_by_role_and_label(egui::accesskit::Role::TextInput, "Path")
+            .type_text(&target.display().to_string());
+        harness.step();
+        harness.get_by_label("OK").click();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !target.exists() && std::time::Instant::now() < deadline {
+            harness.step();
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "{\"key\": 1}");
+        harness.run_steps(2);
+        let said = harness.state().status.message.clone().unwrap_or_default();
+        assert!(said.starts_with("saved "), "{said}");
+        assert!(harness.state().path_prompt.is_none(), "the prompt closes");
     }
 }

@@ -13,6 +13,7 @@ use crate::cluster::{
 };
 
 use super::messages::Row;
+use super::path_prompt::PathFor;
 use crate::codec::registry::RegistryClient;
 use crate::freshness;
 use crate::profile::SourceDecoder;
@@ -75,13 +76,16 @@ pub enum Outcome {
     Ingest(Result<freshness::IngestSample, String>),
     PngPath(Option<std::path::PathBuf>),
     /// What a save did, for the panel that asked.
-    Saved(String),
+    /// What an export wrote, or why it could not.
+    Saved(Result<String, String>),
     GroupsSampled {
         at_ms: i64,
         result: Result<Sampled, String>,
     },
     SpecLoaded(Result<(String, Spec), String>),
     SpecPicked(Option<std::path::PathBuf>),
+    /// No file dialog could be shown: the path prompt takes the path for this.
+    NoPath(PathFor),
     LookupEvents {
         id: u64,
         events: Vec<Event>,
@@ -272,11 +276,16 @@ impl Tasks {
     /// The native open dialog blocks, so it runs here and never on the UI thread.
     pub fn pick_spec(&self) {
         self.spawn(move |send| {
-            let picked = rfd::FileDialog::new()
-                .set_title("Open a profile spec")
-                .add_filter("Profile spec", &["toml"])
-                .pick_file();
-            send(Outcome::SpecPicked(picked));
+            match ask(|| {
+                rfd::FileDialog::new()
+                    .set_title("Open a profile spec")
+                    .add_filter("Profile spec", &["toml"])
+                    .pick_file()
+            }) {
+                Asked::Path(path) => send(Outcome::SpecPicked(Some(path))),
+                Asked::Cancelled => {}
+                Asked::NoDialog => send(Outcome::NoPath(PathFor::Spec)),
+            }
         });
     }
 
@@ -295,11 +304,16 @@ impl Tasks {
 
     pub fn pick_capture(&self) {
         self.spawn(move |send| {
-            let picked = rfd::FileDialog::new()
-                .set_title("Open a capture")
-                .add_filter("Capture", &["jsonl", "json", "zst", "txt"])
-                .pick_file();
-            send(Outcome::CapturePicked(picked));
+            match ask(|| {
+                rfd::FileDialog::new()
+                    .set_title("Open a capture")
+                    .add_filter("Capture", &["jsonl", "json", "zst", "txt"])
+                    .pick_file()
+            }) {
+                Asked::Path(path) => send(Outcome::CapturePicked(Some(path))),
+                Asked::Cancelled => {}
+                Asked::NoDialog => send(Outcome::NoPath(PathFor::Capture)),
+            }
         });
     }
 
@@ -322,13 +336,19 @@ impl Tasks {
         reveal_pii: bool,
     ) {
         self.spawn_on_source(move |send| {
-            let Some(path) = rfd::FileDialog::new()
-                .set_title("Export this lookup as a capture")
-                .add_filter("Capture", &["jsonl", "zst"])
-                .set_file_name(format!("{key}.jsonl.zst"))
-                .save_file()
-            else {
-                return;
+            let path = match ask(|| {
+                rfd::FileDialog::new()
+                    .set_title("Export this lookup as a capture")
+                    .add_filter("Capture", &["jsonl", "zst"])
+                    .set_file_name(format!("{key}.jsonl.zst"))
+                    .save_file()
+            }) {
+                Asked::Path(path) => path,
+                Asked::Cancelled => return,
+                Asked::NoDialog => {
+                    send(Outcome::NoPath(PathFor::LookupCapture(reveal_pii)));
+                    return;
+                }
             };
             send(Outcome::Saved(export_lookup(
                 source.as_ref(),
@@ -343,19 +363,37 @@ impl Tasks {
     /// Asks where to save, then writes `text`.
     pub fn save_text(&self, title: &'static str, file_name: String, text: String) {
         self.spawn(move |send| {
-            let Some(path) = rfd::FileDialog::new()
-                .set_title(title)
-                .set_file_name(file_name)
-                .save_file()
-            else {
-                return;
-            };
-            let notice = match std::fs::write(&path, text) {
-                Ok(()) => format!("saved {}", path.display()),
-                Err(e) => format!("cannot write {}: {e}", path.display()),
-            };
+            match ask(|| {
+                rfd::FileDialog::new()
+                    .set_title(title)
+                    .set_file_name(file_name)
+                    .save_file()
+            }) {
+                Asked::Path(path) => send(Outcome::Saved(write_text(&path, &text))),
+                Asked::Cancelled => {}
+                Asked::NoDialog => send(Outcome::NoPath(PathFor::Text { title, text })),
+            }
+        });
+    }
+
+    /// Exports the lookup of `key` to a path typed by hand.
+    pub fn export_capture_to(
+        &self,
+        source: Arc<dyn Source>,
+        spec: Arc<Spec>,
+        key: String,
+        path: std::path::PathBuf,
+        reveal_pii: bool,
+    ) {
+        self.spawn_on_source(move |send| {
+            let notice = export_lookup(source.as_ref(), &spec, &key, &path, reveal_pii);
             send(Outcome::Saved(notice));
         });
+    }
+
+    /// Writes `text` to a path typed by hand.
+    pub fn write_text_to(&self, path: std::path::PathBuf, text: String) {
+        self.spawn(move |send| send(Outcome::Saved(write_text(&path, &text))));
     }
 
     /// The builder group's lag as far back as its commits go, for the Freshness panel.
@@ -393,12 +431,17 @@ impl Tasks {
 
     pub fn pick_png_path(&self) {
         self.spawn(move |send| {
-            let picked = rfd::FileDialog::new()
-                .set_title("Export the plots as PNG")
-                .add_filter("PNG image", &["png"])
-                .set_file_name("freshness.png")
-                .save_file();
-            send(Outcome::PngPath(picked));
+            match ask(|| {
+                rfd::FileDialog::new()
+                    .set_title("Export the plots as PNG")
+                    .add_filter("PNG image", &["png"])
+                    .set_file_name("freshness.png")
+                    .save_file()
+            }) {
+                Asked::Path(path) => send(Outcome::PngPath(Some(path))),
+                Asked::Cancelled => {}
+                Asked::NoDialog => send(Outcome::NoPath(PathFor::Png)),
+            }
         });
     }
 
@@ -474,30 +517,77 @@ fn sample(
     })
 }
 
+/// What a file dialog answered.
+enum Asked {
+    Path(std::path::PathBuf),
+    Cancelled,
+    /// It came back empty at once: no dialog was shown (a desktop without
+    /// xdg-desktop-portal), so the path has to be typed.
+    NoDialog,
+}
+
+/// Nobody cancels a dialog this fast; an empty answer within it means none was shown.
+const NO_DIALOG_WITHIN: Duration = Duration::from_millis(400);
+
+fn ask(dialog: impl FnOnce() -> Option<std::path::PathBuf>) -> Asked {
+    let started = Instant::now();
+    match dialog() {
+        Some(path) => Asked::Path(path),
+        None if started.elapsed() < NO_DIALOG_WITHIN => Asked::NoDialog,
+        None => Asked::Cancelled,
+    }
+}
+
+fn write_text(path: &std::path::Path, text: &str) -> Result<String, String> {
+    match std::fs::write(path, text) {
+        Ok(()) => Ok(format!("saved {}", path.display())),
+        Err(e) => Err(format!("cannot write {}: {e}", path.display())),
+    }
+}
+
 fn export_lookup(
     source: &dyn Source,
     spec: &Spec,
     key: &str,
     path: &std::path::Path,
     reveal_pii: bool,
-) -> String {
+) -> Result<String, String> {
     let recording = crate::source::Recording::new(source);
     let result = crate::profile::SourceDecoder::new(spec, None).and_then(|decoder| {
         let request = crate::profile::LookupRequest::new(spec, &decoder, key, source.now_ms());
         lookup(&recording, &request).map_err(|e| e.to_string())
     });
     if let Err(e) = result {
-        return format!("cannot export: {e}");
+        return Err(format!("cannot export: {e}"));
     }
     let mut capture = recording.into_capture();
     crate::profile::PiiMask::unless_revealed(spec, reveal_pii)
         .apply_to_capture(&mut capture, reveal_pii);
     match crate::source::save_capture(&capture, path, crate::source::CaptureFormat::Freshlens) {
-        Ok(()) => format!(
+        Ok(()) => Ok(format!(
             "saved {} records to {}",
             capture.record_count(),
             path.display()
-        ),
-        Err(e) => format!("{e:#}"),
+        )),
+        Err(e) => Err(format!("cannot save {}: {e:#}", path.display())),
+    }
+}
+
+#[cfg(test)]
+mod ask_tests {
+    use super::*;
+
+    /// An empty answer at once means no dialog was shown; an empty answer after a while is
+    /// the user cancelling, which must not open the prompt.
+    #[test]
+    fn an_instant_empty_answer_is_a_missing_dialog() {
+        assert!(matches!(ask(|| None), Asked::NoDialog));
+        let slow = ask(|| {
+            std::thread::sleep(NO_DIALOG_WITHIN + Duration::from_millis(50));
+            None
+        });
+        assert!(matches!(slow, Asked::Cancelled));
+        let picked = ask(|| Some("a.toml".into()));
+        assert!(matches!(picked, Asked::Path(p) if p.as_os_str() == "a.toml"));
     }
 }
