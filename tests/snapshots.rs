@@ -4,7 +4,7 @@
 //! runs is only timings (a lookup's milliseconds): a few thousand pixels are allowed for those.
 
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable as _;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use freshlens::ui::{FreshlensApp, Startup};
 
 /// 2026-11-18 08:53:20 UTC: any fixed time will do.
@@ -58,11 +58,43 @@ fn every_tab_at(w: f32, h: f32) {
         snapshot(&mut harness, &format!("groups_{size}"));
         harness.get_by_label("Freshness").click();
         snapshot(&mut harness, &format!("freshness_{size}"));
+        legends_fit(&harness, w, h);
         harness.get_by_label("Browse").click();
         snapshot(&mut harness, &format!("browse_{size}"));
         // What must be visible, whatever the pixels: the top bar's status at every size.
         let status = harness.get_by_label_contains("reading demo data");
         assert!(status.rect().max.x <= w, "{size}: {:?}", status.rect());
+    }
+}
+
+/// Every legend entry and series toggle (egui_plot's legend entries are checkboxes) lies in the
+/// window and on no other: a legend that overflows its plot lands on the next plot's.
+fn legends_fit(harness: &Harness<'_, FreshlensApp>, w: f32, h: f32) {
+    let entries: Vec<(String, egui::Rect)> = harness
+        .query_all_by_role(egui::accesskit::Role::CheckBox)
+        .map(|node| {
+            (
+                node.accesskit_node().label().unwrap_or_default(),
+                node.rect(),
+            )
+        })
+        .collect();
+    assert!(
+        entries.iter().any(|(label, _)| label == "budget"),
+        "the staleness plot's legend is shown: {entries:?}"
+    );
+    for (i, (label, rect)) in entries.iter().enumerate() {
+        assert!(
+            rect.max.x <= w && rect.max.y <= h,
+            "{label} at {rect:?} is outside {w}x{h}"
+        );
+        for (other, other_rect) in &entries[i + 1..] {
+            let overlap = rect.shrink(1.0).intersect(other_rect.shrink(1.0));
+            assert!(
+                !overlap.is_positive(),
+                "{label} at {rect:?} overlaps {other} at {other_rect:?}"
+            );
+        }
     }
 }
 
