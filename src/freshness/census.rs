@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
-use crate::cluster::{CancelToken, ClusterError, RecordFilter, ScanEvent, ScanRequest, StartAt};
+use crate::cluster::{CancelToken, ClusterError, ScanEvent, ScanRequest, StartAt};
 use crate::profile::{DecodeError, SourceDecoder, Spec};
 use crate::source::Source;
 
@@ -152,13 +152,10 @@ pub fn census(
             };
             let mut here = std::collections::HashSet::new();
             let request = ScanRequest {
-                topic: src.topic.clone(),
                 partitions: Some(vec![p.id]),
                 start: StartAt::Offset(from),
                 resume: HashMap::from([(p.id, from)]),
-                max_records: None,
-                end_timestamp_ms: None,
-                filter: RecordFilter::default(),
+                ..ScanRequest::new(src.topic.clone())
             };
             let summary = source.scan(&request, cancel, &mut |event| {
                 let ScanEvent::Records(records) = event else {
@@ -268,15 +265,7 @@ fn read_links(
     // whatever order the partitions were read in.
     let mut claims: BTreeMap<String, String> = BTreeMap::new();
     for src in spec.sources.iter().filter(|s| !s.links.is_empty()) {
-        let request = ScanRequest {
-            topic: src.topic.clone(),
-            partitions: None,
-            start: StartAt::Beginning,
-            resume: HashMap::new(),
-            max_records: None,
-            end_timestamp_ms: None,
-            filter: RecordFilter::default(),
-        };
+        let request = ScanRequest::new(src.topic.clone());
         source.scan(&request, cancel, &mut |event| {
             let ScanEvent::Records(records) = event else {
                 return true;
