@@ -16,6 +16,7 @@ mod report;
 mod series;
 mod staleness;
 mod status;
+mod store_age;
 mod watch;
 
 pub use applied::{EventFreshness, applied_times};
@@ -34,6 +35,7 @@ pub use report::{ProfileFreshness, profile_freshness};
 pub use series::{LagPoint, merge_partitions};
 pub use staleness::{Breach, Delivery, Staleness, StalenessPoint, staleness, staleness_at};
 pub use status::{Commit, Rules, Status, Verdict, evaluate};
+pub use store_age::{StoreAge, StoreAgeError, store_age};
 pub use watch::{GroupWatch, Look};
 
 pub use crate::time::now_ms;

@@ -92,6 +92,20 @@ pub struct Store {
     pub watermark: Option<String>,
 }
 
+impl Store {
+    /// The store topic as a source, for decoding its records with the spec's decoder.
+    pub fn as_source(&self) -> Source {
+        Source {
+            topic: self.topic.clone(),
+            format: self.format,
+            event_time: None,
+            links: Vec::new(),
+            erase_when: None,
+            schema_file: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Spec {
     pub name: String,

@@ -11,7 +11,7 @@ use crate::cluster::{CancelToken, ClusterError, RecordFilter, ScanEvent, ScanReq
 use crate::profile::SourceDecoder;
 
 use super::fold::{Profile, Provenance, field_changes, fold};
-use super::spec::{Source, Spec, Store};
+use super::spec::{Spec, Store};
 use super::{Event, parse_event_time};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -49,14 +49,7 @@ pub fn store_versions(
             ..RecordFilter::default()
         },
     };
-    let as_source = Source {
-        topic: store.topic.clone(),
-        format: store.format,
-        event_time: None,
-        links: Vec::new(),
-        erase_when: None,
-        schema_file: None,
-    };
+    let as_source = store.as_source();
     let mut versions = Vec::new();
     cluster.scan(&request, cancel, &mut |event| {
         if let ScanEvent::Records(records) = event {
