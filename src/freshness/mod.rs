@@ -13,6 +13,7 @@ mod interpolate;
 mod lag;
 mod offsets_topic;
 mod report;
+mod sample;
 mod series;
 mod staleness;
 mod status;
@@ -32,6 +33,7 @@ pub use offsets_topic::{
     OFFSETS_TOPIC, OffsetCommit, OffsetsRecord, decode_offsets_record, offsets_partition,
 };
 pub use report::{ProfileFreshness, profile_freshness};
+pub use sample::{StoreSample, pick_keys, sample_store, wilson_95};
 pub use series::{LagPoint, merge_partitions};
 pub use staleness::{Breach, Delivery, Staleness, StalenessPoint, staleness, staleness_at};
 pub use status::{Commit, Rules, Status, Verdict, evaluate};

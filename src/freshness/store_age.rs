@@ -27,6 +27,9 @@ pub struct StoreAge {
     /// Every age, ascending, for a histogram.
     #[serde(skip)]
     pub ages_ms: Vec<i64>,
+    /// The keys with a live profile, in key order: what a sample is drawn from.
+    #[serde(skip)]
+    pub profile_keys: Vec<String>,
     pub records_read: u64,
     pub cancelled: bool,
 }
@@ -97,14 +100,19 @@ pub fn store_age(
     })?;
     age.cancelled = summary.cancelled;
     let budget_ms = spec.budget.as_millis() as i64;
-    for (_, said) in latest.into_values() {
+    for (key, (_, said)) in latest {
         match said {
-            Latest::Written(at) => age.ages_ms.push(now_ms.saturating_sub(at).max(0)),
+            Latest::Written(at) => {
+                age.ages_ms.push(now_ms.saturating_sub(at).max(0));
+                age.profile_keys
+                    .push(String::from_utf8_lossy(&key).into_owned());
+            }
             Latest::Deleted => age.deleted += 1,
             Latest::Undecodable => age.undecodable += 1,
         }
     }
     age.ages_ms.sort_unstable();
+    age.profile_keys.sort();
     age.keys = age.ages_ms.len();
     age.age_p50_ms = super::nearest_rank(&age.ages_ms, 50);
     age.age_p95_ms = super::nearest_rank(&age.ages_ms, 95);
@@ -188,6 +196,7 @@ updated_at = "/updated_at"
             (10 * MIN, 30 * MIN, 30 * MIN)
         );
         assert_eq!(age.records_read, 7);
+        assert_eq!(age.profile_keys, vec!["a", "b", "e"]);
     }
 
     #[test]

@@ -1,0 +1,201 @@
+//! Consumed but not applied, estimated: the census sees what the builder has not read, not what
+//! it read and dropped. That needs a full lookup per customer, so a seeded sample of the store's
+//! keys is looked up and the share found is reported with a 95% Wilson interval.
+
+use rand::SeedableRng as _;
+use rand::seq::SliceRandom as _;
+use serde::Serialize;
+
+use crate::cluster::CancelToken;
+use crate::profile::{LookupRequest, SourceDecoder, Spec, lookup};
+use crate::source::Source;
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct StoreSample {
+    /// Customers looked up (those whose lookup failed are in `failed`, not here).
+    pub n: usize,
+    pub consumed_but_not_applied: usize,
+    pub share: f64,
+    pub ci95: [f64; 2],
+    /// The customers found, in key order.
+    pub keys: Vec<String>,
+    /// Customers whose lookup failed, and why: left out of `n`, never counted as fine.
+    pub failed: Vec<(String, String)>,
+    pub seed: u64,
+    pub cancelled: bool,
+}
+
+/// `n` of `keys`, chosen by `seed`: the same keys for the same store and seed.
+pub fn pick_keys(keys: &[String], n: usize, seed: u64) -> Vec<String> {
+    let mut sorted: Vec<&String> = keys.iter().collect();
+    sorted.sort();
+    sorted.dedup();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let (picked, _) = sorted.partial_shuffle(&mut rng, n);
+    let mut picked: Vec<String> = picked.iter().map(|k| (*k).clone()).collect();
+    picked.sort();
+    picked
+}
+
+/// Looks each of `keys` up (`threads` at a time) and counts those whose store diff says a
+/// field was consumed but not applied.
+pub fn sample_store(
+    source: &dyn Source,
+    spec: &Spec,
+    decoder: &SourceDecoder,
+    keys: &[String],
+    now_ms: i64,
+    threads: usize,
+    cancel: &CancelToken,
+) -> StoreSample {
+    use rayon::prelude::*;
+    let look = |key: &String| {
+        if cancel.is_cancelled() {
+            return None;
+        }
+        let request = LookupRequest::new(spec, decoder, key, now_ms);
+        let answer = lookup(source, &request).map(|found| {
+            found
+                .store
+                .iter()
+                .flat_map(|s| &s.stale)
+                .any(|f| f.cause.consumed_not_applied())
+        });
+        Some((key.clone(), answer.map_err(|e| e.to_string())))
+    };
+    let answers: Vec<_> = match rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.max(1))
+        .build()
+    {
+        Ok(pool) => pool.install(|| keys.par_iter().map(look).collect()),
+        Err(_) => keys.iter().map(look).collect(),
+    };
+    let mut sample = StoreSample {
+        cancelled: cancel.is_cancelled(),
+        ..StoreSample::default()
+    };
+    for (key, answer) in answers.into_iter().flatten() {
+        match answer {
+            Ok(found) => {
+                sample.n += 1;
+                if found {
+                    sample.keys.push(key);
+                }
+            }
+            Err(e) => sample.failed.push((key, e)),
+        }
+    }
+    sample.keys.sort();
+    sample.consumed_but_not_applied = sample.keys.len();
+    if sample.n > 0 {
+        sample.share = sample.consumed_but_not_applied as f64 / sample.n as f64;
+    }
+    sample.ci95 = wilson_95(sample.consumed_but_not_applied, sample.n);
+    sample
+}
+
+/// The 95% Wilson score interval of `k` successes in `n` trials (`[0, 1]` for none): unlike the
+/// normal approximation it stays inside [0, 1] and is not zero-width when `k` is 0 or `n`.
+pub fn wilson_95(k: usize, n: usize) -> [f64; 2] {
+    if n == 0 {
+        return [0.0, 1.0];
+    }
+    const Z: f64 = 1.959_963_984_540_054;
+    let (k, n) = (k as f64, n as f64);
+    let p = k / n;
+    let z2 = Z * Z;
+    let denominator = 1.0 + z2 / n;
+    let center = (p + z2 / (2.0 * n)) / denominator;
+    let half = Z * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt() / denominator;
+    [(center - half).max(0.0), (center + half).min(1.0)]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Values from the worked examples of Wilson (1927) as tabulated by Newcombe (1998),
+    /// Statistics in Medicine 17, table I (method 3): 81/263, 15/148, 0/20, 1/29.
+    #[test]
+    fn wilson_matches_newcombes_table() {
+        let cases = [
+            (81, 263, [0.2553, 0.3662]),
+            (15, 148, [0.0624, 0.1605]),
+            (0, 20, [0.0, 0.1611]),
+            (1, 29, [0.0061, 0.1718]),
+        ];
+        for (k, n, [lo, hi]) in cases {
+            let [got_lo, got_hi] = wilson_95(k, n);
+            assert!((got_lo - lo).abs() < 5e-4, "{k}/{n}: {got_lo} vs {lo}");
+            assert!((got_hi - hi).abs() < 5e-4, "{k}/{n}: {got_hi} vs {hi}");
+        }
+        assert_eq!(wilson_95(0, 0), [0.0, 1.0]);
+    }
+
+    #[test]
+    fn the_same_seed_picks_the_same_keys() {
+        let keys: Vec<String> = (0..100).map(|i| format!("cust-{i:03}")).collect();
+        let a = pick_keys(&keys, 10, 7);
+        assert_eq!(a.len(), 10);
+        assert_eq!(
+            a,
+            pick_keys(&keys.iter().rev().cloned().collect::<Vec<_>>(), 10, 7)
+        );
+        assert_ne!(a, pick_keys(&keys, 10, 8));
+        assert_eq!(
+            pick_keys(&keys, 500, 1).len(),
+            100,
+            "never more than there are"
+        );
+    }
+
+    /// Sampling every customer of the demo finds each one the demo dropped a consent change
+    /// for (its own list of stale customers, from the builder that dropped them).
+    #[test]
+    fn finds_the_demos_dropped_consent_customers() {
+        let config = crate::demo::DemoConfig {
+            customers: 150,
+            events: 12_000,
+            ..crate::demo::DemoConfig::new(1_795_000_000_000)
+        };
+        let demo = crate::demo::generate(&config).unwrap();
+        let decoder = SourceDecoder::new(&demo.spec, None).unwrap();
+        let now = demo.capture.captured_at_ms;
+        let age = super::super::store_age(
+            &demo.capture,
+            &demo.spec,
+            &decoder,
+            now,
+            &CancelToken::default(),
+        )
+        .unwrap();
+        let keys = pick_keys(&age.profile_keys, usize::MAX, 1);
+        let sample = sample_store(
+            &demo.capture,
+            &demo.spec,
+            &decoder,
+            &keys,
+            now,
+            2,
+            &CancelToken::default(),
+        );
+        let dropped: Vec<&String> = demo
+            .stale
+            .iter()
+            .filter(|c| {
+                c.fields
+                    .iter()
+                    .any(|(_, cause)| cause.contains("not applied"))
+            })
+            .map(|c| &c.key)
+            .collect();
+        assert!(!dropped.is_empty(), "the demo drops some consent changes");
+        for key in dropped {
+            assert!(sample.keys.contains(key), "{key} not in {:?}", sample.keys);
+        }
+        assert_eq!(sample.n, age.keys);
+        assert!(sample.failed.is_empty(), "{:?}", sample.failed);
+        let [lo, hi] = sample.ci95;
+        assert!(lo <= sample.share && sample.share <= hi);
+    }
+}
