@@ -5,6 +5,7 @@
 mod applied;
 mod backfill;
 mod census;
+mod chain;
 mod commit_log;
 mod drain;
 mod history;
@@ -23,6 +24,7 @@ mod watch;
 pub use applied::{EventFreshness, applied_times};
 pub use backfill::{PastLag, group_time_lag_history, past_lags};
 pub use census::{Census, CensusError, NOT_CONSUMED, PartitionTail, PendingCustomer, census};
+pub use chain::{ChainVerdict, Hop, chain, verdict};
 pub use commit_log::CommitLog;
 pub use drain::{Drain, Retention, RetentionRisk, back_within_budget_ms};
 pub use history::LagHistory;
