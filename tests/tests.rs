@@ -16,4 +16,5 @@ mod profile;
 mod readonly;
 mod registry;
 mod snapshots;
+mod stale;
 mod ui;

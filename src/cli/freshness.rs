@@ -45,9 +45,8 @@ pub struct FreshnessArgs {
     /// Records sampled per partition for ingest delay
     #[arg(long, default_value_t = 10_000)]
     pub sample: u64,
-    /// Schema Registry for `avro` sources
-    #[arg(long = "schema-registry", env = "FRESHLENS_SCHEMA_REGISTRY")]
-    pub schema_registry: Option<String>,
+    #[command(flatten)]
+    pub registry: super::profile::RegistryArgs,
     /// Print one JSON document
     #[arg(long)]
     pub json: bool,
@@ -85,14 +84,9 @@ fn profile_report(
     since: Option<i64>,
     until: i64,
 ) -> anyhow::Result<Value> {
-    let registry = args
-        .schema_registry
-        .as_deref()
-        .map(|url| crate::codec::registry::RegistryClient::new(url, None))
-        .transpose()
-        .map_err(anyhow::Error::msg)?
-        .map(std::sync::Arc::new);
-    let decoder = crate::profile::SourceDecoder::new(spec, registry).map_err(anyhow::Error::msg)?;
+    let decoder = args
+        .registry
+        .decoder(spec, crate::cluster::DEFAULT_TIMEOUT)?;
     let window = Window {
         since_ms: since,
         until_ms: Some(until),

@@ -9,6 +9,7 @@ pub mod freshness;
 pub mod groups;
 pub mod messages;
 pub mod profile;
+pub mod stale;
 pub mod topics;
 
 use std::io::Write;
@@ -50,6 +51,9 @@ pub enum Command {
     Timeline(profile::TimelineArgs),
     /// The profile a customer's events add up to, compared with the profile store
     Profile(profile::ProfileArgs),
+    /// Every customer: who is stale now and why (builder's unread tail), a sampled estimate of
+    /// changes consumed but not applied, the store's age, and the hop that breaks the budget
+    Stale(stale::StaleArgs),
     /// Save topics, or one customer's lookup, to a capture file to open later with --capture
     Capture(capture::CaptureArgs),
     /// The demo workload: write it to a cluster, or to a capture file
@@ -97,6 +101,7 @@ fn dispatch(connect: &ConnectArgs, command: &Command, out: &mut dyn Write) -> an
             args.timeline.timeout = connect.timeout();
             profile::run_profile(connect.open()?.as_ref(), &args, &spec, out)
         }
+        Command::Stale(args) => stale::run(connect.open()?.as_ref(), args, connect.timeout(), out),
         Command::Capture(args) => capture::run(connect.open()?.as_ref(), args, out),
         Command::Demo(args) => demo::run(connect, args, out),
         Command::Bench(args) => bench::run(connect, args, out),

@@ -42,6 +42,13 @@ pub struct TimelineArgs {
     /// The command's `--timeout`, which bounds the Schema Registry too.
     #[arg(skip = crate::cluster::DEFAULT_TIMEOUT)]
     pub timeout: std::time::Duration,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
+
+/// The Schema Registry flags of every command that decodes a spec's sources.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct RegistryArgs {
     /// Confluent-compatible Schema Registry for `avro` sources
     #[arg(long = "schema-registry", env = "FRESHLENS_SCHEMA_REGISTRY")]
     pub schema_registry: Option<String>,
@@ -52,6 +59,24 @@ pub struct TimelineArgs {
         hide_env_values = true
     )]
     pub schema_registry_auth: Option<String>,
+}
+
+impl RegistryArgs {
+    /// The spec's decoder, with a registry client bounded by `timeout` where one is named.
+    pub fn decoder(
+        &self,
+        spec: &Spec,
+        timeout: std::time::Duration,
+    ) -> anyhow::Result<SourceDecoder> {
+        let registry = self
+            .schema_registry
+            .as_deref()
+            .map(|url| RegistryClient::new(url, self.schema_registry_auth.as_deref()))
+            .transpose()
+            .map_err(anyhow::Error::msg)?
+            .map(|client| Arc::new(client.with_timeout(timeout)));
+        SourceDecoder::new(spec, registry).map_err(anyhow::Error::msg)
+    }
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -73,14 +98,7 @@ impl TimelineArgs {
     }
 
     pub fn decoder(&self, spec: &Spec) -> anyhow::Result<SourceDecoder> {
-        let registry = self
-            .schema_registry
-            .as_deref()
-            .map(|url| RegistryClient::new(url, self.schema_registry_auth.as_deref()))
-            .transpose()
-            .map_err(anyhow::Error::msg)?
-            .map(|client| Arc::new(client.with_timeout(self.timeout)));
-        SourceDecoder::new(spec, registry).map_err(anyhow::Error::msg)
+        self.registry.decoder(spec, self.timeout)
     }
 
     pub fn window(&self, now_ms: i64) -> anyhow::Result<Window> {

@@ -230,43 +230,4 @@ mod tests {
         );
         assert!(verdict(&chain[..2]).within_budget);
     }
-
-    /// On the demo the builder is stalled for hours: the chain breaks at the builder, and the
-    /// sources are measured.
-    #[test]
-    fn the_demo_breaks_at_its_builder() {
-        let config = crate::demo::DemoConfig {
-            customers: 150,
-            events: 12_000,
-            ..crate::demo::DemoConfig::new(1_795_000_000_000)
-        };
-        let demo = crate::demo::generate(&config).unwrap();
-        let decoder = crate::profile::SourceDecoder::new(&demo.spec, None).unwrap();
-        let now = demo.capture.captured_at_ms;
-        let cancel = CancelToken::default();
-        let age =
-            super::super::store_age(&demo.capture, &demo.spec, &decoder, now, &cancel).unwrap();
-        let hops = chain(&demo.capture, &demo.spec, Some(&age), now, &cancel).unwrap();
-        let kinds: Vec<&str> = hops.iter().map(|h| h.kind).collect();
-        assert_eq!(
-            kinds.iter().filter(|k| **k == "source").count(),
-            demo.spec.sources.len()
-        );
-        assert_eq!(&kinds[kinds.len() - 2..], ["builder", "store"]);
-        let builder = &hops[kinds.len() - 2];
-        assert!(
-            builder.value_ms.unwrap() > demo.spec.budget.as_millis() as i64,
-            "{builder:?}"
-        );
-        assert!(
-            hops.iter()
-                .any(|h| h.produce_per_sec.is_some_and(|r| r > 0.0)),
-            "{hops:?}"
-        );
-        assert_eq!(
-            verdict(&hops).breaking_hop.as_deref(),
-            Some(builder.hop.as_str()),
-            "{hops:?}"
-        );
-    }
 }
