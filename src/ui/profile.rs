@@ -410,42 +410,67 @@ impl ProfilePanel {
                         ""
                     }
                 ));
-                egui::ScrollArea::vertical()
+                // One row per stale field, so every field shows in the room there is (cards
+                // showed one and a half); when it has been pending since is on hover.
+                egui::ScrollArea::both()
                     .id_salt("stale_scroll")
+                    .auto_shrink([false, true])
                     .show(ui, |ui| {
-                        for stale in &store.stale {
-                            let pii = profile.fields.get(&stale.field).is_some_and(|f| f.pii);
-                            ui.group(|ui| {
-                                ui.colored_label(
-                                    ui.visuals().error_fg_color,
-                                    format!(
-                                        "{} is stale: behind {}",
-                                        stale.field,
-                                        format_duration_ms(stale.behind_ms)
-                                    ),
-                                );
-                                ui.label(format!(
-                                    "expected {}  ·  served {}",
-                                    mask(pii, &stale.expected),
-                                    mask(pii, &stale.served)
-                                ));
-                                ui.label(format!(
-                                    "pending since {}",
-                                    format_timestamp(Some(stale.pending_since_ms))
-                                ));
-                                ui.label(stale.cause.to_string());
-                                let p = &stale.pending;
-                                if ui
-                                    .link(format!(
-                                        "first missing event {}/{}@{}",
-                                        p.topic, p.partition, p.offset
-                                    ))
-                                    .clicked()
-                                {
-                                    jump = Some((p.topic.clone(), p.partition, p.offset));
+                        egui::Grid::new("stale_grid")
+                            .striped(true)
+                            .num_columns(6)
+                            .show(ui, |ui| {
+                                for title in [
+                                    "Field",
+                                    "Behind",
+                                    "Expected",
+                                    "Served",
+                                    "Cause",
+                                    "First missing",
+                                ] {
+                                    ui.strong(title);
+                                }
+                                ui.end_row();
+                                for stale in &store.stale {
+                                    let pii =
+                                        profile.fields.get(&stale.field).is_some_and(|f| f.pii);
+                                    let since = format!(
+                                        "pending since {}",
+                                        format_timestamp(Some(stale.pending_since_ms))
+                                    );
+                                    // Read out as a sentence: "orders is stale".
+                                    let spoken = format!("{} is stale", stale.field);
+                                    ui.colored_label(ui.visuals().error_fg_color, &stale.field)
+                                        .on_hover_text(&since)
+                                        .widget_info(|| {
+                                            egui::WidgetInfo::labeled(
+                                                egui::Role::Label,
+                                                true,
+                                                &spoken,
+                                            )
+                                        });
+                                    ui.label(format_duration_ms(stale.behind_ms))
+                                        .on_hover_text(&since);
+                                    ui.label(mask(pii, &stale.expected));
+                                    ui.label(mask(pii, &stale.served));
+                                    // The kind of cause in the row, its numbers on hover:
+                                    // the row then fits at 1024 px.
+                                    let cause = stale.cause.to_string();
+                                    let kind = cause.split(':').next().unwrap_or(&cause);
+                                    ui.label(kind).on_hover_text(&cause).widget_info(|| {
+                                        egui::WidgetInfo::labeled(egui::Role::Label, true, &cause)
+                                    });
+                                    let p = &stale.pending;
+                                    if ui
+                                        .link(format!("{}/{}@{}", p.topic, p.partition, p.offset))
+                                        .on_hover_text("the first event the store has not applied")
+                                        .clicked()
+                                    {
+                                        jump = Some((p.topic.clone(), p.partition, p.offset));
+                                    }
+                                    ui.end_row();
                                 }
                             });
-                        }
                     });
             }
         }
