@@ -277,13 +277,15 @@ impl ConnectBar {
                 ui.label(format!("connecting to {to}…"));
             }
             ConnectionState::Connected(to) => {
-                ui.colored_label(
+                state_label(
+                    ui,
                     egui::Color32::from_rgb(80, 180, 100),
                     format!("connected to {to}"),
                 );
             }
             ConnectionState::Opened(what) => {
-                ui.colored_label(
+                state_label(
+                    ui,
                     egui::Color32::from_rgb(120, 160, 240),
                     format!("reading {what}"),
                 );
@@ -294,6 +296,12 @@ impl ConnectBar {
             }
         }
     }
+}
+
+/// The connection state in one piece: where the bar wraps, it moves to the next row whole
+/// rather than breaking inside the name.
+fn state_label(ui: &mut egui::Ui, color: egui::Color32, text: String) {
+    ui.add(egui::Label::new(egui::RichText::new(text).color(color)).extend());
 }
 
 fn apply_saved(settings: &mut ConnectSettings, cluster: &SavedCluster) {
