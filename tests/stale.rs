@@ -364,7 +364,8 @@ fn the_demo_chain_breaks_at_its_builder() {
     let now = demo.capture.captured_at_ms;
     let cancel = freshlens::cluster::CancelToken::default();
     let hops =
-        freshlens::freshness::chain(&demo.capture, &demo.spec, Some(&age), now, &cancel).unwrap();
+        freshlens::freshness::chain(&demo.capture, &demo.spec, Some(&age), None, now, &cancel)
+            .unwrap();
     let kinds: Vec<&str> = hops.iter().map(|h| h.kind).collect();
     let sources = kinds.iter().filter(|k| **k == "source").count();
     assert_eq!(sources, demo.spec.sources.len());

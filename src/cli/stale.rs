@@ -64,7 +64,7 @@ pub fn look(
     let mut sample =
         freshness::sample_store(source, spec, &decoder, &keys, now, args.threads, &cancel);
     sample.seed = args.seed;
-    let mut chain = freshness::chain(source, spec, Some(&store), now, &cancel)?;
+    let mut chain = freshness::chain(source, spec, Some(&store), Some(&census), now, &cancel)?;
     if let Some(url) = &args.connect {
         chain.extend(freshness::connector_hops(url, spec, timeout)?);
     }

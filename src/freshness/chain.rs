@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use super::{GroupWatch, Rules, StoreAge, sample_ingest};
+use super::{Census, GroupWatch, Rules, StoreAge, sample_ingest};
 use crate::cluster::{CancelToken, ClusterError};
 use crate::profile::Spec;
 use crate::source::Source;
@@ -69,11 +69,14 @@ const RECENT_MS: i64 = 5 * 60_000;
 const INGEST_SAMPLE: u64 = 500;
 
 /// The chain's source, builder and store hops as of `now_ms` (the store's from `store`, read
-/// by the caller).
+/// by the caller). With the `census`, the builder's time lag is at least its oldest unconsumed
+/// event's wait: read from the records themselves, it holds where the group's time lag cannot
+/// be measured.
 pub fn chain(
     source: &dyn Source,
     spec: &Spec,
     store: Option<&StoreAge>,
+    census: Option<&Census>,
     now_ms: i64,
     cancel: &CancelToken,
 ) -> Result<Vec<Hop>, ClusterError> {
@@ -118,10 +121,21 @@ pub fn chain(
         let look = watch.look(source, Some(group))?;
         let hop = match look.groups.into_iter().find(|g| g.group == group) {
             Some(lag) => {
-                let mut hop = Hop::new(group, "builder", lag.max_time_lag_ms, budget_ms);
+                let oldest = census.and_then(|c| c.customers.iter().map(|p| p.behind_ms).max());
+                let value = match (lag.max_time_lag_ms, oldest) {
+                    (Some(a), Some(b)) => Some(a.max(b)),
+                    (a, b) => a.or(b),
+                };
+                let mut hop = Hop::new(group, "builder", value, budget_ms);
                 hop.detail = format!(
-                    "{} records behind; {}",
+                    "{} records behind{}; {}",
                     lag.lag,
+                    match (lag.max_time_lag_ms, oldest) {
+                        (None, Some(_)) if lag.lag > 0 =>
+                            " (time lag from the oldest unconsumed event)",
+                        (None, None) if lag.lag > 0 => " (time lag unknown)",
+                        _ => "",
+                    },
                     if lag.status_reason.is_empty() {
                         lag.status.to_string()
                     } else {

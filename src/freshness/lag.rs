@@ -82,7 +82,16 @@ impl GroupLag {
     pub fn summarize(&mut self) {
         let parts = &self.partitions;
         self.lag = parts.iter().map(|p| p.lag).sum();
-        self.max_time_lag_ms = parts.iter().filter_map(|p| p.time_lag_ms).max();
+        // Over the lagging partitions only: where their time lags are unknown (Tansu cannot
+        // fetch inside a multi-record batch) the caught-up partitions' zeros must not make a
+        // group hours behind read "0s". Unknown when no lagging partition's is known; a lower
+        // bound when some are.
+        let lagging: Vec<&PartitionLag> = parts.iter().filter(|p| p.lag > 0).collect();
+        self.max_time_lag_ms = if lagging.is_empty() {
+            parts.iter().filter_map(|p| p.time_lag_ms).max()
+        } else {
+            lagging.iter().filter_map(|p| p.time_lag_ms).max()
+        };
         let worst = parts.iter().max_by_key(|p| (p.status, p.lag));
         self.status = worst.map(|p| p.status).unwrap_or_default();
         self.status_reason = worst
@@ -386,5 +395,28 @@ mod tests {
         let committed = HashMap::from([(("t".to_owned(), 0), Some(4))]);
         let rows = partition_rows(&topics, &committed, &[]);
         assert_eq!((rows[0].lag, rows[0].time_lag_ms), (0, Some(0)));
+    }
+
+    /// A group whose lagging partitions' time lags are unknown does not read "0s" from its
+    /// caught-up ones; with some known, the largest known lagging one counts.
+    #[test]
+    fn the_groups_time_lag_comes_from_its_lagging_partitions() {
+        let part = |lag: i64, time_lag_ms: Option<i64>| PartitionLag {
+            lag,
+            time_lag_ms,
+            ..PartitionLag::default()
+        };
+        let mut group = GroupLag {
+            partitions: vec![part(0, Some(0)), part(22_278, None), part(0, Some(0))],
+            ..GroupLag::default()
+        };
+        group.summarize();
+        assert_eq!(group.max_time_lag_ms, None);
+        group.partitions.push(part(5, Some(90_000)));
+        group.summarize();
+        assert_eq!(group.max_time_lag_ms, Some(90_000));
+        group.partitions = vec![part(0, Some(0)), part(0, None)];
+        group.summarize();
+        assert_eq!(group.max_time_lag_ms, Some(0), "caught up everywhere");
     }
 }
