@@ -285,7 +285,7 @@ fn read_links(
                     Ok(value) => {
                         for pointer in &src.links {
                             if let Some(id) = crate::profile::pointer(&value, pointer)
-                                .and_then(id_text)
+                                .and_then(crate::profile::id_text)
                                 .filter(|id| *id != key)
                             {
                                 let claim = claims.entry(id).or_insert_with(|| key.clone());
@@ -304,14 +304,6 @@ fn read_links(
     }
     links.alias = claims.into_iter().collect();
     Ok(links)
-}
-
-fn id_text(value: &serde_json::Value) -> Option<String> {
-    match value {
-        serde_json::Value::String(s) if !s.is_empty() => Some(s.clone()),
-        serde_json::Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
 }
 
 #[cfg(test)]

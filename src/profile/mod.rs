@@ -28,5 +28,6 @@ pub use store::{
     store_versions,
 };
 pub use timeline::{
-    MAX_HOPS, MAX_IDENTITIES, ScanStats, Timeline, Undecodable, Window, load_timeline, to_event,
+    MAX_HOPS, MAX_IDENTITIES, ScanStats, Timeline, Undecodable, Window, id_text, load_timeline,
+    to_event,
 };

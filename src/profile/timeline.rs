@@ -168,7 +168,8 @@ pub fn load_timeline(
     Ok(timeline)
 }
 
-fn id_text(value: &Value) -> Option<String> {
+/// A linked id as text: a non-empty string or a number.
+pub fn id_text(value: &Value) -> Option<String> {
     match value {
         Value::String(s) if !s.is_empty() => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
