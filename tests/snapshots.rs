@@ -25,20 +25,28 @@ fn demo_at(size: egui::Vec2) -> (Harness<'static, FreshlensApp>, tempfile::TempD
         };
         FreshlensApp::new(cc, startup, Some(dir)).unwrap()
     });
+    // The app opens on the Overview; its look ends with the sample and a Refresh button.
+    wait_until(&mut harness, |h| {
+        h.query_by_label_contains("Consumed but not applied:")
+            .is_some()
+            && h.query_by_label("Refresh").is_some()
+    });
+    (harness, config_dir)
+}
+
+/// Steps until `done` holds (30 s at most: the snapshot then shows what went wrong).
+fn wait_until(
+    harness: &mut Harness<'static, FreshlensApp>,
+    done: impl Fn(&Harness<'static, FreshlensApp>) -> bool,
+) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     while std::time::Instant::now() < deadline {
         harness.step();
-        let looked_up = harness
-            .query_all_by_label_contains("is stale")
-            .next()
-            .is_some();
-        let idle = harness.query_by_label("Look up").is_some();
-        if looked_up && idle {
+        if done(harness) {
             break;
         }
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
-    (harness, config_dir)
 }
 
 fn snapshot(harness: &mut Harness<'_, FreshlensApp>, name: &str) {
@@ -51,6 +59,12 @@ fn every_tab_at(w: f32, h: f32) {
     {
         let (mut harness, _dir) = demo_at(egui::vec2(w, h));
         let size = format!("{w}x{h}");
+        snapshot(&mut harness, &format!("overview_{size}"));
+        harness.get_by_label("Profile").click();
+        wait_until(&mut harness, |h| {
+            h.query_all_by_label_contains("is stale").next().is_some()
+                && h.query_by_label("Look up").is_some()
+        });
         snapshot(&mut harness, &format!("profile_{size}"));
         harness.get_by_label("Groups").click();
         harness.run_steps(4);

@@ -333,8 +333,7 @@ fn the_sample_finds_the_demos_dropped_consent_customers() {
         &decoder,
         &keys,
         now,
-        2,
-        &cancel,
+        &freshlens::freshness::SampleRun::new(2, &cancel),
     );
     let dropped: Vec<&String> = demo
         .stale

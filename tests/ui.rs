@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use egui::accesskit::Role;
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable as _;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use freshlens::ui::{FreshlensApp, Startup};
 
 use crate::fixtures::{TestRecord, broker, create_topic, produce, t0, unique_topic};
@@ -287,8 +287,20 @@ fn freshness_panel_shows_a_breach_for_the_scripted_customer() {
     }
 }
 
-/// The app opened on demo data (150 customers), waited until the data is ready.
+/// The app opened on demo data (150 customers), waited until the data is ready, turned to the
+/// Profile tab (the app opens on the Overview).
 fn demo_app(
+    config: freshlens::demo::DemoConfig,
+    size: egui::Vec2,
+) -> (Harness<'static, FreshlensApp>, tempfile::TempDir) {
+    let (mut harness, dir) = demo_overview(config, size);
+    harness.get_by_label("Profile").click();
+    harness.run_steps(2);
+    (harness, dir)
+}
+
+/// The app opened on demo data, on the tab it opens on.
+fn demo_overview(
     config: freshlens::demo::DemoConfig,
     size: egui::Vec2,
 ) -> (Harness<'static, FreshlensApp>, tempfile::TempDir) {
@@ -361,6 +373,84 @@ fn demo_opens_on_a_stale_customer_and_explains_it() {
             .query_by_label_contains("consumed but not applied")
             .is_some()
     );
+}
+
+/// The demo opens on the Overview: the chain breaks at the stalled builder, the customers behind
+/// its stalled partitions are listed, and a click on one looks it up in the Profile tab.
+#[test]
+fn demo_overview_names_the_breaking_hop_and_opens_a_stale_customer() {
+    let config = freshlens::demo::DemoConfig {
+        customers: 150,
+        events: 12_000,
+        ..freshlens::demo::DemoConfig::new(freshlens::time::now_ms())
+    };
+    let demo = freshlens::demo::generate(&config).unwrap();
+    let (mut harness, _config_dir) = demo_overview(config, egui::vec2(1400.0, 900.0));
+    wait_for(&mut harness, "the chain's verdict", |h| {
+        h.query_by_label_contains("Out of budget at").is_some()
+    });
+    let builder = demo
+        .spec
+        .store
+        .as_ref()
+        .and_then(|s| s.builder_group.clone())
+        .unwrap();
+    assert!(
+        harness
+            .query_by_label(&format!("Out of budget at {builder}"))
+            .is_some(),
+        "the stalled builder is the breaking hop"
+    );
+    wait_for(&mut harness, "the stale customers", |h| {
+        h.query_by_label_contains("Not consumed yet:").is_some()
+    });
+    // Every customer the demo stalled behind the builder is in the list (those whose consent
+    // change was dropped were consumed: the census cannot see them, the sample can).
+    let behind: Vec<&freshlens::demo::StaleCustomer> = demo
+        .stale
+        .iter()
+        .filter(|c| {
+            c.fields
+                .iter()
+                .all(|(_, cause)| !cause.contains("not applied"))
+        })
+        .collect();
+    assert!(!behind.is_empty());
+    for customer in &behind {
+        assert!(
+            harness
+                .query_all_by_role_and_label(Role::Link, &customer.key)
+                .next()
+                .is_some(),
+            "{} is listed",
+            customer.key
+        );
+    }
+    wait_for(&mut harness, "the sample", |h| {
+        h.query_by_label_contains("Consumed but not applied:")
+            .is_some()
+    });
+    // The top row is the worst customer: clicked, it is looked up in the Profile tab, which
+    // finds its stale fields too.
+    let top = harness
+        .query_all_by_role(Role::Link)
+        .filter(|node| {
+            node.accesskit_node()
+                .label()
+                .is_some_and(|l| l.starts_with("cust-"))
+        })
+        .min_by(|a, b| a.rect().min.y.total_cmp(&b.rect().min.y))
+        .expect("a customer link");
+    let chosen = top.accesskit_node().label().unwrap_or_default();
+    top.click();
+    wait_for(&mut harness, "the chosen customer's lookup", |h| {
+        h.query_by_label("Look up").is_some()
+            && h.query_all_by_label_contains("is stale").next().is_some()
+    });
+    let key = harness
+        .get_by_role_and_label(Role::TextInput, "Customer")
+        .value();
+    assert_eq!(key.as_deref(), Some(chosen.as_str()));
 }
 
 #[test]

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use serde_json::json;
 
 use crate::cluster::CancelToken;
-use crate::freshness::{self, Census, ChainVerdict, Hop, StoreAge, StoreSample};
+use crate::freshness::{self, Domain, DomainRequest};
 use crate::profile::Spec;
 use crate::source::Source;
 use crate::time::{format_duration_ms, format_timestamp};
@@ -40,15 +40,6 @@ pub struct StaleArgs {
     pub registry: super::profile::RegistryArgs,
 }
 
-/// Everything `stale` found.
-pub struct Domain {
-    pub census: Census,
-    pub sample: StoreSample,
-    pub store: StoreAge,
-    pub chain: Vec<Hop>,
-    pub verdict: ChainVerdict,
-}
-
 pub fn look(
     source: &dyn Source,
     spec: &Spec,
@@ -56,26 +47,24 @@ pub fn look(
     timeout: std::time::Duration,
 ) -> anyhow::Result<Domain> {
     let decoder = args.registry.decoder(spec, timeout)?;
-    let now = source.now_ms();
+    let request = DomainRequest {
+        sample: args.sample,
+        seed: args.seed,
+        threads: args.threads,
+        connect: args.connect.clone(),
+        timeout,
+    };
     let cancel = CancelToken::default();
-    let census = freshness::census(source, spec, &decoder, now, &cancel)?;
-    let store = freshness::store_age(source, spec, &decoder, now, &cancel)?;
-    let keys = freshness::pick_keys(&store.profile_keys, args.sample, args.seed);
-    let mut sample =
-        freshness::sample_store(source, spec, &decoder, &keys, now, args.threads, &cancel);
-    sample.seed = args.seed;
-    let mut chain = freshness::chain(source, spec, Some(&store), Some(&census), now, &cancel)?;
-    if let Some(url) = &args.connect {
-        chain.extend(freshness::connector_hops(url, spec, timeout)?);
-    }
-    let verdict = freshness::verdict(&chain);
-    Ok(Domain {
-        census,
-        sample,
-        store,
-        chain,
-        verdict,
-    })
+    let now = source.now_ms();
+    Ok(freshness::look_at_domain(
+        source,
+        spec,
+        &decoder,
+        &request,
+        now,
+        &cancel,
+        &|_| {},
+    )?)
 }
 
 /// The documented `stale --json` shape.
@@ -141,7 +130,7 @@ fn write_text(spec: &Spec, d: &Domain, limit: usize, out: &mut dyn Write) -> any
         spec.name,
         format_timestamp(Some(c.as_of_ms)),
         format_duration_ms(c.budget_ms),
-        match &d.verdict.breaking_hop {
+        match d.verdict.as_ref().and_then(|v| v.breaking_hop.as_ref()) {
             None => "within budget".to_owned(),
             Some(hop) => format!("OUT OF BUDGET at {hop}"),
         }

@@ -8,6 +8,7 @@ mod census;
 mod chain;
 mod commit_log;
 mod connectors;
+mod domain;
 mod drain;
 mod history;
 mod ingest;
@@ -28,6 +29,7 @@ pub use census::{Census, CensusError, NOT_CONSUMED, PartitionTail, PendingCustom
 pub use chain::{ChainVerdict, Hop, chain, verdict};
 pub use commit_log::CommitLog;
 pub use connectors::{ConnectError, connector_hops};
+pub use domain::{Domain, DomainError, DomainRequest, DomainStep, look_at_domain};
 pub use drain::{Drain, Retention, RetentionRisk, back_within_budget_ms};
 pub use history::LagHistory;
 pub use ingest::{DelayBucket, IngestSample, ingest_buckets, nearest_rank, sample_ingest};
@@ -37,7 +39,7 @@ pub use offsets_topic::{
     OFFSETS_TOPIC, OffsetCommit, OffsetsRecord, decode_offsets_record, offsets_partition,
 };
 pub use report::{ProfileFreshness, profile_freshness};
-pub use sample::{StoreSample, pick_keys, sample_store, wilson_95};
+pub use sample::{SampleRun, StoreSample, pick_keys, sample_store, wilson_95};
 pub use series::{LagPoint, merge_partitions};
 pub use staleness::{Breach, Delivery, Staleness, StalenessPoint, staleness, staleness_at};
 pub use status::{Commit, Rules, Status, Verdict, evaluate};

@@ -37,7 +37,26 @@ pub fn pick_keys(keys: &[String], n: usize, seed: u64) -> Vec<String> {
     picked
 }
 
-/// Looks each of `keys` up (`threads` at a time) and counts those whose store diff says a
+/// How the sampled lookups run.
+pub struct SampleRun<'a> {
+    /// Lookups at once.
+    pub threads: usize,
+    pub cancel: &'a CancelToken,
+    /// Called as each lookup finishes, for progress.
+    pub on_done: &'a (dyn Fn() + Sync),
+}
+
+impl<'a> SampleRun<'a> {
+    pub fn new(threads: usize, cancel: &'a CancelToken) -> Self {
+        Self {
+            threads,
+            cancel,
+            on_done: &|| {},
+        }
+    }
+}
+
+/// Looks each of `keys` up (`run.threads` at a time) and counts those whose store diff says a
 /// field was consumed but not applied.
 pub fn sample_store(
     source: &dyn Source,
@@ -45,10 +64,11 @@ pub fn sample_store(
     decoder: &SourceDecoder,
     keys: &[String],
     now_ms: i64,
-    threads: usize,
-    cancel: &CancelToken,
+    run: &SampleRun,
 ) -> StoreSample {
     use rayon::prelude::*;
+    let cancel = run.cancel;
+    let threads = run.threads;
     let look = |key: &String| {
         if cancel.is_cancelled() {
             return None;
@@ -61,6 +81,7 @@ pub fn sample_store(
                 .flat_map(|s| &s.stale)
                 .any(|f| f.cause.consumed_not_applied())
         });
+        (run.on_done)();
         Some((key.clone(), answer.map_err(|e| e.to_string())))
     };
     let answers: Vec<_> = match rayon::ThreadPoolBuilder::new()

@@ -6,6 +6,7 @@ mod connect;
 mod freshness;
 mod groups;
 pub mod messages;
+mod overview;
 mod path_prompt;
 mod plot_time;
 mod profile;
@@ -25,9 +26,10 @@ use connect::{ConnectBar, ConnectSettings};
 use freshness::FreshnessPanel;
 use groups::GroupsPanel;
 use messages::{MessageSettings, MessagesPanel};
+use overview::OverviewPanel;
 use profile::{ProfilePanel, ProfileSettings};
 use status::StatusBar;
-use tasks::{LookupRequest, Outcome, ScanUpdate, Tasks};
+use tasks::{LookupRequest, Outcome, OverviewRequest, ScanUpdate, Tasks};
 use topics::TopicsPanel;
 
 /// What a panel asks for; applied after drawing so no panel mutates shared state mid-frame.
@@ -65,6 +67,11 @@ pub enum Command {
     ExportCapture(bool),
     /// The finished lookup as JSON; `true` reveals PII.
     ExportProfileJson(bool),
+    /// Look at every customer of the spec again.
+    RefreshOverview,
+    CancelOverview,
+    /// Look a customer up in the Profile tab.
+    OpenCustomer(String),
 }
 
 /// Where the data on screen comes from, for the banner.
@@ -86,6 +93,8 @@ pub enum Origin {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum Tab {
+    /// Every customer of the spec at once: where a spec is loaded, the app opens here.
+    Overview,
     #[default]
     Browse,
     Groups,
@@ -116,6 +125,9 @@ pub struct FreshlensApp {
     profile: ProfilePanel,
     groups: GroupsPanel,
     freshness: FreshnessPanel,
+    overview: OverviewPanel,
+    /// The Overview's look in flight.
+    overview_run: Option<(u64, CancelToken)>,
     scan: Option<(u64, CancelToken)>,
     lookup: Option<(u64, CancelToken)>,
     next_scan_id: u64,
@@ -190,6 +202,8 @@ impl FreshlensApp {
             profile: ProfilePanel::default(),
             groups: GroupsPanel::default(),
             freshness: FreshnessPanel::default(),
+            overview: OverviewPanel::new(),
+            overview_run: None,
             status,
             scan: None,
             lookup: None,
@@ -207,7 +221,7 @@ impl FreshlensApp {
         }
         app.state = state;
         if let Some(spec) = startup.spec {
-            app.state.tab = Tab::Profile;
+            app.state.tab = Tab::Overview;
             app.apply(Command::LoadSpec(spec));
         }
         if let Some(key) = startup.key {
@@ -333,6 +347,19 @@ impl FreshlensApp {
             Command::ExportCapture(reveal_pii) => self.export_capture(reveal_pii),
             Command::ExportProfileJson(reveal_pii) => self.export_profile_json(reveal_pii),
             Command::PickPngPath => self.tasks.pick_png_path(),
+            Command::RefreshOverview => self.start_overview(),
+            Command::CancelOverview => {
+                if let Some((_, cancel)) = self.overview_run.take() {
+                    cancel.cancel();
+                    self.overview
+                        .done(Err("cancelled: the parts shown are those found".into()));
+                }
+            }
+            Command::OpenCustomer(key) => {
+                self.profile.key = key.clone();
+                self.state.tab = Tab::Profile;
+                self.start_lookup(key);
+            }
             Command::CancelLookup => {
                 if let Some((_, cancel)) = self.lookup.take() {
                     cancel.cancel();
@@ -432,6 +459,54 @@ impl FreshlensApp {
         self.tasks.lookup(cluster, request, cancel);
     }
 
+    /// Looks at every customer of the loaded spec in the background (the Overview tab).
+    fn start_overview(&mut self) {
+        let (Some(cluster), Some(spec)) = (self.cluster.clone(), self.profile.spec.clone()) else {
+            return;
+        };
+        if spec
+            .store
+            .as_ref()
+            .and_then(|s| s.builder_group.as_ref())
+            .is_none()
+        {
+            return;
+        }
+        if let Some((_, cancel)) = self.overview_run.take() {
+            cancel.cancel();
+        }
+        self.next_scan_id += 1;
+        let cancel = CancelToken::default();
+        self.overview_run = Some((self.next_scan_id, cancel.clone()));
+        self.overview.started(&spec.name);
+        let request = OverviewRequest {
+            id: self.next_scan_id,
+            registry: Some(self.state.profile.schema_registry.clone()),
+            domain: crate::freshness::DomainRequest {
+                sample: self.overview.sample_size,
+                ..Default::default()
+            },
+            spec,
+        };
+        self.tasks.overview(cluster, request, cancel);
+    }
+
+    /// The Overview looks as soon as there is a spec with a builder and a source, and again
+    /// for each new spec or source.
+    fn overview_when_due(&mut self) {
+        let due = self.cluster.is_some()
+            && self.overview_run.is_none()
+            && self.overview.error.is_none()
+            && self
+                .profile
+                .spec
+                .as_ref()
+                .is_some_and(|spec| self.overview.looked_at.as_deref() != Some(&spec.name));
+        if due {
+            self.start_overview();
+        }
+    }
+
     fn save_clusters(&mut self) {
         if let Some(dir) = &self.saved_dir
             && let Err(e) = self.connect.saved.save(dir)
@@ -449,6 +524,10 @@ impl FreshlensApp {
         self.messages.clear();
         self.groups.clear();
         self.freshness.clear();
+        if let Some((_, cancel)) = self.overview_run.take() {
+            cancel.cancel();
+        }
+        self.overview.clear();
     }
 
     fn cancel_scan(&mut self) {
@@ -470,11 +549,12 @@ impl FreshlensApp {
         self.groups.use_spec_budget(ready.spec.budget);
         self.profile.spec_loaded(Ok(ready.spec));
         self.state.profile.spec_path = "assets/demo/c360.toml".into();
+        // The Profile tab is ready on the first stale customer when the user turns to it.
         if let Some(first) = ready.stale.first() {
             self.profile.key = first.key.clone();
             self.pending_lookup = Some(first.key.clone());
         }
-        self.state.tab = Tab::Profile;
+        self.state.tab = Tab::Overview;
         self.handle(Outcome::Connected(Ok(ready.source)));
     }
 
@@ -562,6 +642,8 @@ impl FreshlensApp {
                 self.state.profile.remember_spec(&path);
                 self.groups.use_spec_budget(spec.budget);
                 self.profile.spec_loaded(Ok(spec));
+                // The Overview looks at the new spec (the user stays on the tab they are on).
+                self.overview.clear();
             }
             Outcome::SpecLoaded(Err(e)) => self.profile.spec_loaded(Err(e)),
             Outcome::SpecPicked(Some(path)) => {
@@ -638,6 +720,26 @@ impl FreshlensApp {
                         }
                     }
                     self.profile.lookup_done(result);
+                    crate::memory::give_back();
+                }
+            }
+            Outcome::OverviewStep { id, step } => {
+                if self
+                    .overview_run
+                    .as_ref()
+                    .is_some_and(|(current, _)| *current == id)
+                {
+                    self.overview.step(step);
+                }
+            }
+            Outcome::OverviewDone { id, result } => {
+                if self
+                    .overview_run
+                    .as_ref()
+                    .is_some_and(|(current, _)| *current == id)
+                {
+                    self.overview_run = None;
+                    self.overview.done(result);
                     crate::memory::give_back();
                 }
             }
@@ -855,6 +957,7 @@ impl eframe::App for FreshlensApp {
             self.run_pending_lookup();
         }
         self.sample_groups_when_due(ctx);
+        self.overview_when_due();
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
@@ -880,7 +983,8 @@ impl eframe::App for FreshlensApp {
                     Command::CancelScan,
                 ),
                 // The sampler has no progress to show; a browse scan is not this tab's work.
-                Tab::Groups => (None, false, Command::CancelScan),
+                // The Overview shows its progress and cancel in the tab.
+                Tab::Groups | Tab::Overview => (None, false, Command::CancelScan),
             };
             commands.extend(self.status.ui(ui, progress, running, cancel));
         });
@@ -890,6 +994,7 @@ impl eframe::App for FreshlensApp {
         self.path_prompt_ui(ui.ctx());
         egui::Panel::top("tabs").show(ui, |ui| {
             ui.horizontal(|ui| {
+                ui.selectable_value(&mut self.state.tab, Tab::Overview, "Overview");
                 ui.selectable_value(&mut self.state.tab, Tab::Browse, "Browse");
                 ui.selectable_value(&mut self.state.tab, Tab::Groups, "Groups");
                 ui.selectable_value(&mut self.state.tab, Tab::Profile, "Profile");
@@ -897,6 +1002,13 @@ impl eframe::App for FreshlensApp {
             });
         });
         match self.state.tab {
+            Tab::Overview => {
+                egui::CentralPanel::default().show(ui, |ui| {
+                    let spec = self.profile.spec.clone();
+                    let connected = self.cluster.is_some();
+                    commands.extend(self.overview.ui(ui, spec.as_deref(), connected));
+                });
+            }
             Tab::Browse => self.browse_ui(ui, &mut commands),
             Tab::Groups => {
                 egui::CentralPanel::default().show(ui, |ui| self.groups.ui(ui));

@@ -98,6 +98,15 @@ pub enum Outcome {
         id: u64,
         result: Result<Lookup, String>,
     },
+    /// A part of the Overview's look at every customer.
+    OverviewStep {
+        id: u64,
+        step: freshness::DomainStep,
+    },
+    OverviewDone {
+        id: u64,
+        result: Result<(), String>,
+    },
     Connected(Result<Arc<dyn Source>, String>),
     ConnectAttempt {
         attempt: u64,
@@ -462,12 +471,7 @@ impl Tasks {
                 ctx.request_repaint();
             };
             let result = (|| {
-                let registry = registry
-                    .filter(|url| !url.trim().is_empty())
-                    .map(|url| RegistryClient::new(url.trim(), None))
-                    .transpose()?
-                    .map(Arc::new);
-                let decoder = SourceDecoder::new(&spec, registry)?;
+                let decoder = decoder_for(&spec, registry)?;
                 let mut on_events = |events: &[Event]| {
                     send(Outcome::LookupEvents {
                         id,
@@ -485,6 +489,52 @@ impl Tasks {
         });
     }
 
+    /// Every customer of the spec at once, for the Overview tab: each part is sent as soon as
+    /// it is known (the sampled lookups report from several threads, so they get their own
+    /// sender, stamped with the source's generation like everything else).
+    pub fn overview(
+        &self,
+        cluster: Arc<dyn Source>,
+        request: OverviewRequest,
+        cancel: CancelToken,
+    ) {
+        let step_tx = self.tx.clone();
+        let ctx = self.ctx.clone();
+        let generation = self.generation.get();
+        self.spawn_on_source(move |send| {
+            let OverviewRequest {
+                id,
+                spec,
+                registry,
+                domain,
+            } = request;
+            let on_step = move |step: freshness::DomainStep| {
+                let outcome = Outcome::OverviewStep { id, step };
+                let _ = step_tx.send(Outcome::Sourced {
+                    generation,
+                    outcome: Box::new(outcome),
+                });
+                ctx.request_repaint();
+            };
+            let result = (|| {
+                let decoder = decoder_for(&spec, registry)?;
+                let now = cluster.now_ms();
+                freshness::look_at_domain(
+                    cluster.as_ref(),
+                    &spec,
+                    &decoder,
+                    &domain,
+                    now,
+                    &cancel,
+                    &on_step,
+                )
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+            })();
+            send(Outcome::OverviewDone { id, result });
+        });
+    }
+
     /// The next outcome to apply in a frame that began applying them at `started`, while the
     /// frame's budget lasts: the budget covers applying outcomes, not only receiving them
     /// (rerun stops after ~10 ms the same way). What is left waits for the next frame.
@@ -495,6 +545,23 @@ impl Tasks {
         }
         self.rx.try_recv().ok()
     }
+}
+
+/// The spec's decoder, with the Schema Registry at `registry` where one is named.
+fn decoder_for(spec: &Spec, registry: Option<String>) -> Result<SourceDecoder, String> {
+    let registry = registry
+        .filter(|url| !url.trim().is_empty())
+        .map(|url| RegistryClient::new(url.trim(), None))
+        .transpose()?
+        .map(Arc::new);
+    SourceDecoder::new(spec, registry)
+}
+
+pub struct OverviewRequest {
+    pub id: u64,
+    pub spec: Arc<Spec>,
+    pub registry: Option<String>,
+    pub domain: freshness::DomainRequest,
 }
 
 pub struct LookupRequest {

@@ -1,0 +1,548 @@
+//! The Overview tab: every customer of the spec at once. The freshness chain as a row of hop
+//! cards against the budget, the customers with unconsumed events worst first (a click looks one
+//! up), the blast radius per partition, the store's age histogram with the budget line, and the
+//! sampled consumed-but-not-applied estimate. Parts show as the background look finds them.
+
+use egui_plot::{Bar, BarChart, Plot, VLine};
+
+use super::Command;
+use super::groups::BUDGET_COLOR;
+use crate::freshness::{Census, ChainVerdict, DomainStep, Hop, StoreAge, StoreSample};
+use crate::profile::Spec;
+use crate::time::format_duration_ms;
+
+const OK_COLOR: egui::Color32 = egui::Color32::from_rgb(80, 180, 100);
+/// Rows of the customer and partition lists drawn; the rest are counted.
+const LIST_ROWS: usize = 200;
+
+#[derive(Default)]
+pub struct OverviewPanel {
+    pub census: Option<Census>,
+    pub store: Option<StoreAge>,
+    pub chain: Option<(Vec<Hop>, ChainVerdict)>,
+    pub sample: Option<StoreSample>,
+    /// `done` of `total` sampled lookups.
+    sampling: Option<(usize, usize)>,
+    pub running: bool,
+    pub error: Option<String>,
+    /// Customers sampled for a full lookup each.
+    pub sample_size: usize,
+    /// The spec the shown look is of, so a newly loaded spec is looked at again.
+    pub looked_at: Option<String>,
+}
+
+impl OverviewPanel {
+    pub fn new() -> Self {
+        Self {
+            sample_size: 200,
+            ..Self::default()
+        }
+    }
+
+    pub fn clear(&mut self) {
+        let sample_size = self.sample_size;
+        *self = Self {
+            sample_size,
+            ..Self::default()
+        };
+    }
+
+    pub fn started(&mut self, spec_name: &str) {
+        self.clear();
+        self.running = true;
+        self.looked_at = Some(spec_name.to_owned());
+    }
+
+    pub fn step(&mut self, step: DomainStep) {
+        match step {
+            DomainStep::Census(census) => self.census = Some(census),
+            DomainStep::Store(store) => self.store = Some(store),
+            DomainStep::Chain(chain, verdict) => self.chain = Some((chain, verdict)),
+            DomainStep::Sampling { done, total } => {
+                // Lookups finish out of order across threads: the count only grows.
+                let done = self.sampling.map_or(done, |(d, _)| d.max(done));
+                self.sampling = Some((done, total));
+            }
+            DomainStep::Sample(sample) => self.sample = Some(sample),
+        }
+    }
+
+    pub fn done(&mut self, result: Result<(), String>) {
+        self.running = false;
+        self.sampling = None;
+        if let Err(e) = result {
+            self.error = Some(e);
+        }
+    }
+
+    /// How far the look has got: (fraction, what it is doing).
+    fn progress(&self) -> (f32, String) {
+        if let Some((done, total)) = self.sampling {
+            let f = done as f32 / total.max(1) as f32;
+            return (
+                0.3 + 0.7 * f,
+                format!("sampling: {done} of {total} customers looked up"),
+            );
+        }
+        match (&self.census, &self.store, &self.chain) {
+            (None, _, _) => (0.0, "reading the builder's unread tails…".into()),
+            (Some(_), None, _) => (0.1, "reading the store's latest versions…".into()),
+            (Some(_), Some(_), None) => (0.2, "measuring the chain…".into()),
+            _ => (0.3, "sampling the store…".into()),
+        }
+    }
+
+    pub fn ui(&mut self, ui: &mut egui::Ui, spec: Option<&Spec>, connected: bool) -> Vec<Command> {
+        let mut commands = Vec::new();
+        let Some(spec) = spec else {
+            ui.weak(
+                "Load a profile spec in the Profile tab: the overview counts every customer \
+                 of its store against its budget.",
+            );
+            return commands;
+        };
+        if spec
+            .store
+            .as_ref()
+            .and_then(|s| s.builder_group.as_ref())
+            .is_none()
+        {
+            ui.weak(format!(
+                "The spec {} has no [store] builder_group: the overview reads what that group \
+                 has not consumed yet. Add it to the spec to see every customer at once.",
+                spec.name
+            ));
+            return commands;
+        }
+        self.controls_ui(ui, spec, connected, &mut commands);
+        if let Some(error) = &self.error {
+            ui.colored_label(ui.visuals().error_fg_color, error);
+        }
+        egui::ScrollArea::vertical()
+            .id_salt("overview_scroll")
+            .show(ui, |ui| {
+                if let Some((chain, verdict)) = &self.chain {
+                    chain_ui(ui, chain, verdict);
+                    ui.add_space(6.0);
+                }
+                if let Some(census) = &self.census {
+                    census_ui(ui, census, &mut commands);
+                }
+                if let Some(store) = &self.store {
+                    ui.add_space(6.0);
+                    store_ui(ui, store, spec.budget.as_millis() as i64);
+                }
+                if let Some(sample) = &self.sample {
+                    ui.add_space(6.0);
+                    sample_ui(ui, sample, &mut commands);
+                }
+            });
+        commands
+    }
+
+    fn controls_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        spec: &Spec,
+        connected: bool,
+        commands: &mut Vec<Command>,
+    ) {
+        ui.horizontal_wrapped(|ui| {
+            ui.heading(format!("Every {} profile", spec.name));
+            ui.label(format!(
+                "budget {}",
+                format_duration_ms(spec.budget.as_millis() as i64)
+            ));
+            if let Some(census) = &self.census {
+                ui.label(format!(
+                    "as of {}",
+                    crate::time::format_timestamp(Some(census.as_of_ms))
+                ));
+            }
+            ui.separator();
+            ui.label("Sample");
+            ui.add(
+                egui::DragValue::new(&mut self.sample_size)
+                    .range(0..=5_000)
+                    .suffix(" customers"),
+            )
+            .on_hover_text(
+                "Customers of the store looked up in full, to estimate how many the builder \
+                 consumed but did not apply (0: none)",
+            );
+            if self.running {
+                super::busy::indicator(ui);
+                let (fraction, text) = self.progress();
+                ui.add(
+                    egui::ProgressBar::new(fraction)
+                        .desired_width(180.0)
+                        .text(text),
+                );
+                if ui.button("Cancel").clicked() {
+                    commands.push(Command::CancelOverview);
+                }
+            } else if ui
+                .add_enabled(connected, egui::Button::new("Refresh"))
+                .on_hover_text("Look at every customer again, as of now")
+                .clicked()
+            {
+                commands.push(Command::RefreshOverview);
+            }
+        });
+    }
+}
+
+/// The chain as cards in a row, green within the budget and red past it, and the verdict. The
+/// sources feed the builder side by side, so they share one card, a line each.
+fn chain_ui(ui: &mut egui::Ui, chain: &[Hop], verdict: &ChainVerdict) {
+    match &verdict.breaking_hop {
+        Some(hop) => ui.colored_label(BUDGET_COLOR, format!("Out of budget at {hop}")),
+        None => ui.colored_label(OK_COLOR, "Every hop within the budget"),
+    };
+    let sources: Vec<&Hop> = chain.iter().filter(|h| h.kind == "source").collect();
+    ui.horizontal_wrapped(|ui| {
+        let mut first = true;
+        if !sources.is_empty() {
+            sources_card(ui, &sources);
+            first = false;
+        }
+        for hop in chain.iter().filter(|h| h.kind != "source") {
+            if !first {
+                arrow(ui);
+            }
+            first = false;
+            hop_card(ui, hop);
+        }
+    });
+}
+
+fn hop_color(within_budget: bool) -> egui::Color32 {
+    if within_budget {
+        OK_COLOR
+    } else {
+        BUDGET_COLOR
+    }
+}
+
+/// A hop's value in its colour; grey where it could not be measured (the detail says why).
+fn value_color(ui: &egui::Ui, hop: &Hop) -> egui::Color32 {
+    match hop.value_ms {
+        None if hop.within_budget => ui.visuals().weak_text_color(),
+        _ => hop_color(hop.within_budget),
+    }
+}
+
+/// A right arrow between cards (drawn: the default fonts have no arrow glyph).
+fn arrow(ui: &mut egui::Ui) {
+    let (rect, _) = ui.allocate_exact_size(egui::vec2(22.0, 40.0), egui::Sense::hover());
+    let stroke = egui::Stroke::new(1.5, ui.visuals().weak_text_color());
+    ui.painter().arrow(
+        rect.left_center() + egui::vec2(3.0, 0.0),
+        egui::vec2(16.0, 0.0),
+        stroke,
+    );
+}
+
+fn sources_card(ui: &mut egui::Ui, sources: &[&Hop]) {
+    let color = hop_color(sources.iter().all(|h| h.within_budget));
+    egui::Frame::group(ui.style())
+        .stroke(egui::Stroke::new(2.0, color))
+        .show(ui, |ui| {
+            ui.vertical(|ui| {
+                ui.weak("sources: ingest delay p95 · produced now");
+                egui::Grid::new("overview_sources").show(ui, |ui| {
+                    for hop in sources {
+                        let value = hop.value_ms.map_or("?".into(), format_duration_ms);
+                        ui.label(&hop.hop).on_hover_text(&hop.detail);
+                        ui.colored_label(value_color(ui, hop), value)
+                            .on_hover_text(&hop.detail);
+                        ui.small(
+                            hop.produce_per_sec
+                                .map_or("rate ?".into(), |r| format!("{r:.1}/s")),
+                        );
+                        ui.end_row();
+                    }
+                });
+            });
+        });
+}
+
+fn hop_card(ui: &mut egui::Ui, hop: &Hop) {
+    let color = hop_color(hop.within_budget);
+    egui::Frame::group(ui.style())
+        .stroke(egui::Stroke::new(2.0, color))
+        .show(ui, |ui| {
+            ui.set_width(200.0);
+            ui.vertical(|ui| {
+                ui.weak(hop.kind);
+                ui.strong(&hop.hop).on_hover_text(&hop.hop);
+                let value = hop.value_ms.map_or("?".into(), format_duration_ms);
+                let status = hop
+                    .status
+                    .as_deref()
+                    .map(|s| format!(" · {s}"))
+                    .unwrap_or_default();
+                ui.colored_label(
+                    value_color(ui, hop),
+                    egui::RichText::new(format!("{value}{status}")).strong(),
+                );
+                if let Some(eta) = hop.eta_ms {
+                    ui.small(format!("drains in {}", format_duration_ms(eta)));
+                }
+                if !hop.detail.is_empty() {
+                    ui.add(egui::Label::new(egui::RichText::new(&hop.detail).small()).wrap());
+                }
+            });
+        });
+}
+
+/// The customers with unconsumed events (worst first, a click looks one up) beside the blast
+/// radius per partition.
+fn census_ui(ui: &mut egui::Ui, census: &Census, commands: &mut Vec<Command>) {
+    ui.horizontal_wrapped(|ui| {
+        ui.strong(format!(
+            "Not consumed yet: {} customers, {} over the budget",
+            census.customers.len(),
+            census.over_budget
+        ));
+        ui.weak(format!(
+            "(builder {}, {} records read)",
+            census.builder_group, census.records_read
+        ));
+    });
+    for (n, what) in [
+        (
+            census.unresolved_keys.len() as u64,
+            "keys no link source knows, counted as their own customer",
+        ),
+        (
+            census.keyless_records,
+            "tail records without a key, skipped",
+        ),
+        (
+            census.undated_records,
+            "tail records without a usable time, not dated",
+        ),
+        (
+            census.undecodable_link_records,
+            "link records that could not be decoded",
+        ),
+    ] {
+        if n > 0 {
+            ui.colored_label(ui.visuals().warn_fg_color, format!("{n} {what}"));
+        }
+    }
+    if census.customers.is_empty() {
+        ui.label("The builder has consumed every source event.");
+        return;
+    }
+    if ui.available_width() > 900.0 {
+        ui.columns(2, |columns| {
+            customers_ui(&mut columns[0], census, commands);
+            partitions_ui(&mut columns[1], census);
+        });
+    } else {
+        customers_ui(ui, census, commands);
+        ui.add_space(6.0);
+        partitions_ui(ui, census);
+    }
+}
+
+fn customers_ui(ui: &mut egui::Ui, census: &Census, commands: &mut Vec<Command>) {
+    ui.label("Stale customers, worst first (click to look one up)");
+    egui::ScrollArea::vertical()
+        .id_salt("overview_customers")
+        .max_height(240.0)
+        .auto_shrink([false, true])
+        .show(ui, |ui| {
+            egui::Grid::new("overview_customers_grid")
+                .striped(true)
+                .num_columns(4)
+                .show(ui, |ui| {
+                    ui.weak("customer");
+                    ui.weak("behind");
+                    ui.weak("events");
+                    ui.weak("oldest pending");
+                    ui.end_row();
+                    for c in census.customers.iter().take(LIST_ROWS) {
+                        if ui.link(&c.key).on_hover_text(c.cause).clicked() {
+                            commands.push(Command::OpenCustomer(c.key.clone()));
+                        }
+                        let behind = format_duration_ms(c.behind_ms);
+                        if c.behind_ms > census.budget_ms {
+                            ui.colored_label(BUDGET_COLOR, behind);
+                        } else {
+                            ui.label(behind);
+                        }
+                        ui.label(c.pending_events.to_string());
+                        ui.label(format!("{}/{}@{}", c.topic, c.partition, c.offset));
+                        ui.end_row();
+                    }
+                });
+            if census.customers.len() > LIST_ROWS {
+                ui.weak(format!(
+                    "… {} more (freshlens stale --json lists them all)",
+                    census.customers.len() - LIST_ROWS
+                ));
+            }
+        });
+}
+
+fn partitions_ui(ui: &mut egui::Ui, census: &Census) {
+    ui.label("Blast radius per partition, oldest first");
+    egui::ScrollArea::vertical()
+        .id_salt("overview_partitions")
+        .max_height(240.0)
+        .auto_shrink([false, true])
+        .show(ui, |ui| {
+            egui::Grid::new("overview_partitions_grid")
+                .striped(true)
+                .num_columns(5)
+                .show(ui, |ui| {
+                    ui.weak("partition");
+                    ui.weak("builder behind");
+                    ui.weak("customers");
+                    ui.weak("records");
+                    ui.weak("committed of high");
+                    ui.end_row();
+                    for t in census.by_partition.iter().take(LIST_ROWS) {
+                        ui.label(format!("{}/{}", t.topic, t.partition));
+                        let behind = t.oldest_pending_ms.map(|at| census.as_of_ms - at);
+                        let text = behind.map_or("?".into(), format_duration_ms);
+                        if behind.is_some_and(|b| b > census.budget_ms) {
+                            ui.colored_label(BUDGET_COLOR, text);
+                        } else {
+                            ui.label(text);
+                        }
+                        ui.label(t.customers.to_string());
+                        ui.label(t.records.to_string());
+                        ui.label(format!(
+                            "{} of {}",
+                            t.committed.map_or("nothing".into(), |o| o.to_string()),
+                            t.high
+                        ));
+                        ui.end_row();
+                    }
+                });
+        });
+}
+
+/// The store's age: percentiles and a histogram of every profile's age with the budget line.
+fn store_ui(ui: &mut egui::Ui, store: &StoreAge, budget_ms: i64) {
+    ui.strong(format!(
+        "Store: {} profiles, age p50 {} · p95 {} · max {}, {} older than the budget",
+        store.keys,
+        format_duration_ms(store.age_p50_ms),
+        format_duration_ms(store.age_p95_ms),
+        format_duration_ms(store.age_max_ms),
+        store.over_budget
+    ));
+    if store.deleted + store.undecodable > 0 {
+        ui.weak(format!(
+            "{} deleted (tombstones), {} undecodable: not aged",
+            store.deleted, store.undecodable
+        ));
+    }
+    if store.ages_ms.is_empty() {
+        return;
+    }
+    let bars = age_histogram(&store.ages_ms, budget_ms);
+    Plot::new("overview_store_age")
+        .height(160.0)
+        .allow_scroll(false)
+        .allow_drag(false)
+        .allow_zoom(false)
+        .x_axis_formatter(super::plot_time::duration_axis)
+        .x_axis_label("age of the latest version")
+        .y_axis_label("profiles")
+        .show(ui, |plot| {
+            plot.bar_chart(BarChart::new("profiles", bars));
+            plot.vline(VLine::new("budget", budget_ms as f64 / 1000.0).color(BUDGET_COLOR));
+        });
+}
+
+/// About 30 bars from 0 to past the oldest age and the budget; x in seconds. Bars past the
+/// budget are drawn in its colour.
+pub fn age_histogram(ages_ms: &[i64], budget_ms: i64) -> Vec<Bar> {
+    let top = ages_ms
+        .iter()
+        .copied()
+        .max()
+        .unwrap_or(0)
+        .max(budget_ms)
+        .max(1);
+    let width = (top / 30).max(1);
+    let mut counts = vec![0u64; (top / width + 1) as usize];
+    for &age in ages_ms {
+        counts[(age.max(0) / width) as usize] += 1;
+    }
+    counts
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| **n > 0)
+        .map(|(i, n)| {
+            let start = i as i64 * width;
+            let bar = Bar::new((start as f64 + width as f64 / 2.0) / 1000.0, *n as f64)
+                .width(width as f64 / 1000.0);
+            if start >= budget_ms {
+                bar.fill(BUDGET_COLOR)
+            } else {
+                bar.fill(OK_COLOR.gamma_multiply(0.8))
+            }
+        })
+        .collect()
+}
+
+fn sample_ui(ui: &mut egui::Ui, sample: &StoreSample, commands: &mut Vec<Command>) {
+    ui.strong(format!(
+        "Consumed but not applied: {} of {} sampled ({:.1}%, 95% interval {:.1}%–{:.1}%)",
+        sample.consumed_but_not_applied,
+        sample.n,
+        sample.share * 100.0,
+        sample.ci95[0] * 100.0,
+        sample.ci95[1] * 100.0
+    ))
+    .on_hover_text(format!(
+        "Seed {}: each sampled customer is looked up in full and its store diff read",
+        sample.seed
+    ));
+    if sample.cancelled {
+        ui.weak("The sample was cancelled: these are the lookups that finished.");
+    }
+    if !sample.failed.is_empty() {
+        let (key, why) = &sample.failed[0];
+        ui.colored_label(
+            ui.visuals().error_fg_color,
+            format!(
+                "{} lookups failed and are not counted (first: {key}: {why})",
+                sample.failed.len()
+            ),
+        );
+    }
+    ui.horizontal_wrapped(|ui| {
+        for key in &sample.keys {
+            if ui.link(key).clicked() {
+                commands.push(Command::OpenCustomer(key.clone()));
+            }
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_histogram_counts_every_age_and_marks_those_past_the_budget() {
+        let ages = [0, 10_000, 20_000, 299_000, 300_000, 900_000];
+        let bars = age_histogram(&ages, 300_000);
+        let total: f64 = bars.iter().map(|b| b.value).sum();
+        assert_eq!(total, ages.len() as f64);
+        let late: f64 = bars
+            .iter()
+            .filter(|b| b.fill == BUDGET_COLOR)
+            .map(|b| b.value)
+            .sum();
+        assert_eq!(late, 2.0, "300 s and 900 s are at or past the 300 s budget");
+    }
+}
