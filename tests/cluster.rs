@@ -190,7 +190,7 @@ fn filters_by_key_substring_and_regex() {
     let mut request = ScanRequest::new(&topic);
 
     request.filter = RecordFilter {
-        keys: vec![b"c-2".to_vec()],
+        keys: [b"c-2".to_vec()].into(),
         ..RecordFilter::default()
     };
     let (records, summary) = scan_all(&cluster, &request);

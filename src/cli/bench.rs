@@ -4,7 +4,7 @@
 //! every source topic read with the same client, keeping records whose key matches; (c) the
 //! limit, the partitions (a) reads read raw, with no decoding at all.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::time::{Duration, Instant};
 
@@ -47,16 +47,23 @@ pub struct BenchArgs {
     /// With --groups: topics to spread the groups over
     #[arg(long, default_value_t = 366)]
     pub group_topics: usize,
-    /// With --groups: looks to measure
+    /// With --groups or --stale: looks to measure
     #[arg(long, default_value_t = 7)]
     pub rounds: usize,
+    /// Instead of lookups: `freshlens stale` on the workload, part by part, beside raw reads
+    /// of the same records
+    #[arg(long)]
+    pub stale: bool,
+    /// With --stale: customers sampled for a full lookup each
+    #[arg(long, default_value_t = 200)]
+    pub sample: usize,
 }
 
 #[derive(Debug, Default, Clone, Copy)]
-struct Run {
-    elapsed: Duration,
-    records: u64,
-    bytes: u64,
+pub struct Run {
+    pub elapsed: Duration,
+    pub records: u64,
+    pub bytes: u64,
 }
 
 pub fn run(connect: &ConnectArgs, args: &BenchArgs, out: &mut dyn Write) -> anyhow::Result<()> {
@@ -74,39 +81,9 @@ pub fn run(connect: &ConnectArgs, args: &BenchArgs, out: &mut dyn Write) -> anyh
     if let Some(groups) = args.groups {
         return super::bench_groups::run(&connection, args, groups, out);
     }
-    // Its groups too live under the prefix: a bench never commits into a group it did not make.
-    let config = DemoConfig {
-        builder_group: format!("{}-{}", args.prefix, crate::demo::BUILDER_GROUP),
-        risk_group: format!("{}-{}", args.prefix, crate::demo::RISK_GROUP),
-        prefix: args.prefix.clone(),
-        customers: args.customers.max(1),
-        events: args.events,
-        seed: args.seed,
-        partitions: args.partitions.max(1),
-        ..DemoConfig::new(crate::freshness::now_ms())
-    };
-    let mut seeded = json!(null);
-    if !args.reuse {
-        let started = Instant::now();
-        let mut demo = generate(&config).map_err(anyhow::Error::msg)?;
-        let generated = started.elapsed();
-        let report = crate::demo::seed::seed(&connection, &demo, false, &mut |done, total, t| {
-            eprintln!(
-                "seeding: {done}/{total} records, {:.0} records/s",
-                done as f64 / t.as_secs_f64().max(1e-3)
-            );
-        })?;
-        seeded = json!({
-            "records": report.records, "bytes": report.bytes,
-            "generate_ms": generated.as_millis() as u64,
-            "produce_ms": report.elapsed.as_millis() as u64,
-            "peak_rss_mb": peak_rss_kb().map(|kb| kb / 1024),
-        });
-        demo.settle();
-        drop(demo);
-        crate::memory::give_back();
-        // The peak that matters is the lookups': Linux resets the high-water mark on "5".
-        let _ = std::fs::write("/proc/self/clear_refs", "5");
+    let (config, seeded) = seed_workload(&connection, args)?;
+    if args.stale {
+        return super::bench_stale::run(&connection, &config, seeded, args, out);
     }
     let cluster = Cluster::connect(connection)?;
     let spec = Spec::parse(&spec_text(&config.prefix, &config.builder_group), "bench")?;
@@ -121,7 +98,8 @@ pub fn run(connect: &ConnectArgs, args: &BenchArgs, out: &mut dyn Write) -> anyh
         let (run, partitions) = targeted(&cluster, &spec, &decoder, key)?;
         a.push(run);
         b.push(naive(&cluster, &spec, key)?);
-        c.push(raw(&cluster, &partitions)?);
+        let whole = partitions.into_iter().map(|p| (p, 0)).collect();
+        c.push(raw(&cluster, &whole)?);
         eprintln!(
             "{key}: freshlens {} ms, naive {} ms, raw {} ms",
             run.elapsed.as_millis(),
@@ -176,6 +154,49 @@ pub fn run(connect: &ConnectArgs, args: &BenchArgs, out: &mut dyn Write) -> anyh
     Ok(())
 }
 
+/// The demo workload under the bench's prefix, seeded unless `--reuse`: its config and what
+/// seeding it took.
+pub fn seed_workload(
+    connection: &crate::cluster::ConnectionConfig,
+    args: &BenchArgs,
+) -> anyhow::Result<(DemoConfig, serde_json::Value)> {
+    // Its groups too live under the prefix: a bench never commits into a group it did not make.
+    let config = DemoConfig {
+        builder_group: format!("{}-{}", args.prefix, crate::demo::BUILDER_GROUP),
+        risk_group: format!("{}-{}", args.prefix, crate::demo::RISK_GROUP),
+        prefix: args.prefix.clone(),
+        customers: args.customers.max(1),
+        events: args.events,
+        seed: args.seed,
+        partitions: args.partitions.max(1),
+        ..DemoConfig::new(crate::freshness::now_ms())
+    };
+    let mut seeded = json!(null);
+    if !args.reuse {
+        let started = Instant::now();
+        let mut demo = generate(&config).map_err(anyhow::Error::msg)?;
+        let generated = started.elapsed();
+        let report = crate::demo::seed::seed(connection, &demo, false, &mut |done, total, t| {
+            eprintln!(
+                "seeding: {done}/{total} records, {:.0} records/s",
+                done as f64 / t.as_secs_f64().max(1e-3)
+            );
+        })?;
+        seeded = json!({
+            "records": report.records, "bytes": report.bytes,
+            "generate_ms": generated.as_millis() as u64,
+            "produce_ms": report.elapsed.as_millis() as u64,
+            "peak_rss_mb": peak_rss_kb().map(|kb| kb / 1024),
+        });
+        demo.settle();
+        drop(demo);
+        crate::memory::give_back();
+        // The peak that matters is the lookups': Linux resets the high-water mark on "5".
+        let _ = std::fs::write("/proc/self/clear_refs", "5");
+    }
+    Ok((config, seeded))
+}
+
 /// (a): a freshlens lookup, and the partitions it read.
 fn targeted(
     cluster: &Cluster,
@@ -222,7 +243,7 @@ fn naive(cluster: &Cluster, spec: &Spec, key: &str) -> anyhow::Result<Run> {
     for source in &spec.sources {
         let mut request = ScanRequest::new(source.topic.clone());
         request.filter = RecordFilter {
-            keys: vec![key.as_bytes().to_vec()],
+            keys: [key.as_bytes().to_vec()].into(),
             ..RecordFilter::default()
         };
         let summary = cluster.scan(&request, &CancelToken::default(), &mut |_| true)?;
@@ -233,24 +254,21 @@ fn naive(cluster: &Cluster, spec: &Spec, key: &str) -> anyhow::Result<Run> {
     Ok(run)
 }
 
-/// (c): the partitions (a) read, every record, nothing decoded; all topics at once, as (a)
-/// reads its sources, but in one round where (a) needs a round per identity hop.
-fn raw(cluster: &Cluster, partitions: &BTreeSet<(String, i32)>) -> anyhow::Result<Run> {
+/// (c): the partitions (a) read, every record from the offset given (0: the start), nothing
+/// decoded; all topics at once, as (a) reads its sources, but in one round where (a) needs a
+/// round per identity hop.
+pub fn raw(cluster: &Cluster, partitions: &BTreeMap<(String, i32), i64>) -> anyhow::Result<Run> {
     let started = Instant::now();
-    let topics: BTreeSet<&String> = partitions.iter().map(|(t, _)| t).collect();
+    let topics: BTreeSet<&String> = partitions.keys().map(|(t, _)| t).collect();
     let runs: Vec<anyhow::Result<Run>> = std::thread::scope(|scope| {
         let handles: Vec<_> = topics
             .into_iter()
             .map(|topic| {
                 scope.spawn(move || {
                     let mut request = ScanRequest::new(topic.clone());
-                    request.partitions = Some(
-                        partitions
-                            .iter()
-                            .filter(|(t, _)| t == topic)
-                            .map(|(_, p)| *p)
-                            .collect(),
-                    );
+                    let here = partitions.iter().filter(|((t, _), _)| t == topic);
+                    request.partitions = Some(here.clone().map(|((_, p), _)| *p).collect());
+                    request.resume = here.map(|((_, p), from)| (*p, *from)).collect();
                     let summary =
                         cluster.scan(&request, &CancelToken::default(), &mut |event| {
                             if let ScanEvent::Records(records) = event {
@@ -284,7 +302,7 @@ fn raw(cluster: &Cluster, partitions: &BTreeSet<(String, i32)>) -> anyhow::Resul
     Ok(run)
 }
 
-fn median(runs: &[Run]) -> Run {
+pub fn median(runs: &[Run]) -> Run {
     let mut sorted = runs.to_vec();
     sorted.sort_by_key(|r| r.elapsed);
     sorted.get(sorted.len() / 2).copied().unwrap_or_default()

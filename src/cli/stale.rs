@@ -27,9 +27,6 @@ pub struct StaleArgs {
     /// Kafka Connect REST URL: adds the connectors that read or write the spec's topics
     #[arg(long = "connect", value_name = "URL")]
     pub connect: Option<String>,
-    /// Lookups run at once for the sample
-    #[arg(long, default_value_t = 4)]
-    pub threads: usize,
     /// Print one JSON document
     #[arg(long)]
     pub json: bool,
@@ -50,7 +47,6 @@ pub fn look(
     let request = DomainRequest {
         sample: args.sample,
         seed: args.seed,
-        threads: args.threads,
         connect: args.connect.clone(),
         timeout,
     };

@@ -72,7 +72,8 @@ impl FromStr for StartAt {
 #[derive(Debug, Clone, Default)]
 pub struct RecordFilter {
     /// Records whose key is one of these (any key when empty).
-    pub keys: Vec<Vec<u8>>,
+    /// A set: a batched lookup filters by hundreds of ids.
+    pub keys: std::collections::BTreeSet<Vec<u8>>,
     pub contains: Option<Vec<u8>>,
     pub regex: Option<Regex>,
 }
@@ -85,7 +86,7 @@ impl RecordFilter {
     pub fn matches(&self, record: &Record) -> bool {
         let key = record.key.as_deref();
         let value = record.value.as_deref();
-        if !self.keys.is_empty() && !key.is_some_and(|k| self.keys.iter().any(|w| w == k)) {
+        if !self.keys.is_empty() && !key.is_some_and(|k| self.keys.contains(k)) {
             return false;
         }
         if let Some(needle) = &self.contains {
@@ -538,7 +539,7 @@ mod tests {
     #[test]
     fn filter_combines_key_substring_and_regex() {
         let filter = RecordFilter {
-            keys: vec![b"c-1".to_vec()],
+            keys: [b"c-1".to_vec()].into(),
             contains: Some(b"gold".to_vec()),
             regex: Some(Regex::new(r#""amount":\s*\d{3}"#).unwrap()),
         };

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
-use crate::cluster::{CancelToken, ClusterError, ScanEvent, ScanRequest, StartAt};
+use crate::cluster::{CancelToken, ClusterError, ScanEvent, ScanRequest};
 use crate::profile::{DecodeError, SourceDecoder, Spec};
 use crate::source::Source;
 
@@ -101,6 +101,20 @@ impl Links {
     }
 }
 
+/// Per customer: its oldest pending event (broker time, topic, partition, offset) and how many.
+type Pending = HashMap<String, (i64, String, i32, i64, u64)>;
+
+/// One source topic's unread tails.
+#[derive(Default)]
+struct TopicTails {
+    tails: Vec<PartitionTail>,
+    pending: Pending,
+    unresolved: std::collections::BTreeSet<String>,
+    keyless: u64,
+    undated: u64,
+    cancelled: bool,
+}
+
 /// Counts the customers with unconsumed events for `spec`'s builder group as of `now_ms`.
 pub fn census(
     source: &dyn Source,
@@ -123,95 +137,48 @@ pub fn census(
         records_read: links.records,
         ..Census::default()
     };
-    // Per customer: (oldest pending broker time, where, count).
-    let mut pending: HashMap<String, (i64, String, i32, i64, u64)> = HashMap::new();
-    let mut unresolved = std::collections::BTreeSet::new();
-    let resolving = !links.customers.is_empty();
-    for src in &spec.sources {
-        let info = source.topic(&src.topic)?;
-        let partitions: Vec<(String, i32)> = info
-            .partitions
+    // Each topic's tails are read by a client of their own, all at once: the census costs
+    // about as long as its longest tail, not the sum.
+    let answers: Vec<Result<TopicTails, ClusterError>> = std::thread::scope(|scope| {
+        let readers: Vec<_> = spec
+            .sources
             .iter()
-            .map(|p| (src.topic.clone(), p.id))
+            .map(|src| {
+                let (links, builder) = (&links, &builder);
+                scope.spawn(move || read_tails(source, spec, src, builder, links, cancel))
+            })
             .collect();
-        let committed = source.committed_offsets(&builder, &partitions)?;
-        for p in &info.partitions {
-            let commit = committed.get(&(src.topic.clone(), p.id)).copied().flatten();
-            let from = commit.unwrap_or(p.low).max(p.low);
-            if from >= p.high {
-                continue;
-            }
-            let mut tail = PartitionTail {
-                topic: src.topic.clone(),
-                partition: p.id,
-                committed: commit,
-                high: p.high,
-                customers: 0,
-                oldest_pending_ms: None,
-                records: 0,
-            };
-            let mut here = std::collections::HashSet::new();
-            let request = ScanRequest {
-                partitions: Some(vec![p.id]),
-                start: StartAt::Offset(from),
-                resume: HashMap::from([(p.id, from)]),
-                ..ScanRequest::new(src.topic.clone())
-            };
-            let summary = source.scan(&request, cancel, &mut |event| {
-                let ScanEvent::Records(records) = event else {
-                    return true;
-                };
-                for record in records {
-                    // A scan reads to the end it finds; records produced since the watermark
-                    // was read belong to a later census.
-                    if record.offset >= p.high {
-                        continue;
-                    }
-                    tail.records += 1;
-                    let Some(key) = record.key.as_deref() else {
-                        census.keyless_records += 1;
-                        continue;
-                    };
-                    let key = String::from_utf8_lossy(key).into_owned();
-                    let customer = match links.customer_of(&key) {
-                        Some(customer) => customer,
-                        None => {
-                            if resolving && !links_topic(spec, &src.topic) {
-                                unresolved.insert(key.clone());
-                            }
-                            key
-                        }
-                    };
-                    let Some(at) = record
-                        .timestamp_ms
-                        .filter(|ms| crate::time::plausible_ms(*ms))
-                    else {
-                        census.undated_records += 1;
-                        continue;
-                    };
-                    tail.oldest_pending_ms = Some(tail.oldest_pending_ms.map_or(at, |o| o.min(at)));
-                    here.insert(customer.clone());
-                    let entry = pending.entry(customer).or_insert((
-                        at,
-                        record.topic.clone(),
-                        record.partition,
-                        record.offset,
-                        0,
-                    ));
-                    entry.4 += 1;
-                    if at < entry.0 {
-                        (entry.0, entry.1, entry.2, entry.3) =
-                            (at, record.topic.clone(), record.partition, record.offset);
-                    }
+        readers
+            .into_iter()
+            .map(|r| {
+                r.join()
+                    .unwrap_or_else(|_| Err(ClusterError::Panicked("a census tail reader".into())))
+            })
+            .collect()
+    });
+    let mut pending = Pending::new();
+    let mut unresolved = std::collections::BTreeSet::new();
+    for answer in answers {
+        let topic = answer?;
+        census.cancelled |= topic.cancelled;
+        census.keyless_records += topic.keyless;
+        census.undated_records += topic.undated;
+        census.records_read += topic.tails.iter().map(|t| t.records).sum::<u64>();
+        census.by_partition.extend(topic.tails);
+        unresolved.extend(topic.unresolved);
+        for (customer, here) in topic.pending {
+            match pending.entry(customer) {
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert(here);
                 }
-                true
-            })?;
-            census.cancelled |= summary.cancelled;
-            census.records_read += tail.records;
-            tail.customers = here.len();
-            census.by_partition.push(tail);
-            if cancel.is_cancelled() {
-                break;
+                std::collections::hash_map::Entry::Occupied(mut o) => {
+                    let seen = o.get_mut();
+                    let count = seen.4 + here.4;
+                    if (here.0, &here.1, here.2, here.3) < (seen.0, &seen.1, seen.2, seen.3) {
+                        *seen = here;
+                    }
+                    seen.4 = count;
+                }
             }
         }
     }
@@ -246,6 +213,114 @@ pub fn census(
     });
     census.unresolved_keys = unresolved.into_iter().collect();
     Ok(census)
+}
+
+/// Reads the builder's unread tail of every partition of one source topic, in one scan.
+fn read_tails(
+    source: &dyn Source,
+    spec: &Spec,
+    src: &crate::profile::spec::Source,
+    builder: &str,
+    links: &Links,
+    cancel: &CancelToken,
+) -> Result<TopicTails, ClusterError> {
+    let info = source.topic(&src.topic)?;
+    let partitions: Vec<(String, i32)> = info
+        .partitions
+        .iter()
+        .map(|p| (src.topic.clone(), p.id))
+        .collect();
+    let committed = source.committed_offsets(builder, &partitions)?;
+    let mut out = TopicTails::default();
+    // Per partition: its tail, the customers in it, and whether ListOffsets says it is behind.
+    type Tail = (PartitionTail, std::collections::HashSet<String>, bool);
+    let mut tails: BTreeMap<i32, Tail> = BTreeMap::new();
+    let mut resume = HashMap::new();
+    for p in &info.partitions {
+        let commit = committed.get(&(src.topic.clone(), p.id)).copied().flatten();
+        let from = commit.unwrap_or(p.low).max(p.low);
+        // The scan reads to the end the fetch finds, past a high watermark some brokers
+        // under-report (Tansu); a partition at its end by ListOffsets is still looked at.
+        resume.insert(p.id, from);
+        let behind = from < p.high;
+        let tail = PartitionTail {
+            topic: src.topic.clone(),
+            partition: p.id,
+            committed: commit,
+            high: p.high,
+            customers: 0,
+            oldest_pending_ms: None,
+            records: 0,
+        };
+        tails.insert(p.id, (tail, Default::default(), behind));
+    }
+    let resolving = !links.customers.is_empty();
+    let links_here = links_topic(spec, &src.topic);
+    let request = ScanRequest {
+        partitions: Some(resume.keys().copied().collect()),
+        resume,
+        ..ScanRequest::new(src.topic.clone())
+    };
+    let summary = source.scan(&request, cancel, &mut |event| {
+        let ScanEvent::Records(records) = event else {
+            return true;
+        };
+        for record in records {
+            let Some((tail, here, _)) = tails.get_mut(&record.partition) else {
+                continue;
+            };
+            tail.records += 1;
+            tail.high = tail.high.max(record.offset + 1);
+            let Some(key) = record.key.as_deref() else {
+                out.keyless += 1;
+                continue;
+            };
+            let key = String::from_utf8_lossy(key).into_owned();
+            let customer = match links.customer_of(&key) {
+                Some(customer) => customer,
+                None => {
+                    if resolving && !links_here {
+                        out.unresolved.insert(key.clone());
+                    }
+                    key
+                }
+            };
+            let Some(at) = record
+                .timestamp_ms
+                .filter(|ms| crate::time::plausible_ms(*ms))
+            else {
+                out.undated += 1;
+                continue;
+            };
+            tail.oldest_pending_ms = Some(tail.oldest_pending_ms.map_or(at, |o| o.min(at)));
+            here.insert(customer.clone());
+            let entry = out.pending.entry(customer).or_insert((
+                at,
+                record.topic.clone(),
+                record.partition,
+                record.offset,
+                0,
+            ));
+            entry.4 += 1;
+            if at < entry.0 {
+                (entry.0, entry.1, entry.2, entry.3) =
+                    (at, record.topic.clone(), record.partition, record.offset);
+            }
+        }
+        true
+    })?;
+    out.cancelled = summary.cancelled;
+    out.tails = tails
+        .into_values()
+        // A partition the watermarks say is behind stays listed even when the read found
+        // nothing there (a broker that answers nothing from inside a batch): never dropped.
+        .filter(|(tail, _, behind)| tail.records > 0 || *behind)
+        .map(|(mut tail, here, _)| {
+            tail.customers = here.len();
+            tail
+        })
+        .collect();
+    Ok(out)
 }
 
 fn links_topic(spec: &Spec, topic: &str) -> bool {

@@ -4,9 +4,9 @@
 
 use serde::Serialize;
 
-use super::{Census, GroupWatch, Rules, StoreAge, sample_ingest};
+use super::{Census, GroupWatch, Rules, StoreAge};
 use crate::cluster::{CancelToken, ClusterError};
-use crate::profile::Spec;
+use crate::profile::{SourceDecoder, Spec};
 use crate::source::Source;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -65,8 +65,8 @@ pub fn verdict(chain: &[Hop]) -> ChainVerdict {
 
 /// The window the produce rate and the ingest delay are measured over.
 const RECENT_MS: i64 = 5 * 60_000;
-/// Records per partition the ingest delay is sampled from.
-const INGEST_SAMPLE: u64 = 500;
+/// The newest records per partition the ingest delay and produce rate are measured from.
+const INGEST_SAMPLE: i64 = 500;
 
 /// The chain's source, builder and store hops as of `now_ms` (the store's from `store`, read
 /// by the caller). With the `census`, the builder's time lag is at least its oldest unconsumed
@@ -77,42 +77,50 @@ pub fn chain(
     spec: &Spec,
     store: Option<&StoreAge>,
     census: Option<&Census>,
+    decoder: &SourceDecoder,
     now_ms: i64,
     cancel: &CancelToken,
 ) -> Result<Vec<Hop>, ClusterError> {
     let budget_ms = spec.budget.as_millis() as i64;
+    let window = (now_ms - RECENT_MS, now_ms);
+    // Each source's newest records are read by a client of their own, all at once.
+    let answers: Vec<Result<super::Recent, ClusterError>> = std::thread::scope(|scope| {
+        let readers: Vec<_> = spec
+            .sources
+            .iter()
+            .map(|src| {
+                scope.spawn(move || {
+                    super::recent(source, src, decoder, window, INGEST_SAMPLE, cancel)
+                })
+            })
+            .collect();
+        readers
+            .into_iter()
+            .map(|r| {
+                r.join()
+                    .unwrap_or_else(|_| Err(ClusterError::Panicked("a chain reader".into())))
+            })
+            .collect()
+    });
     let mut hops = Vec::new();
-    for src in &spec.sources {
-        let since = now_ms - RECENT_MS;
-        let delay = match &src.event_time {
-            Some(pointer) => {
-                let sample = sample_ingest(
-                    source,
-                    &src.topic,
-                    pointer,
-                    (Some(since), Some(now_ms)),
-                    INGEST_SAMPLE,
-                    i64::MAX / 4,
-                    cancel,
-                )?;
-                sample.buckets.first().map(|b| (b.p95_ms, b.count))
-            }
-            None => None,
-        };
-        let rate = produce_rate(source, &src.topic, since, now_ms)?;
-        let mut hop = Hop::new(&src.topic, "source", delay.map(|d| d.0), budget_ms);
-        hop.produce_per_sec = rate;
-        hop.detail = match (&src.event_time, delay) {
+    for (src, answer) in spec.sources.iter().zip(answers) {
+        let recent = answer?;
+        let mut hop = Hop::new(&src.topic, "source", recent.delay_p95_ms, budget_ms);
+        hop.produce_per_sec = recent.per_sec;
+        hop.detail = match (&src.event_time, recent.delay_p95_ms) {
             (None, _) => "no event_time in the spec: ingest delay is not measurable".into(),
-            (Some(_), None) => "no records in the last 5 minutes".into(),
-            (Some(_), Some((p95, n))) => format!(
-                "ingest delay p95 {} over {n} records of the last 5 minutes",
-                crate::time::format_duration_ms(p95)
+            (Some(_), None) => "no records with an event time in the last 5 minutes".into(),
+            (Some(_), Some(p95)) => format!(
+                "ingest delay p95 {} over {} records of the last 5 minutes (the newest {INGEST_SAMPLE} per partition read)",
+                crate::time::format_duration_ms(p95),
+                recent.in_window
             ),
         };
-        if rate.is_none() {
-            hop.detail
-                .push_str("; produce rate unknown (the broker cannot find offsets by time)");
+        if recent.undated > 0 {
+            hop.detail.push_str(&format!(
+                "; {} records without a readable event time skipped",
+                recent.undated
+            ));
         }
         hops.push(hop);
     }
@@ -171,51 +179,6 @@ pub fn chain(
         hops.push(hop);
     }
     Ok(hops)
-}
-
-/// Records per second written to `topic` between `since` and `now_ms`, from the first offset at
-/// or after `since` per partition. `None` where the broker's answer is wrong: an offset whose
-/// record is older than `since` (Tansu 0.6.0 answers 0 to ListOffsets by time).
-fn produce_rate(
-    source: &dyn Source,
-    topic: &str,
-    since: i64,
-    now_ms: i64,
-) -> Result<Option<f64>, ClusterError> {
-    let info = source.topic(topic)?;
-    let partitions: Vec<(String, i32)> = info
-        .partitions
-        .iter()
-        .map(|p| (topic.to_owned(), p.id))
-        .collect();
-    let found = source.offsets_at_time(&partitions, since)?;
-    let positions: Vec<(String, i32, i64)> = found
-        .iter()
-        .filter(|((_, p), offset)| {
-            info.partitions
-                .iter()
-                .any(|i| i.id == *p && **offset < i.high)
-        })
-        .map(|((t, p), o)| (t.clone(), *p, *o))
-        .collect();
-    let at = source.records_at(&positions)?;
-    let mut records = 0i64;
-    for (t, p, offset) in &positions {
-        let stamp = at
-            .get(&(t.clone(), *p, *offset))
-            .and_then(|r| r.timestamp_ms);
-        if stamp.is_some_and(|ms| ms < since) {
-            return Ok(None);
-        }
-        let high = info
-            .partitions
-            .iter()
-            .find(|i| i.id == *p)
-            .map_or(0, |i| i.high);
-        records += high - offset;
-    }
-    let secs = ((now_ms - since) as f64 / 1000.0).max(1.0);
-    Ok(Some(records as f64 / secs))
 }
 
 #[cfg(test)]

@@ -18,8 +18,6 @@ pub struct DomainRequest {
     /// Customers sampled from the store's keys for a full lookup each (0: none).
     pub sample: usize,
     pub seed: u64,
-    /// Lookups at once for the sample.
-    pub threads: usize,
     /// A Kafka Connect REST URL whose connectors join the chain.
     pub connect: Option<String>,
     pub timeout: Duration,
@@ -30,7 +28,6 @@ impl Default for DomainRequest {
         Self {
             sample: 200,
             seed: 1,
-            threads: 4,
             connect: None,
             timeout: Duration::from_secs(10),
         }
@@ -53,10 +50,10 @@ pub enum DomainStep {
     Census(Census),
     Store(StoreAge),
     Chain(Vec<Hop>, ChainVerdict),
-    /// `done` of `total` sampled lookups finished.
+    /// The sampled lookups' reading so far (every source of the current identity hop).
     Sampling {
-        done: usize,
-        total: usize,
+        customers: usize,
+        progress: crate::cluster::ScanProgress,
     },
     Sample(StoreSample),
 }
@@ -84,24 +81,38 @@ pub fn look_at_domain(
     cancel: &CancelToken,
     on_step: &(dyn Fn(DomainStep) + Sync),
 ) -> Result<Domain, DomainError> {
+    let started = std::time::Instant::now();
     let mut domain = Domain {
         census: super::census(source, spec, decoder, now_ms, cancel)?,
         ..Domain::default()
     };
+    log::info!(
+        "census: {} records in {} ms",
+        domain.census.records_read,
+        started.elapsed().as_millis()
+    );
     on_step(DomainStep::Census(domain.census.clone()));
     if cancel.is_cancelled() {
         return Ok(domain);
     }
+    let started = std::time::Instant::now();
     domain.store = super::store_age(source, spec, decoder, now_ms, cancel)?;
+    log::info!(
+        "store age: {} records in {} ms",
+        domain.store.records_read,
+        started.elapsed().as_millis()
+    );
     on_step(DomainStep::Store(domain.store.clone()));
     if cancel.is_cancelled() {
         return Ok(domain);
     }
+    let started = std::time::Instant::now();
     let mut chain = super::chain(
         source,
         spec,
         Some(&domain.store),
         Some(&domain.census),
+        decoder,
         now_ms,
         cancel,
     )?;
@@ -109,26 +120,29 @@ pub fn look_at_domain(
         chain.extend(super::connector_hops(url, spec, request.timeout)?);
     }
     let verdict = super::verdict(&chain);
+    log::info!("chain: {} ms", started.elapsed().as_millis());
     on_step(DomainStep::Chain(chain.clone(), verdict.clone()));
     domain.chain = chain;
     domain.verdict = Some(verdict);
     if cancel.is_cancelled() || request.sample == 0 {
         return Ok(domain);
     }
+    let started = std::time::Instant::now();
     let keys = super::pick_keys(&domain.store.profile_keys, request.sample, request.seed);
-    let total = keys.len();
-    let done = std::sync::atomic::AtomicUsize::new(0);
-    let tick = || {
-        let done = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-        on_step(DomainStep::Sampling { done, total });
+    let customers = keys.len();
+    let on_progress = |progress| {
+        on_step(DomainStep::Sampling {
+            customers,
+            progress,
+        })
     };
-    let run = super::SampleRun {
-        threads: request.threads,
-        cancel,
-        on_done: &tick,
-    };
-    let mut sample = super::sample_store(source, spec, decoder, &keys, now_ms, &run);
+    let mut sample =
+        super::sample_store(source, spec, decoder, &keys, now_ms, cancel, &on_progress);
     sample.seed = request.seed;
+    log::info!(
+        "sample of {customers}: {} ms",
+        started.elapsed().as_millis()
+    );
     on_step(DomainStep::Sample(sample.clone()));
     domain.sample = sample;
     Ok(domain)

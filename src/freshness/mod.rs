@@ -15,6 +15,7 @@ mod ingest;
 mod interpolate;
 mod lag;
 mod offsets_topic;
+mod recent;
 mod report;
 mod sample;
 mod series;
@@ -38,8 +39,9 @@ pub use lag::{GroupLag, PartitionLag, apply_commit_history, look_at_groups};
 pub use offsets_topic::{
     OFFSETS_TOPIC, OffsetCommit, OffsetsRecord, decode_offsets_record, offsets_partition,
 };
+pub use recent::{Recent, produce_rate, recent};
 pub use report::{ProfileFreshness, profile_freshness};
-pub use sample::{SampleRun, StoreSample, pick_keys, sample_store, wilson_95};
+pub use sample::{StoreSample, pick_keys, sample_store, wilson_95};
 pub use series::{LagPoint, merge_partitions};
 pub use staleness::{Breach, Delivery, Staleness, StalenessPoint, staleness, staleness_at};
 pub use status::{Commit, Rules, Status, Verdict, evaluate};

@@ -7,7 +7,10 @@ use rand::seq::SliceRandom as _;
 use serde::Serialize;
 
 use crate::cluster::CancelToken;
-use crate::profile::{LookupRequest, SourceDecoder, Spec, lookup};
+use std::collections::BTreeSet;
+
+use crate::profile::ProgressFn;
+use crate::profile::{SourceDecoder, Spec, lookup_many};
 use crate::source::Source;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -37,76 +40,41 @@ pub fn pick_keys(keys: &[String], n: usize, seed: u64) -> Vec<String> {
     picked
 }
 
-/// How the sampled lookups run.
-pub struct SampleRun<'a> {
-    /// Lookups at once.
-    pub threads: usize,
-    pub cancel: &'a CancelToken,
-    /// Called as each lookup finishes, for progress.
-    pub on_done: &'a (dyn Fn() + Sync),
-}
-
-impl<'a> SampleRun<'a> {
-    pub fn new(threads: usize, cancel: &'a CancelToken) -> Self {
-        Self {
-            threads,
-            cancel,
-            on_done: &|| {},
-        }
-    }
-}
-
-/// Looks each of `keys` up (`run.threads` at a time) and counts those whose store diff says a
-/// field was consumed but not applied.
+/// Looks `keys` up, all at once (each source partition read once for the whole sample), and
+/// counts those whose store diff says a field was consumed but not applied. `on_progress`
+/// hears the reading. A failed read fails every key, each listed in `failed`: none is counted
+/// as fine.
 pub fn sample_store(
     source: &dyn Source,
     spec: &Spec,
     decoder: &SourceDecoder,
     keys: &[String],
     now_ms: i64,
-    run: &SampleRun,
+    cancel: &CancelToken,
+    on_progress: ProgressFn<'_>,
 ) -> StoreSample {
-    use rayon::prelude::*;
-    let cancel = run.cancel;
-    let threads = run.threads;
-    let look = |key: &String| {
-        if cancel.is_cancelled() {
-            return None;
-        }
-        let request = LookupRequest::new(spec, decoder, key, now_ms);
-        let answer = lookup(source, &request).map(|found| {
-            found
-                .store
-                .iter()
-                .flat_map(|s| &s.stale)
-                .any(|f| f.cause.consumed_not_applied())
-        });
-        (run.on_done)();
-        Some((key.clone(), answer.map_err(|e| e.to_string())))
-    };
-    let answers: Vec<_> = match rayon::ThreadPoolBuilder::new()
-        .num_threads(threads.max(1))
-        .build()
-    {
-        Ok(pool) => pool.install(|| keys.par_iter().map(look).collect()),
-        Err(_) => keys.iter().map(look).collect(),
-    };
-    let mut sample = StoreSample {
-        cancelled: cancel.is_cancelled(),
-        ..StoreSample::default()
-    };
-    for (key, answer) in answers.into_iter().flatten() {
-        match answer {
-            Ok(found) => {
+    let wanted: BTreeSet<String> = keys.iter().cloned().collect();
+    let mut sample = StoreSample::default();
+    match lookup_many(source, spec, decoder, &wanted, now_ms, cancel, on_progress) {
+        Ok(found) => {
+            for (key, found) in found {
                 sample.n += 1;
-                if found {
+                let dropped = found
+                    .store
+                    .iter()
+                    .flat_map(|s| &s.stale)
+                    .any(|f| f.cause.consumed_not_applied());
+                if dropped {
                     sample.keys.push(key);
                 }
             }
-            Err(e) => sample.failed.push((key, e)),
+        }
+        Err(e) => {
+            let why = e.to_string();
+            sample.failed = wanted.into_iter().map(|k| (k, why.clone())).collect();
         }
     }
-    sample.keys.sort();
+    sample.cancelled = cancel.is_cancelled();
     sample.consumed_but_not_applied = sample.keys.len();
     if sample.n > 0 {
         sample.share = sample.consumed_but_not_applied as f64 / sample.n as f64;

@@ -42,12 +42,8 @@ pub enum StoreAgeError {
     Cluster(#[from] ClusterError),
 }
 
-/// What the latest version of a key said.
-enum Latest {
-    Written(i64),
-    Deleted,
-    Undecodable,
-}
+/// The latest version of a key: its offset, broker time and value (`None`: a tombstone).
+type Version = (i64, Option<i64>, Option<Vec<u8>>);
 
 /// Ages the latest version of every key of the store topic as of `now_ms`.
 pub fn store_age(
@@ -60,9 +56,10 @@ pub fn store_age(
     let store = spec.store.as_ref().ok_or(StoreAgeError::NoStore)?;
     let as_source = store.as_source();
     let mut age = StoreAge::default();
-    // Per key: (offset, what it said). A key lives in one partition, so its highest offset is
-    // its latest version whatever order the partitions arrive in.
-    let mut latest: HashMap<Vec<u8>, (i64, Latest)> = HashMap::new();
+    // A key lives in one partition, so its highest offset is its latest version whatever order
+    // the partitions arrive in. Only the latest is decoded: an uncompacted store holds many
+    // versions per key, and decoding is most of the cost of reading them.
+    let mut latest: HashMap<Vec<u8>, Version> = HashMap::new();
     let request = ScanRequest::new(store.topic.clone());
     let summary = source.scan(&request, cancel, &mut |event| {
         let ScanEvent::Records(records) = event else {
@@ -73,44 +70,44 @@ pub fn store_age(
             let Some(key) = record.key else {
                 continue;
             };
-            if latest.get(&key).is_some_and(|(at, _)| *at > record.offset) {
+            if latest
+                .get(&key)
+                .is_some_and(|(at, _, _)| *at > record.offset)
+            {
                 continue;
             }
             let broker_ms = record
                 .timestamp_ms
                 .filter(|ms| crate::time::plausible_ms(*ms));
-            let said = match record.value.as_deref() {
-                None => Latest::Deleted,
-                Some(bytes) => match decoder.decode(&as_source, bytes) {
-                    Ok(value) => {
-                        let updated = store
-                            .updated_at
-                            .as_deref()
-                            .and_then(|p| value.pointer(p))
-                            .and_then(parse_event_time)
-                            .or(broker_ms);
-                        updated.map_or(Latest::Undecodable, Latest::Written)
-                    }
-                    Err(_) => Latest::Undecodable,
-                },
-            };
-            latest.insert(key, (record.offset, said));
+            latest.insert(key, (record.offset, broker_ms, record.value));
         }
         true
     })?;
-    age.cancelled = summary.cancelled;
     let budget_ms = spec.budget.as_millis() as i64;
-    for (key, (_, said)) in latest {
-        match said {
-            Latest::Written(at) => {
+    for (key, (_, broker_ms, value)) in latest {
+        let Some(bytes) = value else {
+            age.deleted += 1;
+            continue;
+        };
+        let updated = match decoder.decode(&as_source, &bytes) {
+            Ok(value) => store
+                .updated_at
+                .as_deref()
+                .and_then(|p| value.pointer(p))
+                .and_then(parse_event_time)
+                .or(broker_ms),
+            Err(_) => None,
+        };
+        match updated {
+            Some(at) => {
                 age.ages_ms.push(now_ms.saturating_sub(at).max(0));
                 age.profile_keys
                     .push(String::from_utf8_lossy(&key).into_owned());
             }
-            Latest::Deleted => age.deleted += 1,
-            Latest::Undecodable => age.undecodable += 1,
+            None => age.undecodable += 1,
         }
     }
+    age.cancelled = summary.cancelled;
     age.ages_ms.sort_unstable();
     age.profile_keys.sort();
     age.keys = age.ages_ms.len();

@@ -90,6 +90,17 @@ pub fn lookup_streaming(
     };
     let versions = versions?;
     let builder = BuilderPosition::read(cluster, store.builder_group.as_deref(), &timeline.events)?;
+    Ok(compared(spec, timeline, versions, &builder, now_ms))
+}
+
+/// The lookup of a timeline and its store versions: the fold compared with the latest version.
+pub(super) fn compared(
+    spec: &Spec,
+    timeline: Timeline,
+    versions: Vec<StoreVersion>,
+    builder: &BuilderPosition,
+    now_ms: i64,
+) -> Lookup {
     let current = fold(spec, &timeline.events, None);
     let comparison = compare(
         spec,
@@ -97,12 +108,12 @@ pub fn lookup_streaming(
         &current,
         versions.last(),
         versions.len(),
-        &builder,
+        builder,
         now_ms,
     );
-    Ok(Lookup {
+    Lookup {
         timeline,
         versions,
         store: Some(comparison),
-    })
+    }
 }

@@ -2,6 +2,7 @@
 //! events across topics (following identity links), the fold into fields with provenance, and the
 //! comparison with what the profile store serves.
 
+mod batch;
 mod decoder;
 mod event;
 mod fold;
@@ -14,6 +15,7 @@ pub mod spec;
 mod store;
 mod timeline;
 
+pub use batch::lookup_many;
 pub use decoder::{DecodeError, SourceDecoder};
 pub use event::{Event, merge_into_timeline, parse_event_time, sort_timeline};
 pub use fold::{Erasure, FieldValue, Profile, Provenance, Refold, field_changes, fold};
@@ -25,9 +27,9 @@ pub use report::{ProfileReport, pii_state, report_json, shown_value};
 pub use spec::{Rule, Spec, SpecError};
 pub use store::{
     BuilderPosition, Cause, StaleField, StoreComparison, StoreVersion, compare, format_duration_ms,
-    store_versions,
+    store_versions, store_versions_of,
 };
 pub use timeline::{
-    MAX_HOPS, MAX_IDENTITIES, ScanStats, Timeline, Undecodable, Window, id_text, load_timeline,
-    to_event,
+    MAX_HOPS, MAX_IDENTITIES, ProgressFn, ScanStats, Timeline, Undecodable, Window, id_text,
+    load_timeline, to_event,
 };

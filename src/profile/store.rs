@@ -36,21 +36,41 @@ pub fn store_versions(
     key: &str,
     cancel: &CancelToken,
 ) -> Result<Vec<StoreVersion>, ClusterError> {
-    let partitions = cluster.topic(&store.topic)?.partitions.len() as i32;
+    let keys = std::collections::BTreeSet::from([key.to_owned()]);
+    let mut found = store_versions_of(cluster, spec, store, decoder, &keys, cancel)?;
+    Ok(found.remove(key).unwrap_or_default())
+}
+
+/// [`store_versions`] of many keys, each partition read once for all of them.
+pub fn store_versions_of(
+    cluster: &dyn DataSource,
+    spec: &Spec,
+    store: &Store,
+    decoder: &SourceDecoder,
+    keys: &std::collections::BTreeSet<String>,
+    cancel: &CancelToken,
+) -> Result<HashMap<String, Vec<StoreVersion>>, ClusterError> {
+    let count = cluster.topic(&store.topic)?.partitions.len() as i32;
+    let mut partitions: Vec<i32> = keys
+        .iter()
+        .flat_map(|key| spec.partitioner.partitions_for(key.as_bytes(), count))
+        .collect();
+    partitions.sort_unstable();
+    partitions.dedup();
     let request = ScanRequest {
         topic: store.topic.clone(),
-        partitions: Some(spec.partitioner.partitions_for(key.as_bytes(), partitions)),
+        partitions: Some(partitions),
         start: StartAt::Beginning,
         resume: Default::default(),
         max_records: None,
         end_timestamp_ms: None,
         filter: RecordFilter {
-            keys: vec![key.as_bytes().to_vec()],
+            keys: keys.iter().map(|k| k.as_bytes().to_vec()).collect(),
             ..RecordFilter::default()
         },
     };
     let as_source = store.as_source();
-    let mut versions = Vec::new();
+    let mut versions: HashMap<String, Vec<StoreVersion>> = HashMap::new();
     cluster.scan(&request, cancel, &mut |event| {
         if let ScanEvent::Records(records) = event {
             for record in records {
@@ -81,19 +101,25 @@ pub fn store_versions(
                         )
                     }
                 };
-                versions.push(StoreVersion {
-                    partition: record.partition,
-                    offset: record.offset,
-                    broker_ms,
-                    updated_ms,
-                    fields,
-                    watermark_ms,
-                });
+                let key = String::from_utf8_lossy(record.key.as_deref().unwrap_or_default());
+                versions
+                    .entry(key.into_owned())
+                    .or_default()
+                    .push(StoreVersion {
+                        partition: record.partition,
+                        offset: record.offset,
+                        broker_ms,
+                        updated_ms,
+                        fields,
+                        watermark_ms,
+                    });
             }
         }
         true
     })?;
-    versions.sort_by_key(|v| v.offset);
+    for list in versions.values_mut() {
+        list.sort_by_key(|v| v.offset);
+    }
     Ok(versions)
 }
 

@@ -53,6 +53,26 @@ pub struct Timeline {
     pub cancelled: bool,
 }
 
+impl Timeline {
+    /// Adds the ids not yet among the identities, up to the cap (saying when it was hit), and
+    /// returns them: the next hop reads their records.
+    pub(super) fn adopt(&mut self, found: impl IntoIterator<Item = String>) -> Vec<String> {
+        let mut new = Vec::new();
+        for id in found {
+            if self.identities.contains(&id) {
+                continue;
+            }
+            if self.identities.len() >= MAX_IDENTITIES {
+                self.identities_capped = true;
+                break;
+            }
+            self.identities.push(id.clone());
+            new.push(id);
+        }
+        new
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Window {
     pub since_ms: Option<i64>,
@@ -77,13 +97,7 @@ pub fn load_timeline(
         ..
     } = *request;
     let started = Instant::now();
-    let mut partition_counts = HashMap::new();
-    for source in &spec.sources {
-        partition_counts.insert(
-            source.topic.clone(),
-            cluster.topic(&source.topic)?.partitions.len() as i32,
-        );
-    }
+    let partition_counts = partition_counts(cluster, spec)?;
     let mut timeline = Timeline {
         key: key.to_owned(),
         identities: vec![key.to_owned()],
@@ -94,39 +108,9 @@ pub fn load_timeline(
         if frontier.is_empty() || cancel.is_cancelled() {
             break;
         }
-        let hop_progress = Mutex::new(vec![ScanProgress::default(); spec.sources.len()]);
-        let report = |index: usize, progress: ScanProgress| {
-            if let Ok(mut all) = hop_progress.lock() {
-                all[index] = progress;
-                on_progress(sum_progress(&all));
-            }
-        };
-        let results = std::thread::scope(|scope| {
-            let handles: Vec<_> = spec
-                .sources
-                .iter()
-                .enumerate()
-                .map(|(index, source)| {
-                    let ids = &frontier;
-                    let partitions = partition_counts[&source.topic];
-                    let report = &report;
-                    scope.spawn(move || {
-                        let progress = |p: ScanProgress| report(index, p);
-                        read_source(cluster, request, source, ids, partitions, &progress)
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| {
-                    h.join()
-                        .unwrap_or_else(|_| Err(ClusterError::Panicked("a scan thread".into())))
-                })
-                .collect::<Vec<_>>()
-        });
+        let results = read_hop(cluster, request, &partition_counts, &frontier, on_progress);
         let mut found = BTreeSet::new();
-        for result in results {
-            let part = result?;
+        for part in results? {
             on_events(&part.events);
             timeline.scanned.partitions += part.partitions;
             timeline.scanned.records += part.records;
@@ -150,22 +134,67 @@ pub fn load_timeline(
             timeline.events.extend(part.events);
             timeline.undecodable.extend(part.undecodable);
         }
-        frontier.clear();
-        for id in found {
-            if timeline.identities.contains(&id) {
-                continue;
-            }
-            if timeline.identities.len() >= MAX_IDENTITIES {
-                timeline.identities_capped = true;
-                break;
-            }
-            timeline.identities.push(id.clone());
-            frontier.push(id);
-        }
+        frontier = timeline.adopt(found);
     }
     sort_timeline(&mut timeline.events);
     timeline.scanned.elapsed_ms = started.elapsed().as_millis() as u64;
     Ok(timeline)
+}
+
+/// How many partitions each source topic has: where each id's records are.
+pub(super) fn partition_counts(
+    cluster: &dyn DataSource,
+    spec: &super::Spec,
+) -> Result<HashMap<String, i32>, ClusterError> {
+    let mut counts = HashMap::new();
+    for source in &spec.sources {
+        counts.insert(
+            source.topic.clone(),
+            cluster.topic(&source.topic)?.partitions.len() as i32,
+        );
+    }
+    Ok(counts)
+}
+
+/// One hop: every source's partitions that `ids` hash to, each source read by a thread of its
+/// own; `on_progress` hears the hop's progress, all sources summed.
+pub(super) fn read_hop(
+    cluster: &dyn DataSource,
+    request: &super::LookupRequest<'_>,
+    partition_counts: &HashMap<String, i32>,
+    ids: &[String],
+    on_progress: ProgressFn<'_>,
+) -> Result<Vec<SourcePart>, ClusterError> {
+    let spec = request.spec;
+    let hop_progress = Mutex::new(vec![ScanProgress::default(); spec.sources.len()]);
+    let report = |index: usize, progress: ScanProgress| {
+        if let Ok(mut all) = hop_progress.lock() {
+            all[index] = progress;
+            on_progress(sum_progress(&all));
+        }
+    };
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = spec
+            .sources
+            .iter()
+            .enumerate()
+            .map(|(index, source)| {
+                let partitions = partition_counts[&source.topic];
+                let report = &report;
+                scope.spawn(move || {
+                    let progress = |p: ScanProgress| report(index, p);
+                    read_source(cluster, request, source, ids, partitions, &progress)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(ClusterError::Panicked("a scan thread".into())))
+            })
+            .collect()
+    })
 }
 
 /// A linked id as text: a non-empty string or a number.
@@ -178,15 +207,15 @@ pub fn id_text(value: &Value) -> Option<String> {
 }
 
 #[derive(Default)]
-struct SourcePart {
-    topic: String,
-    events: Vec<Event>,
-    undecodable: Vec<Undecodable>,
-    unreadable_times: u64,
-    partitions: usize,
-    records: u64,
-    bytes: u64,
-    cancelled: bool,
+pub(super) struct SourcePart {
+    pub topic: String,
+    pub events: Vec<Event>,
+    pub undecodable: Vec<Undecodable>,
+    pub unreadable_times: u64,
+    pub partitions: usize,
+    pub records: u64,
+    pub bytes: u64,
+    pub cancelled: bool,
 }
 
 fn sum_progress(all: &[ScanProgress]) -> ScanProgress {

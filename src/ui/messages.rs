@@ -122,7 +122,7 @@ impl MessageSettings {
                     ..RecordFilter::default()
                 },
                 FilterMode::Key => RecordFilter {
-                    keys: vec![self.filter.as_bytes().to_vec()],
+                    keys: [self.filter.as_bytes().to_vec()].into(),
                     ..RecordFilter::default()
                 },
                 FilterMode::Regex => RecordFilter {
@@ -431,7 +431,7 @@ mod tests {
         assert_eq!(request.start, StartAt::Timestamp(1000));
         assert_eq!(request.max_records, Some(5));
         assert_eq!(request.partitions, Some(vec![2]));
-        assert_eq!(request.filter.keys, vec![b"c-1".to_vec()]);
+        assert_eq!(request.filter.keys, [b"c-1".to_vec()].into());
         settings.filter_mode = FilterMode::Regex;
         settings.filter = "(".into();
         assert!(settings.to_request("t").is_err());

@@ -21,8 +21,8 @@ pub struct OverviewPanel {
     pub store: Option<StoreAge>,
     pub chain: Option<(Vec<Hop>, ChainVerdict)>,
     pub sample: Option<StoreSample>,
-    /// `done` of `total` sampled lookups.
-    sampling: Option<(usize, usize)>,
+    /// The sample's customers and its reading so far.
+    sampling: Option<(usize, crate::cluster::ScanProgress)>,
     pub running: bool,
     pub error: Option<String>,
     /// Customers sampled for a full lookup each.
@@ -58,11 +58,10 @@ impl OverviewPanel {
             DomainStep::Census(census) => self.census = Some(census),
             DomainStep::Store(store) => self.store = Some(store),
             DomainStep::Chain(chain, verdict) => self.chain = Some((chain, verdict)),
-            DomainStep::Sampling { done, total } => {
-                // Lookups finish out of order across threads: the count only grows.
-                let done = self.sampling.map_or(done, |(d, _)| d.max(done));
-                self.sampling = Some((done, total));
-            }
+            DomainStep::Sampling {
+                customers,
+                progress,
+            } => self.sampling = Some((customers, progress)),
             DomainStep::Sample(sample) => self.sample = Some(sample),
         }
     }
@@ -77,11 +76,14 @@ impl OverviewPanel {
 
     /// How far the look has got: (fraction, what it is doing).
     fn progress(&self) -> (f32, String) {
-        if let Some((done, total)) = self.sampling {
-            let f = done as f32 / total.max(1) as f32;
+        if let Some((customers, p)) = &self.sampling {
             return (
-                0.3 + 0.7 * f,
-                format!("sampling: {done} of {total} customers looked up"),
+                0.3 + 0.7 * p.fraction(),
+                format!(
+                    "looking {customers} sampled customers up: {} of {} records read",
+                    p.scanned,
+                    p.to_scan.max(p.scanned)
+                ),
             );
         }
         match (&self.census, &self.store, &self.chain) {
