@@ -12,6 +12,7 @@ pub mod demo;
 pub mod freshness;
 pub mod memory;
 pub mod profile;
+pub mod rebuild;
 pub mod source;
 pub mod time;
 pub mod ui;

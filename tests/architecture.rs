@@ -13,6 +13,7 @@ const LAYERS: &[&[&str]] = &[
     &["source"],
     &["profile"],
     &["freshness"],
+    &["rebuild"],
     &["demo"],
     &["cli", "ui"],
 ];
@@ -26,6 +27,7 @@ const ENGINE: &[&str] = &[
     "source",
     "profile",
     "freshness",
+    "rebuild",
     "demo",
 ];
 

@@ -10,6 +10,7 @@ pub mod freshness;
 pub mod groups;
 pub mod messages;
 pub mod profile;
+pub mod rebuild;
 pub mod stale;
 pub mod topics;
 
@@ -55,6 +56,9 @@ pub enum Command {
     /// Every customer: who is stale now and why (builder's unread tail), a sampled estimate of
     /// changes consumed but not applied, the store's age, and the hop that breaks the budget
     Stale(stale::StaleArgs),
+    /// Can the profile store be rebuilt from retained events, and how long would it take;
+    /// --rehearse replays them and says what a rebuild would change
+    Rebuild(rebuild::RebuildArgs),
     /// Save topics, or one customer's lookup, to a capture file to open later with --capture
     Capture(capture::CaptureArgs),
     /// The demo workload: write it to a cluster, or to a capture file
@@ -103,6 +107,9 @@ fn dispatch(connect: &ConnectArgs, command: &Command, out: &mut dyn Write) -> an
             profile::run_profile(connect.open()?.as_ref(), &args, &spec, out)
         }
         Command::Stale(args) => stale::run(connect.open()?.as_ref(), args, connect.timeout(), out),
+        Command::Rebuild(args) => {
+            rebuild::run(connect.open()?.as_ref(), args, connect.timeout(), out)
+        }
         Command::Capture(args) => capture::run(connect.open()?.as_ref(), args, out),
         Command::Demo(args) => demo::run(connect, args, out),
         Command::Bench(args) => bench::run(connect, args, out),

@@ -204,6 +204,10 @@ impl ConnectionConfig {
             // Scans are bounded reads up to a known end: a long-polling fetch only delays the
             // end-of-partition answer that lets a scan finish.
             .set("fetch.wait.max.ms", "10")
+            // librdkafka prefetches up to 64 MB per client by default; a rehearsal reads with a
+            // client per topic, so the prefetch alone would be 320 MB. 16 MB keeps a fast
+            // broker busy all the same (measured: README, Performance).
+            .set("queued.max.messages.kbytes", "16384")
             .set("topic.metadata.refresh.interval.ms", "60000");
         for (key, value) in &self.properties {
             check_property(key, value).map_err(|reason| ClusterError::Config { reason })?;

@@ -10,8 +10,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
+use super::Links;
 use crate::cluster::{CancelToken, ClusterError, ScanEvent, ScanRequest};
-use crate::profile::{DecodeError, SourceDecoder, Spec};
+use crate::profile::{SourceDecoder, Spec};
 use crate::source::Source;
 
 /// Why a census customer is behind; the words scripts match on.
@@ -82,25 +83,6 @@ pub enum CensusError {
     Cluster(#[from] ClusterError),
 }
 
-/// Linked id → customer, from the link sources read whole.
-#[derive(Debug, Default)]
-struct Links {
-    /// Every key a link source holds: these are customers.
-    customers: std::collections::HashSet<String>,
-    alias: HashMap<String, String>,
-    undecodable: u64,
-    records: u64,
-}
-
-impl Links {
-    fn customer_of(&self, key: &str) -> Option<String> {
-        if self.customers.contains(key) {
-            return Some(key.to_owned());
-        }
-        self.alias.get(key).cloned()
-    }
-}
-
 /// Per customer: its oldest pending event (broker time, topic, partition, offset) and how many.
 type Pending = HashMap<String, (i64, String, i32, i64, u64)>;
 
@@ -128,7 +110,7 @@ pub fn census(
         .as_ref()
         .and_then(|s| s.builder_group.clone())
         .ok_or(CensusError::NoBuilderGroup)?;
-    let links = read_links(source, spec, decoder, cancel)?;
+    let links = Links::read(source, spec, decoder, None, cancel)?;
     let mut census = Census {
         as_of_ms: now_ms,
         budget_ms: spec.budget.as_millis() as i64,
@@ -325,60 +307,6 @@ fn read_tails(
 
 fn links_topic(spec: &Spec, topic: &str) -> bool {
     spec.source(topic).is_some_and(|s| !s.links.is_empty())
-}
-
-/// Reads every link source whole: each record's key is a customer, its link pointers name
-/// the customer's other ids.
-fn read_links(
-    source: &dyn Source,
-    spec: &Spec,
-    decoder: &SourceDecoder,
-    cancel: &CancelToken,
-) -> Result<Links, ClusterError> {
-    let mut links = Links::default();
-    // A linked id claimed by two customers goes to the first in key order: the same answer
-    // whatever order the partitions were read in.
-    let mut claims: BTreeMap<String, String> = BTreeMap::new();
-    for src in spec.sources.iter().filter(|s| !s.links.is_empty()) {
-        let request = ScanRequest::new(src.topic.clone());
-        source.scan(&request, cancel, &mut |event| {
-            let ScanEvent::Records(records) = event else {
-                return true;
-            };
-            for record in records {
-                links.records += 1;
-                let Some(key) = record.key.as_deref() else {
-                    continue;
-                };
-                let key = String::from_utf8_lossy(key).into_owned();
-                let value = match record.value.as_deref() {
-                    Some(bytes) => decoder.decode(src, bytes),
-                    None => Err(DecodeError::Tombstone),
-                };
-                links.customers.insert(key.clone());
-                match value {
-                    Ok(value) => {
-                        for pointer in &src.links {
-                            if let Some(id) = crate::profile::pointer(&value, pointer)
-                                .and_then(crate::profile::id_text)
-                                .filter(|id| *id != key)
-                            {
-                                let claim = claims.entry(id).or_insert_with(|| key.clone());
-                                if key < *claim {
-                                    claim.clone_from(&key);
-                                }
-                            }
-                        }
-                    }
-                    Err(DecodeError::Tombstone) => {}
-                    Err(_) => links.undecodable += 1,
-                }
-            }
-            true
-        })?;
-    }
-    links.alias = claims.into_iter().collect();
-    Ok(links)
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ mod history;
 mod ingest;
 mod interpolate;
 mod lag;
+mod links;
 mod offsets_topic;
 mod recent;
 mod report;
@@ -36,6 +37,7 @@ pub use history::LagHistory;
 pub use ingest::{DelayBucket, IngestSample, ingest_buckets, nearest_rank, sample_ingest};
 pub use interpolate::OffsetTimeTable;
 pub use lag::{GroupLag, PartitionLag, apply_commit_history, look_at_groups};
+pub use links::Links;
 pub use offsets_topic::{
     OFFSETS_TOPIC, OffsetCommit, OffsetsRecord, decode_offsets_record, offsets_partition,
 };
@@ -45,7 +47,7 @@ pub use sample::{StoreSample, pick_keys, sample_store, wilson_95};
 pub use series::{LagPoint, merge_partitions};
 pub use staleness::{Breach, Delivery, Staleness, StalenessPoint, staleness, staleness_at};
 pub use status::{Commit, Rules, Status, Verdict, evaluate};
-pub use store_age::{StoreAge, StoreAgeError, store_age};
+pub use store_age::{LatestVersion, StoreAge, StoreAgeError, StoreLatest, store_age, store_latest};
 pub use watch::{GroupWatch, Look};
 
 pub use crate::time::now_ms;

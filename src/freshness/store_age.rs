@@ -42,8 +42,75 @@ pub enum StoreAgeError {
     Cluster(#[from] ClusterError),
 }
 
-/// The latest version of a key: its offset, broker time and value (`None`: a tombstone).
-type Version = (i64, Option<i64>, Option<Vec<u8>>);
+/// The latest version of a store key still on the log.
+#[derive(Debug, Clone)]
+pub struct LatestVersion {
+    pub offset: i64,
+    pub partition: i32,
+    /// Broker time, where plausible.
+    pub broker_ms: Option<i64>,
+    /// `None`: a tombstone.
+    pub value: Option<Vec<u8>>,
+}
+
+/// The store topic's latest version of every key (of `partitions` only, where given), still
+/// encoded, and how many records were read.
+pub struct StoreLatest {
+    pub latest: HashMap<Vec<u8>, LatestVersion>,
+    pub records_read: u64,
+    pub cancelled: bool,
+}
+
+/// Reads the store topic keeping only each key's latest version. A key lives in one
+/// partition, so its highest offset is its latest version whatever order the partitions
+/// arrive in. Nothing is decoded here: an uncompacted store holds many versions per key, and
+/// decoding is most of the cost of reading them.
+pub fn store_latest(
+    source: &dyn Source,
+    store: &crate::profile::spec::Store,
+    partitions: Option<Vec<i32>>,
+    cancel: &CancelToken,
+) -> Result<StoreLatest, ClusterError> {
+    let mut found = StoreLatest {
+        latest: HashMap::new(),
+        records_read: 0,
+        cancelled: false,
+    };
+    let request = ScanRequest {
+        partitions,
+        ..ScanRequest::new(store.topic.clone())
+    };
+    let summary = source.scan(&request, cancel, &mut |event| {
+        let ScanEvent::Records(records) = event else {
+            return true;
+        };
+        for record in records {
+            found.records_read += 1;
+            let Some(key) = record.key else {
+                continue;
+            };
+            if found
+                .latest
+                .get(&key)
+                .is_some_and(|v| v.offset > record.offset)
+            {
+                continue;
+            }
+            let version = LatestVersion {
+                offset: record.offset,
+                partition: record.partition,
+                broker_ms: record
+                    .timestamp_ms
+                    .filter(|ms| crate::time::plausible_ms(*ms)),
+                value: record.value,
+            };
+            found.latest.insert(key, version);
+        }
+        true
+    })?;
+    found.cancelled = summary.cancelled;
+    Ok(found)
+}
 
 /// Ages the latest version of every key of the store topic as of `now_ms`.
 pub fn store_age(
@@ -55,37 +122,16 @@ pub fn store_age(
 ) -> Result<StoreAge, StoreAgeError> {
     let store = spec.store.as_ref().ok_or(StoreAgeError::NoStore)?;
     let as_source = store.as_source();
-    let mut age = StoreAge::default();
-    // A key lives in one partition, so its highest offset is its latest version whatever order
-    // the partitions arrive in. Only the latest is decoded: an uncompacted store holds many
-    // versions per key, and decoding is most of the cost of reading them.
-    let mut latest: HashMap<Vec<u8>, Version> = HashMap::new();
-    let request = ScanRequest::new(store.topic.clone());
-    let summary = source.scan(&request, cancel, &mut |event| {
-        let ScanEvent::Records(records) = event else {
-            return true;
-        };
-        for record in records {
-            age.records_read += 1;
-            let Some(key) = record.key else {
-                continue;
-            };
-            if latest
-                .get(&key)
-                .is_some_and(|(at, _, _)| *at > record.offset)
-            {
-                continue;
-            }
-            let broker_ms = record
-                .timestamp_ms
-                .filter(|ms| crate::time::plausible_ms(*ms));
-            latest.insert(key, (record.offset, broker_ms, record.value));
-        }
-        true
-    })?;
+    let found = store_latest(source, store, None, cancel)?;
+    let mut age = StoreAge {
+        records_read: found.records_read,
+        cancelled: found.cancelled,
+        ..StoreAge::default()
+    };
     let budget_ms = spec.budget.as_millis() as i64;
-    for (key, (_, broker_ms, value)) in latest {
-        let Some(bytes) = value else {
+    for (key, version) in found.latest {
+        let broker_ms = version.broker_ms;
+        let Some(bytes) = version.value else {
             age.deleted += 1;
             continue;
         };
@@ -107,7 +153,6 @@ pub fn store_age(
             None => age.undecodable += 1,
         }
     }
-    age.cancelled = summary.cancelled;
     age.ages_ms.sort_unstable();
     age.profile_keys.sort();
     age.keys = age.ages_ms.len();

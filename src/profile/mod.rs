@@ -27,7 +27,7 @@ pub use report::{ProfileReport, pii_state, report_json, shown_value};
 pub use spec::{Rule, Spec, SpecError};
 pub use store::{
     BuilderPosition, Cause, StaleField, StoreComparison, StoreVersion, compare, format_duration_ms,
-    store_versions, store_versions_of,
+    same_value, store_versions, store_versions_of,
 };
 pub use timeline::{
     MAX_HOPS, MAX_IDENTITIES, ProgressFn, ScanStats, Timeline, Undecodable, Window, id_text,
