@@ -14,6 +14,7 @@ mod hardening;
 mod outage;
 mod profile;
 mod readonly;
+mod rebuild;
 mod registry;
 mod snapshots;
 mod stale;

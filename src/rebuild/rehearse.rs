@@ -130,13 +130,9 @@ pub fn rehearse(
         Some(partitions) => Some(Slice::new(source, spec, partitions)?),
         None => None,
     };
-    let links = Links::read(
-        source,
-        spec,
-        decoder,
-        slice.as_ref().map(|s| &s.partitions[..]),
-        cancel,
-    )?;
+    // The link sources are read whole even for a slice: an id that hashes into the slice may
+    // belong to a customer outside it, which only the whole identity map can tell.
+    let links = Links::read(source, spec, decoder, None, cancel)?;
     let mut reads: HashMap<String, Option<Vec<i32>>> = HashMap::new();
     if let Some(slice) = &slice {
         let mut wanted: BTreeSet<i32> = slice.partitions.iter().copied().collect();
