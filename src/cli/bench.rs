@@ -54,6 +54,9 @@ pub struct BenchArgs {
     /// of the same records
     #[arg(long)]
     pub stale: bool,
+    /// Instead of lookups: `freshlens rebuild --rehearse` on the workload beside a raw full read
+    #[arg(long)]
+    pub rebuild: bool,
     /// With --stale: customers sampled for a full lookup each
     #[arg(long, default_value_t = 200)]
     pub sample: usize,
@@ -84,6 +87,9 @@ pub fn run(connect: &ConnectArgs, args: &BenchArgs, out: &mut dyn Write) -> anyh
     let (config, seeded) = seed_workload(&connection, args)?;
     if args.stale {
         return super::bench_stale::run(&connection, &config, seeded, args, out);
+    }
+    if args.rebuild {
+        return super::bench_rebuild::run(&connection, &config, seeded, args, out);
     }
     let cluster = Cluster::connect(connection)?;
     let spec = Spec::parse(&spec_text(&config.prefix, &config.builder_group), "bench")?;

@@ -2,6 +2,7 @@
 
 pub mod bench;
 mod bench_groups;
+mod bench_rebuild;
 mod bench_stale;
 pub mod capture;
 pub mod connect;

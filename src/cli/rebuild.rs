@@ -105,6 +105,15 @@ pub fn rebuild_json(ready: &Readiness, rehearsal: Option<&Rehearsal>) -> serde_j
     })
 }
 
+/// A duration in seconds as a person reads it, tenths below a minute.
+fn seconds(s: f64) -> String {
+    if s < 60.0 {
+        format!("{s:.1}s")
+    } else {
+        format_duration_ms((s * 1000.0) as i64)
+    }
+}
+
 fn write_text(
     ready: &Readiness,
     rehearsal: Option<&Rehearsal>,
@@ -154,7 +163,7 @@ fn write_text(
         e.bytes as f64 / 1e6,
         e.read_records_per_s,
         e.measured,
-        format_duration_ms((e.seconds * 1000.0) as i64)
+        seconds(e.seconds)
     )?;
     let mut by_n: Vec<(usize, f64)> = e
         .seconds_with_consumers
@@ -164,7 +173,7 @@ fn write_text(
     by_n.sort_by_key(|(n, _)| *n);
     let with: Vec<String> = by_n
         .iter()
-        .map(|(n, s)| format!("{n}: {}", format_duration_ms((s * 1000.0) as i64)))
+        .map(|(n, s)| format!("{n}: {}", seconds(*s)))
         .collect();
     writeln!(out, "  with N consumers: {}", with.join(", "))?;
     let Some(r) = rehearsal else {

@@ -139,8 +139,8 @@ pub fn readiness(
         }
         None => None,
     };
-    let fields = field_readiness(spec, &topics, store_oldest_ms);
     let estimate = estimate(source, &mut topics, cancel)?;
+    let fields = field_readiness(spec, &topics, store_oldest_ms);
     Ok(Readiness {
         topics,
         fields,
@@ -163,19 +163,28 @@ fn oldest_records(source: &dyn Source, topics: &mut [TopicReadiness]) -> Result<
     let at = source.records_at(&positions)?;
     for topic in topics.iter_mut() {
         for p in &mut topic.by_partition {
-            p.oldest_ms = at
-                .get(&(topic.topic.clone(), p.partition, p.low))
-                .and_then(|r| r.timestamp_ms);
+            let found = at.get(&(topic.topic.clone(), p.partition, p.low));
+            p.oldest_ms = found.and_then(|r| r.timestamp_ms);
+            // The fetch response's high watermark, where higher than ListOffsets said (Tansu
+            // under-reports it when batches hold several records).
+            if let Some(high) = found.and_then(|r| r.high) {
+                p.high = p.high.max(high);
+            }
         }
+        topic.records = topic.by_partition.iter().map(|p| p.high - p.low).sum();
         topic.oldest_ms = topic.by_partition.iter().filter_map(|p| p.oldest_ms).min();
-        topic.history_from_ms = topic
-            .by_partition
-            .iter()
-            .filter(|p| p.low > 0)
-            .filter_map(|p| p.oldest_ms)
-            .max();
+        topic.history_from_ms = history_from(&topic.by_partition);
     }
     Ok(())
+}
+
+/// Where partitions lost their start, the newest of their oldest records.
+fn history_from(partitions: &[PartitionRetained]) -> Option<i64> {
+    partitions
+        .iter()
+        .filter(|p| p.low > 0)
+        .filter_map(|p| p.oldest_ms)
+        .max()
 }
 
 /// Whole-history fields (count, sum, first, distinct, min, max, and consent fields, whose
@@ -260,23 +269,29 @@ fn estimate(
     cancel: &CancelToken,
 ) -> Result<Estimate, ClusterError> {
     let started = Instant::now();
-    let reads: Vec<Result<(u64, u64), ClusterError>> = std::thread::scope(|scope| {
+    type Read = (u64, u64, BTreeMap<i32, i64>);
+    let reads: Vec<Result<Read, ClusterError>> = std::thread::scope(|scope| {
         let readers: Vec<_> = topics
             .iter()
             .map(|t| {
                 let topic = t.topic.clone();
                 scope.spawn(move || {
                     let (mut records, mut bytes) = (0u64, 0u64);
+                    // The first record read of each partition: its oldest retained one.
+                    let mut first = BTreeMap::new();
                     source.scan(&ScanRequest::new(topic), cancel, &mut |event| {
                         if let ScanEvent::Records(batch) = event {
                             for record in &batch {
                                 records += 1;
                                 bytes += record.size_bytes() as u64;
+                                if let Some(ms) = record.timestamp_ms {
+                                    first.entry(record.partition).or_insert(ms);
+                                }
                             }
                         }
                         started.elapsed() < TIMED_READ
                     })?;
-                    Ok((records, bytes))
+                    Ok((records, bytes, first))
                 })
             })
             .collect();
@@ -291,7 +306,16 @@ fn estimate(
     let elapsed = started.elapsed().as_secs_f64().max(1e-3);
     let (mut read_records, mut read_bytes) = (0u64, 0u64);
     for (topic, read) in topics.iter_mut().zip(reads) {
-        let (records, bytes) = read?;
+        let (records, bytes, first) = read?;
+        // Where the record at the low watermark could not be fetched alone (some brokers
+        // answer nothing for an offset inside a batch: Tansu), the first one read stands in.
+        for p in &mut topic.by_partition {
+            if p.oldest_ms.is_none() {
+                p.oldest_ms = first.get(&p.partition).copied();
+            }
+        }
+        topic.oldest_ms = topic.by_partition.iter().filter_map(|p| p.oldest_ms).min();
+        topic.history_from_ms = history_from(&topic.by_partition);
         read_records += records;
         read_bytes += bytes;
         if records > 0 {
@@ -365,11 +389,7 @@ mod tests {
             retention_ms: None,
             retention_bytes: None,
             oldest_ms: by_partition.iter().filter_map(|p| p.oldest_ms).min(),
-            history_from_ms: by_partition
-                .iter()
-                .filter(|p| p.low > 0)
-                .filter_map(|p| p.oldest_ms)
-                .max(),
+            history_from_ms: history_from(&by_partition),
             by_partition,
         }
     }

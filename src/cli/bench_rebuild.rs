@@ -1,0 +1,96 @@
+//! `freshlens bench --rebuild`: the rehearsal of a store rebuild on the seeded workload
+//! (every retained source record read, routed, folded per customer and compared with the
+//! store) beside its limit, a raw read of the same topics by the same client with nothing
+//! decoded, alternating in one run.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::time::Instant;
+
+use serde_json::json;
+
+use super::bench::{BenchArgs, Run, median, peak_rss_kb, raw};
+use crate::cluster::{CancelToken, Cluster, ConnectionConfig};
+use crate::demo::{DemoConfig, spec_text};
+use crate::profile::{SourceDecoder, Spec};
+use crate::rebuild::{RehearseRequest, rehearse};
+
+pub fn run(
+    connection: &ConnectionConfig,
+    config: &DemoConfig,
+    seeded: serde_json::Value,
+    args: &BenchArgs,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let cluster = Cluster::connect(connection.clone())?;
+    let spec = Spec::parse(&spec_text(&config.prefix, &config.builder_group), "bench")?;
+    let decoder = SourceDecoder::new(&spec, None).map_err(anyhow::Error::msg)?;
+    let cancel = CancelToken::default();
+    let mut everything = BTreeMap::new();
+    let topics = spec
+        .sources
+        .iter()
+        .map(|s| s.topic.clone())
+        .chain(spec.store.as_ref().map(|s| s.topic.clone()));
+    for topic in topics {
+        for p in cluster.topic(&topic)?.partitions {
+            everything.insert((topic.clone(), p.id), 0);
+        }
+    }
+    let (mut rehearsals, mut limits) = (Vec::new(), Vec::new());
+    let mut found = json!(null);
+    for round in 0..args.rounds.max(1) {
+        let started = Instant::now();
+        let r = rehearse(
+            &cluster,
+            &spec,
+            &decoder,
+            &RehearseRequest::default(),
+            &cancel,
+            &|_| {},
+        )?;
+        rehearsals.push(Run {
+            elapsed: started.elapsed(),
+            records: r.records,
+            bytes: r.bytes,
+        });
+        // What a round freed goes back to the system, so the next round's peak is its own.
+        crate::memory::give_back();
+        limits.push(raw(&cluster, &everything)?);
+        eprintln!(
+            "round {round}: rehearsal {} ms ({} records), raw read {} ms",
+            rehearsals[round].elapsed.as_millis(),
+            r.records,
+            limits[round].elapsed.as_millis()
+        );
+        found = json!({"customers": r.customers, "matches": r.matches});
+    }
+    let (a, b) = (median(&rehearsals), median(&limits));
+    let per_s = |r: &Run| r.records as f64 / r.elapsed.as_secs_f64().max(1e-9);
+    let doc = json!({
+        "seeded": seeded,
+        "rounds": args.rounds.max(1),
+        "found": found,
+        "rehearsal": {"median_ms": a.elapsed.as_secs_f64() * 1000.0, "records": a.records, "records_per_s": per_s(&a)},
+        "raw_full_read": {"median_ms": b.elapsed.as_secs_f64() * 1000.0, "records": b.records, "records_per_s": per_s(&b)},
+        "rehearsal_over_raw_speed": per_s(&a) / per_s(&b).max(1e-9),
+        "peak_rss_mb": peak_rss_kb().map(|kb| kb / 1024),
+    });
+    if args.json {
+        serde_json::to_writer(&mut *out, &doc)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "{} rounds, medians: rehearsal {:.0} ms ({:.0} records/s), raw full read {:.0} ms ({:.0} records/s): {:.2} of the limit's speed; peak RSS {} MB; {found}",
+        args.rounds.max(1),
+        a.elapsed.as_secs_f64() * 1000.0,
+        per_s(&a),
+        b.elapsed.as_secs_f64() * 1000.0,
+        per_s(&b),
+        doc["rehearsal_over_raw_speed"].as_f64().unwrap_or_default(),
+        doc["peak_rss_mb"],
+    )?;
+    Ok(())
+}
