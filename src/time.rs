@@ -29,6 +29,16 @@ pub fn format_duration_ms(ms: i64) -> String {
 }
 
 /// A time as `2026-11-28 07:35:49.123` (UTC); `-` for none.
+/// A duration in seconds as a person reads it: tenths below a minute, else as
+/// [`format_duration_ms`].
+pub fn format_seconds(s: f64) -> String {
+    if s < 60.0 {
+        format!("{s:.1}s")
+    } else {
+        format_duration_ms((s * 1000.0) as i64)
+    }
+}
+
 pub fn format_timestamp(ms: Option<i64>) -> String {
     match ms.and_then(chrono::DateTime::from_timestamp_millis) {
         Some(t) => t.format("%Y-%m-%d %H:%M:%S%.3f").to_string(),

@@ -75,6 +75,17 @@ fn every_tab_at(w: f32, h: f32) {
         legends_fit(&harness, w, h);
         harness.get_by_label("Browse").click();
         snapshot(&mut harness, &format!("browse_{size}"));
+        // The Rebuild tab after a rehearsal (the measured rates differ between runs: a few
+        // glyphs, within the allowance).
+        harness.get_by_label("Rebuild").click();
+        wait_until(&mut harness, |h| {
+            h.query_by_label_contains("Replay: ").is_some()
+        });
+        harness.get_by_label("Rehearse").click();
+        wait_until(&mut harness, |h| {
+            h.query_by_label_contains("Rehearsed").is_some()
+        });
+        snapshot(&mut harness, &format!("rebuild_{size}"));
         // What must be visible, whatever the pixels: the top bar's status at every size.
         let status = harness.get_by_label_contains("reading demo data");
         assert!(status.rect().max.x <= w, "{size}: {:?}", status.rect());

@@ -453,6 +453,57 @@ fn demo_overview_names_the_breaking_hop_and_opens_a_stale_customer() {
     assert_eq!(key.as_deref(), Some(chosen.as_str()));
 }
 
+/// The Rebuild tab on the demo: the readiness table when it opens, a rehearsal that finds the
+/// stalled builder's customers behind, and an example customer that opens in the Profile tab.
+#[test]
+fn demo_rebuild_rehearses_and_opens_an_example() {
+    let config = freshlens::demo::DemoConfig {
+        customers: 150,
+        events: 12_000,
+        ..freshlens::demo::DemoConfig::new(freshlens::time::now_ms())
+    };
+    let (mut harness, _config_dir) = demo_overview(config, egui::vec2(1400.0, 900.0));
+    harness.get_by_label("Rebuild").click();
+    wait_for(&mut harness, "the readiness table", |h| {
+        h.query_by_label_contains("Replay: ").is_some()
+    });
+    assert!(harness.query_by_label("c360.orders").is_some());
+    assert!(harness.query_by_label("retention bytes").is_some());
+    harness.get_by_label("Rehearse").click();
+    wait_for(&mut harness, "the rehearsal", |h| {
+        h.query_by_label_contains("Rehearsed: ").is_some()
+    });
+    assert!(
+        harness
+            .query_by_label_contains("Rehearsed: 150 customers")
+            .is_some(),
+        "every demo customer compared"
+    );
+    let example = harness
+        .query_all_by_role(Role::Link)
+        .find(|n| {
+            n.accesskit_node()
+                .label()
+                .is_some_and(|l| l.ends_with("(behind)"))
+        })
+        .expect("a customer the stalled builder left behind");
+    let key = example
+        .accesskit_node()
+        .label()
+        .unwrap_or_default()
+        .trim_end_matches(" (behind)")
+        .to_owned();
+    example.click();
+    wait_for(&mut harness, "the example's lookup", |h| {
+        h.query_by_label("Look up").is_some()
+            && h.query_all_by_label_contains("is stale").next().is_some()
+    });
+    let shown = harness
+        .get_by_role_and_label(Role::TextInput, "Customer")
+        .value();
+    assert_eq!(shown.as_deref(), Some(key.as_str()));
+}
+
 #[test]
 fn demo_groups_are_judged_once_from_their_commit_history() {
     let config = freshlens::demo::DemoConfig {

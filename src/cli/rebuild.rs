@@ -105,15 +105,6 @@ pub fn rebuild_json(ready: &Readiness, rehearsal: Option<&Rehearsal>) -> serde_j
     })
 }
 
-/// A duration in seconds as a person reads it, tenths below a minute.
-fn seconds(s: f64) -> String {
-    if s < 60.0 {
-        format!("{s:.1}s")
-    } else {
-        format_duration_ms((s * 1000.0) as i64)
-    }
-}
-
 fn write_text(
     ready: &Readiness,
     rehearsal: Option<&Rehearsal>,
@@ -163,19 +154,10 @@ fn write_text(
         e.bytes as f64 / 1e6,
         e.read_records_per_s,
         e.measured,
-        seconds(e.seconds)
+        crate::time::format_seconds(e.seconds)
     )?;
-    let mut by_n: Vec<(usize, f64)> = e
-        .seconds_with_consumers
-        .iter()
-        .filter_map(|(n, s)| Some((n.parse().ok()?, *s)))
-        .collect();
-    by_n.sort_by_key(|(n, _)| *n);
-    let with: Vec<String> = by_n
-        .iter()
-        .map(|(n, s)| format!("{n}: {}", seconds(*s)))
-        .collect();
-    writeln!(out, "  with N consumers: {}", with.join(", "))?;
+    let with = e.with_consumers_text();
+    writeln!(out, "  with N consumers: {}", with)?;
     let Some(r) = rehearsal else {
         return Ok(());
     };

@@ -67,6 +67,22 @@ pub struct Estimate {
     pub seconds_with_consumers: BTreeMap<String, f64>,
 }
 
+impl Estimate {
+    /// `seconds_with_consumers` in consumer order, as "N: duration" for people.
+    pub fn with_consumers_text(&self) -> String {
+        let mut by_n: Vec<(usize, f64)> = self
+            .seconds_with_consumers
+            .iter()
+            .filter_map(|(n, s)| Some((n.parse().ok()?, *s)))
+            .collect();
+        by_n.sort_by_key(|(n, _)| *n);
+        by_n.iter()
+            .map(|(n, s)| format!("{n}: {}", crate::time::format_seconds(*s)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Readiness {
     pub topics: Vec<TopicReadiness>,

@@ -10,6 +10,7 @@ mod overview;
 mod path_prompt;
 mod plot_time;
 mod profile;
+mod rebuild;
 mod status;
 mod tasks;
 mod topics;
@@ -28,6 +29,7 @@ use groups::GroupsPanel;
 use messages::{MessageSettings, MessagesPanel};
 use overview::OverviewPanel;
 use profile::{ProfilePanel, ProfileSettings};
+use rebuild::RebuildPanel;
 use status::StatusBar;
 use tasks::{LookupRequest, Outcome, OverviewRequest, ScanUpdate, Tasks};
 use topics::TopicsPanel;
@@ -72,6 +74,11 @@ pub enum Command {
     CancelOverview,
     /// Look a customer up in the Profile tab.
     OpenCustomer(String),
+    /// Look at what the spec's topics retain again (Rebuild tab).
+    RebuildReadiness,
+    /// Rehearse a rebuild of every partition, or of a slice.
+    Rehearse(Option<Vec<i32>>),
+    CancelRebuild,
 }
 
 /// Where the data on screen comes from, for the banner.
@@ -100,6 +107,7 @@ pub enum Tab {
     Groups,
     Profile,
     Freshness,
+    Rebuild,
 }
 
 /// Everything that survives a restart. Secrets are never part of it.
@@ -128,6 +136,9 @@ pub struct FreshlensApp {
     overview: OverviewPanel,
     /// The Overview's look in flight.
     overview_run: Option<(u64, CancelToken)>,
+    rebuild: RebuildPanel,
+    /// The Rebuild tab's work in flight.
+    rebuild_run: Option<(u64, CancelToken)>,
     scan: Option<(u64, CancelToken)>,
     lookup: Option<(u64, CancelToken)>,
     next_scan_id: u64,
@@ -204,6 +215,8 @@ impl FreshlensApp {
             freshness: FreshnessPanel::default(),
             overview: OverviewPanel::new(),
             overview_run: None,
+            rebuild: RebuildPanel::default(),
+            rebuild_run: None,
             status,
             scan: None,
             lookup: None,
@@ -360,6 +373,14 @@ impl FreshlensApp {
                 self.state.tab = Tab::Profile;
                 self.start_lookup(key);
             }
+            Command::RebuildReadiness => self.start_rebuild(None),
+            Command::Rehearse(slice) => self.start_rebuild(Some(slice)),
+            Command::CancelRebuild => {
+                if let Some((_, cancel)) = self.rebuild_run.take() {
+                    cancel.cancel();
+                    self.rebuild.rehearsal_done(Err("cancelled".into()));
+                }
+            }
             Command::CancelLookup => {
                 if let Some((_, cancel)) = self.lookup.take() {
                     cancel.cancel();
@@ -491,6 +512,36 @@ impl FreshlensApp {
         self.tasks.overview(cluster, request, cancel);
     }
 
+    /// Readiness (`None`) or a rehearsal of a slice (`Some`), in the background.
+    fn start_rebuild(&mut self, rehearse: Option<Option<Vec<i32>>>) {
+        let (Some(cluster), Some(spec)) = (self.cluster.clone(), self.profile.spec.clone()) else {
+            return;
+        };
+        if let Some((_, cancel)) = self.rebuild_run.take() {
+            cancel.cancel();
+        }
+        self.next_scan_id += 1;
+        let id = self.next_scan_id;
+        let cancel = CancelToken::default();
+        self.rebuild_run = Some((id, cancel.clone()));
+        match rehearse {
+            None => {
+                self.rebuild.started("readiness");
+                self.tasks.rebuild_readiness(cluster, spec, id, cancel);
+            }
+            Some(partitions) => {
+                self.rebuild.started("rehearsal");
+                let task = tasks::RehearseTask {
+                    id,
+                    spec,
+                    registry: Some(self.state.profile.schema_registry.clone()),
+                    partitions,
+                };
+                self.tasks.rehearse(cluster, task, cancel);
+            }
+        }
+    }
+
     /// The Overview looks as soon as there is a spec with a builder and a source, and again
     /// for each new spec or source.
     fn overview_when_due(&mut self) {
@@ -504,6 +555,17 @@ impl FreshlensApp {
                 .is_some_and(|spec| self.overview.looked_at.as_deref() != Some(&spec.name));
         if due {
             self.start_overview();
+        }
+        // The Rebuild tab looks at readiness when it is open on a spec it has not seen.
+        let rebuild_due = self.state.tab == Tab::Rebuild
+            && self.cluster.is_some()
+            && self.rebuild_run.is_none()
+            && self.rebuild.error.is_none()
+            && self.profile.spec.as_ref().is_some_and(|spec| {
+                spec.store.is_some() && self.rebuild.looked_at.as_deref() != Some(&spec.name)
+            });
+        if rebuild_due {
+            self.start_rebuild(None);
         }
     }
 
@@ -528,6 +590,10 @@ impl FreshlensApp {
             cancel.cancel();
         }
         self.overview.clear();
+        if let Some((_, cancel)) = self.rebuild_run.take() {
+            cancel.cancel();
+        }
+        self.rebuild.clear();
     }
 
     fn cancel_scan(&mut self) {
@@ -644,6 +710,7 @@ impl FreshlensApp {
                 self.profile.spec_loaded(Ok(spec));
                 // The Overview looks at the new spec (the user stays on the tab they are on).
                 self.overview.clear();
+                self.rebuild.clear();
             }
             Outcome::SpecLoaded(Err(e)) => self.profile.spec_loaded(Err(e)),
             Outcome::SpecPicked(Some(path)) => {
@@ -740,6 +807,36 @@ impl FreshlensApp {
                 {
                     self.overview_run = None;
                     self.overview.done(result);
+                    crate::memory::give_back();
+                }
+            }
+            Outcome::RebuildReady { id, spec, result } => {
+                if self
+                    .rebuild_run
+                    .as_ref()
+                    .is_some_and(|(current, _)| *current == id)
+                {
+                    self.rebuild_run = None;
+                    self.rebuild.readiness_done(&spec, result);
+                }
+            }
+            Outcome::RebuildProgress { id, progress } => {
+                if self
+                    .rebuild_run
+                    .as_ref()
+                    .is_some_and(|(current, _)| *current == id)
+                {
+                    self.rebuild.progress = Some(progress);
+                }
+            }
+            Outcome::Rehearsed { id, result } => {
+                if self
+                    .rebuild_run
+                    .as_ref()
+                    .is_some_and(|(current, _)| *current == id)
+                {
+                    self.rebuild_run = None;
+                    self.rebuild.rehearsal_done(result);
                     crate::memory::give_back();
                 }
             }
@@ -984,7 +1081,7 @@ impl eframe::App for FreshlensApp {
                 ),
                 // The sampler has no progress to show; a browse scan is not this tab's work.
                 // The Overview shows its progress and cancel in the tab.
-                Tab::Groups | Tab::Overview => (None, false, Command::CancelScan),
+                Tab::Groups | Tab::Overview | Tab::Rebuild => (None, false, Command::CancelScan),
             };
             commands.extend(self.status.ui(ui, progress, running, cancel));
         });
@@ -999,6 +1096,7 @@ impl eframe::App for FreshlensApp {
                 ui.selectable_value(&mut self.state.tab, Tab::Groups, "Groups");
                 ui.selectable_value(&mut self.state.tab, Tab::Profile, "Profile");
                 ui.selectable_value(&mut self.state.tab, Tab::Freshness, "Freshness");
+                ui.selectable_value(&mut self.state.tab, Tab::Rebuild, "Rebuild");
             });
         });
         match self.state.tab {
@@ -1007,6 +1105,13 @@ impl eframe::App for FreshlensApp {
                     let spec = self.profile.spec.clone();
                     let connected = self.cluster.is_some();
                     commands.extend(self.overview.ui(ui, spec.as_deref(), connected));
+                });
+            }
+            Tab::Rebuild => {
+                egui::CentralPanel::default().show(ui, |ui| {
+                    let spec = self.profile.spec.clone();
+                    let connected = self.cluster.is_some();
+                    commands.extend(self.rebuild.ui(ui, spec.as_deref(), connected));
                 });
             }
             Tab::Browse => self.browse_ui(ui, &mut commands),

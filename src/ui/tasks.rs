@@ -107,6 +107,19 @@ pub enum Outcome {
         id: u64,
         result: Result<(), String>,
     },
+    RebuildReady {
+        id: u64,
+        spec: String,
+        result: Result<crate::rebuild::Readiness, String>,
+    },
+    RebuildProgress {
+        id: u64,
+        progress: ScanProgress,
+    },
+    Rehearsed {
+        id: u64,
+        result: Result<crate::rebuild::Rehearsal, String>,
+    },
     Connected(Result<Arc<dyn Source>, String>),
     ConnectAttempt {
         attempt: u64,
@@ -535,6 +548,65 @@ impl Tasks {
         });
     }
 
+    /// What the spec's source topics retain and how long a replay would take (Rebuild tab).
+    pub fn rebuild_readiness(
+        &self,
+        cluster: Arc<dyn Source>,
+        spec: Arc<Spec>,
+        id: u64,
+        cancel: CancelToken,
+    ) {
+        self.spawn_on_source(move |send| {
+            let result = crate::rebuild::readiness(cluster.as_ref(), &spec, &cancel)
+                .map_err(|e| e.to_string());
+            send(Outcome::RebuildReady {
+                id,
+                spec: spec.name.clone(),
+                result,
+            });
+        });
+    }
+
+    /// The rebuild rehearsal, its progress reported from the reading threads.
+    pub fn rehearse(&self, cluster: Arc<dyn Source>, request: RehearseTask, cancel: CancelToken) {
+        let progress_tx = self.tx.clone();
+        let ctx = self.ctx.clone();
+        let generation = self.generation.get();
+        self.spawn_on_source(move |send| {
+            let RehearseTask {
+                id,
+                spec,
+                registry,
+                partitions,
+            } = request;
+            let on_progress = move |progress: ScanProgress| {
+                let outcome = Outcome::RebuildProgress { id, progress };
+                let _ = progress_tx.send(Outcome::Sourced {
+                    generation,
+                    outcome: Box::new(outcome),
+                });
+                ctx.request_repaint();
+            };
+            let result = decoder_for(&spec, registry).and_then(|decoder| {
+                let request = crate::rebuild::RehearseRequest {
+                    partitions,
+                    examples: 5,
+                    reveal_pii: false,
+                };
+                crate::rebuild::rehearse(
+                    cluster.as_ref(),
+                    &spec,
+                    &decoder,
+                    &request,
+                    &cancel,
+                    &on_progress,
+                )
+                .map_err(|e| e.to_string())
+            });
+            send(Outcome::Rehearsed { id, result });
+        });
+    }
+
     /// The next outcome to apply in a frame that began applying them at `started`, while the
     /// frame's budget lasts: the budget covers applying outcomes, not only receiving them
     /// (rerun stops after ~10 ms the same way). What is left waits for the next frame.
@@ -555,6 +627,13 @@ fn decoder_for(spec: &Spec, registry: Option<String>) -> Result<SourceDecoder, S
         .transpose()?
         .map(Arc::new);
     SourceDecoder::new(spec, registry)
+}
+
+pub struct RehearseTask {
+    pub id: u64,
+    pub spec: Arc<Spec>,
+    pub registry: Option<String>,
+    pub partitions: Option<Vec<i32>>,
 }
 
 pub struct OverviewRequest {
