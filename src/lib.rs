@@ -10,6 +10,7 @@ pub mod cluster;
 pub mod codec;
 pub mod demo;
 pub mod freshness;
+pub mod governance;
 pub mod memory;
 pub mod profile;
 pub mod rebuild;

@@ -13,7 +13,7 @@ const LAYERS: &[&[&str]] = &[
     &["source"],
     &["profile"],
     &["freshness"],
-    &["rebuild"],
+    &["rebuild", "governance"],
     &["demo"],
     &["cli", "ui"],
 ];
@@ -28,6 +28,7 @@ const ENGINE: &[&str] = &[
     "profile",
     "freshness",
     "rebuild",
+    "governance",
     "demo",
 ];
 

@@ -9,6 +9,7 @@ mod cluster;
 mod demo;
 mod freshness;
 mod fuzz;
+mod governance;
 mod groups;
 mod hardening;
 mod outage;

@@ -10,6 +10,7 @@ pub mod demo;
 pub mod freshness;
 pub mod groups;
 pub mod messages;
+pub mod pii;
 pub mod profile;
 pub mod rebuild;
 pub mod stale;
@@ -60,6 +61,9 @@ pub enum Command {
     /// Can the profile store be rebuilt from retained events, and how long would it take;
     /// --rehearse replays them and says what a rebuild would change
     Rebuild(rebuild::RebuildArgs),
+    /// Personal data in sampled records of topics (e-mails, phones, IPs, cards, IBANs, telling
+    /// field names), by JSON path, and whether the spec declares it
+    Pii(pii::PiiArgs),
     /// Save topics, or one customer's lookup, to a capture file to open later with --capture
     Capture(capture::CaptureArgs),
     /// The demo workload: write it to a cluster, or to a capture file
@@ -111,6 +115,7 @@ fn dispatch(connect: &ConnectArgs, command: &Command, out: &mut dyn Write) -> an
         Command::Rebuild(args) => {
             rebuild::run(connect.open()?.as_ref(), args, connect.timeout(), out)
         }
+        Command::Pii(args) => pii::run(connect.open()?.as_ref(), args, connect.timeout(), out),
         Command::Capture(args) => capture::run(connect.open()?.as_ref(), args, out),
         Command::Demo(args) => demo::run(connect, args, out),
         Command::Bench(args) => bench::run(connect, args, out),

@@ -1,0 +1,10 @@
+//! Governance you can prove: personal data discovered in sampled records, erasures verified
+//! against what the topics and the store still hold, and who may read which attribute.
+
+mod detect;
+mod discover;
+
+pub use detect::{
+    PiiKind, detect_number, detect_text, is_card, is_iban, is_phone, mask, telling_name,
+};
+pub use discover::{FoundPath, TopicPii, discover};
