@@ -66,11 +66,19 @@ pub fn runtime() -> tokio::runtime::Runtime {
 }
 
 pub fn create_topic(bootstrap: &str, name: &str, partitions: i32) {
+    create_topic_with(bootstrap, name, partitions, &[]);
+}
+
+/// A topic created with configuration settings (`retention.ms`, `cleanup.policy`).
+pub fn create_topic_with(bootstrap: &str, name: &str, partitions: i32, configs: &[(&str, &str)]) {
     let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
         .create()
         .unwrap();
-    let topic = NewTopic::new(name, partitions, TopicReplication::Fixed(1));
+    let mut topic = NewTopic::new(name, partitions, TopicReplication::Fixed(1));
+    for (key, value) in configs {
+        topic = topic.set(key, value);
+    }
     let results = runtime()
         .block_on(admin.create_topics([&topic], &AdminOptions::new()))
         .expect("create topic");
@@ -212,9 +220,21 @@ impl Target {
     }
 
     pub fn create_topic(&self, name: &str, partitions: i32) {
+        self.create_topic_with(name, partitions, &[]);
+    }
+
+    pub fn create_topic_with(&self, name: &str, partitions: i32, configs: &[(&str, &str)]) {
         match self {
-            Self::Broker(bootstrap) => create_topic(bootstrap, name, partitions),
-            Self::Capture { capture, .. } => capture.lock().unwrap().add_topic(name, partitions),
+            Self::Broker(bootstrap) => create_topic_with(bootstrap, name, partitions, configs),
+            Self::Capture { capture, .. } => {
+                let mut capture = capture.lock().unwrap();
+                capture.add_topic(name, partitions);
+                let described = configs
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                    .collect();
+                capture.configs.insert(name.to_owned(), described);
+            }
         }
     }
 

@@ -115,3 +115,237 @@ pii = true
             .contains("path = \"/payment/card\"")
     );
 }
+
+/// Four erased customers, each left in a different state: records with a PII field before the
+/// erasure in a 7-day topic (`expiring`, expiring exactly 7 days after the newest of them), in a
+/// topic kept forever (`violation`), a store still serving the e-mail (`violation`), and one
+/// whose every record came after a re-consent (`clean`). Tansu describes the configs set at
+/// creation, which is what this test sets.
+#[test]
+fn erasures_are_verified_against_what_is_left() {
+    const WEEK: i64 = 604_800_000;
+    let target = Target::new();
+    let prefix = unique_topic("erase");
+    let (identity, consent, orders, calls, profiles) = (
+        format!("{prefix}.identity"),
+        format!("{prefix}.consent"),
+        format!("{prefix}.orders"),
+        format!("{prefix}.calls"),
+        format!("{prefix}.profiles"),
+    );
+    let week = WEEK.to_string();
+    target.create_topic_with(&identity, 2, &[("retention.ms", &week)]);
+    target.create_topic_with(&consent, 2, &[("retention.ms", &week)]);
+    target.create_topic_with(&orders, 2, &[("retention.ms", &week)]);
+    target.create_topic_with(&calls, 2, &[("retention.ms", "-1")]);
+    target.create_topic_with(&profiles, 2, &[("cleanup.policy", "compact")]);
+    let start = t0();
+    let part =
+        |key: &str| freshlens::profile::Partitioner::Murmur2.partitions_for(key.as_bytes(), 2)[0];
+    let put = |topic: &str, key: &str, value: serde_json::Value, at: i64| {
+        target.produce(
+            topic,
+            &[TestRecord::new(part(key), key, &value.to_string(), at)],
+        );
+    };
+    let erase = |key: &str, at: i64| put(&consent, key, json!({"ts": at, "type": "erasure"}), at);
+    // expiring: an order with a shipping e-mail, then the erasure.
+    put(
+        &orders,
+        "c-expiring",
+        json!({"ts": start, "ship_to": "a@example.com"}),
+        start,
+    );
+    put(
+        &orders,
+        "c-expiring",
+        json!({"ts": start + 5_000, "ship_to": "a@example.com"}),
+        start + 5_000,
+    );
+    erase("c-expiring", start + 10_000);
+    // violation: a call record with a phone number in a topic kept forever.
+    put(
+        &calls,
+        "c-forever",
+        json!({"ts": start, "phone": "+44 20 7946 0958"}),
+        start,
+    );
+    erase("c-forever", start + 10_000);
+    // violation: nothing left on the sources, but the store still serves the e-mail.
+    erase("c-store", start + 10_000);
+    put(
+        &profiles,
+        "c-store",
+        json!({"profile": {"email": "s@example.com"}}),
+        start + 20_000,
+    );
+    // clean: erased first, every record after a re-consent.
+    erase("c-clean", start);
+    put(
+        &consent,
+        "c-clean",
+        json!({"ts": start + 1_000, "type": "consent", "marketing": true}),
+        start + 1_000,
+    );
+    put(
+        &identity,
+        "c-clean",
+        json!({"ts": start + 2_000, "email": "new@example.com"}),
+        start + 2_000,
+    );
+    put(
+        &profiles,
+        "c-clean",
+        json!({"profile": {"email": "new@example.com"}}),
+        start + 3_000,
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("s.toml");
+    std::fs::write(
+        &spec,
+        format!(
+            r#"name = "customer"
+budget = "5m"
+[[source]]
+topic = "{identity}"
+event_time = "/ts"
+[[source]]
+topic = "{consent}"
+event_time = "/ts"
+erase_when = {{ path = "/type", equals = "erasure" }}
+[[source]]
+topic = "{orders}"
+event_time = "/ts"
+[[source]]
+topic = "{calls}"
+event_time = "/ts"
+[[field]]
+name = "email"
+topic = "{identity}"
+path = "/email"
+rule = "last"
+pii = true
+[[field]]
+name = "ship_to"
+topic = "{orders}"
+path = "/ship_to"
+rule = "last"
+pii = true
+[[field]]
+name = "phone"
+topic = "{calls}"
+path = "/phone"
+rule = "last"
+pii = true
+[[field]]
+name = "marketing"
+topic = "{consent}"
+path = "/marketing"
+rule = "last"
+[store]
+topic = "{profiles}"
+fields = "/profile"
+"#
+        ),
+    )
+    .unwrap();
+    let mut args = target.args();
+    args.extend(
+        [
+            "erasure",
+            "--spec",
+            spec.to_str().unwrap(),
+            "--all",
+            "--json",
+        ]
+        .map(String::from),
+    );
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let doc = freshlens_json(&args);
+    let customers = doc["customers"].as_array().unwrap();
+    let verdicts: Vec<(&str, &str)> = customers
+        .iter()
+        .map(|c| (c["key"].as_str().unwrap(), c["verdict"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        verdicts,
+        [
+            ("c-forever", "violation"),
+            ("c-store", "violation"),
+            ("c-expiring", "expiring"),
+            ("c-clean", "clean"),
+        ],
+        "worst first: {doc}"
+    );
+    let by_key = |k: &str| customers.iter().find(|c| c["key"] == k).unwrap();
+    let expiring = &by_key("c-expiring")["leftovers"][0];
+    assert_eq!(expiring["topic"], json!(orders));
+    assert_eq!(expiring["records"], json!(2));
+    assert_eq!(expiring["pii_fields"], json!(["ship_to"]));
+    assert_eq!(expiring["retention_ms"], json!(WEEK));
+    assert_eq!(expiring["expires_by_ms"], json!(start + 5_000 + WEEK));
+    assert_eq!(by_key("c-expiring")["erased_at_ms"], json!(start + 10_000));
+    let forever = &by_key("c-forever");
+    assert_eq!(forever["leftovers"][0]["expires_by_ms"], json!(null));
+    assert!(
+        forever["reason"].as_str().unwrap().contains("never expire"),
+        "{forever}"
+    );
+    let store = &by_key("c-store")["store"];
+    assert_eq!(store["serves_pii"], json!(true));
+    assert_eq!(store["pii_fields"], json!(["email"]));
+    assert_eq!(store["tombstone"], json!(false));
+    let clean = &by_key("c-clean");
+    assert_eq!(clean["leftovers"], json!([]));
+    assert_eq!(clean["store"]["serves_pii"], json!(false));
+}
+
+/// The demo's erased customers, found from its consent stream and each verified: the demo keeps
+/// identity records (with the e-mail) on a compacted topic without tombstones, so every one of
+/// them is a violation naming that topic.
+#[test]
+fn the_demos_erased_customers_are_each_verified() {
+    let demo =
+        freshlens::demo::generate(&freshlens::demo::DemoConfig::new(1_795_000_000_000)).unwrap();
+    let consent = demo
+        .spec
+        .sources
+        .iter()
+        .find(|s| s.erase_when.is_some())
+        .unwrap();
+    let condition = consent.erase_when.as_ref().unwrap();
+    let mut expected = std::collections::BTreeSet::new();
+    for partition in demo.capture.topics[&consent.topic].values() {
+        for record in &partition.records {
+            let value: serde_json::Value =
+                serde_json::from_slice(record.value.as_deref().unwrap()).unwrap();
+            if condition.matches(&value) {
+                expected.insert(String::from_utf8(record.key.clone().unwrap()).unwrap());
+            }
+        }
+    }
+    assert!(!expected.is_empty(), "the demo erases some customers");
+    let doc = freshlens_json(&[
+        "erasure",
+        "--demo",
+        "--spec",
+        "assets/demo/c360.toml",
+        "--all",
+        "--json",
+    ]);
+    let customers = doc["customers"].as_array().unwrap();
+    let got: std::collections::BTreeSet<String> = customers
+        .iter()
+        .map(|c| c["key"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(got, expected);
+    let identity = &demo.spec.sources[0].topic;
+    for c in customers {
+        assert_eq!(c["verdict"], json!("violation"), "{c}");
+        assert!(
+            c["reason"].as_str().unwrap().contains(identity.as_str()),
+            "{c}"
+        );
+    }
+}

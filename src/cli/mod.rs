@@ -7,6 +7,7 @@ mod bench_stale;
 pub mod capture;
 pub mod connect;
 pub mod demo;
+pub mod erasure;
 pub mod freshness;
 pub mod groups;
 pub mod messages;
@@ -64,6 +65,9 @@ pub enum Command {
     /// Personal data in sampled records of topics (e-mails, phones, IPs, cards, IBANs, telling
     /// field names), by JSON path, and whether the spec declares it
     Pii(pii::PiiArgs),
+    /// Is an erased customer really gone: records left before the erasure, when they expire,
+    /// and whether the store still serves personal data
+    Erasure(erasure::ErasureArgs),
     /// Save topics, or one customer's lookup, to a capture file to open later with --capture
     Capture(capture::CaptureArgs),
     /// The demo workload: write it to a cluster, or to a capture file
@@ -116,6 +120,9 @@ fn dispatch(connect: &ConnectArgs, command: &Command, out: &mut dyn Write) -> an
             rebuild::run(connect.open()?.as_ref(), args, connect.timeout(), out)
         }
         Command::Pii(args) => pii::run(connect.open()?.as_ref(), args, connect.timeout(), out),
+        Command::Erasure(args) => {
+            erasure::run(connect.open()?.as_ref(), args, connect.timeout(), out)
+        }
         Command::Capture(args) => capture::run(connect.open()?.as_ref(), args, out),
         Command::Demo(args) => demo::run(connect, args, out),
         Command::Bench(args) => bench::run(connect, args, out),

@@ -3,8 +3,13 @@
 
 mod detect;
 mod discover;
+mod erasure;
 
 pub use detect::{
     PiiKind, detect_number, detect_text, is_card, is_iban, is_phone, mask, telling_name,
 };
 pub use discover::{FoundPath, TopicPii, discover};
+pub use erasure::{
+    ErasureCheck, ErasureVerdict, KAFKA_DEFAULT_RETENTION_MS, Leftover, StoreLeft,
+    erased_customers, source_configs, verify,
+};
