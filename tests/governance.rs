@@ -349,3 +349,28 @@ fn the_demos_erased_customers_are_each_verified() {
         );
     }
 }
+
+/// Against the broker, `access` answers in a sentence, not an error dump. Tansu 0.6.0 answers
+/// DescribeAcls with an empty list (a gap: it enforces nothing), which must read as "no ACLs",
+/// with every attribute listed and no reader invented.
+#[test]
+fn access_says_what_the_clusters_acl_answer_means() {
+    let Some(bootstrap) = crate::fixtures::broker() else {
+        return;
+    };
+    let doc = freshlens_json(&[
+        "-b",
+        &bootstrap,
+        "access",
+        "--spec",
+        "assets/demo/c360.toml",
+        "--json",
+    ]);
+    assert_eq!(doc["supported"], json!(true));
+    assert!(doc["note"].as_str().unwrap().contains("no ACLs"), "{doc}");
+    let attributes = doc["attributes"].as_array().unwrap();
+    assert_eq!(attributes.len(), 8, "every field of the demo spec");
+    let email = attributes.iter().find(|a| a["field"] == "email").unwrap();
+    assert_eq!(email["pii"], json!(true));
+    assert!(attributes.iter().all(|a| a["readers"] == json!([])));
+}

@@ -1,5 +1,6 @@
 //! The headless command line: the same engine as the GUI, for scripts and tests.
 
+pub mod access;
 pub mod bench;
 mod bench_groups;
 mod bench_rebuild;
@@ -68,6 +69,8 @@ pub enum Command {
     /// Is an erased customer really gone: records left before the erasure, when they expire,
     /// and whether the store still serves personal data
     Erasure(erasure::ErasureArgs),
+    /// Who may read which attribute: the cluster's ACLs (DescribeAcls) joined with the spec
+    Access(access::AccessArgs),
     /// Save topics, or one customer's lookup, to a capture file to open later with --capture
     Capture(capture::CaptureArgs),
     /// The demo workload: write it to a cluster, or to a capture file
@@ -122,6 +125,10 @@ fn dispatch(connect: &ConnectArgs, command: &Command, out: &mut dyn Write) -> an
         Command::Pii(args) => pii::run(connect.open()?.as_ref(), args, connect.timeout(), out),
         Command::Erasure(args) => {
             erasure::run(connect.open()?.as_ref(), args, connect.timeout(), out)
+        }
+        Command::Access(args) => {
+            let cluster = crate::cluster::Cluster::connect(connect.to_config()?)?;
+            access::run(&cluster, args, out)
         }
         Command::Capture(args) => capture::run(connect.open()?.as_ref(), args, out),
         Command::Demo(args) => demo::run(connect, args, out),

@@ -5,11 +5,11 @@
 mod config;
 mod context;
 mod error;
-mod group_offsets;
 mod groups;
-pub use group_offsets::GroupOffsets;
+mod native;
 pub(crate) use groups::Reader;
 pub use groups::{FormatError, GroupInfo, GroupMember, RecordAt, decode_assignment};
+pub use native::{Acl, AclAnswer, GroupOffsets};
 mod metadata;
 mod pool;
 mod record;

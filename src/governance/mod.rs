@@ -1,10 +1,12 @@
 //! Governance you can prove: personal data discovered in sampled records, erasures verified
 //! against what the topics and the store still hold, and who may read which attribute.
 
+mod access;
 mod detect;
 mod discover;
 mod erasure;
 
+pub use access::{Access, Attribute, Reader, access, readers};
 pub use detect::{
     PiiKind, detect_number, detect_text, is_card, is_iban, is_phone, mask, telling_name,
 };

@@ -1,0 +1,63 @@
+//! `freshlens access`: who may read which attribute, the cluster's ACLs joined with the spec.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use crate::cluster::Cluster;
+use crate::governance::access;
+use crate::profile::Spec;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct AccessArgs {
+    /// Profile spec (TOML): its fields are the attributes
+    #[arg(long)]
+    pub spec: Option<PathBuf>,
+    /// Print one JSON document
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(cluster: &Cluster, args: &AccessArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+    let spec = match &args.spec {
+        Some(path) => Spec::load(path)?,
+        None => Spec::parse("name = \"acls\"\nbudget = \"1m\"\n", "no spec")?,
+    };
+    let answer = cluster.describe_acls()?;
+    let found = access(&spec, &answer);
+    if args.json {
+        serde_json::to_writer(&mut *out, &found)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    writeln!(out, "{}", found.note)?;
+    for a in &found.attributes {
+        let readers: Vec<String> = a
+            .readers
+            .iter()
+            .map(|r| {
+                let except = if r.except.is_empty() {
+                    String::new()
+                } else {
+                    format!(" except {}", r.except.join(", "))
+                };
+                format!(
+                    "{}@{} ({} via {}){except}",
+                    r.principal, r.host, r.operation, r.pattern
+                )
+            })
+            .collect();
+        writeln!(
+            out,
+            "  {:<20} {:<28} {} {}",
+            a.field,
+            a.topic,
+            if a.pii { "PII" } else { "   " },
+            if readers.is_empty() {
+                "no ACL grants READ".to_owned()
+            } else {
+                readers.join("; ")
+            }
+        )?;
+    }
+    Ok(())
+}
