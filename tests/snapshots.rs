@@ -86,6 +86,22 @@ fn every_tab_at(w: f32, h: f32) {
             h.query_by_label_contains("Rehearsed").is_some()
         });
         snapshot(&mut harness, &format!("rebuild_{size}"));
+        harness.get_by_label("Governance").click();
+        harness.run_steps(2);
+        harness.get_by_label("Verify every erased customer").click();
+        wait_until(&mut harness, |h| {
+            h.query_by_label("Discover")
+                .is_some_and(|_| h.query_all_by_label("VIOLATION").next().is_some())
+        });
+        harness.run_steps(2);
+        harness.get_by_label("Discover").click();
+        wait_until(&mut harness, |h| h.query_by_label("declared pii").is_some());
+        harness.run_steps(2);
+        harness.get_by_label("Read ACLs").click();
+        wait_until(&mut harness, |h| {
+            h.query_by_label_contains("holds no ACLs").is_some()
+        });
+        snapshot(&mut harness, &format!("governance_{size}"));
         // What must be visible, whatever the pixels: the top bar's status at every size.
         let status = harness.get_by_label_contains("reading demo data");
         assert!(status.rect().max.x <= w, "{size}: {:?}", status.rect());

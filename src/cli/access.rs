@@ -3,9 +3,9 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use crate::cluster::Cluster;
 use crate::governance::access;
 use crate::profile::Spec;
+use crate::source::Source;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct AccessArgs {
@@ -17,12 +17,12 @@ pub struct AccessArgs {
     pub json: bool,
 }
 
-pub fn run(cluster: &Cluster, args: &AccessArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+pub fn run(source: &dyn Source, args: &AccessArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     let spec = match &args.spec {
         Some(path) => Spec::load(path)?,
         None => Spec::parse("name = \"acls\"\nbudget = \"1m\"\n", "no spec")?,
     };
-    let answer = cluster.describe_acls()?;
+    let answer = source.describe_acls()?;
     let found = access(&spec, &answer);
     if args.json {
         serde_json::to_writer(&mut *out, &found)?;

@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use serde_json::json;
 
 use crate::cluster::CancelToken;
-use crate::governance::{ErasureCheck, erased_customers, source_configs, verify};
-use crate::profile::{LookupRequest, Spec, lookup, lookup_many};
+use crate::governance::verify_erasures;
+use crate::profile::Spec;
 use crate::source::Source;
 use crate::time::format_timestamp;
 
@@ -50,24 +50,15 @@ pub fn run(
         anyhow::bail!("the spec has no source with erase_when: no event says a customer is erased");
     }
     let decoder = args.registry.decoder(&spec, timeout)?;
-    let configs = source_configs(source, &spec)?;
-    let now = source.now_ms();
     let cancel = CancelToken::default();
-    let mut checks: Vec<ErasureCheck> = match &args.key {
-        Some(key) => {
-            let found = lookup(source, &LookupRequest::new(&spec, &decoder, key, now))?;
-            vec![verify(&spec, &found, &configs, args.deadline)]
-        }
-        None => {
-            // Every erased customer looked up at once: each partition read once for all.
-            let keys = erased_customers(source, &spec, &decoder, &cancel)?;
-            lookup_many(source, &spec, &decoder, &keys, now, &cancel, &|_| {})?
-                .iter()
-                .map(|(_, found)| verify(&spec, found, &configs, args.deadline))
-                .collect()
-        }
-    };
-    checks.sort_by(|a, b| a.verdict.cmp(&b.verdict).then_with(|| a.key.cmp(&b.key)));
+    let checks = verify_erasures(
+        source,
+        &spec,
+        &decoder,
+        args.key.as_deref(),
+        args.deadline,
+        &cancel,
+    )?;
     if args.json {
         serde_json::to_writer(&mut *out, &json!({ "customers": checks }))?;
         writeln!(out)?;

@@ -126,10 +126,7 @@ fn dispatch(connect: &ConnectArgs, command: &Command, out: &mut dyn Write) -> an
         Command::Erasure(args) => {
             erasure::run(connect.open()?.as_ref(), args, connect.timeout(), out)
         }
-        Command::Access(args) => {
-            let cluster = crate::cluster::Cluster::connect(connect.to_config()?)?;
-            access::run(&cluster, args, out)
-        }
+        Command::Access(args) => access::run(connect.open()?.as_ref(), args, out),
         Command::Capture(args) => capture::run(connect.open()?.as_ref(), args, out),
         Command::Demo(args) => demo::run(connect, args, out),
         Command::Bench(args) => bench::run(connect, args, out),

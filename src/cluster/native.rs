@@ -203,6 +203,8 @@ pub enum AclAnswer {
     NoAuthorizer(String),
     /// This client may not describe ACLs.
     NotAllowed(String),
+    /// The data is not a live cluster (a capture, the demo): it holds no ACLs.
+    Unavailable(String),
 }
 
 impl Cluster {

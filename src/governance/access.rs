@@ -114,6 +114,11 @@ pub fn access(spec: &Spec, answer: &AclAnswer) -> Access {
             ),
             &[],
         ),
+        AclAnswer::Unavailable(what) => (
+            false,
+            format!("{what} holds no ACLs: connect to the cluster to see who may read what."),
+            &[],
+        ),
         AclAnswer::NotAllowed(detail) => (
             false,
             format!(

@@ -306,3 +306,28 @@ pub fn source_configs(
         .map(|(topic, configs)| (topic, configs.unwrap_or_default()))
         .collect())
 }
+
+/// Verifies the erasure of `key`, or of every customer with an erasure event (looked up at
+/// once: each partition read once for all), worst first.
+pub fn verify_erasures(
+    source: &dyn Source,
+    spec: &Spec,
+    decoder: &SourceDecoder,
+    key: Option<&str>,
+    deadline_ms: i64,
+    cancel: &CancelToken,
+) -> Result<Vec<ErasureCheck>, ClusterError> {
+    let configs = source_configs(source, spec)?;
+    let now = source.now_ms();
+    let keys = match key {
+        Some(key) => BTreeSet::from([key.to_owned()]),
+        None => erased_customers(source, spec, decoder, cancel)?,
+    };
+    let found = crate::profile::lookup_many(source, spec, decoder, &keys, now, cancel, &|_| {})?;
+    let mut checks: Vec<ErasureCheck> = found
+        .iter()
+        .map(|(_, found)| verify(spec, found, &configs, deadline_ms))
+        .collect();
+    checks.sort_by(|a, b| a.verdict.cmp(&b.verdict).then_with(|| a.key.cmp(&b.key)));
+    Ok(checks)
+}

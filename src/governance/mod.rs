@@ -13,5 +13,5 @@ pub use detect::{
 pub use discover::{FoundPath, TopicPii, discover};
 pub use erasure::{
     ErasureCheck, ErasureVerdict, KAFKA_DEFAULT_RETENTION_MS, Leftover, StoreLeft,
-    erased_customers, source_configs, verify,
+    erased_customers, source_configs, verify, verify_erasures,
 };

@@ -62,6 +62,10 @@ pub trait Source: Send + Sync {
         cancel: &CancelToken,
         sink: &mut Sink<'_>,
     ) -> Result<ScanSummary, ClusterError>;
+    /// The cluster's ACL bindings; a capture holds none.
+    fn describe_acls(&self) -> Result<crate::cluster::AclAnswer, ClusterError> {
+        Ok(crate::cluster::AclAnswer::Unavailable(self.name()))
+    }
     fn groups(&self) -> Result<Vec<GroupInfo>, ClusterError>;
     fn group(&self, name: &str) -> Result<GroupInfo, ClusterError>;
     /// The group's committed offset per partition asked for; `None` where it has no commit.
@@ -95,6 +99,9 @@ pub trait Source: Send + Sync {
 impl Source for Cluster {
     fn name(&self) -> String {
         self.config().bootstrap.clone()
+    }
+    fn describe_acls(&self) -> Result<crate::cluster::AclAnswer, ClusterError> {
+        Cluster::describe_acls(self)
     }
 
     fn topics(&self, include_internal: bool) -> Result<Vec<TopicInfo>, ClusterError> {

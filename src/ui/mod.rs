@@ -4,6 +4,7 @@
 mod busy;
 mod connect;
 mod freshness;
+mod governance;
 mod groups;
 pub mod messages;
 mod overview;
@@ -25,6 +26,7 @@ use crate::cluster::{CancelToken, ConnectionConfig, ScanRequest};
 
 use connect::{ConnectBar, ConnectSettings};
 use freshness::FreshnessPanel;
+use governance::GovernancePanel;
 use groups::GroupsPanel;
 use messages::{MessageSettings, MessagesPanel};
 use overview::OverviewPanel;
@@ -79,6 +81,11 @@ pub enum Command {
     /// Rehearse a rebuild of every partition, or of a slice.
     Rehearse(Option<Vec<i32>>),
     CancelRebuild,
+    /// Verify one customer's erasure, or every erased customer's.
+    VerifyErasure(Option<String>),
+    DiscoverPii,
+    ReadAcls,
+    CancelGovernance,
 }
 
 /// Where the data on screen comes from, for the banner.
@@ -108,6 +115,7 @@ pub enum Tab {
     Profile,
     Freshness,
     Rebuild,
+    Governance,
 }
 
 /// Everything that survives a restart. Secrets are never part of it.
@@ -139,6 +147,8 @@ pub struct FreshlensApp {
     rebuild: RebuildPanel,
     /// The Rebuild tab's work in flight.
     rebuild_run: Option<(u64, CancelToken)>,
+    governance: GovernancePanel,
+    governance_run: Option<(u64, CancelToken)>,
     scan: Option<(u64, CancelToken)>,
     lookup: Option<(u64, CancelToken)>,
     next_scan_id: u64,
@@ -217,6 +227,8 @@ impl FreshlensApp {
             overview_run: None,
             rebuild: RebuildPanel::default(),
             rebuild_run: None,
+            governance: GovernancePanel::default(),
+            governance_run: None,
             status,
             scan: None,
             lookup: None,
@@ -381,6 +393,21 @@ impl FreshlensApp {
                     self.rebuild.rehearsal_done(Err("cancelled".into()));
                 }
             }
+            Command::VerifyErasure(key) => {
+                self.start_governance("erasure", tasks::GovernanceTask::Erasure(key));
+            }
+            Command::DiscoverPii => {
+                self.start_governance("PII discovery", tasks::GovernanceTask::Pii)
+            }
+            Command::ReadAcls => {
+                self.start_governance("reading ACLs", tasks::GovernanceTask::Access)
+            }
+            Command::CancelGovernance => {
+                if let Some((_, cancel)) = self.governance_run.take() {
+                    cancel.cancel();
+                    self.governance.failed("cancelled".into());
+                }
+            }
             Command::CancelLookup => {
                 if let Some((_, cancel)) = self.lookup.take() {
                     cancel.cancel();
@@ -512,6 +539,24 @@ impl FreshlensApp {
         self.tasks.overview(cluster, request, cancel);
     }
 
+    /// A Governance tab task on the loaded spec, in the background.
+    fn start_governance(&mut self, what: &'static str, task: tasks::GovernanceTask) {
+        let (Some(cluster), Some(spec)) = (self.cluster.clone(), self.profile.spec.clone()) else {
+            return;
+        };
+        if let Some((_, cancel)) = self.governance_run.take() {
+            cancel.cancel();
+        }
+        self.next_scan_id += 1;
+        let id = self.next_scan_id;
+        let cancel = CancelToken::default();
+        self.governance_run = Some((id, cancel.clone()));
+        self.governance.started(what);
+        let registry = Some(self.state.profile.schema_registry.clone());
+        self.tasks
+            .governance(cluster, spec, registry, (id, task), cancel);
+    }
+
     /// Readiness (`None`) or a rehearsal of a slice (`Some`), in the background.
     fn start_rebuild(&mut self, rehearse: Option<Option<Vec<i32>>>) {
         let (Some(cluster), Some(spec)) = (self.cluster.clone(), self.profile.spec.clone()) else {
@@ -594,6 +639,10 @@ impl FreshlensApp {
             cancel.cancel();
         }
         self.rebuild.clear();
+        if let Some((_, cancel)) = self.governance_run.take() {
+            cancel.cancel();
+        }
+        self.governance.clear();
     }
 
     fn cancel_scan(&mut self) {
@@ -840,6 +889,26 @@ impl FreshlensApp {
                     crate::memory::give_back();
                 }
             }
+            Outcome::Governed { id, result } => {
+                if self
+                    .governance_run
+                    .as_ref()
+                    .is_some_and(|(current, _)| *current == id)
+                {
+                    self.governance_run = None;
+                    self.governance.running = None;
+                    match result {
+                        Ok(tasks::Governed::Erasures(checks)) => {
+                            self.governance.erasures = Some(checks)
+                        }
+                        Ok(tasks::Governed::Pii(topics)) => self.governance.pii = Some(topics),
+                        Ok(tasks::Governed::Access(access)) => {
+                            self.governance.access = Some(access)
+                        }
+                        Err(e) => self.governance.failed(e),
+                    }
+                }
+            }
             Outcome::Scan { id, update } => {
                 if self.scan.as_ref().map(|(current, _)| *current) != Some(id) {
                     return;
@@ -1081,7 +1150,9 @@ impl eframe::App for FreshlensApp {
                 ),
                 // The sampler has no progress to show; a browse scan is not this tab's work.
                 // The Overview shows its progress and cancel in the tab.
-                Tab::Groups | Tab::Overview | Tab::Rebuild => (None, false, Command::CancelScan),
+                Tab::Groups | Tab::Overview | Tab::Rebuild | Tab::Governance => {
+                    (None, false, Command::CancelScan)
+                }
             };
             commands.extend(self.status.ui(ui, progress, running, cancel));
         });
@@ -1097,6 +1168,7 @@ impl eframe::App for FreshlensApp {
                 ui.selectable_value(&mut self.state.tab, Tab::Profile, "Profile");
                 ui.selectable_value(&mut self.state.tab, Tab::Freshness, "Freshness");
                 ui.selectable_value(&mut self.state.tab, Tab::Rebuild, "Rebuild");
+                ui.selectable_value(&mut self.state.tab, Tab::Governance, "Governance");
             });
         });
         match self.state.tab {
@@ -1112,6 +1184,14 @@ impl eframe::App for FreshlensApp {
                     let spec = self.profile.spec.clone();
                     let connected = self.cluster.is_some();
                     commands.extend(self.rebuild.ui(ui, spec.as_deref(), connected));
+                });
+            }
+            Tab::Governance => {
+                egui::CentralPanel::default().show(ui, |ui| {
+                    let spec = self.profile.spec.clone();
+                    let connected = self.cluster.is_some();
+                    let key = self.profile.key.clone();
+                    commands.extend(self.governance.ui(ui, spec.as_deref(), &key, connected));
                 });
             }
             Tab::Browse => self.browse_ui(ui, &mut commands),

@@ -120,6 +120,11 @@ pub enum Outcome {
         id: u64,
         result: Result<crate::rebuild::Rehearsal, String>,
     },
+    /// An answer for the Governance tab.
+    Governed {
+        id: u64,
+        result: Result<Governed, String>,
+    },
     Connected(Result<Arc<dyn Source>, String>),
     ConnectAttempt {
         attempt: u64,
@@ -607,6 +612,53 @@ impl Tasks {
         });
     }
 
+    /// A Governance tab task on the spec.
+    pub fn governance(
+        &self,
+        cluster: Arc<dyn Source>,
+        spec: Arc<Spec>,
+        registry: Option<String>,
+        (id, task): (u64, GovernanceTask),
+        cancel: CancelToken,
+    ) {
+        self.spawn_on_source(move |send| {
+            let source = cluster.as_ref();
+            let result = decoder_for(&spec, registry).and_then(|decoder| {
+                let found = match task {
+                    GovernanceTask::Erasure(key) => crate::governance::verify_erasures(
+                        source,
+                        &spec,
+                        &decoder,
+                        key.as_deref(),
+                        30 * 24 * 3_600_000,
+                        &cancel,
+                    )
+                    .map(Governed::Erasures),
+                    GovernanceTask::Pii => spec
+                        .sources
+                        .iter()
+                        .map(|src| {
+                            crate::governance::discover(
+                                source,
+                                &src.topic,
+                                Some(&spec),
+                                Some(&decoder),
+                                1000,
+                                &cancel,
+                            )
+                        })
+                        .collect::<Result<Vec<_>, _>>()
+                        .map(Governed::Pii),
+                    GovernanceTask::Access => source
+                        .describe_acls()
+                        .map(|answer| Governed::Access(crate::governance::access(&spec, &answer))),
+                };
+                found.map_err(|e| e.to_string())
+            });
+            send(Outcome::Governed { id, result });
+        });
+    }
+
     /// The next outcome to apply in a frame that began applying them at `started`, while the
     /// frame's budget lasts: the budget covers applying outcomes, not only receiving them
     /// (rerun stops after ~10 ms the same way). What is left waits for the next frame.
@@ -627,6 +679,21 @@ fn decoder_for(spec: &Spec, registry: Option<String>) -> Result<SourceDecoder, S
         .transpose()?
         .map(Arc::new);
     SourceDecoder::new(spec, registry)
+}
+
+/// What a Governance task found.
+pub enum Governed {
+    Erasures(Vec<crate::governance::ErasureCheck>),
+    Pii(Vec<crate::governance::TopicPii>),
+    Access(crate::governance::Access),
+}
+
+/// What the Governance tab asks for.
+pub enum GovernanceTask {
+    /// One customer's erasure, or every erased customer's.
+    Erasure(Option<String>),
+    Pii,
+    Access,
 }
 
 pub struct RehearseTask {
