@@ -34,17 +34,7 @@ pub fn run(source: &dyn Source, args: &AccessArgs, out: &mut dyn Write) -> anyho
         let readers: Vec<String> = a
             .readers
             .iter()
-            .map(|r| {
-                let except = if r.except.is_empty() {
-                    String::new()
-                } else {
-                    format!(" except {}", r.except.join(", "))
-                };
-                format!(
-                    "{}@{} ({} via {}){except}",
-                    r.principal, r.host, r.operation, r.pattern
-                )
-            })
+            .map(crate::governance::Reader::describe)
             .collect();
         writeln!(
             out,

@@ -22,6 +22,21 @@ pub struct Reader {
     pub except: Vec<String>,
 }
 
+impl Reader {
+    /// `User:billing@* (literal:c360.orders) except …`, for people.
+    pub fn describe(&self) -> String {
+        let except = if self.except.is_empty() {
+            String::new()
+        } else {
+            format!(" except {}", self.except.join(", "))
+        };
+        format!(
+            "{}@{} ({} via {}){except}",
+            self.principal, self.host, self.operation, self.pattern
+        )
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Attribute {
     pub field: String,

@@ -231,14 +231,7 @@ fn access_ui(ui: &mut egui::Ui, access: &Access) {
                 let readers: Vec<String> = a
                     .readers
                     .iter()
-                    .map(|r| {
-                        let except = if r.except.is_empty() {
-                            String::new()
-                        } else {
-                            format!(" except {}", r.except.join(", "))
-                        };
-                        format!("{}@{} ({}){except}", r.principal, r.host, r.pattern)
-                    })
+                    .map(crate::governance::Reader::describe)
                     .collect();
                 if readers.is_empty() {
                     ui.weak("no ACL grants READ");
