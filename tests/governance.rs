@@ -133,6 +133,8 @@ fn erasures_are_verified_against_what_is_left() {
         format!("{prefix}.calls"),
         format!("{prefix}.profiles"),
     );
+    let contacts = format!("{prefix}.contacts");
+    target.create_topic_with(&contacts, 2, &[("cleanup.policy", "compact")]);
     let week = WEEK.to_string();
     target.create_topic_with(&identity, 2, &[("retention.ms", &week)]);
     target.create_topic_with(&consent, 2, &[("retention.ms", &week)]);
@@ -179,6 +181,19 @@ fn erasures_are_verified_against_what_is_left() {
         json!({"profile": {"email": "s@example.com"}}),
         start + 20_000,
     );
+    // expiring: a compacted contact record, then the erasure and a tombstone for its key.
+    put(
+        &contacts,
+        "c-tomb",
+        json!({"ts": start, "contact_email": "t@example.com"}),
+        start,
+    );
+    erase("c-tomb", start + 10_000);
+    let tombstone = TestRecord {
+        value: None,
+        ..TestRecord::new(part("c-tomb"), "c-tomb", "", start + 11_000)
+    };
+    target.produce(&contacts, &[tombstone]);
     // clean: erased first, every record after a re-consent.
     erase("c-clean", start);
     put(
@@ -220,6 +235,15 @@ event_time = "/ts"
 [[source]]
 topic = "{calls}"
 event_time = "/ts"
+[[source]]
+topic = "{contacts}"
+event_time = "/ts"
+[[field]]
+name = "contact_email"
+topic = "{contacts}"
+path = "/contact_email"
+rule = "last"
+pii = true
 [[field]]
 name = "email"
 topic = "{identity}"
@@ -274,6 +298,7 @@ fields = "/profile"
             ("c-forever", "violation"),
             ("c-store", "violation"),
             ("c-expiring", "expiring"),
+            ("c-tomb", "expiring"),
             ("c-clean", "clean"),
         ],
         "worst first: {doc}"
@@ -296,6 +321,9 @@ fields = "/profile"
     assert_eq!(store["serves_pii"], json!(true));
     assert_eq!(store["pii_fields"], json!(["email"]));
     assert_eq!(store["tombstone"], json!(false));
+    let tomb = &by_key("c-tomb")["leftovers"][0];
+    assert_eq!(tomb["removed_by_compaction"], json!(true), "{tomb}");
+    assert_eq!(tomb["pii_fields"], json!(["contact_email"]));
     let clean = &by_key("c-clean");
     assert_eq!(clean["leftovers"], json!([]));
     assert_eq!(clean["store"]["serves_pii"], json!(false));

@@ -35,6 +35,9 @@ pub struct Leftover {
     pub expires_by_ms: Option<i64>,
     /// How the expiry was worked out, in words.
     pub expiry: String,
+    /// A compacted topic holds a later tombstone for every key here: the log cleaner removes
+    /// these records (when, the topic's compaction lag decides).
+    pub removed_by_compaction: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -136,6 +139,17 @@ pub fn verify(
         let oldest = here.iter().map(|e| e.broker_ms).min().unwrap_or(0);
         let deletes = policy.as_deref().is_none_or(|p| p.contains("delete"));
         let compacts = policy.as_deref().is_some_and(|p| p.contains("compact"));
+        // A tombstone after every leftover key's last record here: compaction removes them.
+        let tombstoned = compacts
+            && here.iter().all(|e| {
+                found.timeline.undecodable.iter().any(|u| {
+                    u.topic == topic
+                        && u.partition == partition
+                        && u.id == e.id
+                        && u.offset > e.offset
+                        && u.reason == crate::profile::DecodeError::Tombstone.to_string()
+                })
+            });
         let (expires_by, expiry) = match (deletes, retention) {
             (true, Some(ms)) if ms >= 0 => (
                 Some(newest.saturating_add(ms)),
@@ -145,6 +159,11 @@ pub fn verify(
             (true, None) => (
                 Some(newest.saturating_add(KAFKA_DEFAULT_RETENTION_MS)),
                 "retention.ms not described: Kafka's default of 7 days assumed".to_owned(),
+            ),
+            (false, _) if tombstoned => (
+                None,
+                "compacted, with a later tombstone for the key: the log cleaner removes them"
+                    .to_owned(),
             ),
             (false, _) if compacts => (
                 None,
@@ -163,6 +182,7 @@ pub fn verify(
             retention_ms: retention,
             expires_by_ms: expires_by,
             expiry,
+            removed_by_compaction: tombstoned && expires_by.is_none(),
         });
     }
     // What the profile holds after the erasure: the fold resets at it.
@@ -205,6 +225,7 @@ fn judge(check: &mut ErasureCheck, deadline: i64) {
     }
     for l in &pii {
         match l.expires_by_ms {
+            None if l.removed_by_compaction => {}
             None => reasons.push(format!(
                 "{}/{}: {} records with {} never expire ({})",
                 l.topic,
