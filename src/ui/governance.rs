@@ -70,8 +70,13 @@ impl GovernancePanel {
                         return;
                     }
                     let one = !key.trim().is_empty();
+                    let label = if one {
+                        format!("Verify {}", key.trim())
+                    } else {
+                        "Verify a customer (look one up first)".to_owned()
+                    };
                     if ui
-                        .add_enabled(idle && one, egui::Button::new(format!("Verify {}", key.trim())))
+                        .add_enabled(idle && one, egui::Button::new(label))
                         .on_hover_text("The Profile tab's customer")
                         .clicked()
                     {
@@ -129,6 +134,31 @@ fn erasures_ui(ui: &mut egui::Ui, checks: &[ErasureCheck], commands: &mut Vec<Co
         ui.label("No erasure events found.");
         return;
     }
+    ui.label(format!(
+        "{} customers: {} violations, {} expiring, {} clean",
+        checks.len(),
+        checks
+            .iter()
+            .filter(|c| c.verdict == ErasureVerdict::Violation)
+            .count(),
+        checks
+            .iter()
+            .filter(|c| c.verdict == ErasureVerdict::Expiring)
+            .count(),
+        checks
+            .iter()
+            .filter(|c| c.verdict == ErasureVerdict::Clean)
+            .count(),
+    ));
+    // A long list keeps the sections below it in reach.
+    egui::ScrollArea::vertical()
+        .id_salt("governance_erasures_scroll")
+        .max_height(280.0)
+        .auto_shrink([false, true])
+        .show(ui, |ui| erasure_rows(ui, checks, commands));
+}
+
+fn erasure_rows(ui: &mut egui::Ui, checks: &[ErasureCheck], commands: &mut Vec<Command>) {
     egui::Grid::new("governance_erasures")
         .striped(true)
         .num_columns(4)

@@ -158,7 +158,7 @@ impl RebuildPanel {
                 };
                 ui.add(
                     egui::ProgressBar::new(fraction)
-                        .desired_width(200.0)
+                        .desired_width(300.0)
                         .text(format!("{read} of about {expected} records")),
                 );
                 if ui.button("Cancel").clicked() {
@@ -231,6 +231,10 @@ fn readiness_ui(ui: &mut egui::Ui, r: &Readiness) {
         .striped(true)
         .num_columns(3)
         .show(ui, |ui| {
+            for h in ["field", "rebuild", "why"] {
+                ui.weak(h);
+            }
+            ui.end_row();
             for f in &r.fields {
                 ui.label(&f.field);
                 if f.exact {
