@@ -12,6 +12,7 @@ pub mod demo;
 pub mod freshness;
 pub mod governance;
 pub mod memory;
+pub mod migrate;
 pub mod profile;
 pub mod rebuild;
 pub mod source;

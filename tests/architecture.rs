@@ -13,7 +13,7 @@ const LAYERS: &[&[&str]] = &[
     &["source"],
     &["profile"],
     &["freshness"],
-    &["rebuild", "governance"],
+    &["rebuild", "governance", "migrate"],
     &["demo"],
     &["cli", "ui"],
 ];
@@ -29,6 +29,7 @@ const ENGINE: &[&str] = &[
     "freshness",
     "rebuild",
     "governance",
+    "migrate",
     "demo",
 ];
 
