@@ -31,22 +31,13 @@ pub fn run(source: &dyn Source, args: &AccessArgs, out: &mut dyn Write) -> anyho
     }
     writeln!(out, "{}", found.note)?;
     for a in &found.attributes {
-        let readers: Vec<String> = a
-            .readers
-            .iter()
-            .map(crate::governance::Reader::describe)
-            .collect();
         writeln!(
             out,
             "  {:<20} {:<28} {} {}",
             a.field,
             a.topic,
             if a.pii { "PII" } else { "   " },
-            if readers.is_empty() {
-                "no ACL grants READ".to_owned()
-            } else {
-                readers.join("; ")
-            }
+            a.readers_text()
         )?;
     }
     Ok(())

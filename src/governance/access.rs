@@ -43,6 +43,32 @@ pub struct Attribute {
     pub topic: String,
     pub pii: bool,
     pub readers: Vec<Reader>,
+    /// The store topic, which serves every attribute, and who may read it there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub store_topic: Option<String>,
+    pub store_readers: Vec<Reader>,
+}
+
+impl Attribute {
+    /// Who reads it, in words: at its topic, then at the store.
+    pub fn readers_text(&self) -> String {
+        let here: Vec<String> = self.readers.iter().map(Reader::describe).collect();
+        let mut text = if here.is_empty() {
+            "no ACL grants READ".to_owned()
+        } else {
+            here.join("; ")
+        };
+        if let Some(store) = &self.store_topic
+            && !self.store_readers.is_empty()
+        {
+            let there: Vec<String> = self.store_readers.iter().map(Reader::describe).collect();
+            text.push_str(&format!(
+                "; through the store {store}: {}",
+                there.join("; ")
+            ));
+        }
+        text
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -151,6 +177,12 @@ pub fn access(spec: &Spec, answer: &AclAnswer) -> Access {
             topic: f.topic.clone(),
             pii: f.pii,
             readers: readers(acls, &f.topic),
+            store_topic: spec.store.as_ref().map(|s| s.topic.clone()),
+            store_readers: spec
+                .store
+                .as_ref()
+                .map(|s| readers(acls, &s.topic))
+                .unwrap_or_default(),
         })
         .collect();
     Access {
@@ -284,6 +316,37 @@ mod tests {
             acl("literal", "t", "User:*", "*", "read", "deny"),
         ];
         assert!(readers(&all_denied, "t").is_empty());
+    }
+
+    #[test]
+    fn whoever_reads_the_store_reads_every_attribute() {
+        let spec = Spec::parse(
+            r#"name = "c"
+budget = "1m"
+[[source]]
+topic = "t"
+[[field]]
+name = "email"
+topic = "t"
+path = "/email"
+rule = "last"
+pii = true
+[store]
+topic = "profiles"
+"#,
+            "t",
+        )
+        .unwrap();
+        let acls = vec![acl("literal", "profiles", "User:app", "*", "read", "allow")];
+        let found = access(&spec, &AclAnswer::Acls(acls));
+        let email = &found.attributes[0];
+        assert!(email.readers.is_empty());
+        assert_eq!(email.store_readers[0].principal, "User:app");
+        assert!(
+            email
+                .readers_text()
+                .contains("through the store profiles: User:app")
+        );
     }
 
     #[test]

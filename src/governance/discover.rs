@@ -186,8 +186,17 @@ fn spec_lines(spec: Option<&Spec>, topic: &str, path: &str) -> String {
         .chars()
         .map(|c| if c.is_alphanumeric() { c } else { '_' })
         .collect();
+    // Pointers have no wildcard: an array position is declared one by one.
+    let (path, note) = if path.contains("/*") {
+        (
+            path.replace("/*", "/0"),
+            "# an array: declare each position that holds it (0 shown)\n",
+        )
+    } else {
+        (path.to_owned(), "")
+    };
     format!(
-        "[[field]]\nname = \"{name}\"\ntopic = \"{topic}\"\npath = \"{path}\"\nrule = \"last\"\npii = true"
+        "{note}[[field]]\nname = \"{name}\"\ntopic = \"{topic}\"\npath = \"{path}\"\nrule = \"last\"\npii = true"
     )
 }
 

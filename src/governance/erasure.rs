@@ -54,6 +54,9 @@ pub struct StoreLeft {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErasureVerdict {
+    /// What was read cannot support a verdict: records that could not be decoded, a read
+    /// cancelled, identities past the cap, a topic whose settings the cluster would not give.
+    Unverified,
     Violation,
     Expiring,
     Clean,
@@ -62,6 +65,7 @@ pub enum ErasureVerdict {
 impl std::fmt::Display for ErasureVerdict {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
+            ErasureVerdict::Unverified => "UNVERIFIED",
             ErasureVerdict::Violation => "VIOLATION",
             ErasureVerdict::Expiring => "expiring",
             ErasureVerdict::Clean => "clean",
@@ -199,7 +203,15 @@ pub fn verify(
                 .iter()
                 .filter(|f| f.pii)
                 .filter(|f| fields.get(&f.name).is_some_and(|v| !v.is_null()))
-                .filter(|f| !after.fields.contains_key(&f.name))
+                // Served, and not what the events after the erasure set (a re-consent may
+                // set the field again, to its new value).
+                .filter(|f| {
+                    after.fields.get(&f.name).is_none_or(|now| {
+                        fields
+                            .get(&f.name)
+                            .is_none_or(|served| !crate::profile::same_value(served, &now.value))
+                    })
+                })
                 .map(|f| f.name.clone())
                 .collect();
             store.serves_pii = !store.pii_fields.is_empty();
@@ -207,6 +219,41 @@ pub fn verify(
         check.store = Some(store);
     }
     judge(&mut check, deadline);
+    // Whatever the leftovers say, a partial read cannot prove anything clean.
+    let mut gaps = Vec::new();
+    let undecodable = found
+        .timeline
+        .undecodable
+        .iter()
+        .filter(|u| u.reason != crate::profile::DecodeError::Tombstone.to_string())
+        .count();
+    if undecodable > 0 {
+        gaps.push(format!(
+            "{undecodable} of the customer's records could not be decoded"
+        ));
+    }
+    if found.timeline.identities_capped {
+        gaps.push("the customer has more linked ids than a lookup follows".into());
+    }
+    if found.timeline.cancelled {
+        gaps.push("the read was cancelled".into());
+    }
+    let undescribed: Vec<&str> = check
+        .leftovers
+        .iter()
+        .filter(|l| !configs.contains_key(&l.topic))
+        .map(|l| l.topic.as_str())
+        .collect();
+    if !undescribed.is_empty() {
+        gaps.push(format!(
+            "the cluster would not describe {}",
+            undescribed.join(", ")
+        ));
+    }
+    if !gaps.is_empty() && check.verdict != ErasureVerdict::Violation {
+        check.verdict = ErasureVerdict::Unverified;
+        check.reason = format!("cannot verify: {}; {}", gaps.join("; "), check.reason);
+    }
     check
 }
 
@@ -321,10 +368,12 @@ pub fn source_configs(
     spec: &Spec,
 ) -> Result<HashMap<String, Vec<(String, String)>>, ClusterError> {
     let names: Vec<&str> = spec.sources.iter().map(|s| s.topic.as_str()).collect();
+    // A topic the cluster would not describe is left out: its expiry is unknown, and the
+    // verdict says so rather than assuming a retention.
     Ok(source
         .topics_configs(&names)?
         .into_iter()
-        .map(|(topic, configs)| (topic, configs.unwrap_or_default()))
+        .filter_map(|(topic, configs)| Some((topic, configs.ok()?)))
         .collect())
 }
 

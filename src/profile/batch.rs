@@ -66,6 +66,23 @@ pub fn lookup_many(
         let ids: Vec<String> = readers.keys().map(|id| (*id).to_owned()).collect();
         let parts = read_hop(cluster, &request, &counts, &ids, on_progress)?;
         let mut found: HashMap<&str, BTreeSet<String>> = HashMap::new();
+        // The partitions a customer's own lookup reads this hop: only records there are its,
+        // as a record keyed by its id on another partition (written before the topic grew)
+        // is read here only because another customer's id hashes there.
+        let own = |customer: &str, topic: &str| -> BTreeSet<i32> {
+            let count = counts.get(topic).copied().unwrap_or(0);
+            frontier[customer]
+                .iter()
+                .flat_map(|id| spec.partitioner.partitions_for(id.as_bytes(), count))
+                .collect()
+        };
+        let cancelled = parts.iter().any(|p| p.cancelled);
+        if cancelled {
+            // A cancelled hop leaves every customer's timeline incomplete, events or not.
+            for timeline in timelines.values_mut() {
+                timeline.cancelled = true;
+            }
+        }
         for part in parts {
             for event in part.events {
                 let Some(customers) = readers.get(event.id.as_str()) else {
@@ -73,6 +90,9 @@ pub fn lookup_many(
                 };
                 let links = spec.source(&event.topic).map_or(&[][..], |s| &s.links[..]);
                 for customer in customers {
+                    if !own(customer, &event.topic).contains(&event.partition) {
+                        continue;
+                    }
                     for pointer in links {
                         if let Some(id) = super::pointer(&event.value, pointer).and_then(id_text) {
                             found.entry(customer).or_default().insert(id);
@@ -91,6 +111,9 @@ pub fn lookup_many(
             }
             for bad in part.undecodable {
                 for customer in readers.get(bad.id.as_str()).into_iter().flatten() {
+                    if !own(customer, &bad.topic).contains(&bad.partition) {
+                        continue;
+                    }
                     let timeline = timelines.get_mut(customer).expect("a reader is a customer");
                     timeline.undecodable.push(bad.clone());
                 }

@@ -220,34 +220,52 @@ pub fn field_readiness(
                 .any(|f| f.consent.as_deref() == Some(field.name.as_str()));
             let whole_history = consent || field.rule != Rule::Last;
             let topic = topics.iter().find(|t| t.topic == field.topic);
-            let lost = topic.and_then(|t| t.history_from_ms);
-            let (exact, reason) = match (whole_history, lost, store_oldest_ms) {
-                (_, None, _) => (true, "its topic has lost nothing to retention".to_owned()),
-                (false, Some(_), _) => (
-                    true,
-                    "a `last` field needs only the newest event, still retained".to_owned(),
-                ),
-                (true, Some(from), Some(store)) if from > store => (
+            let lost = topic.is_some_and(|t| t.by_partition.iter().any(|p| p.low > 0));
+            let compacted = topic
+                .and_then(|t| t.cleanup_policy.as_deref())
+                .is_some_and(|p| p.contains("compact"));
+            let from = topic.and_then(|t| t.history_from_ms);
+            let (exact, reason) = if compacted && whole_history {
+                (
                     false,
                     format!(
-                        "{} history starts {} after the store's oldest version: events the store \
-                         reflects are gone",
-                        field.topic,
-                        crate::time::format_duration_ms(from - store)
-                    ),
-                ),
-                (true, Some(_), Some(_)) => (
-                    true,
-                    "retention deleted only history older than the store's oldest version"
-                        .to_owned(),
-                ),
-                (true, Some(_), None) => (
-                    false,
-                    format!(
-                        "{} has lost records to retention and the store's age is unknown",
+                        "{} is compacted: only each key's latest record is kept, not the \
+                         history this rule adds up",
                         field.topic
                     ),
-                ),
+                )
+            } else if !lost {
+                (true, "its topic has lost nothing to retention".to_owned())
+            } else {
+                match (from, store_oldest_ms) {
+                    (Some(from), Some(store)) if from <= store => (
+                        true,
+                        "retention deleted only history older than the store's oldest version"
+                            .to_owned(),
+                    ),
+                    (Some(from), Some(store)) => (
+                        false,
+                        format!(
+                            "{} history starts {} after the store's oldest version: events the \
+                             store reflects are gone{}",
+                            field.topic,
+                            crate::time::format_duration_ms(from - store),
+                            if whole_history {
+                                ""
+                            } else {
+                                " (a quiet customer's newest event among them)"
+                            }
+                        ),
+                    ),
+                    _ => (
+                        false,
+                        format!(
+                            "{} has lost records to retention, and when its history now starts \
+                             or the store's age is unknown",
+                            field.topic
+                        ),
+                    ),
+                }
             };
             let what = if consent {
                 "consent field"
@@ -454,10 +472,11 @@ consent = "marketing"
             exact,
             [
                 ("orders", false),
-                ("last_order", true),
+                ("last_order", false),
                 ("marketing", true),
-                ("email", true)
-            ]
+                ("email", false)
+            ],
+            "a quiet customer's newest order may be gone too"
         );
         assert!(fields[0].reason.contains("count"), "{}", fields[0].reason);
         // A store younger than the cut: nothing it reflects is gone.

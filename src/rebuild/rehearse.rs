@@ -108,6 +108,11 @@ pub enum RehearseError {
         first: String,
         expected: i32,
     },
+    #[error(
+        "the spec's partitioner is \"all\" (keys are not placed by a hash): a slice of \
+         partitions does not hold whole customers; rehearse everything"
+    )]
+    NoSliceWithoutPartitioner,
     #[error(transparent)]
     Cluster(#[from] ClusterError),
 }
@@ -178,6 +183,7 @@ pub fn rehearse(
     // The store's latest version of each kept customer, decoded: its fields, or a tombstone.
     let as_source = store.as_source();
     let mut served: HashMap<String, Option<Map<String, Value>>> = HashMap::new();
+    let mut unreadable: BTreeSet<String> = BTreeSet::new();
     for (key, version) in latest.latest {
         let key = String::from_utf8_lossy(&key).into_owned();
         if !keep(&key) {
@@ -193,7 +199,9 @@ pub fn rehearse(
                         .unwrap_or_default(),
                 ),
                 Err(_) => {
+                    // Not compared at all: "no store value" would class every field behind.
                     rehearsal.undecodable_store_versions += 1;
+                    unreadable.insert(key);
                     continue;
                 }
             },
@@ -207,6 +215,7 @@ pub fn rehearse(
     } = replayed;
     let mut customers: BTreeSet<&String> = by_customer.keys().collect();
     customers.extend(served.keys());
+    customers.retain(|c| !unreadable.contains(*c));
     let projection = Projection::new(spec);
     let judged: Vec<(String, Vec<Diff>)> = customers
         .par_iter()
@@ -357,6 +366,9 @@ struct Slice {
 
 impl Slice {
     fn new(source: &dyn Source, spec: &Spec, partitions: &[i32]) -> Result<Self, RehearseError> {
+        if spec.partitioner == crate::profile::Partitioner::All {
+            return Err(RehearseError::NoSliceWithoutPartitioner);
+        }
         let mut count = None;
         let topics = spec
             .sources

@@ -123,7 +123,7 @@ impl GovernancePanel {
 
 fn verdict_color(ui: &egui::Ui, verdict: ErasureVerdict) -> egui::Color32 {
     match verdict {
-        ErasureVerdict::Violation => BUDGET_COLOR,
+        ErasureVerdict::Violation | ErasureVerdict::Unverified => BUDGET_COLOR,
         ErasureVerdict::Expiring => ui.visuals().warn_fg_color,
         ErasureVerdict::Clean => egui::Color32::from_rgb(80, 180, 100),
     }
@@ -135,8 +135,12 @@ fn erasures_ui(ui: &mut egui::Ui, checks: &[ErasureCheck], commands: &mut Vec<Co
         return;
     }
     ui.label(format!(
-        "{} customers: {} violations, {} expiring, {} clean",
+        "{} customers: {} unverified, {} violations, {} expiring, {} clean",
         checks.len(),
+        checks
+            .iter()
+            .filter(|c| c.verdict == ErasureVerdict::Unverified)
+            .count(),
         checks
             .iter()
             .filter(|c| c.verdict == ErasureVerdict::Violation)
@@ -258,16 +262,7 @@ fn access_ui(ui: &mut egui::Ui, access: &Access) {
                 ui.label(&a.field);
                 ui.label(&a.topic);
                 ui.label(if a.pii { "PII" } else { "" });
-                let readers: Vec<String> = a
-                    .readers
-                    .iter()
-                    .map(crate::governance::Reader::describe)
-                    .collect();
-                if readers.is_empty() {
-                    ui.weak("no ACL grants READ");
-                } else {
-                    ui.label(readers.join("; "));
-                }
+                ui.label(a.readers_text());
                 ui.end_row();
             }
         });
