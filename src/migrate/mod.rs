@@ -1,8 +1,11 @@
-//! Migration between two clusters: MirrorMaker 2's checkpoints and offset syncs decoded as
-//! Kafka writes them, and what a cutover now would replay or skip per group and partition.
+//! Migration between two clusters: the topics on both sides (name mapping, watermarks, missing
+//! records, settings), MirrorMaker 2's checkpoints and offset syncs decoded as Kafka writes them,
+//! and what a cutover now would replay or skip per group and partition.
 
 mod mm2;
+mod topics;
 
 pub use mm2::{
     Checkpoint, Cutover, Mm2Error, OffsetSync, cutover, decode_checkpoint, decode_offset_sync,
 };
+pub use topics::{ConfigDiff, PartitionSides, Rename, TopicSides, compare_topics};

@@ -1,0 +1,250 @@
+//! Topics on both sides of a migration: which exist on one side only (through a name mapping:
+//! identity, or MirrorMaker 2's `<alias>.<topic>`), per partition the watermarks on each side
+//! and the records the target is missing, and the settings that differ. A changed partition
+//! count changes where every key lands: it is said loudly.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::cluster::TopicInfo;
+
+/// How a source topic is named on the target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rename {
+    Identity,
+    /// A pattern with `{topic}` in it: `src.{topic}` (MirrorMaker 2's default policy).
+    Pattern(String),
+}
+
+impl Rename {
+    pub fn target_name(&self, topic: &str) -> String {
+        match self {
+            Rename::Identity => topic.to_owned(),
+            Rename::Pattern(p) => p.replace("{topic}", topic),
+        }
+    }
+
+    /// MirrorMaker 2's `<alias>.<topic>` when the target holds that name for most of the
+    /// source's topics (and the plain names for fewer); identity otherwise.
+    pub fn detect(source: &[&str], target: &[&str]) -> Self {
+        let plain = source.iter().filter(|t| target.contains(t)).count();
+        let mut aliases: BTreeMap<&str, usize> = BTreeMap::new();
+        for t in target {
+            if let Some((alias, rest)) = t.split_once('.')
+                && source.contains(&rest)
+            {
+                *aliases.entry(alias).or_default() += 1;
+            }
+        }
+        match aliases.into_iter().max_by_key(|(_, n)| *n) {
+            Some((alias, n)) if n > plain => Rename::Pattern(format!("{alias}.{{topic}}")),
+            _ => Rename::Identity,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PartitionSides {
+    pub partition: i32,
+    pub source_low: Option<i64>,
+    pub source_high: Option<i64>,
+    pub target_low: Option<i64>,
+    pub target_high: Option<i64>,
+    /// Records on the source the target does not hold (by count between the watermarks:
+    /// mirrored offsets differ between clusters, counts do not).
+    pub missing: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConfigDiff {
+    pub key: String,
+    pub source: Option<String>,
+    pub target: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TopicSides {
+    pub topic: String,
+    pub target_topic: String,
+    /// `both`, `source` or `target`.
+    pub on: &'static str,
+    pub partitions: Vec<PartitionSides>,
+    pub config_diff: Vec<ConfigDiff>,
+    /// Said loudly: every key lands elsewhere.
+    pub partition_count_differs: bool,
+}
+
+/// Settings whose difference changes what a cutover keeps.
+const COMPARED: &[&str] = &["cleanup.policy", "retention.ms", "retention.bytes"];
+
+/// Compares the source's topics with the target's under `rename`; `configs` are each side's
+/// topic settings by topic name.
+pub fn compare_topics(
+    source: &[TopicInfo],
+    target: &[TopicInfo],
+    rename: &Rename,
+    configs: (
+        &BTreeMap<String, Vec<(String, String)>>,
+        &BTreeMap<String, Vec<(String, String)>>,
+    ),
+) -> Vec<TopicSides> {
+    let mut out = Vec::new();
+    let mut matched = Vec::new();
+    for s in source {
+        let target_name = rename.target_name(&s.name);
+        let t = target.iter().find(|t| t.name == target_name);
+        if t.is_some() {
+            matched.push(target_name.clone());
+        }
+        let count = s.partitions.len().max(t.map_or(0, |t| t.partitions.len()));
+        let partitions = (0..count as i32)
+            .map(|id| {
+                let sp = s.partitions.iter().find(|p| p.id == id);
+                let tp = t.and_then(|t| t.partitions.iter().find(|p| p.id == id));
+                let held = |p: Option<&crate::cluster::PartitionInfo>| {
+                    p.map_or(0, |p| (p.high - p.low).max(0))
+                };
+                PartitionSides {
+                    partition: id,
+                    source_low: sp.map(|p| p.low),
+                    source_high: sp.map(|p| p.high),
+                    target_low: tp.map(|p| p.low),
+                    target_high: tp.map(|p| p.high),
+                    missing: (held(sp) - held(tp)).max(0),
+                }
+            })
+            .collect();
+        let setting = |side: &BTreeMap<String, Vec<(String, String)>>, topic: &str, key: &str| {
+            side.get(topic)
+                .and_then(|c| c.iter().find(|(k, _)| k == key))
+                .map(|(_, v)| v.clone())
+        };
+        let config_diff = match t {
+            Some(_) => COMPARED
+                .iter()
+                .filter_map(|key| {
+                    let a = setting(configs.0, &s.name, key);
+                    let b = setting(configs.1, &target_name, key);
+                    (a != b).then(|| ConfigDiff {
+                        key: (*key).to_owned(),
+                        source: a,
+                        target: b,
+                    })
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+        out.push(TopicSides {
+            topic: s.name.clone(),
+            on: if t.is_some() { "both" } else { "source" },
+            partition_count_differs: t.is_some_and(|t| t.partitions.len() != s.partitions.len()),
+            target_topic: target_name,
+            partitions,
+            config_diff,
+        });
+    }
+    for t in target.iter().filter(|t| !matched.contains(&t.name)) {
+        out.push(TopicSides {
+            topic: t.name.clone(),
+            target_topic: t.name.clone(),
+            on: "target",
+            partitions: Vec::new(),
+            config_diff: Vec::new(),
+            partition_count_differs: false,
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::PartitionInfo;
+
+    fn topic(name: &str, highs: &[i64]) -> TopicInfo {
+        TopicInfo {
+            name: name.into(),
+            partitions: highs
+                .iter()
+                .enumerate()
+                .map(|(i, h)| PartitionInfo {
+                    id: i as i32,
+                    leader: 1,
+                    replicas: vec![1],
+                    isr: vec![1],
+                    low: 0,
+                    high: *h,
+                    error: None,
+                })
+                .collect(),
+            error: None,
+        }
+    }
+
+    #[test]
+    fn mirrored_names_are_detected_and_differences_counted() {
+        let source = [
+            topic("orders", &[10, 10]),
+            topic("clicks", &[5, 5, 5]),
+            topic("only-here", &[1]),
+        ];
+        let target = [
+            topic("src.orders", &[10, 7]),
+            topic("src.clicks", &[5, 5]),
+            topic("src.heartbeats", &[1]),
+        ];
+        let names = |ts: &[TopicInfo]| ts.iter().map(|t| t.name.clone()).collect::<Vec<_>>();
+        let (s, t) = (names(&source), names(&target));
+        let s: Vec<&str> = s.iter().map(String::as_str).collect();
+        let t: Vec<&str> = t.iter().map(String::as_str).collect();
+        let rename = Rename::detect(&s, &t);
+        assert_eq!(rename, Rename::Pattern("src.{topic}".into()));
+        let mut source_configs = BTreeMap::new();
+        source_configs.insert(
+            "orders".to_owned(),
+            vec![("retention.ms".to_owned(), "604800000".to_owned())],
+        );
+        let mut target_configs = BTreeMap::new();
+        target_configs.insert(
+            "src.orders".to_owned(),
+            vec![("retention.ms".to_owned(), "86400000".to_owned())],
+        );
+        let sides = compare_topics(
+            &source,
+            &target,
+            &rename,
+            (&source_configs, &target_configs),
+        );
+        let orders = &sides[0];
+        assert_eq!(orders.on, "both");
+        assert_eq!(orders.target_topic, "src.orders");
+        assert_eq!(
+            orders
+                .partitions
+                .iter()
+                .map(|p| p.missing)
+                .collect::<Vec<_>>(),
+            [0, 3]
+        );
+        assert_eq!(
+            orders.config_diff,
+            [ConfigDiff {
+                key: "retention.ms".into(),
+                source: Some("604800000".into()),
+                target: Some("86400000".into()),
+            }]
+        );
+        let clicks = &sides[1];
+        assert!(clicks.partition_count_differs);
+        assert_eq!(clicks.partitions[2].target_high, None);
+        assert_eq!(clicks.partitions[2].missing, 5);
+        assert_eq!(sides[2].on, "source");
+        assert_eq!(sides[3].on, "target");
+        assert_eq!(sides[3].topic, "src.heartbeats");
+        assert_eq!(
+            Rename::detect(&["a", "b"], &["a", "b", "x.a"]),
+            Rename::Identity
+        );
+    }
+}
