@@ -75,6 +75,9 @@ pub struct TopicSides {
     pub partition_count_differs: bool,
 }
 
+/// One side's topic settings, by topic name.
+pub type Configs = BTreeMap<String, Vec<(String, String)>>;
+
 /// Settings whose difference changes what a cutover keeps.
 const COMPARED: &[&str] = &["cleanup.policy", "retention.ms", "retention.bytes"];
 
@@ -84,10 +87,7 @@ pub fn compare_topics(
     source: &[TopicInfo],
     target: &[TopicInfo],
     rename: &Rename,
-    configs: (
-        &BTreeMap<String, Vec<(String, String)>>,
-        &BTreeMap<String, Vec<(String, String)>>,
-    ),
+    configs: (&Configs, &Configs),
 ) -> Vec<TopicSides> {
     let mut out = Vec::new();
     let mut matched = Vec::new();
@@ -115,7 +115,7 @@ pub fn compare_topics(
                 }
             })
             .collect();
-        let setting = |side: &BTreeMap<String, Vec<(String, String)>>, topic: &str, key: &str| {
+        let setting = |side: &Configs, topic: &str, key: &str| {
             side.get(topic)
                 .and_then(|c| c.iter().find(|(k, _)| k == key))
                 .map(|(_, v)| v.clone())
