@@ -1,74 +1,20 @@
 //! A broker that dies mid-scan: the records read so far are delivered, then a clear error comes
 //! within the timeout, and nothing hangs. Runs its own Tansu so the shared broker stays up.
 
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use freshlens::cluster::{
     CancelToken, Cluster, ClusterError, ConnectionConfig, ScanEvent, ScanRequest,
 };
 
-use crate::fixtures::{TestRecord, broker, create_topic, produce, t0};
-
-struct Broker(Child);
-
-impl Drop for Broker {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn own_tansu() -> Option<(Broker, String)> {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .ok()?
-        .local_addr()
-        .ok()?
-        .port();
-    let url = format!("tcp://127.0.0.1:{port}");
-    let child = Command::new("tansu")
-        .args([
-            "broker",
-            "--listener-url",
-            &url,
-            "--advertised-listener-url",
-            &url,
-        ])
-        .args([
-            "--storage-engine",
-            "memory://tansu/",
-            "--cluster-id",
-            "outage",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn();
-    let child = match child {
-        Ok(child) => Broker(child),
-        Err(e) if std::env::var("CI").is_ok_and(|v| v == "true") => {
-            panic!("cannot start tansu: {e}")
-        }
-        Err(_) => return None,
-    };
-    let address = format!("127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while TcpStream::connect(&address).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "tansu did not start on {address}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Some((child, address))
-}
+use crate::fixtures::{TestRecord, broker, create_topic, own_tansu, produce, t0};
 
 #[test]
 fn broker_down_mid_scan_ends_with_a_clear_error() {
     if broker().is_none() {
         return;
     }
-    let Some((mut tansu, address)) = own_tansu() else {
+    let Some((mut tansu, address)) = own_tansu("outage") else {
         return;
     };
     let topic = "outage";

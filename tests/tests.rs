@@ -6,6 +6,7 @@ mod fixtures;
 mod architecture;
 mod cli;
 mod cluster;
+mod compare;
 mod demo;
 mod freshness;
 mod fuzz;

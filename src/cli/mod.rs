@@ -6,6 +6,7 @@ mod bench_groups;
 mod bench_rebuild;
 mod bench_stale;
 pub mod capture;
+pub mod compare;
 pub mod connect;
 pub mod demo;
 pub mod erasure;
@@ -71,6 +72,9 @@ pub enum Command {
     Erasure(erasure::ErasureArgs),
     /// Who may read which attribute: the cluster's ACLs (DescribeAcls) joined with the spec
     Access(access::AccessArgs),
+    /// Two clusters side by side for a migration: topics, group offsets translated through
+    /// MirrorMaker 2's checkpoints, and whether a cutover now is safe
+    Compare(compare::CompareArgs),
     /// Save topics, or one customer's lookup, to a capture file to open later with --capture
     Capture(capture::CaptureArgs),
     /// The demo workload: write it to a cluster, or to a capture file
@@ -127,6 +131,9 @@ fn dispatch(connect: &ConnectArgs, command: &Command, out: &mut dyn Write) -> an
             erasure::run(connect.open()?.as_ref(), args, connect.timeout(), out)
         }
         Command::Access(args) => access::run(connect.open()?.as_ref(), args, out),
+        Command::Compare(args) => {
+            compare::run(connect.open()?.as_ref(), args, connect.timeout(), out)
+        }
         Command::Capture(args) => capture::run(connect.open()?.as_ref(), args, out),
         Command::Demo(args) => demo::run(connect, args, out),
         Command::Bench(args) => bench::run(connect, args, out),

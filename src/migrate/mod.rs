@@ -10,4 +10,4 @@ pub use groups::{Checkpoints, GroupPartition, GroupSides, read_checkpoints, tran
 pub use mm2::{
     Checkpoint, Cutover, Mm2Error, OffsetSync, cutover, decode_checkpoint, decode_offset_sync,
 };
-pub use topics::{ConfigDiff, PartitionSides, Rename, TopicSides, compare_topics};
+pub use topics::{ConfigDiff, Configs, PartitionSides, Rename, TopicSides, compare_topics};
