@@ -67,6 +67,39 @@ fn compare_counts_missing_records_and_translates_checkpointed_groups() {
             headers: vec![],
         }],
     );
+    // One customer: its second event's payload changed on the target, its third missing.
+    let events = format!("{prefix}.events");
+    create_topic(&source, &events, 1);
+    create_topic(&target, &mirrored(&events), 1);
+    let event = |ts: i64, amount: i64| {
+        let value = json!({"ts": start + ts, "amount": amount}).to_string();
+        TestRecord::new(0, "cust-1", &value, start + ts)
+    };
+    produce(
+        &source,
+        &events,
+        &[event(1, 10), event(2, 20), event(3, 30)],
+    );
+    produce(&target, &mirrored(&events), &[event(1, 10), event(2, 25)]);
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("s.toml");
+    std::fs::write(
+        &spec,
+        format!(
+            r#"name = "customer"
+budget = "5m"
+[[source]]
+topic = "{events}"
+event_time = "/ts"
+[[field]]
+name = "spent"
+topic = "{events}"
+path = "/amount"
+rule = "sum"
+"#
+        ),
+    )
+    .unwrap();
     crate::groups::commit(&source, &checked, &orders, &[(0, 5)]);
     crate::groups::commit(&source, &unchecked, &orders, &[(1, 1)]);
 
@@ -82,6 +115,10 @@ fn compare_counts_missing_records_and_translates_checkpointed_groups() {
         &checked,
         "--group",
         &unchecked,
+        "--spec",
+        spec.to_str().unwrap(),
+        "--key",
+        "cust-1",
         "--json",
     ]);
     let topic = |name: &str| {
@@ -116,6 +153,18 @@ fn compare_counts_missing_records_and_translates_checkpointed_groups() {
     assert!(billing["checkpoint_age_ms"].as_i64().unwrap() >= 0);
     assert_eq!(groups[1]["untranslated"], json!(1));
     assert_eq!(groups[1]["partitions"][0]["translated"], json!(null));
+    let customer = &doc["customer"];
+    assert_eq!(customer["only_source"].as_array().unwrap().len(), 1);
+    assert_eq!(customer["only_source"][0]["event_ms"], json!(start + 3));
+    assert_eq!(customer["only_target"], json!([]));
+    assert_eq!(
+        customer["different"][0]["source"]["event_ms"],
+        json!(start + 2)
+    );
+    assert_eq!(
+        customer["fields"],
+        json!([{"field": "spent", "source": 60, "target": 35}])
+    );
     assert_eq!(doc["verdict"]["ready"], json!(false));
     let reasons: Vec<&str> = doc["verdict"]["reasons"]
         .as_array()

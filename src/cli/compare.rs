@@ -39,9 +39,20 @@ pub struct CompareArgs {
     /// `.checkpoints.internal`)
     #[arg(long, value_name = "TOPIC")]
     pub checkpoints: Option<String>,
+    /// A profile spec: with --key, one customer compared on both sides
+    #[arg(long, requires = "key")]
+    pub spec: Option<PathBuf>,
+    /// The customer to compare (with --spec)
+    #[arg(long, requires = "spec")]
+    pub key: Option<String>,
+    /// Show `pii` field values in the customer's field diff
+    #[arg(long)]
+    pub reveal_pii: bool,
     /// Print one JSON document
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub registry: super::profile::RegistryArgs,
 }
 
 impl CompareArgs {
@@ -59,6 +70,7 @@ impl CompareArgs {
 
 /// What `compare` found.
 pub struct Comparison {
+    pub customer: Option<crate::migrate::CustomerDiff>,
     pub topics: Vec<TopicSides>,
     pub groups: Vec<GroupSides>,
     pub checkpoints_topic: Option<String>,
@@ -70,6 +82,7 @@ pub fn look(
     source: &dyn Source,
     target: &dyn Source,
     args: &CompareArgs,
+    timeout: std::time::Duration,
 ) -> anyhow::Result<Comparison> {
     let cancel = CancelToken::default();
     let source_topics = source.topics(false)?;
@@ -140,8 +153,35 @@ pub fn look(
         &rename,
         source.now_ms(),
     )?;
-    let reasons = verdict_reasons(&topics, &groups, checkpoints_topic.is_some());
+    let mut reasons = verdict_reasons(&topics, &groups, checkpoints_topic.is_some());
+    let customer = match (&args.spec, &args.key) {
+        (Some(path), Some(key)) => {
+            let spec = crate::profile::Spec::load(path)?;
+            let decoder = args.registry.decoder(&spec, timeout)?;
+            let diff = crate::migrate::diff_customer(
+                (source, target),
+                &spec,
+                &decoder,
+                key,
+                &rename,
+                args.reveal_pii,
+            )?;
+            if !diff.is_same() {
+                reasons.push(format!(
+                    "customer {key} differs: {} events only on the source, {} only on the \
+                     target, {} with another payload, {} fields",
+                    diff.only_source.len(),
+                    diff.only_target.len(),
+                    diff.different.len(),
+                    diff.fields.len()
+                ));
+            }
+            Some(diff)
+        }
+        _ => None,
+    };
     Ok(Comparison {
+        customer,
         topics,
         groups,
         checkpoints_topic,
@@ -202,14 +242,21 @@ pub fn run(
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
     let target = args.target(timeout)?;
-    let found = look(source, target.as_ref(), args)?;
+    let found = look(source, target.as_ref(), args, timeout)?;
     if args.json {
         let doc = json!({
             "topics": found.topics,
             "groups": found.groups,
             "checkpoints_topic": found.checkpoints_topic,
             "undecodable_checkpoints": found.undecodable_checkpoints,
-            "customer": null,
+            "customer": found.customer.as_ref().map(|c| json!({
+                "key": c.key,
+                "only_source": c.only_source,
+                "only_target": c.only_target,
+                "different": c.different.iter().map(|(a, b)| json!({"source": a, "target": b})).collect::<Vec<_>>(),
+                "order": c.order,
+                "fields": c.fields,
+            })),
             "verdict": {"ready": found.reasons.is_empty(), "reasons": found.reasons},
         });
         serde_json::to_writer(&mut *out, &doc)?;

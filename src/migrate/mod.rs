@@ -2,10 +2,12 @@
 //! records, settings), MirrorMaker 2's checkpoints and offset syncs decoded as Kafka writes them,
 //! and what a cutover now would replay or skip per group and partition.
 
+mod customer;
 mod groups;
 mod mm2;
 mod topics;
 
+pub use customer::{CustomerDiff, EventRef, FieldDiff, diff_customer, renamed_spec};
 pub use groups::{Checkpoints, GroupPartition, GroupSides, read_checkpoints, translate_groups};
 pub use mm2::{
     Checkpoint, Cutover, Mm2Error, OffsetSync, cutover, decode_checkpoint, decode_offset_sync,

@@ -39,10 +39,22 @@ pub enum DecodeError {
 pub struct SourceDecoder {
     registry: Option<Arc<RegistryClient>>,
     /// Schemas of `avro-file` sources, by topic.
-    files: HashMap<String, ParsedSchema>,
+    files: HashMap<String, Arc<ParsedSchema>>,
 }
 
 impl SourceDecoder {
+    /// The same decoder for a spec whose topics are renamed (another cluster's mirror of them).
+    pub fn renamed(&self, rename: impl Fn(&str) -> String) -> Self {
+        Self {
+            registry: self.registry.clone(),
+            files: self
+                .files
+                .iter()
+                .map(|(topic, schema)| (rename(topic), Arc::clone(schema)))
+                .collect(),
+        }
+    }
+
     /// Loads every `schema_file` the spec names; Avro sources need `registry`.
     pub fn new(spec: &Spec, registry: Option<Arc<RegistryClient>>) -> Result<Self, String> {
         // Without a registry every Avro payload would be undecodable: say so up front instead
@@ -76,7 +88,7 @@ impl SourceDecoder {
                 })?;
                 let parsed = ParsedSchema::parse(&text, &[])
                     .map_err(|e| format!("source {}: {}: {e}", source.topic, path.display()))?;
-                files.insert(source.topic.clone(), parsed);
+                files.insert(source.topic.clone(), Arc::new(parsed));
             }
         }
         Ok(Self { registry, files })
