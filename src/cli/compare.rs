@@ -8,9 +8,7 @@ use std::path::PathBuf;
 use serde_json::json;
 
 use crate::cluster::CancelToken;
-use crate::migrate::{
-    Configs, GroupSides, Rename, TopicSides, compare_topics, read_checkpoints, translate_groups,
-};
+use crate::migrate::{CompareRequest, compare};
 use crate::source::Source;
 
 #[derive(Debug, Clone, clap::Args)]
@@ -25,6 +23,12 @@ pub struct CompareArgs {
     /// A librdkafka property of the target connection (repeatable)
     #[arg(long = "to-X", value_name = "KEY=VALUE")]
     pub to_properties: Vec<String>,
+    /// A librdkafka properties file for the target connection
+    #[arg(long = "to-F", value_name = "FILE")]
+    pub to_properties_file: Option<PathBuf>,
+    /// The target as a cluster saved in the GUI
+    #[arg(long = "to-cluster", value_name = "NAME")]
+    pub to_cluster: Option<String>,
     /// The target as a capture file
     #[arg(long = "to-capture", value_name = "FILE", conflicts_with = "to")]
     pub to_capture: Option<PathBuf>,
@@ -60,179 +64,14 @@ impl CompareArgs {
         let connect = super::ConnectArgs {
             bootstrap: self.to.clone(),
             properties: self.to_properties.clone(),
+            properties_file: self.to_properties_file.clone(),
+            cluster: self.to_cluster.clone(),
             capture: self.to_capture.clone(),
             timeout_secs: timeout.as_secs().max(1),
             ..Default::default()
         };
         connect.open()
     }
-}
-
-/// What `compare` found.
-pub struct Comparison {
-    pub customer: Option<crate::migrate::CustomerDiff>,
-    pub topics: Vec<TopicSides>,
-    pub groups: Vec<GroupSides>,
-    pub checkpoints_topic: Option<String>,
-    pub undecodable_checkpoints: u64,
-    pub reasons: Vec<String>,
-}
-
-pub fn look(
-    source: &dyn Source,
-    target: &dyn Source,
-    args: &CompareArgs,
-    timeout: std::time::Duration,
-) -> anyhow::Result<Comparison> {
-    let cancel = CancelToken::default();
-    let source_topics = source.topics(false)?;
-    let target_topics = target.topics(false)?;
-    let checkpoints_topic = args.checkpoints.clone().or_else(|| {
-        target
-            .topics(true)
-            .ok()?
-            .into_iter()
-            .map(|t| t.name)
-            .find(|n| n.ends_with(".checkpoints.internal"))
-    });
-    // MirrorMaker 2's own topics are not the data.
-    let internal =
-        |n: &str| n.ends_with(".internal") || n.starts_with("mm2-") || n.ends_with("heartbeats");
-    let source_topics: Vec<_> = source_topics
-        .into_iter()
-        .filter(|t| !internal(&t.name))
-        .collect();
-    let target_topics: Vec<_> = target_topics
-        .into_iter()
-        .filter(|t| !internal(&t.name))
-        .collect();
-    let rename = match &args.rename {
-        Some(pattern) => Rename::Pattern(pattern.clone()),
-        None => {
-            let s: Vec<&str> = source_topics.iter().map(|t| t.name.as_str()).collect();
-            let t: Vec<&str> = target_topics.iter().map(|t| t.name.as_str()).collect();
-            Rename::detect(&s, &t)
-        }
-    };
-    let configs = |side: &dyn Source, names: Vec<&str>| -> anyhow::Result<Configs> {
-        Ok(side
-            .topics_configs(&names)?
-            .into_iter()
-            .filter_map(|(t, c)| Some((t, c.ok()?)))
-            .collect())
-    };
-    let source_configs = configs(
-        source,
-        source_topics.iter().map(|t| t.name.as_str()).collect(),
-    )?;
-    let target_configs = configs(
-        target,
-        target_topics.iter().map(|t| t.name.as_str()).collect(),
-    )?;
-    let topics = compare_topics(
-        &source_topics,
-        &target_topics,
-        &rename,
-        (&source_configs, &target_configs),
-    );
-    let group_names: Vec<String> = if args.groups.is_empty() {
-        source.groups()?.into_iter().map(|g| g.name).collect()
-    } else {
-        args.groups.clone()
-    };
-    let names: Vec<&str> = group_names.iter().map(String::as_str).collect();
-    let checkpoints = match &checkpoints_topic {
-        Some(topic) => read_checkpoints(target, topic, &cancel)?,
-        None => Default::default(),
-    };
-    let groups = translate_groups(
-        source,
-        target,
-        &names,
-        &checkpoints,
-        &rename,
-        source.now_ms(),
-    )?;
-    let mut reasons = verdict_reasons(&topics, &groups, checkpoints_topic.is_some());
-    let customer = match (&args.spec, &args.key) {
-        (Some(path), Some(key)) => {
-            let spec = crate::profile::Spec::load(path)?;
-            let decoder = args.registry.decoder(&spec, timeout)?;
-            let diff = crate::migrate::diff_customer(
-                (source, target),
-                &spec,
-                &decoder,
-                key,
-                &rename,
-                args.reveal_pii,
-            )?;
-            if !diff.is_same() {
-                reasons.push(format!(
-                    "customer {key} differs: {} events only on the source, {} only on the \
-                     target, {} with another payload, {} fields",
-                    diff.only_source.len(),
-                    diff.only_target.len(),
-                    diff.different.len(),
-                    diff.fields.len()
-                ));
-            }
-            Some(diff)
-        }
-        _ => None,
-    };
-    Ok(Comparison {
-        customer,
-        topics,
-        groups,
-        checkpoints_topic,
-        undecodable_checkpoints: checkpoints.undecodable,
-        reasons,
-    })
-}
-
-/// Why a cutover now would not be safe, each in words; none: ready.
-fn verdict_reasons(topics: &[TopicSides], groups: &[GroupSides], checkpoints: bool) -> Vec<String> {
-    let mut reasons = Vec::new();
-    for t in topics {
-        match t.on {
-            "source" => reasons.push(format!("{} is on the source only", t.topic)),
-            "both" => {
-                let missing: i64 = t.partitions.iter().map(|p| p.missing).sum();
-                if missing > 0 {
-                    reasons.push(format!(
-                        "{}: {missing} records missing on the target ({})",
-                        t.topic,
-                        t.partitions
-                            .iter()
-                            .filter(|p| p.missing > 0)
-                            .map(|p| format!("partition {}: {}", p.partition, p.missing))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ));
-                }
-                if t.partition_count_differs {
-                    reasons.push(format!(
-                        "{}: the partition count differs, so every key lands on another partition",
-                        t.topic
-                    ));
-                }
-            }
-            _ => {}
-        }
-    }
-    for g in groups.iter().filter(|g| g.untranslated > 0) {
-        reasons.push(format!(
-            "group {}: {} partitions without a checkpoint{}",
-            g.group,
-            g.untranslated,
-            if checkpoints {
-                ""
-            } else {
-                " (no checkpoints topic on the target)"
-            }
-        ));
-    }
-    reasons
 }
 
 pub fn run(
@@ -242,7 +81,22 @@ pub fn run(
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
     let target = args.target(timeout)?;
-    let found = look(source, target.as_ref(), args, timeout)?;
+    let customer = match (&args.spec, &args.key) {
+        (Some(path), Some(key)) => {
+            let spec = crate::profile::Spec::load(path)?;
+            let decoder = args.registry.decoder(&spec, timeout)?;
+            Some((spec, decoder, key.clone()))
+        }
+        _ => None,
+    };
+    let request = CompareRequest {
+        rename: args.rename.clone(),
+        groups: args.groups.clone(),
+        checkpoints: args.checkpoints.clone(),
+        customer,
+        reveal_pii: args.reveal_pii,
+    };
+    let found = compare(source, target.as_ref(), &request, &CancelToken::default())?;
     if args.json {
         let doc = json!({
             "topics": found.topics,

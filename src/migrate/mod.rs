@@ -2,11 +2,13 @@
 //! records, settings), MirrorMaker 2's checkpoints and offset syncs decoded as Kafka writes them,
 //! and what a cutover now would replay or skip per group and partition.
 
+mod compare;
 mod customer;
 mod groups;
 mod mm2;
 mod topics;
 
+pub use compare::{CompareRequest, Comparison, compare};
 pub use customer::{CustomerDiff, EventRef, FieldDiff, diff_customer, renamed_spec};
 pub use groups::{Checkpoints, GroupPartition, GroupSides, read_checkpoints, translate_groups};
 pub use mm2::{

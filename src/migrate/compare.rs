@@ -1,0 +1,190 @@
+//! Two clusters compared for a cutover: topics, groups, one customer, and the verdict with its
+//! reasons. The CLI's `compare` and the GUI's Compare tab run this.
+
+use super::{
+    Configs, CustomerDiff, GroupSides, Rename, TopicSides, compare_topics, diff_customer,
+    read_checkpoints, translate_groups,
+};
+use crate::cluster::{CancelToken, ClusterError};
+use crate::profile::{SourceDecoder, Spec};
+use crate::source::Source;
+
+/// What `compare` found.
+#[derive(Debug, Clone)]
+pub struct Comparison {
+    pub customer: Option<CustomerDiff>,
+    pub topics: Vec<TopicSides>,
+    pub groups: Vec<GroupSides>,
+    pub checkpoints_topic: Option<String>,
+    pub undecodable_checkpoints: u64,
+    pub reasons: Vec<String>,
+}
+
+/// What to compare.
+#[derive(Default)]
+pub struct CompareRequest {
+    /// The target's names for source topics; `None`: detected.
+    pub rename: Option<String>,
+    /// Groups to translate; empty: every group of the source.
+    pub groups: Vec<String>,
+    /// The target's checkpoints topic; `None`: the one ending in `.checkpoints.internal`.
+    pub checkpoints: Option<String>,
+    /// One customer to compare on both sides.
+    pub customer: Option<(Spec, SourceDecoder, String)>,
+    pub reveal_pii: bool,
+}
+
+/// Compares `source` with `target` for a cutover.
+pub fn compare(
+    source: &dyn Source,
+    target: &dyn Source,
+    args: &CompareRequest,
+    cancel: &CancelToken,
+) -> Result<Comparison, ClusterError> {
+    let source_topics = source.topics(false)?;
+    let target_topics = target.topics(false)?;
+    let checkpoints_topic = args.checkpoints.clone().or_else(|| {
+        target
+            .topics(true)
+            .ok()?
+            .into_iter()
+            .map(|t| t.name)
+            .find(|n| n.ends_with(".checkpoints.internal"))
+    });
+    // MirrorMaker 2's own topics are not the data.
+    let internal =
+        |n: &str| n.ends_with(".internal") || n.starts_with("mm2-") || n.ends_with("heartbeats");
+    let source_topics: Vec<_> = source_topics
+        .into_iter()
+        .filter(|t| !internal(&t.name))
+        .collect();
+    let target_topics: Vec<_> = target_topics
+        .into_iter()
+        .filter(|t| !internal(&t.name))
+        .collect();
+    let rename = match &args.rename {
+        Some(pattern) => Rename::Pattern(pattern.clone()),
+        None => {
+            let s: Vec<&str> = source_topics.iter().map(|t| t.name.as_str()).collect();
+            let t: Vec<&str> = target_topics.iter().map(|t| t.name.as_str()).collect();
+            Rename::detect(&s, &t)
+        }
+    };
+    let configs = |side: &dyn Source, names: Vec<&str>| -> Result<Configs, ClusterError> {
+        Ok(side
+            .topics_configs(&names)?
+            .into_iter()
+            .filter_map(|(t, c)| Some((t, c.ok()?)))
+            .collect())
+    };
+    let source_configs = configs(
+        source,
+        source_topics.iter().map(|t| t.name.as_str()).collect(),
+    )?;
+    let target_configs = configs(
+        target,
+        target_topics.iter().map(|t| t.name.as_str()).collect(),
+    )?;
+    let topics = compare_topics(
+        &source_topics,
+        &target_topics,
+        &rename,
+        (&source_configs, &target_configs),
+    );
+    let group_names: Vec<String> = if args.groups.is_empty() {
+        source.groups()?.into_iter().map(|g| g.name).collect()
+    } else {
+        args.groups.clone()
+    };
+    let names: Vec<&str> = group_names.iter().map(String::as_str).collect();
+    let checkpoints = match &checkpoints_topic {
+        Some(topic) => read_checkpoints(target, topic, cancel)?,
+        None => Default::default(),
+    };
+    let groups = translate_groups(
+        source,
+        target,
+        &names,
+        &checkpoints,
+        &rename,
+        source.now_ms(),
+    )?;
+    let mut reasons = verdict_reasons(&topics, &groups, checkpoints_topic.is_some());
+    let customer = match &args.customer {
+        Some((spec, decoder, key)) => {
+            let diff = diff_customer(
+                (source, target),
+                spec,
+                decoder,
+                key,
+                &rename,
+                args.reveal_pii,
+            )?;
+            if !diff.is_same() {
+                reasons.push(format!(
+                    "customer {key} differs: {} events only on the source, {} only on the \
+                     target, {} with another payload, {} fields",
+                    diff.only_source.len(),
+                    diff.only_target.len(),
+                    diff.different.len(),
+                    diff.fields.len()
+                ));
+            }
+            Some(diff)
+        }
+        None => None,
+    };
+    Ok(Comparison {
+        customer,
+        topics,
+        groups,
+        checkpoints_topic,
+        undecodable_checkpoints: checkpoints.undecodable,
+        reasons,
+    })
+}
+
+/// Why a cutover now would not be safe, each in words; none: ready.
+fn verdict_reasons(topics: &[TopicSides], groups: &[GroupSides], checkpoints: bool) -> Vec<String> {
+    let mut reasons = Vec::new();
+    for t in topics {
+        match t.on {
+            "source" => reasons.push(format!("{} is on the source only", t.topic)),
+            "both" => {
+                let missing: i64 = t.partitions.iter().map(|p| p.missing).sum();
+                if missing > 0 {
+                    reasons.push(format!(
+                        "{}: {missing} records missing on the target ({})",
+                        t.topic,
+                        t.partitions
+                            .iter()
+                            .filter(|p| p.missing > 0)
+                            .map(|p| format!("partition {}: {}", p.partition, p.missing))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ));
+                }
+                if t.partition_count_differs {
+                    reasons.push(format!(
+                        "{}: the partition count differs, so every key lands on another partition",
+                        t.topic
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+    for g in groups.iter().filter(|g| g.untranslated > 0) {
+        reasons.push(format!(
+            "group {}: {} partitions without a checkpoint{}",
+            g.group,
+            g.untranslated,
+            if checkpoints {
+                ""
+            } else {
+                " (no checkpoints topic on the target)"
+            }
+        ));
+    }
+    reasons
+}
