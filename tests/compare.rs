@@ -192,3 +192,64 @@ rule = "sum"
         "{reasons:?}"
     );
 }
+
+/// The Compare tab against a second broker: the target typed, Compare clusters clicked, the
+/// verdict and the topic only the source has on screen.
+#[test]
+fn the_compare_tab_shows_the_verdict_and_the_topics() {
+    use egui_kittest::kittest::Queryable as _;
+    let Some(source) = broker() else { return };
+    let Some((_tansu, target)) = own_tansu("compare-ui") else {
+        return;
+    };
+    let only = unique_topic("cmp-ui");
+    create_topic(&source, &only, 1);
+    let config_dir = tempfile::tempdir().unwrap();
+    let dir = config_dir.path().to_owned();
+    let startup = freshlens::ui::Startup {
+        connect: Some(freshlens::cluster::ConnectionConfig::new(source.clone())),
+        ..Default::default()
+    };
+    let mut harness = egui_kittest::Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .build_eframe(move |cc| freshlens::ui::FreshlensApp::new(cc, startup, Some(dir)).unwrap());
+    let wait =
+        |harness: &mut egui_kittest::Harness<'_, freshlens::ui::FreshlensApp>,
+         what: &str,
+         found: &dyn Fn(&egui_kittest::Harness<'_, freshlens::ui::FreshlensApp>) -> bool| {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+            while std::time::Instant::now() < deadline {
+                harness.step();
+                if found(harness) {
+                    return;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            if let Ok(image) = harness.render() {
+                let _ = image.save(std::env::temp_dir().join("freshlens-compare-timeout.png"));
+            }
+            panic!("timed out waiting for {what}");
+        };
+    wait(&mut harness, "the connection", &|h| {
+        h.query_by_label_contains("connected to").is_some()
+    });
+    harness.get_by_label("Compare").click();
+    harness.run_steps(2);
+    harness
+        .get_by_role_and_label(egui::accesskit::Role::TextInput, "Target")
+        .focus();
+    harness.step();
+    harness
+        .get_by_role_and_label(egui::accesskit::Role::TextInput, "Target")
+        .type_text(&target);
+    harness.step();
+    harness.get_by_label("Compare clusters").click();
+    wait(&mut harness, "the verdict", &|h| {
+        h.query_by_label("Not ready to cut over:").is_some()
+    });
+    assert!(
+        harness
+            .query_by_label_contains(&format!("{only} is on the source only"))
+            .is_some()
+    );
+}

@@ -108,6 +108,9 @@ fn every_tab_at(w: f32, h: f32) {
             h.query_by_label_contains("holds no ACLs").is_some()
         });
         snapshot(&mut harness, &format!("governance_{size}"));
+        // Compare needs a second cluster: on the demo, its empty form.
+        harness.get_by_label("Compare").click();
+        snapshot(&mut harness, &format!("compare_{size}"));
         // What must be visible, whatever the pixels: the top bar's status at every size.
         let status = harness.get_by_label_contains("reading demo data");
         assert!(status.rect().max.x <= w, "{size}: {:?}", status.rect());

@@ -174,6 +174,11 @@ impl Cluster {
         &self,
         topics: &[&str],
     ) -> Result<HashMap<String, Result<Vec<(String, String)>, ClusterError>>, ClusterError> {
+        // librdkafka refuses a DescribeConfigs of nothing (InvalidArgument): nothing asked,
+        // nothing answered.
+        if topics.is_empty() {
+            return Ok(HashMap::new());
+        }
         let admin: AdminClient<DefaultClientContext> = self
             .config()
             .client_config()?

@@ -174,6 +174,14 @@ fn verdict_reasons(topics: &[TopicSides], groups: &[GroupSides], checkpoints: bo
             _ => {}
         }
     }
+    for g in groups {
+        if let Some(error) = &g.error {
+            reasons.push(format!(
+                "group {}: its offsets could not be read ({error})",
+                g.group
+            ));
+        }
+    }
     for g in groups.iter().filter(|g| g.untranslated > 0) {
         reasons.push(format!(
             "group {}: {} partitions without a checkpoint{}",

@@ -53,6 +53,16 @@ pub struct CustomerDiff {
     /// Keys whose shared events come in another order on the target, in words.
     pub order: Vec<String>,
     pub fields: Vec<FieldDiff>,
+    /// Both timelines side by side in time order, a row per event (matched where both hold it).
+    pub rows: Vec<AlignedRow>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AlignedRow {
+    pub source: Option<EventRef>,
+    pub target: Option<EventRef>,
+    /// `same`, `different`, `only source` or `only target`.
+    pub status: &'static str,
 }
 
 impl CustomerDiff {
@@ -130,30 +140,67 @@ pub fn diff_customer(
         different: Vec::new(),
         order: Vec::new(),
         fields: Vec::new(),
+        rows: Vec::new(),
     };
     for (id, events) in &mine {
         let others = theirs.get(id).map_or(&[][..], |v| &v[..]);
         let mut unmatched: Vec<&Event> = others.iter().collect();
         for e in events {
+            let mine = EventRef::of(e, &id.0);
             if let Some(i) = unmatched.iter().position(|o| o.value == e.value) {
-                unmatched.remove(i);
+                let o = unmatched.remove(i);
+                diff.rows.push(AlignedRow {
+                    source: Some(mine),
+                    target: Some(EventRef::of(o, &id.0)),
+                    status: "same",
+                });
             } else if let Some(o) = unmatched.pop() {
-                diff.different
-                    .push((EventRef::of(e, &id.0), EventRef::of(o, &id.0)));
+                let theirs = EventRef::of(o, &id.0);
+                diff.different.push((mine.clone(), theirs.clone()));
+                diff.rows.push(AlignedRow {
+                    source: Some(mine),
+                    target: Some(theirs),
+                    status: "different",
+                });
             } else {
-                diff.only_source.push(EventRef::of(e, &id.0));
+                diff.only_source.push(mine.clone());
+                diff.rows.push(AlignedRow {
+                    source: Some(mine),
+                    target: None,
+                    status: "only source",
+                });
             }
         }
         for o in unmatched {
-            diff.only_target.push(EventRef::of(o, &id.0));
+            let theirs = EventRef::of(o, &id.0);
+            diff.only_target.push(theirs.clone());
+            diff.rows.push(AlignedRow {
+                source: None,
+                target: Some(theirs),
+                status: "only target",
+            });
         }
     }
     for (id, others) in &theirs {
         if !mine.contains_key(id) {
-            diff.only_target
-                .extend(others.iter().map(|o| EventRef::of(o, &id.0)));
+            for o in others {
+                let theirs = EventRef::of(o, &id.0);
+                diff.only_target.push(theirs.clone());
+                diff.rows.push(AlignedRow {
+                    source: None,
+                    target: Some(theirs),
+                    status: "only target",
+                });
+            }
         }
     }
+    let time = |r: &AlignedRow| {
+        r.source
+            .as_ref()
+            .or(r.target.as_ref())
+            .map_or(0, |e| e.event_ms)
+    };
+    diff.rows.sort_by_key(time);
     diff.order = order_differences(&here.timeline.events, &there.timeline.events, &source_name);
     let (a, b) = (
         fold(spec, &here.timeline.events, None),

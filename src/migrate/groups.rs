@@ -78,6 +78,9 @@ pub struct GroupSides {
     pub partitions: Vec<GroupPartition>,
     /// Partitions the group committed on the source that no checkpoint translates.
     pub untranslated: usize,
+    /// Why the group's offsets could not be read on the source, where they could not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// Every one of `groups` as it would cut over now.
@@ -96,7 +99,16 @@ pub fn translate_groups(
     for group in groups {
         let mine = match committed.get(*group) {
             Some(Ok(offsets)) => offsets.clone(),
-            Some(Err(e)) => return Err(e.clone()),
+            Some(Err(e)) => {
+                // One group the cluster cannot answer for is said, not the end of the look.
+                out.push(GroupSides {
+                    group: (*group).to_owned(),
+                    partitions: Vec::new(),
+                    untranslated: 0,
+                    error: Some(e.to_string()),
+                });
+                continue;
+            }
             None => Default::default(),
         };
         let theirs = target_committed
@@ -140,6 +152,7 @@ pub fn translate_groups(
             group: (*group).to_owned(),
             untranslated: partitions.iter().filter(|p| p.translated.is_none()).count(),
             partitions,
+            error: None,
         });
     }
     Ok(out)

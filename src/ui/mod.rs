@@ -2,6 +2,7 @@
 //! applies them after the frame and hands every cluster call to the background [`tasks`].
 
 mod busy;
+mod compare;
 mod connect;
 mod freshness;
 mod governance;
@@ -24,6 +25,7 @@ use serde::{Deserialize, Serialize};
 use crate::cluster::saved::{SavedCluster, SavedClusters};
 use crate::cluster::{CancelToken, ConnectionConfig, ScanRequest};
 
+use compare::{ComparePanel, CompareSettings};
 use connect::{ConnectBar, ConnectSettings};
 use freshness::FreshnessPanel;
 use governance::GovernancePanel;
@@ -86,6 +88,8 @@ pub enum Command {
     DiscoverPii,
     ReadAcls,
     CancelGovernance,
+    /// Compare the connected cluster with a target.
+    Compare(compare::CompareAsk),
 }
 
 /// Where the data on screen comes from, for the banner.
@@ -116,6 +120,7 @@ pub enum Tab {
     Freshness,
     Rebuild,
     Governance,
+    Compare,
 }
 
 /// Everything that survives a restart. Secrets are never part of it.
@@ -128,6 +133,7 @@ pub struct SavedState {
     pub topic: Option<String>,
     pub profile: ProfileSettings,
     pub tab: Tab,
+    pub compare: CompareSettings,
 }
 
 pub struct FreshlensApp {
@@ -149,6 +155,8 @@ pub struct FreshlensApp {
     rebuild_run: Option<(u64, CancelToken)>,
     governance: GovernancePanel,
     governance_run: Option<(u64, CancelToken)>,
+    compare: ComparePanel,
+    compare_run: Option<(u64, CancelToken)>,
     scan: Option<(u64, CancelToken)>,
     lookup: Option<(u64, CancelToken)>,
     next_scan_id: u64,
@@ -229,6 +237,8 @@ impl FreshlensApp {
             rebuild_run: None,
             governance: GovernancePanel::default(),
             governance_run: None,
+            compare: ComparePanel::default(),
+            compare_run: None,
             status,
             scan: None,
             lookup: None,
@@ -408,6 +418,7 @@ impl FreshlensApp {
                     self.governance.failed("cancelled".into());
                 }
             }
+            Command::Compare(ask) => self.start_compare(ask),
             Command::CancelLookup => {
                 if let Some((_, cancel)) = self.lookup.take() {
                     cancel.cancel();
@@ -539,6 +550,30 @@ impl FreshlensApp {
         self.tasks.overview(cluster, request, cancel);
     }
 
+    /// Compares the connected cluster with the target the Compare tab names, in the background.
+    fn start_compare(&mut self, ask: compare::CompareAsk) {
+        let Some(cluster) = self.cluster.clone() else {
+            return;
+        };
+        if let Some((_, cancel)) = self.compare_run.take() {
+            cancel.cancel();
+        }
+        self.next_scan_id += 1;
+        let id = self.next_scan_id;
+        let cancel = CancelToken::default();
+        self.compare_run = Some((id, cancel.clone()));
+        self.compare.running = true;
+        let customer = match (&self.profile.spec, ask.customer) {
+            (Some(spec), true) => Some((
+                Arc::clone(spec),
+                Some(self.state.profile.schema_registry.clone()),
+                self.profile.key.trim().to_owned(),
+            )),
+            _ => None,
+        };
+        self.tasks.compare(cluster, (id, ask), customer, cancel);
+    }
+
     /// A Governance tab task on the loaded spec, in the background.
     fn start_governance(&mut self, what: &'static str, task: tasks::GovernanceTask) {
         let (Some(cluster), Some(spec)) = (self.cluster.clone(), self.profile.spec.clone()) else {
@@ -643,6 +678,10 @@ impl FreshlensApp {
             cancel.cancel();
         }
         self.governance.clear();
+        if let Some((_, cancel)) = self.compare_run.take() {
+            cancel.cancel();
+        }
+        self.compare = ComparePanel::default();
     }
 
     fn cancel_scan(&mut self) {
@@ -887,6 +926,16 @@ impl FreshlensApp {
                     self.rebuild_run = None;
                     self.rebuild.rehearsal_done(result);
                     crate::memory::give_back();
+                }
+            }
+            Outcome::Compared { id, result } => {
+                if self
+                    .compare_run
+                    .as_ref()
+                    .is_some_and(|(current, _)| *current == id)
+                {
+                    self.compare_run = None;
+                    self.compare.done(result);
                 }
             }
             Outcome::Governed { id, result } => {
@@ -1150,7 +1199,7 @@ impl eframe::App for FreshlensApp {
                 ),
                 // The sampler has no progress to show; a browse scan is not this tab's work.
                 // The Overview shows its progress and cancel in the tab.
-                Tab::Groups | Tab::Overview | Tab::Rebuild | Tab::Governance => {
+                Tab::Groups | Tab::Overview | Tab::Rebuild | Tab::Governance | Tab::Compare => {
                     (None, false, Command::CancelScan)
                 }
             };
@@ -1169,6 +1218,7 @@ impl eframe::App for FreshlensApp {
                 ui.selectable_value(&mut self.state.tab, Tab::Freshness, "Freshness");
                 ui.selectable_value(&mut self.state.tab, Tab::Rebuild, "Rebuild");
                 ui.selectable_value(&mut self.state.tab, Tab::Governance, "Governance");
+                ui.selectable_value(&mut self.state.tab, Tab::Compare, "Compare");
             });
         });
         match self.state.tab {
@@ -1184,6 +1234,17 @@ impl eframe::App for FreshlensApp {
                     let spec = self.profile.spec.clone();
                     let connected = self.cluster.is_some();
                     commands.extend(self.rebuild.ui(ui, spec.as_deref(), connected));
+                });
+            }
+            Tab::Compare => {
+                egui::CentralPanel::default().show(ui, |ui| {
+                    let connected = self.cluster.is_some();
+                    let key = self.profile.key.clone();
+                    commands.extend(self.compare.ui(
+                        ui,
+                        &mut self.state.compare,
+                        (connected, &key),
+                    ));
                 });
             }
             Tab::Governance => {
@@ -1227,6 +1288,7 @@ impl eframe::App for FreshlensApp {
             topic: self.state.topic.clone(),
             profile: self.state.profile.clone(),
             tab: self.state.tab,
+            compare: self.state.compare.clone(),
         };
         eframe::set_value(storage, eframe::APP_KEY, &state);
     }

@@ -120,6 +120,10 @@ pub enum Outcome {
         id: u64,
         result: Result<crate::rebuild::Rehearsal, String>,
     },
+    Compared {
+        id: u64,
+        result: Result<crate::migrate::Comparison, String>,
+    },
     /// An answer for the Governance tab.
     Governed {
         id: u64,
@@ -609,6 +613,39 @@ impl Tasks {
                 .map_err(|e| e.to_string())
             });
             send(Outcome::Rehearsed { id, result });
+        });
+    }
+
+    /// Connects to the target and compares it with the source (Compare tab).
+    pub fn compare(
+        &self,
+        cluster: Arc<dyn Source>,
+        (id, ask): (u64, super::compare::CompareAsk),
+        customer: Option<(Arc<Spec>, Option<String>, String)>,
+        cancel: CancelToken,
+    ) {
+        self.spawn_on_source(move |send| {
+            let result = (|| {
+                let target = Cluster::connect(ConnectionConfig::new(ask.target.clone()))
+                    .map_err(|e| e.to_string())?;
+                let customer = match customer {
+                    Some((spec, registry, key)) => {
+                        let decoder = decoder_for(&spec, registry)?;
+                        Some(((*spec).clone(), decoder, key))
+                    }
+                    None => None,
+                };
+                let request = crate::migrate::CompareRequest {
+                    rename: ask.rename,
+                    groups: ask.groups,
+                    checkpoints: None,
+                    customer,
+                    reveal_pii: false,
+                };
+                crate::migrate::compare(cluster.as_ref(), &target, &request, &cancel)
+                    .map_err(|e| e.to_string())
+            })();
+            send(Outcome::Compared { id, result });
         });
     }
 

@@ -1,0 +1,325 @@
+//! The Compare tab: the connected cluster (the source) beside a second one (the target) for a
+//! migration: the topics on both sides, the groups translated through MirrorMaker 2's
+//! checkpoints with what a cutover would replay or skip, the Profile tab's customer on both
+//! sides as two aligned timelines, and the verdict.
+
+use super::Command;
+use super::groups::BUDGET_COLOR;
+use crate::migrate::Comparison;
+use crate::time::format_timestamp;
+
+#[derive(Default, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct CompareSettings {
+    /// The target's bootstrap servers.
+    pub target: String,
+    /// `{topic}` pattern; empty: detected.
+    pub rename: String,
+    /// Comma-separated groups; empty: every group.
+    pub groups: String,
+}
+
+#[derive(Default)]
+pub struct ComparePanel {
+    pub result: Option<Comparison>,
+    pub running: bool,
+    pub error: Option<String>,
+}
+
+/// What the Compare button asks for.
+pub struct CompareAsk {
+    pub target: String,
+    pub rename: Option<String>,
+    pub groups: Vec<String>,
+    /// Compare the Profile tab's customer too.
+    pub customer: bool,
+}
+
+impl ComparePanel {
+    pub fn done(&mut self, result: Result<Comparison, String>) {
+        self.running = false;
+        match result {
+            Ok(found) => {
+                self.result = Some(found);
+                self.error = None;
+            }
+            Err(e) => self.error = Some(e),
+        }
+    }
+
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        settings: &mut CompareSettings,
+        (connected, key): (bool, &str),
+    ) -> Vec<Command> {
+        let mut commands = Vec::new();
+        ui.horizontal_wrapped(|ui| {
+            ui.heading("Compare with");
+            let label = ui.label("Target");
+            ui.add(
+                egui::TextEdit::singleline(&mut settings.target)
+                    .hint_text("target host:9092")
+                    .desired_width(200.0),
+            )
+            .labelled_by(label.id);
+            ui.label("Names");
+            ui.add(
+                egui::TextEdit::singleline(&mut settings.rename)
+                    .hint_text("detected, e.g. src.{topic}")
+                    .desired_width(150.0),
+            );
+            ui.label("Groups");
+            ui.add(
+                egui::TextEdit::singleline(&mut settings.groups)
+                    .hint_text("all")
+                    .desired_width(150.0),
+            );
+            if self.running {
+                super::busy::indicator(ui);
+                ui.label("comparing…");
+            } else if ui
+                .add_enabled(
+                    connected && !settings.target.trim().is_empty(),
+                    egui::Button::new("Compare clusters"),
+                )
+                .on_hover_text(if key.trim().is_empty() {
+                    "Topics and groups (look a customer up in the Profile tab to compare it too)"
+                        .to_owned()
+                } else {
+                    format!("Topics, groups and {}", key.trim())
+                })
+                .clicked()
+            {
+                let list = |text: &str| {
+                    text.split(',')
+                        .map(|s| s.trim().to_owned())
+                        .filter(|s| !s.is_empty())
+                        .collect::<Vec<_>>()
+                };
+                commands.push(Command::Compare(CompareAsk {
+                    target: settings.target.trim().to_owned(),
+                    rename: Some(settings.rename.trim().to_owned()).filter(|r| !r.is_empty()),
+                    groups: list(&settings.groups),
+                    customer: !key.trim().is_empty(),
+                }));
+            }
+        });
+        if let Some(error) = &self.error {
+            ui.colored_label(ui.visuals().error_fg_color, error);
+        }
+        let Some(found) = &self.result else {
+            if !connected {
+                ui.weak(
+                    "Connect to the source cluster in the bar above, then name the target here.",
+                );
+            }
+            return commands;
+        };
+        egui::ScrollArea::vertical()
+            .id_salt("compare_scroll")
+            .show(ui, |ui| {
+                if found.reasons.is_empty() {
+                    ui.colored_label(egui::Color32::from_rgb(80, 180, 100), "Ready to cut over");
+                } else {
+                    ui.colored_label(BUDGET_COLOR, "Not ready to cut over:");
+                    for r in &found.reasons {
+                        ui.label(format!("  • {r}"));
+                    }
+                }
+                ui.separator();
+                topics_ui(ui, found);
+                ui.separator();
+                groups_ui(ui, found);
+                if let Some(customer) = &found.customer {
+                    ui.separator();
+                    customer_ui(ui, customer);
+                }
+            });
+        commands
+    }
+}
+
+fn topics_ui(ui: &mut egui::Ui, found: &Comparison) {
+    ui.strong("Topics");
+    egui::Grid::new("compare_topics")
+        .striped(true)
+        .num_columns(6)
+        .show(ui, |ui| {
+            for h in [
+                "source topic",
+                "target topic",
+                "on",
+                "partitions",
+                "missing on target",
+                "settings that differ",
+            ] {
+                ui.weak(h);
+            }
+            ui.end_row();
+            for t in &found.topics {
+                ui.label(&t.topic);
+                ui.label(&t.target_topic);
+                ui.label(t.on);
+                let counts = format!(
+                    "{} / {}",
+                    t.partitions
+                        .iter()
+                        .filter(|p| p.source_high.is_some())
+                        .count(),
+                    t.partitions
+                        .iter()
+                        .filter(|p| p.target_high.is_some())
+                        .count()
+                );
+                if t.partition_count_differs {
+                    ui.colored_label(BUDGET_COLOR, counts)
+                        .on_hover_text("Every key lands on another partition on the target");
+                } else {
+                    ui.label(counts);
+                }
+                let missing: i64 = t.partitions.iter().map(|p| p.missing).sum();
+                let per: Vec<String> = t
+                    .partitions
+                    .iter()
+                    .map(|p| {
+                        format!(
+                            "{}: source {}–{}, target {}–{}",
+                            p.partition,
+                            p.source_low.map_or("-".into(), |o| o.to_string()),
+                            p.source_high.map_or("-".into(), |o| o.to_string()),
+                            p.target_low.map_or("-".into(), |o| o.to_string()),
+                            p.target_high.map_or("-".into(), |o| o.to_string()),
+                        )
+                    })
+                    .collect();
+                if missing > 0 {
+                    ui.colored_label(BUDGET_COLOR, missing.to_string())
+                } else {
+                    ui.label("0")
+                }
+                .on_hover_text(per.join("\n"));
+                ui.label(
+                    t.config_diff
+                        .iter()
+                        .map(|d| {
+                            format!(
+                                "{}: {} → {}",
+                                d.key,
+                                d.source.as_deref().unwrap_or("unset"),
+                                d.target.as_deref().unwrap_or("unset")
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                );
+                ui.end_row();
+            }
+        });
+}
+
+fn groups_ui(ui: &mut egui::Ui, found: &Comparison) {
+    ui.strong(format!(
+        "Groups (checkpoints: {})",
+        found
+            .checkpoints_topic
+            .as_deref()
+            .unwrap_or("none found on the target")
+    ));
+    egui::Grid::new("compare_groups")
+        .striped(true)
+        .num_columns(8)
+        .show(ui, |ui| {
+            for h in [
+                "group",
+                "partition",
+                "committed",
+                "translated",
+                "target committed",
+                "target high",
+                "replay / skip",
+                "checkpoint age",
+            ] {
+                ui.weak(h);
+            }
+            ui.end_row();
+            for g in &found.groups {
+                for p in &g.partitions {
+                    ui.label(&g.group);
+                    ui.label(format!("{}/{}", p.topic, p.partition));
+                    ui.label(p.source_committed.to_string());
+                    match p.translated {
+                        Some(o) => ui.label(o.to_string()),
+                        None => ui.colored_label(BUDGET_COLOR, "untranslated"),
+                    };
+                    ui.label(p.target_committed.map_or("-".into(), |o| o.to_string()));
+                    ui.label(p.target_high.map_or("-".into(), |o| o.to_string()));
+                    ui.label(format!(
+                        "{} / {}",
+                        p.replay.map_or("?".into(), |n| n.to_string()),
+                        p.skip.map_or("?".into(), |n| n.to_string())
+                    ));
+                    ui.label(
+                        p.checkpoint_age_ms
+                            .map_or("-".into(), crate::time::format_duration_ms),
+                    );
+                    ui.end_row();
+                }
+            }
+        });
+}
+
+/// The customer on both sides, a row per event in time order: matched, changed, or on one side.
+fn customer_ui(ui: &mut egui::Ui, c: &crate::migrate::CustomerDiff) {
+    ui.strong(format!("{} on both sides", c.key));
+    for f in &c.fields {
+        ui.colored_label(
+            BUDGET_COLOR,
+            format!(
+                "{}: {} on the source, {} on the target",
+                f.field,
+                f.source.as_ref().map_or("-".into(), |v| v.to_string()),
+                f.target.as_ref().map_or("-".into(), |v| v.to_string())
+            ),
+        );
+    }
+    for o in &c.order {
+        ui.colored_label(BUDGET_COLOR, o);
+    }
+    let side = |e: &Option<crate::migrate::EventRef>| {
+        e.as_ref().map_or(String::new(), |e| {
+            format!(
+                "{} {}/{}@{}",
+                format_timestamp(Some(e.event_ms)),
+                e.topic,
+                e.partition,
+                e.offset
+            )
+        })
+    };
+    egui::ScrollArea::vertical()
+        .id_salt("compare_customer")
+        .max_height(300.0)
+        .auto_shrink([false, true])
+        .show(ui, |ui| {
+            egui::Grid::new("compare_customer_rows")
+                .striped(true)
+                .num_columns(3)
+                .show(ui, |ui| {
+                    for h in ["source", "", "target"] {
+                        ui.weak(h);
+                    }
+                    ui.end_row();
+                    for row in &c.rows {
+                        ui.label(side(&row.source));
+                        if row.status == "same" {
+                            ui.weak("=");
+                        } else {
+                            ui.colored_label(BUDGET_COLOR, row.status);
+                        }
+                        ui.label(side(&row.target));
+                        ui.end_row();
+                    }
+                });
+        });
+}
