@@ -2,8 +2,8 @@
 //! reasons. The CLI's `compare` and the GUI's Compare tab run this.
 
 use super::{
-    Configs, CustomerDiff, GroupSides, Rename, TopicSides, compare_topics, diff_customer,
-    read_checkpoints, translate_groups,
+    Configs, CustomerDiff, GroupSides, OffsetSyncs, Rename, TopicSides, compare_topics,
+    diff_customer, read_checkpoints, read_offset_syncs, translate_groups,
 };
 use crate::cluster::{CancelToken, ClusterError};
 use crate::profile::{SourceDecoder, Spec};
@@ -101,11 +101,26 @@ pub fn compare(
         Some(topic) => read_checkpoints(target, topic, cancel)?,
         None => Default::default(),
     };
+    // MirrorMaker 2 writes its offset syncs on the source by default, on the target when told.
+    let syncs_topic = |side: &dyn Source| {
+        side.topics(true)
+            .ok()?
+            .into_iter()
+            .map(|t| t.name)
+            .find(|n| n.starts_with("mm2-offset-syncs.") && n.ends_with(".internal"))
+    };
+    let syncs = match syncs_topic(source) {
+        Some(topic) => read_offset_syncs(source, &topic, cancel)?,
+        None => match syncs_topic(target) {
+            Some(topic) => read_offset_syncs(target, &topic, cancel)?,
+            None => OffsetSyncs::default(),
+        },
+    };
     let groups = translate_groups(
         source,
         target,
         &names,
-        &checkpoints,
+        (&checkpoints, &syncs),
         &rename,
         source.now_ms(),
     )?;

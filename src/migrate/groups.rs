@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::mm2::{Checkpoint, cutover, decode_checkpoint};
+use super::mm2::{Checkpoint, OffsetSync, cutover, decode_checkpoint, decode_offset_sync};
 use super::topics::Rename;
 use crate::cluster::{CancelToken, ClusterError, ScanEvent, ScanRequest};
 use crate::source::Source;
@@ -57,6 +57,65 @@ pub fn read_checkpoints(
     Ok(found)
 }
 
+/// Every offset sync per (source topic, partition), in the order written: MirrorMaker 2's own
+/// translation where no checkpoint exists yet.
+#[derive(Debug, Default)]
+pub struct OffsetSyncs {
+    pub syncs: BTreeMap<(String, i32), Vec<OffsetSync>>,
+    pub undecodable: u64,
+}
+
+/// Reads an offset-syncs topic (`mm2-offset-syncs.<alias>.internal`, on the source by default).
+pub fn read_offset_syncs(
+    side: &dyn Source,
+    topic: &str,
+    cancel: &CancelToken,
+) -> Result<OffsetSyncs, ClusterError> {
+    let mut found = OffsetSyncs::default();
+    side.scan(&ScanRequest::new(topic), cancel, &mut |event| {
+        if let ScanEvent::Records(records) = event {
+            for record in records {
+                let decoded = record
+                    .key
+                    .as_deref()
+                    .map(|k| decode_offset_sync(k, record.value.as_deref()));
+                match decoded {
+                    Some(Ok(sync)) => found
+                        .syncs
+                        .entry((sync.topic.clone(), sync.partition))
+                        .or_default()
+                        .push(sync),
+                    _ => found.undecodable += 1,
+                }
+            }
+        }
+        true
+    })?;
+    Ok(found)
+}
+
+impl OffsetSyncs {
+    /// MirrorMaker 2's translation of `committed` from the newest sync at or before it: the
+    /// sync's downstream offset where the group sits exactly there, else the one after it
+    /// (the records in between cannot be placed, so they are read again).
+    fn translate(&self, topic: &str, partition: i32, committed: i64) -> Option<(i64, i64)> {
+        let sync = self
+            .syncs
+            .get(&(topic.to_owned(), partition))?
+            .iter()
+            .filter(|s| s.upstream_offset <= committed)
+            .max_by_key(|s| s.upstream_offset)?;
+        if committed == sync.upstream_offset {
+            Some((sync.downstream_offset, 0))
+        } else {
+            Some((
+                sync.downstream_offset + 1,
+                committed - sync.upstream_offset - 1,
+            ))
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct GroupPartition {
     /// The source topic.
@@ -70,6 +129,8 @@ pub struct GroupPartition {
     pub replay: Option<i64>,
     pub skip: Option<i64>,
     pub checkpoint_age_ms: Option<i64>,
+    /// `checkpoint`, `offset sync` or `none`.
+    pub translated_by: &'static str,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -88,7 +149,7 @@ pub fn translate_groups(
     source: &dyn Source,
     target: &dyn Source,
     groups: &[&str],
-    checkpoints: &Checkpoints,
+    (checkpoints, syncs): (&Checkpoints, &OffsetSyncs),
     rename: &Rename,
     now_ms: i64,
 ) -> Result<Vec<GroupSides>, ClusterError> {
@@ -134,13 +195,33 @@ pub fn translate_groups(
                     .latest
                     .get(&((*group).to_owned(), topic.clone(), partition));
             let cut = checkpoint.map(|(c, _)| cutover(c, offset, target_high.unwrap_or(0)));
+            let synced = match cut {
+                Some(_) => None,
+                None => syncs.translate(&topic, partition, offset),
+            };
+            let (translated, replay, skip, by) = match (cut, synced) {
+                (Some(c), _) => (
+                    Some(c.translated),
+                    Some(c.replay),
+                    Some(c.skip),
+                    "checkpoint",
+                ),
+                (None, Some((t, replay))) => (
+                    Some(t),
+                    Some(replay),
+                    Some((t - target_high.unwrap_or(t)).max(0)),
+                    "offset sync",
+                ),
+                (None, None) => (None, None, None, "none"),
+            };
             partitions.push(GroupPartition {
                 source_committed: offset,
-                translated: cut.map(|c| c.translated),
+                translated,
                 target_committed: theirs.get(&(target_topic.clone(), partition)).copied(),
                 target_high,
-                replay: cut.map(|c| c.replay),
-                skip: cut.map(|c| c.skip),
+                replay,
+                skip,
+                translated_by: by,
                 checkpoint_age_ms: checkpoint
                     .and_then(|(_, at)| *at)
                     .map(|at| (now_ms - at).max(0)),
@@ -268,7 +349,7 @@ mod tests {
             &source,
             &target,
             &["billing", "forgotten"],
-            &found,
+            (&found, &OffsetSyncs::default()),
             &rename,
             NOW,
         )
@@ -287,10 +368,42 @@ mod tests {
                 replay: Some(20),
                 skip: Some(0),
                 checkpoint_age_ms: Some(5_000),
+                translated_by: "checkpoint",
             }
         );
         assert_eq!(billing.partitions[1].translated, None);
         assert_eq!(sides[1].group, "forgotten");
         assert_eq!(sides[1].untranslated, 1);
+        // With MirrorMaker 2's offset syncs, the partition no checkpoint covers is translated
+        // as MirrorMaker 2 would: orders/1 committed at 40, synced 30 → 25: the group starts
+        // at 26 and reads 9 records again.
+        let mut syncs = OffsetSyncs::default();
+        for (up, down) in [(10, 8), (30, 25), (50, 44)] {
+            syncs
+                .syncs
+                .entry(("orders".into(), 1))
+                .or_default()
+                .push(OffsetSync {
+                    topic: "orders".into(),
+                    partition: 1,
+                    upstream_offset: up,
+                    downstream_offset: down,
+                });
+        }
+        let sides = translate_groups(
+            &source,
+            &target,
+            &["billing"],
+            (&found, &syncs),
+            &rename,
+            NOW,
+        )
+        .unwrap();
+        let p1 = &sides[0].partitions[1];
+        assert_eq!(
+            (p1.translated, p1.replay, p1.translated_by),
+            (Some(26), Some(9), "offset sync")
+        );
+        assert_eq!(sides[0].untranslated, 0);
     }
 }

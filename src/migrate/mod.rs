@@ -10,7 +10,10 @@ mod topics;
 
 pub use compare::{CompareRequest, Comparison, compare};
 pub use customer::{AlignedRow, CustomerDiff, EventRef, FieldDiff, diff_customer, renamed_spec};
-pub use groups::{Checkpoints, GroupPartition, GroupSides, read_checkpoints, translate_groups};
+pub use groups::{
+    Checkpoints, GroupPartition, GroupSides, OffsetSyncs, read_checkpoints, read_offset_syncs,
+    translate_groups,
+};
 pub use mm2::{
     Checkpoint, Cutover, Mm2Error, OffsetSync, cutover, decode_checkpoint, decode_offset_sync,
 };

@@ -13,6 +13,8 @@ use crate::time::format_timestamp;
 pub struct CompareSettings {
     /// The target's bootstrap servers.
     pub target: String,
+    /// A saved cluster the target connection starts from (its properties, its secret source).
+    pub saved: String,
     /// `{topic}` pattern; empty: detected.
     pub rename: String,
     /// Comma-separated groups; empty: every group.
@@ -24,11 +26,41 @@ pub struct ComparePanel {
     pub result: Option<Comparison>,
     pub running: bool,
     pub error: Option<String>,
+    /// The target's librdkafka properties, `key=value` a line. Never saved: they may hold
+    /// secrets.
+    pub properties: String,
+    /// The password of a saved cluster that asks for one. Never saved.
+    pub password: String,
+}
+
+/// The target connection as the tab describes it; the connection is made in the background.
+pub struct TargetAsk {
+    pub address: String,
+    pub saved: Option<crate::cluster::saved::SavedCluster>,
+    pub password: Option<String>,
+    pub properties: Vec<String>,
+}
+
+impl TargetAsk {
+    pub fn config(&self) -> Result<crate::cluster::ConnectionConfig, String> {
+        let mut config = match &self.saved {
+            Some(saved) => saved
+                .to_config(self.password.as_deref())
+                .map_err(|e| e.to_string())?,
+            None => crate::cluster::ConnectionConfig::new(self.address.clone()),
+        };
+        if !self.address.trim().is_empty() {
+            config.bootstrap = self.address.trim().to_owned();
+        }
+        config
+            .with_property_args(self.properties.iter().map(String::as_str))
+            .map_err(|e| e.to_string())
+    }
 }
 
 /// What the Compare button asks for.
 pub struct CompareAsk {
-    pub target: String,
+    pub target: TargetAsk,
     pub rename: Option<String>,
     pub groups: Vec<String>,
     /// Compare the Profile tab's customer too.
@@ -51,7 +83,7 @@ impl ComparePanel {
         &mut self,
         ui: &mut egui::Ui,
         settings: &mut CompareSettings,
-        (connected, key): (bool, &str),
+        (connected, key, saved): (bool, &str, &crate::cluster::saved::SavedClusters),
     ) -> Vec<Command> {
         let mut commands = Vec::new();
         ui.horizontal_wrapped(|ui| {
@@ -63,6 +95,35 @@ impl ComparePanel {
                     .desired_width(200.0),
             )
             .labelled_by(label.id);
+            let chosen = saved.get(&settings.saved).cloned();
+            egui::ComboBox::from_id_salt("compare_saved")
+                .selected_text(if settings.saved.is_empty() {
+                    "no saved cluster"
+                } else {
+                    &settings.saved
+                })
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(&mut settings.saved, String::new(), "no saved cluster");
+                    for c in &saved.clusters {
+                        ui.selectable_value(&mut settings.saved, c.name.clone(), &c.name);
+                    }
+                });
+            if chosen.as_ref().is_some_and(|c| c.needs_prompt()) {
+                ui.add(
+                    egui::TextEdit::singleline(&mut self.password)
+                        .password(true)
+                        .hint_text("password")
+                        .desired_width(100.0),
+                );
+            }
+            ui.menu_button("Properties…", |ui| {
+                ui.label("librdkafka properties of the target, key=value a line (never saved)");
+                ui.add(
+                    egui::TextEdit::multiline(&mut self.properties)
+                        .desired_rows(4)
+                        .hint_text("security.protocol=SASL_SSL"),
+                );
+            });
             ui.label("Names");
             ui.add(
                 egui::TextEdit::singleline(&mut settings.rename)
@@ -80,7 +141,7 @@ impl ComparePanel {
                 ui.label("comparing…");
             } else if ui
                 .add_enabled(
-                    connected && !settings.target.trim().is_empty(),
+                    connected && (!settings.target.trim().is_empty() || chosen.is_some()),
                     egui::Button::new("Compare clusters"),
                 )
                 .on_hover_text(if key.trim().is_empty() {
@@ -97,8 +158,19 @@ impl ComparePanel {
                         .filter(|s| !s.is_empty())
                         .collect::<Vec<_>>()
                 };
+                let target = TargetAsk {
+                    address: settings.target.trim().to_owned(),
+                    saved: chosen.clone(),
+                    password: Some(self.password.clone()).filter(|p| !p.is_empty()),
+                    properties: self
+                        .properties
+                        .lines()
+                        .map(|l| l.trim().to_owned())
+                        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                        .collect(),
+                };
                 commands.push(Command::Compare(CompareAsk {
-                    target: settings.target.trim().to_owned(),
+                    target,
                     rename: Some(settings.rename.trim().to_owned()).filter(|r| !r.is_empty()),
                     groups: list(&settings.groups),
                     customer: !key.trim().is_empty(),
@@ -109,11 +181,13 @@ impl ComparePanel {
             ui.colored_label(ui.visuals().error_fg_color, error);
         }
         let Some(found) = &self.result else {
-            if !connected {
-                ui.weak(
-                    "Connect to the source cluster in the bar above, then name the target here.",
-                );
-            }
+            ui.weak(if connected {
+                "The connected cluster is the source. Name the target (a mirror, a new cluster) \
+                 and compare: topics on both sides, groups translated through MirrorMaker 2's \
+                 checkpoints, and the Profile tab's customer on both sides."
+            } else {
+                "Connect to the source cluster in the bar above, then name the target here."
+            });
             return commands;
         };
         egui::ScrollArea::vertical()
@@ -249,7 +323,9 @@ fn groups_ui(ui: &mut egui::Ui, found: &Comparison) {
                     ui.label(format!("{}/{}", p.topic, p.partition));
                     ui.label(p.source_committed.to_string());
                     match p.translated {
-                        Some(o) => ui.label(o.to_string()),
+                        Some(o) => ui
+                            .label(o.to_string())
+                            .on_hover_text(format!("translated by {}", p.translated_by)),
                         None => ui.colored_label(BUDGET_COLOR, "untranslated"),
                     };
                     ui.label(p.target_committed.map_or("-".into(), |o| o.to_string()));
@@ -322,4 +398,44 @@ fn customer_ui(ui: &mut egui::Ui, c: &crate::migrate::CustomerDiff) {
                     }
                 });
         });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_target_connection_takes_an_address_properties_and_a_saved_cluster() {
+        let plain = TargetAsk {
+            address: "target:9092".into(),
+            saved: None,
+            password: None,
+            properties: vec!["fetch.max.bytes=1048576".into()],
+        };
+        let config = plain.config().unwrap();
+        assert_eq!(config.bootstrap, "target:9092");
+        assert!(
+            config
+                .properties
+                .iter()
+                .any(|(k, v)| k == "fetch.max.bytes" && v == "1048576")
+        );
+        let bad = TargetAsk {
+            properties: vec!["no equals sign".into()],
+            ..plain
+        };
+        assert!(bad.config().is_err());
+        let saved = crate::cluster::saved::SavedCluster::from_config(
+            "dr",
+            &crate::cluster::ConnectionConfig::new("dr-1:9092"),
+            Default::default(),
+        );
+        let from_saved = TargetAsk {
+            address: String::new(),
+            saved: Some(saved),
+            password: None,
+            properties: Vec::new(),
+        };
+        assert_eq!(from_saved.config().unwrap().bootstrap, "dr-1:9092");
+    }
 }

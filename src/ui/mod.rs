@@ -1243,7 +1243,7 @@ impl eframe::App for FreshlensApp {
                     commands.extend(self.compare.ui(
                         ui,
                         &mut self.state.compare,
-                        (connected, &key),
+                        (connected, &key, &self.connect.saved),
                     ));
                 });
             }

@@ -626,8 +626,7 @@ impl Tasks {
     ) {
         self.spawn_on_source(move |send| {
             let result = (|| {
-                let target = Cluster::connect(ConnectionConfig::new(ask.target.clone()))
-                    .map_err(|e| e.to_string())?;
+                let target = Cluster::connect(ask.target.config()?).map_err(|e| e.to_string())?;
                 let customer = match customer {
                     Some((spec, registry, key)) => {
                         let decoder = decoder_for(&spec, registry)?;
