@@ -91,9 +91,7 @@ pub fn run(connect: &ConnectArgs, args: &BenchArgs, out: &mut dyn Write) -> anyh
     if args.rebuild {
         return super::bench_rebuild::run(&connection, &config, seeded, args, out);
     }
-    let cluster = Cluster::connect(connection)?;
-    let spec = Spec::parse(&spec_text(&config.prefix, &config.builder_group), "bench")?;
-    let decoder = SourceDecoder::new(&spec, None).map_err(anyhow::Error::msg)?;
+    let (cluster, spec, decoder) = open_workload(&connection, &config)?;
 
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(args.seed);
     let keys: Vec<String> = (0..args.lookups)
@@ -158,6 +156,17 @@ pub fn run(connect: &ConnectArgs, args: &BenchArgs, out: &mut dyn Write) -> anyh
         doc["peak_rss_mb"]
     )?;
     Ok(())
+}
+
+/// The seeded workload's cluster, spec and decoder, as every bench mode reads it.
+pub fn open_workload(
+    connection: &crate::cluster::ConnectionConfig,
+    config: &DemoConfig,
+) -> anyhow::Result<(Cluster, Spec, SourceDecoder)> {
+    let cluster = Cluster::connect(connection.clone())?;
+    let spec = Spec::parse(&spec_text(&config.prefix, &config.builder_group), "bench")?;
+    let decoder = SourceDecoder::new(&spec, None).map_err(anyhow::Error::msg)?;
+    Ok((cluster, spec, decoder))
 }
 
 /// The demo workload under the bench's prefix, seeded unless `--reuse`: its config and what

@@ -3,16 +3,14 @@
 //! store) beside its limit, a raw read of the same topics by the same client with nothing
 //! decoded, alternating in one run.
 
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::time::Instant;
 
 use serde_json::json;
 
 use super::bench::{BenchArgs, Run, median, peak_rss_kb, raw};
-use crate::cluster::{CancelToken, Cluster, ConnectionConfig};
-use crate::demo::{DemoConfig, spec_text};
-use crate::profile::{SourceDecoder, Spec};
+use crate::cluster::{CancelToken, ConnectionConfig};
+use crate::demo::DemoConfig;
 use crate::rebuild::{RehearseRequest, rehearse};
 
 pub fn run(
@@ -22,21 +20,9 @@ pub fn run(
     args: &BenchArgs,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
-    let cluster = Cluster::connect(connection.clone())?;
-    let spec = Spec::parse(&spec_text(&config.prefix, &config.builder_group), "bench")?;
-    let decoder = SourceDecoder::new(&spec, None).map_err(anyhow::Error::msg)?;
+    let (cluster, spec, decoder) = super::bench::open_workload(connection, config)?;
     let cancel = CancelToken::default();
-    let mut everything = BTreeMap::new();
-    let topics = spec
-        .sources
-        .iter()
-        .map(|s| s.topic.clone())
-        .chain(spec.store.as_ref().map(|s| s.topic.clone()));
-    for topic in topics {
-        for p in cluster.topic(&topic)?.partitions {
-            everything.insert((topic.clone(), p.id), 0);
-        }
-    }
+    let (_, everything) = super::bench_stale::ranges(&cluster, &spec)?;
     let (mut rehearsals, mut limits) = (Vec::new(), Vec::new());
     let mut found = json!(null);
     for round in 0..args.rounds.max(1) {

@@ -16,9 +16,9 @@ use serde_json::json;
 
 use super::bench::{BenchArgs, Run, median, raw};
 use crate::cluster::{CancelToken, Cluster, ConnectionConfig};
-use crate::demo::{DemoConfig, spec_text};
+use crate::demo::DemoConfig;
 use crate::freshness;
-use crate::profile::{SourceDecoder, Spec};
+use crate::profile::Spec;
 use crate::source::Source as _;
 
 pub fn run(
@@ -28,9 +28,7 @@ pub fn run(
     args: &BenchArgs,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
-    let cluster = Cluster::connect(connection.clone())?;
-    let spec = Spec::parse(&spec_text(&config.prefix, &config.builder_group), "bench")?;
-    let decoder = SourceDecoder::new(&spec, None).map_err(anyhow::Error::msg)?;
+    let (cluster, spec, decoder) = super::bench::open_workload(connection, config)?;
     let cancel = CancelToken::default();
     let (tails, everything) = ranges(&cluster, &spec)?;
     let mut parts: BTreeMap<&str, Vec<Run>> = BTreeMap::new();
@@ -136,9 +134,9 @@ pub fn run(
 /// Where the census's limit reads from (the builder's committed offset on every source
 /// partition, the link sources and the store topic from their start), and every source and
 /// store partition from its start, the sample's.
-type Ranges = BTreeMap<(String, i32), i64>;
+pub type Ranges = BTreeMap<(String, i32), i64>;
 
-fn ranges(cluster: &Cluster, spec: &Spec) -> anyhow::Result<(Ranges, Ranges)> {
+pub fn ranges(cluster: &Cluster, spec: &Spec) -> anyhow::Result<(Ranges, Ranges)> {
     let mut tails = Ranges::new();
     let mut everything = Ranges::new();
     let store = spec

@@ -189,6 +189,20 @@ pub struct ScanProgress {
 }
 
 impl ScanProgress {
+    /// Several reads' progress as one (the slowest one's time).
+    pub fn sum(all: &[ScanProgress]) -> ScanProgress {
+        all.iter().fold(ScanProgress::default(), |mut sum, p| {
+            sum.scanned += p.scanned;
+            sum.to_scan += p.to_scan;
+            sum.matched += p.matched;
+            sum.bytes += p.bytes;
+            sum.partitions += p.partitions;
+            sum.partitions_done += p.partitions_done;
+            sum.elapsed = sum.elapsed.max(p.elapsed);
+            sum
+        })
+    }
+
     pub fn records_per_sec(&self) -> f64 {
         self.scanned as f64 / self.elapsed.as_secs_f64().max(1e-3)
     }

@@ -121,22 +121,8 @@ pub fn census(
     };
     // Each topic's tails are read by a client of their own, all at once: the census costs
     // about as long as its longest tail, not the sum.
-    let answers: Vec<Result<TopicTails, ClusterError>> = std::thread::scope(|scope| {
-        let readers: Vec<_> = spec
-            .sources
-            .iter()
-            .map(|src| {
-                let (links, builder) = (&links, &builder);
-                scope.spawn(move || read_tails(source, spec, src, builder, links, cancel))
-            })
-            .collect();
-        readers
-            .into_iter()
-            .map(|r| {
-                r.join()
-                    .unwrap_or_else(|_| Err(ClusterError::Panicked("a census tail reader".into())))
-            })
-            .collect()
+    let answers = crate::cluster::in_parallel(&spec.sources, "a census tail reader", |_, src| {
+        read_tails(source, spec, src, &builder, &links, cancel)
     });
     let mut pending = Pending::new();
     let mut unresolved = std::collections::BTreeSet::new();

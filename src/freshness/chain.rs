@@ -84,23 +84,8 @@ pub fn chain(
     let budget_ms = spec.budget.as_millis() as i64;
     let window = (now_ms - RECENT_MS, now_ms);
     // Each source's newest records are read by a client of their own, all at once.
-    let answers: Vec<Result<super::Recent, ClusterError>> = std::thread::scope(|scope| {
-        let readers: Vec<_> = spec
-            .sources
-            .iter()
-            .map(|src| {
-                scope.spawn(move || {
-                    super::recent(source, src, decoder, window, INGEST_SAMPLE, cancel)
-                })
-            })
-            .collect();
-        readers
-            .into_iter()
-            .map(|r| {
-                r.join()
-                    .unwrap_or_else(|_| Err(ClusterError::Panicked("a chain reader".into())))
-            })
-            .collect()
+    let answers = crate::cluster::in_parallel(&spec.sources, "a chain reader", |_, src| {
+        super::recent(source, src, decoder, window, INGEST_SAMPLE, cancel)
     });
     let mut hops = Vec::new();
     for (src, answer) in spec.sources.iter().zip(answers) {

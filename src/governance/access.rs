@@ -208,6 +208,15 @@ mod tests {
         }
     }
 
+    /// A spec with one `pii` field, `email` on topic `t`, and `more` after it.
+    fn email_spec(more: &str) -> Spec {
+        let text = format!(
+            "name = \"c\"\nbudget = \"1m\"\n[[source]]\ntopic = \"t\"\n[[field]]\nname = \"email\"\n\
+             topic = \"t\"\npath = \"/email\"\nrule = \"last\"\npii = true\n{more}"
+        );
+        Spec::parse(&text, "t").unwrap()
+    }
+
     fn names(readers: &[Reader]) -> Vec<(&str, &str)> {
         readers
             .iter()
@@ -320,23 +329,7 @@ mod tests {
 
     #[test]
     fn whoever_reads_the_store_reads_every_attribute() {
-        let spec = Spec::parse(
-            r#"name = "c"
-budget = "1m"
-[[source]]
-topic = "t"
-[[field]]
-name = "email"
-topic = "t"
-path = "/email"
-rule = "last"
-pii = true
-[store]
-topic = "profiles"
-"#,
-            "t",
-        )
-        .unwrap();
+        let spec = email_spec("[store]\ntopic = \"profiles\"\n");
         let acls = vec![acl("literal", "profiles", "User:app", "*", "read", "allow")];
         let found = access(&spec, &AclAnswer::Acls(acls));
         let email = &found.attributes[0];
@@ -351,21 +344,7 @@ topic = "profiles"
 
     #[test]
     fn answers_without_acls_say_what_they_mean() {
-        let spec = Spec::parse(
-            r#"name = "c"
-budget = "1m"
-[[source]]
-topic = "t"
-[[field]]
-name = "email"
-topic = "t"
-path = "/email"
-rule = "last"
-pii = true
-"#,
-            "t",
-        )
-        .unwrap();
+        let spec = email_spec("");
         let none = access(
             &spec,
             &AclAnswer::NoAuthorizer("Security features are disabled".into()),

@@ -144,6 +144,7 @@ pub fn verify(
         let deletes = policy.as_deref().is_none_or(|p| p.contains("delete"));
         let compacts = policy.as_deref().is_some_and(|p| p.contains("compact"));
         // A tombstone after every leftover key's last record here: compaction removes them.
+        let tombstone = crate::profile::DecodeError::Tombstone.to_string();
         let tombstoned = compacts
             && here.iter().all(|e| {
                 found.timeline.undecodable.iter().any(|u| {
@@ -151,7 +152,7 @@ pub fn verify(
                         && u.partition == partition
                         && u.id == e.id
                         && u.offset > e.offset
-                        && u.reason == crate::profile::DecodeError::Tombstone.to_string()
+                        && u.reason == tombstone
                 })
             });
         let (expires_by, expiry) = match (deletes, retention) {
@@ -221,11 +222,12 @@ pub fn verify(
     judge(&mut check, deadline);
     // Whatever the leftovers say, a partial read cannot prove anything clean.
     let mut gaps = Vec::new();
+    let tombstone = crate::profile::DecodeError::Tombstone.to_string();
     let undecodable = found
         .timeline
         .undecodable
         .iter()
-        .filter(|u| u.reason != crate::profile::DecodeError::Tombstone.to_string())
+        .filter(|u| u.reason != tombstone)
         .count();
     if undecodable > 0 {
         gaps.push(format!(

@@ -41,27 +41,30 @@ pub fn compare(
     args: &CompareRequest,
     cancel: &CancelToken,
 ) -> Result<Comparison, ClusterError> {
-    let source_topics = source.topics(false)?;
-    let target_topics = target.topics(false)?;
-    let checkpoints_topic = args.checkpoints.clone().or_else(|| {
-        target
-            .topics(true)
-            .ok()?
-            .into_iter()
-            .map(|t| t.name)
-            .find(|n| n.ends_with(".checkpoints.internal"))
-    });
-    // MirrorMaker 2's own topics are not the data.
-    let internal =
-        |n: &str| n.ends_with(".internal") || n.starts_with("mm2-") || n.ends_with("heartbeats");
-    let source_topics: Vec<_> = source_topics
-        .into_iter()
-        .filter(|t| !internal(&t.name))
-        .collect();
-    let target_topics: Vec<_> = target_topics
-        .into_iter()
-        .filter(|t| !internal(&t.name))
-        .collect();
+    // Each side's topics listed once, internal ones included: MirrorMaker 2's own topics are
+    // found among them, and kept apart from the data.
+    let source_all = source.topics(true)?;
+    let target_all = target.topics(true)?;
+    let find = |all: &[crate::cluster::TopicInfo], wanted: &dyn Fn(&str) -> bool| {
+        all.iter().map(|t| t.name.clone()).find(|n| wanted(n))
+    };
+    let checkpoints_topic = args
+        .checkpoints
+        .clone()
+        .or_else(|| find(&target_all, &|n| n.ends_with(".checkpoints.internal")));
+    let offset_syncs = |n: &str| n.starts_with("mm2-offset-syncs.") && n.ends_with(".internal");
+    let (source_syncs, target_syncs) = (
+        find(&source_all, &offset_syncs),
+        find(&target_all, &offset_syncs),
+    );
+    let data = |n: &str| {
+        !crate::cluster::is_internal_topic(n)
+            && !n.ends_with(".internal")
+            && !n.starts_with("mm2-")
+            && !n.ends_with("heartbeats")
+    };
+    let source_topics: Vec<_> = source_all.into_iter().filter(|t| data(&t.name)).collect();
+    let target_topics: Vec<_> = target_all.into_iter().filter(|t| data(&t.name)).collect();
     let rename = match &args.rename {
         Some(pattern) => Rename::Pattern(pattern.clone()),
         None => {
@@ -102,19 +105,10 @@ pub fn compare(
         None => Default::default(),
     };
     // MirrorMaker 2 writes its offset syncs on the source by default, on the target when told.
-    let syncs_topic = |side: &dyn Source| {
-        side.topics(true)
-            .ok()?
-            .into_iter()
-            .map(|t| t.name)
-            .find(|n| n.starts_with("mm2-offset-syncs.") && n.ends_with(".internal"))
-    };
-    let syncs = match syncs_topic(source) {
-        Some(topic) => read_offset_syncs(source, &topic, cancel)?,
-        None => match syncs_topic(target) {
-            Some(topic) => read_offset_syncs(target, &topic, cancel)?,
-            None => OffsetSyncs::default(),
-        },
+    let syncs = match (source_syncs, target_syncs) {
+        (Some(topic), _) => read_offset_syncs(source, &topic, cancel)?,
+        (None, Some(topic)) => read_offset_syncs(target, &topic, cancel)?,
+        (None, None) => OffsetSyncs::default(),
     };
     let groups = translate_groups(
         source,

@@ -170,31 +170,16 @@ pub(super) fn read_hop(
     let report = |index: usize, progress: ScanProgress| {
         if let Ok(mut all) = hop_progress.lock() {
             all[index] = progress;
-            on_progress(sum_progress(&all));
+            on_progress(ScanProgress::sum(&all));
         }
     };
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = spec
-            .sources
-            .iter()
-            .enumerate()
-            .map(|(index, source)| {
-                let partitions = partition_counts[&source.topic];
-                let report = &report;
-                scope.spawn(move || {
-                    let progress = |p: ScanProgress| report(index, p);
-                    read_source(cluster, request, source, ids, partitions, &progress)
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err(ClusterError::Panicked("a scan thread".into())))
-            })
-            .collect()
+    crate::cluster::in_parallel(&spec.sources, "a scan thread", |index, source| {
+        let progress = |p: ScanProgress| report(index, p);
+        let partitions = partition_counts[&source.topic];
+        read_source(cluster, request, source, ids, partitions, &progress)
     })
+    .into_iter()
+    .collect()
 }
 
 /// A linked id as text: a non-empty string or a number.
@@ -216,19 +201,6 @@ pub(super) struct SourcePart {
     pub records: u64,
     pub bytes: u64,
     pub cancelled: bool,
-}
-
-fn sum_progress(all: &[ScanProgress]) -> ScanProgress {
-    all.iter().fold(ScanProgress::default(), |mut sum, p| {
-        sum.scanned += p.scanned;
-        sum.to_scan += p.to_scan;
-        sum.matched += p.matched;
-        sum.bytes += p.bytes;
-        sum.partitions += p.partitions;
-        sum.partitions_done += p.partitions_done;
-        sum.elapsed = sum.elapsed.max(p.elapsed);
-        sum
-    })
 }
 
 /// Reads `source`'s partitions that `ids` hash to, keeping their records as events.

@@ -304,39 +304,26 @@ fn estimate(
 ) -> Result<Estimate, ClusterError> {
     let started = Instant::now();
     type Read = (u64, u64, BTreeMap<i32, i64>);
-    let reads: Vec<Result<Read, ClusterError>> = std::thread::scope(|scope| {
-        let readers: Vec<_> = topics
-            .iter()
-            .map(|t| {
-                let topic = t.topic.clone();
-                scope.spawn(move || {
-                    let (mut records, mut bytes) = (0u64, 0u64);
-                    // The first record read of each partition: its oldest retained one.
-                    let mut first = BTreeMap::new();
-                    source.scan(&ScanRequest::new(topic), cancel, &mut |event| {
-                        if let ScanEvent::Records(batch) = event {
-                            for record in &batch {
-                                records += 1;
-                                bytes += record.size_bytes() as u64;
-                                if let Some(ms) = record.timestamp_ms {
-                                    first.entry(record.partition).or_insert(ms);
-                                }
-                            }
+    let names: Vec<String> = topics.iter().map(|t| t.topic.clone()).collect();
+    let reads =
+        crate::cluster::in_parallel(&names, "a timed read", |_, topic| -> Result<Read, _> {
+            let (mut records, mut bytes) = (0u64, 0u64);
+            // The first record read of each partition: its oldest retained one.
+            let mut first = BTreeMap::new();
+            source.scan(&ScanRequest::new(topic.clone()), cancel, &mut |event| {
+                if let ScanEvent::Records(batch) = event {
+                    for record in &batch {
+                        records += 1;
+                        bytes += record.size_bytes() as u64;
+                        if let Some(ms) = record.timestamp_ms {
+                            first.entry(record.partition).or_insert(ms);
                         }
-                        started.elapsed() < TIMED_READ
-                    })?;
-                    Ok((records, bytes, first))
-                })
-            })
-            .collect();
-        readers
-            .into_iter()
-            .map(|r| {
-                r.join()
-                    .unwrap_or_else(|_| Err(ClusterError::Panicked("a timed read".into())))
-            })
-            .collect()
-    });
+                    }
+                }
+                started.elapsed() < TIMED_READ
+            })?;
+            Ok((records, bytes, first))
+        });
     let elapsed = started.elapsed().as_secs_f64().max(1e-3);
     let (mut read_records, mut read_bytes) = (0u64, 0u64);
     for (topic, read) in topics.iter_mut().zip(reads) {

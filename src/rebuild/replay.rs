@@ -210,48 +210,23 @@ pub fn replay(
     let report = |index: usize, p: ScanProgress| {
         if let Ok(mut all) = progress.lock() {
             all[index] = p;
-            let mut sum = ScanProgress::default();
-            for p in all.iter() {
-                sum.scanned += p.scanned;
-                sum.to_scan += p.to_scan;
-                sum.bytes += p.bytes;
-                sum.partitions += p.partitions;
-                sum.partitions_done += p.partitions_done;
-                sum.elapsed = sum.elapsed.max(p.elapsed);
-            }
+            let sum = ScanProgress::sum(&all);
             on_progress(sum);
         }
     };
-    let parts: Vec<Result<Replayed, ClusterError>> = std::thread::scope(|scope| {
-        let readers: Vec<_> = spec
-            .sources
-            .iter()
-            .enumerate()
-            .map(|(index, src)| {
-                let (projection, report) = (&projection, &report);
-                let wanted = partitions.get(&src.topic).cloned().flatten();
-                scope.spawn(move || {
-                    read_topic(
-                        source,
-                        (index, src),
-                        decoder,
-                        links,
-                        projection,
-                        wanted,
-                        keep,
-                        cancel,
-                        &|p| report(index, p),
-                    )
-                })
-            })
-            .collect();
-        readers
-            .into_iter()
-            .map(|r| {
-                r.join()
-                    .unwrap_or_else(|_| Err(ClusterError::Panicked("a replay reader".into())))
-            })
-            .collect()
+    let parts = crate::cluster::in_parallel(&spec.sources, "a replay reader", |index, src| {
+        let wanted = partitions.get(&src.topic).cloned().flatten();
+        read_topic(
+            source,
+            (index, src),
+            decoder,
+            links,
+            &projection,
+            wanted,
+            keep,
+            cancel,
+            &|p| report(index, p),
+        )
     });
     let mut all = Replayed::default();
     for part in parts {
