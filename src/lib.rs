@@ -11,6 +11,7 @@ pub mod codec;
 pub mod demo;
 pub mod freshness;
 pub mod governance;
+pub mod keys;
 pub mod memory;
 pub mod migrate;
 pub mod profile;

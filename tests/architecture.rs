@@ -13,7 +13,7 @@ const LAYERS: &[&[&str]] = &[
     &["source"],
     &["profile"],
     &["freshness"],
-    &["rebuild", "governance", "migrate"],
+    &["rebuild", "governance", "migrate", "keys"],
     &["demo"],
     &["cli", "ui"],
 ];
@@ -30,6 +30,7 @@ const ENGINE: &[&str] = &[
     "rebuild",
     "governance",
     "migrate",
+    "keys",
     "demo",
 ];
 

@@ -13,6 +13,7 @@ mod fuzz;
 mod governance;
 mod groups;
 mod hardening;
+mod keys;
 mod outage;
 mod profile;
 mod readonly;

@@ -12,6 +12,7 @@ pub mod demo;
 pub mod erasure;
 pub mod freshness;
 pub mod groups;
+pub mod keys;
 pub mod messages;
 pub mod pii;
 pub mod profile;
@@ -72,6 +73,10 @@ pub enum Command {
     Erasure(erasure::ErasureArgs),
     /// Who may read which attribute: the cluster's ACLs (DescribeAcls) joined with the spec
     Access(access::AccessArgs),
+    /// Partition-key forensics: which partitioner wrote each topic (murmur2, crc32, FNV-1a or
+    /// random) and which keys it misplaced, skew and hot keys, order within a key, and with
+    /// --spec the customers a topic splits over several partitions
+    Keys(keys::KeysArgs),
     /// Two clusters side by side for a migration: topics, group offsets translated through
     /// MirrorMaker 2's checkpoints, and whether a cutover now is safe
     Compare(compare::CompareArgs),
@@ -131,6 +136,7 @@ fn dispatch(connect: &ConnectArgs, command: &Command, out: &mut dyn Write) -> an
             erasure::run(connect.open()?.as_ref(), args, connect.timeout(), out)
         }
         Command::Access(args) => access::run(connect.open()?.as_ref(), args, out),
+        Command::Keys(args) => keys::run(connect.open()?.as_ref(), args, connect.timeout(), out),
         Command::Compare(args) => {
             compare::run(connect.open()?.as_ref(), args, connect.timeout(), out)
         }

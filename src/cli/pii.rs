@@ -8,7 +8,6 @@ use serde_json::json;
 
 use crate::cluster::CancelToken;
 use crate::governance::discover;
-use crate::profile::Spec;
 use crate::source::Source;
 
 #[derive(Debug, Clone, clap::Args)]
@@ -35,11 +34,10 @@ pub fn run(
     timeout: std::time::Duration,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
-    let spec = args.spec.as_deref().map(Spec::load).transpose()?;
-    let decoder = spec
-        .as_ref()
-        .map(|s| args.registry.decoder(s, timeout))
-        .transpose()?;
+    let loaded = args
+        .registry
+        .spec_and_decoder(args.spec.as_deref(), timeout)?;
+    let (spec, decoder) = loaded.map(|(s, d)| (Some(s), Some(d))).unwrap_or_default();
     let cancel = CancelToken::default();
     let mut topics = Vec::new();
     for topic in &args.topics {

@@ -77,6 +77,20 @@ impl RegistryArgs {
             .map(|client| Arc::new(client.with_timeout(timeout)));
         SourceDecoder::new(spec, registry).map_err(anyhow::Error::msg)
     }
+
+    /// The spec at `path`, if one is named, with its decoder.
+    pub fn spec_and_decoder(
+        &self,
+        path: Option<&std::path::Path>,
+        timeout: std::time::Duration,
+    ) -> anyhow::Result<Option<(Spec, SourceDecoder)>> {
+        let Some(path) = path else {
+            return Ok(None);
+        };
+        let spec = Spec::load(path)?;
+        let decoder = self.decoder(&spec, timeout)?;
+        Ok(Some((spec, decoder)))
+    }
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -176,6 +190,7 @@ pub fn run_timeline(
             "undecodable": timeline.undecodable,
             "unreadable_event_times": timeline.unreadable_event_times,
             "scanned": timeline.scanned,
+            "placement_warnings": timeline.placement_warnings,
         });
         serde_json::to_writer(&mut *out, &doc)?;
         writeln!(out)?;
@@ -228,6 +243,9 @@ fn nothing_decoded(timeline: &Timeline) -> anyhow::Result<()> {
 /// What could not be read, in the text output as in JSON: each undecodable record, and per
 /// source how many event times fell back to the broker time.
 fn read_problems(timeline: &Timeline, spec: &Spec, out: &mut dyn Write) -> anyhow::Result<()> {
+    for warning in &timeline.placement_warnings {
+        writeln!(out, "partitioner: {warning}")?;
+    }
     for u in &timeline.undecodable {
         writeln!(
             out,

@@ -12,7 +12,7 @@ use crate::cluster::{CancelToken, ClusterError};
 use crate::source::Source;
 
 use super::lookup::compared;
-use super::timeline::{ProgressFn, partition_counts, read_hop};
+use super::timeline::{ProgressFn, read_hop, warnings_of};
 use super::{
     BuilderPosition, Lookup, LookupRequest, MAX_HOPS, SourceDecoder, Spec, Timeline, id_text,
     sort_timeline, store_versions_of,
@@ -34,13 +34,15 @@ pub fn lookup_many(
         cancel: cancel.clone(),
         ..LookupRequest::new(spec, decoder, "", now_ms)
     };
-    let counts = partition_counts(cluster, spec)?;
+    let placements = super::placement::placements(cluster, spec, cancel)?;
+    let warnings = warnings_of(spec, &placements);
     let mut timelines: HashMap<&str, Timeline> = keys
         .iter()
         .map(|key| {
             let timeline = Timeline {
                 key: key.clone(),
                 identities: vec![key.clone()],
+                placement_warnings: warnings.clone(),
                 ..Timeline::default()
             };
             (key.as_str(), timeline)
@@ -64,16 +66,18 @@ pub fn lookup_many(
             }
         }
         let ids: Vec<String> = readers.keys().map(|id| (*id).to_owned()).collect();
-        let parts = read_hop(cluster, &request, &counts, &ids, on_progress)?;
+        let parts = read_hop(cluster, &request, &placements, &ids, on_progress)?;
         let mut found: HashMap<&str, BTreeSet<String>> = HashMap::new();
         // The partitions a customer's own lookup reads this hop: only records there are its,
         // as a record keyed by its id on another partition (written before the topic grew)
         // is read here only because another customer's id hashes there.
         let own = |customer: &str, topic: &str| -> BTreeSet<i32> {
-            let count = counts.get(topic).copied().unwrap_or(0);
+            let Some(placement) = placements.get(topic) else {
+                return BTreeSet::new();
+            };
             frontier[customer]
                 .iter()
-                .flat_map(|id| spec.partitioner.partitions_for(id.as_bytes(), count))
+                .flat_map(|id| placement.partitions_for(id.as_bytes()))
                 .collect()
         };
         let cancelled = parts.iter().any(|p| p.cancelled);

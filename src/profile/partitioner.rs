@@ -1,33 +1,76 @@
 //! Which partition a key lands in, so a lookup reads only that partition: Kafka's Java default
-//! (murmur2) and librdkafka's `consistent` (crc32).
+//! (murmur2), librdkafka's `consistent` (crc32), and Sarama's and kafka-go's hash (FNV-1a).
 
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Partitioner {
     /// The Java producer's default: `(murmur2(key) & 0x7fffffff) % partitions`.
     #[default]
     Murmur2,
-    /// librdkafka's `consistent`: `crc32(key) % partitions`.
+    /// librdkafka's `consistent` (and the keyed half of its default `consistent_random`):
+    /// `crc32(key) % partitions`.
     Crc32,
+    /// Sarama's default hash partitioner and kafka-go's `Hash` balancer:
+    /// `abs(int32(fnv1a(key)) % partitions)`.
+    Fnv1a,
     /// Unknown partitioning: scan every partition.
     All,
+    /// Each topic's partitioner as inferred from a sample of its records (see
+    /// [`super::placement`]); unresolved, it reads every partition.
+    Auto,
 }
 
 impl Partitioner {
+    /// The hash partitioners a topic can be written with, in the order a tie is broken.
+    pub const HASHES: [Partitioner; 3] = [Self::Murmur2, Self::Crc32, Self::Fnv1a];
+
+    /// The name specs and reports use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Murmur2 => "murmur2",
+            Self::Crc32 => "crc32",
+            Self::Fnv1a => "fnv1a",
+            Self::All => "all",
+            Self::Auto => "auto",
+        }
+    }
+
+    /// The one partition a hash partitioner puts `key` in (`None` for `all` and `auto`).
+    pub fn partition_of(self, key: &[u8], partitions: i32) -> Option<i32> {
+        if partitions <= 0 {
+            return None;
+        }
+        let n = partitions as u32;
+        match self {
+            Self::Murmur2 => Some(((murmur2(key) & 0x7fff_ffff) % n) as i32),
+            Self::Crc32 => Some((crc32fast::hash(key) % n) as i32),
+            // Go's `%` on int32 keeps the dividend's sign; Sarama and kafka-go then negate.
+            Self::Fnv1a => Some(((fnv1a(key) as i32) % partitions).abs()),
+            Self::All | Self::Auto => None,
+        }
+    }
+
     /// The partitions to read for `key` in a topic of `partitions` partitions.
     pub fn partitions_for(self, key: &[u8], partitions: i32) -> Vec<i32> {
         if partitions <= 0 {
             return Vec::new();
         }
-        let n = partitions as u32;
-        match self {
-            Self::Murmur2 => vec![((murmur2(key) & 0x7fff_ffff) % n) as i32],
-            Self::Crc32 => vec![(crc32fast::hash(key) % n) as i32],
-            Self::All => (0..partitions).collect(),
+        match self.partition_of(key, partitions) {
+            Some(partition) => vec![partition],
+            None => (0..partitions).collect(),
         }
     }
+}
+
+/// 32-bit FNV-1a (Go's `hash/fnv.New32a`), as Sarama and kafka-go hash keys.
+pub fn fnv1a(data: &[u8]) -> u32 {
+    data.iter().fold(0x811c_9dc5u32, |h, byte| {
+        (h ^ u32::from(*byte)).wrapping_mul(0x0100_0193)
+    })
 }
 
 /// Kafka's murmur2 (`org.apache.kafka.common.utils.Utils.murmur2`), seed 0x9747b28c.
@@ -102,6 +145,44 @@ mod tests {
         );
         assert_eq!(Partitioner::All.partitions_for(b"x", 3), vec![0, 1, 2]);
         assert!(Partitioner::Murmur2.partitions_for(b"x", 0).is_empty());
+    }
+
+    /// Sarama's `TestHashPartitionerMinInt32` key (its FNV-1a is 2^31, int32's minimum) and
+    /// kafka-go's `TestHashBalancer` cases.
+    #[test]
+    fn fnv1a_places_keys_as_sarama_and_kafka_go_do() {
+        assert_eq!(fnv1a(b"1468509572224"), 2_147_483_648);
+        // int32 min % 50 is -48 in Go; Sarama negates it.
+        assert_eq!(
+            Partitioner::Fnv1a.partition_of(b"1468509572224", 50),
+            Some(48)
+        );
+        assert_eq!(Partitioner::Fnv1a.partition_of(b"blah", 2), Some(0));
+        assert_eq!(Partitioner::Fnv1a.partition_of(b"blah", 3), Some(1));
+        assert_eq!(Partitioner::Fnv1a.partition_of(b"boop", 3), Some(2));
+        // The FNV-1a reference values (Go's hash/fnv tests).
+        assert_eq!(fnv1a(b""), 0x811c_9dc5);
+        assert_eq!(fnv1a(b"a"), 0xe40c_292c);
+        assert_eq!(fnv1a(b"ab"), 0x4d25_05ca);
+        assert_eq!(fnv1a(b"abc"), 0x1a47_e90b);
+    }
+
+    /// Sarama's `TestConsistentCRCHashPartitioner` cases: crc32 taken unsigned, as librdkafka does.
+    #[test]
+    fn crc32_matches_saramas_librdkafka_compatible_cases() {
+        for (key, want) in [
+            ("abc123def456", 57),
+            ("SheetJS", 26),
+            ("9e8c7f4cf45857cfff7645d6", 24),
+            ("3900446192ff85a5f67da10c", 75),
+            ("0f4407b7a67d6d27de372198", 50),
+        ] {
+            assert_eq!(
+                Partitioner::Crc32.partition_of(key.as_bytes(), 100),
+                Some(want),
+                "{key}"
+            );
+        }
     }
 
     #[test]

@@ -84,5 +84,6 @@ pub fn report_json(spec: &Spec, report: &ProfileReport, reveal_pii: bool) -> Val
         "undecodable": report.timeline.undecodable,
         "unreadable_event_times": report.timeline.unreadable_event_times,
         "scanned": report.timeline.scanned,
+        "placement_warnings": report.timeline.placement_warnings,
     })
 }

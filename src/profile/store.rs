@@ -50,10 +50,10 @@ pub fn store_versions_of(
     keys: &std::collections::BTreeSet<String>,
     cancel: &CancelToken,
 ) -> Result<HashMap<String, Vec<StoreVersion>>, ClusterError> {
-    let count = cluster.topic(&store.topic)?.partitions.len() as i32;
+    let placement = super::placement::placement(cluster, &store.topic, spec.partitioner, cancel)?;
     let mut partitions: Vec<i32> = keys
         .iter()
-        .flat_map(|key| spec.partitioner.partitions_for(key.as_bytes(), count))
+        .flat_map(|key| placement.partitions_for(key.as_bytes()))
         .collect();
     partitions.sort_unstable();
     partitions.dedup();

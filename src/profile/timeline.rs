@@ -16,6 +16,7 @@ use crate::cluster::{
 use super::spec::Source;
 use super::{Event, parse_event_time, sort_timeline};
 use crate::profile::SourceDecoder;
+use crate::profile::placement::Placement;
 
 pub const MAX_HOPS: usize = 3;
 pub const MAX_IDENTITIES: usize = 100;
@@ -50,6 +51,8 @@ pub struct Timeline {
     pub scanned: ScanStats,
     /// True when the identity set hit its cap and some links were not followed.
     pub identities_capped: bool,
+    /// Sources read by more than one partitioner, or whole, under `partitioner = "auto"`: why.
+    pub placement_warnings: Vec<String>,
     pub cancelled: bool,
 }
 
@@ -97,10 +100,11 @@ pub fn load_timeline(
         ..
     } = *request;
     let started = Instant::now();
-    let partition_counts = partition_counts(cluster, spec)?;
+    let placements = super::placement::placements(cluster, spec, cancel)?;
     let mut timeline = Timeline {
         key: key.to_owned(),
         identities: vec![key.to_owned()],
+        placement_warnings: warnings_of(spec, &placements),
         ..Timeline::default()
     };
     let mut frontier = vec![key.to_owned()];
@@ -108,7 +112,7 @@ pub fn load_timeline(
         if frontier.is_empty() || cancel.is_cancelled() {
             break;
         }
-        let results = read_hop(cluster, request, &partition_counts, &frontier, on_progress);
+        let results = read_hop(cluster, request, &placements, &frontier, on_progress);
         let mut found = BTreeSet::new();
         for part in results? {
             on_events(&part.events);
@@ -141,19 +145,15 @@ pub fn load_timeline(
     Ok(timeline)
 }
 
-/// How many partitions each source topic has: where each id's records are.
-pub(super) fn partition_counts(
-    cluster: &dyn DataSource,
+/// The placements' warnings, in the spec's source order.
+pub(super) fn warnings_of(
     spec: &super::Spec,
-) -> Result<HashMap<String, i32>, ClusterError> {
-    let mut counts = HashMap::new();
-    for source in &spec.sources {
-        counts.insert(
-            source.topic.clone(),
-            cluster.topic(&source.topic)?.partitions.len() as i32,
-        );
-    }
-    Ok(counts)
+    placements: &HashMap<String, Placement>,
+) -> Vec<String> {
+    spec.sources
+        .iter()
+        .filter_map(|s| placements.get(&s.topic)?.warning.clone())
+        .collect()
 }
 
 /// One hop: every source's partitions that `ids` hash to, each source read by a thread of its
@@ -161,7 +161,7 @@ pub(super) fn partition_counts(
 pub(super) fn read_hop(
     cluster: &dyn DataSource,
     request: &super::LookupRequest<'_>,
-    partition_counts: &HashMap<String, i32>,
+    placements: &HashMap<String, Placement>,
     ids: &[String],
     on_progress: ProgressFn<'_>,
 ) -> Result<Vec<SourcePart>, ClusterError> {
@@ -175,8 +175,14 @@ pub(super) fn read_hop(
     };
     crate::cluster::in_parallel(&spec.sources, "a scan thread", |index, source| {
         let progress = |p: ScanProgress| report(index, p);
-        let partitions = partition_counts[&source.topic];
-        read_source(cluster, request, source, ids, partitions, &progress)
+        read_source(
+            cluster,
+            request,
+            source,
+            ids,
+            &placements[&source.topic],
+            &progress,
+        )
     })
     .into_iter()
     .collect()
@@ -209,11 +215,10 @@ fn read_source(
     request: &super::LookupRequest<'_>,
     source: &Source,
     ids: &[String],
-    partitions: i32,
+    placement: &Placement,
     on_progress: &dyn Fn(ScanProgress),
 ) -> Result<SourcePart, ClusterError> {
     let super::LookupRequest {
-        spec,
         decoder,
         ref window,
         ref cancel,
@@ -221,7 +226,7 @@ fn read_source(
     } = *request;
     let mut wanted = BTreeSet::new();
     for id in ids {
-        wanted.extend(spec.partitioner.partitions_for(id.as_bytes(), partitions));
+        wanted.extend(placement.partitions_for(id.as_bytes()));
     }
     let mut part = SourcePart {
         topic: source.topic.clone(),

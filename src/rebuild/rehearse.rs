@@ -109,10 +109,11 @@ pub enum RehearseError {
         expected: i32,
     },
     #[error(
-        "the spec's partitioner is \"all\" (keys are not placed by a hash): a slice of \
-         partitions does not hold whole customers; rehearse everything"
+        "the spec's partitioner is \"{0}\", not one hash: a slice of partitions holds whole \
+         customers only where one named hash placed every key (`freshlens keys` says which); \
+         name it, or rehearse everything"
     )]
-    NoSliceWithoutPartitioner,
+    NoSliceWithoutPartitioner(&'static str),
     #[error(transparent)]
     Cluster(#[from] ClusterError),
 }
@@ -366,8 +367,10 @@ struct Slice {
 
 impl Slice {
     fn new(source: &dyn Source, spec: &Spec, partitions: &[i32]) -> Result<Self, RehearseError> {
-        if spec.partitioner == crate::profile::Partitioner::All {
-            return Err(RehearseError::NoSliceWithoutPartitioner);
+        if !crate::profile::Partitioner::HASHES.contains(&spec.partitioner) {
+            return Err(RehearseError::NoSliceWithoutPartitioner(
+                spec.partitioner.name(),
+            ));
         }
         let mut count = None;
         let topics = spec
