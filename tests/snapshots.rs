@@ -80,6 +80,12 @@ fn every_tab_at(w: f32, h: f32) {
         legends_fit(&harness, w, h);
         harness.get_by_label("Browse").click();
         snapshot(&mut harness, &format!("browse_{size}"));
+        // The selected topic's Keys view: partitioner, skew bars, hot keys, inversions.
+        harness.get_by_label("c360.orders").click();
+        harness.run_steps(2);
+        harness.get_by_label("Keys").click();
+        wait_until(&mut harness, |h| h.query_by_label("Partitioner:").is_some());
+        snapshot(&mut harness, &format!("keys_{size}"));
         // The Rebuild tab after a rehearsal (the measured rates differ between runs: a few
         // glyphs, within the allowance).
         harness.get_by_label("Rebuild").click();

@@ -690,3 +690,64 @@ fn small_window_and_empty_states_say_what_is_going_on() {
     );
     assert!(harness.query_by_label_contains("Within budget").is_none());
 }
+
+/// A topic written with crc32 under a spec that says murmur2: the Profile tab warns after a
+/// lookup, and the topic's Keys view in Browse names crc32 and draws its skew.
+#[test]
+fn keys_view_and_profile_warning_name_a_crc32_topic() {
+    use freshlens::profile::Partitioner;
+    let target = crate::fixtures::Target::new();
+    let topic = unique_topic("ui-keys");
+    target.create_topic(&topic, 6);
+    let records: Vec<TestRecord> = (0..60)
+        .map(|i| {
+            let key = format!("cust-{i:03}");
+            let partition = Partitioner::Crc32.partition_of(key.as_bytes(), 6).unwrap();
+            TestRecord::new(partition, &key, r#"{"amount":1}"#, t0() + i)
+        })
+        .collect();
+    target.produce(&topic, &records);
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("spec.toml");
+    std::fs::write(
+        &spec,
+        format!(
+            "name = \"customer\"\nbudget = \"5m\"\npartitioner = \"murmur2\"\n[[source]]\n\
+             topic = \"{topic}\"\n[[field]]\nname = \"amount\"\ntopic = \"{topic}\"\n\
+             path = \"/amount\"\nrule = \"sum\"\n"
+        ),
+    )
+    .unwrap();
+    let (mut harness, _config_dir) = app_on(&target, egui::vec2(1280.0, 800.0));
+    harness.get_by_label("Profile").click();
+    harness.step();
+    type_into(&mut harness, "Spec", &spec.display().to_string());
+    harness.get_by_label("Load spec").click();
+    wait_for(&mut harness, "the spec", |h| {
+        h.query_by_label_contains("customer: 1 sources").is_some()
+    });
+    type_into(&mut harness, "Customer", "cust-001");
+    harness.get_by_label("Look up").click();
+    wait_for(&mut harness, "the partitioner warning", |h| {
+        h.query_by_label_contains("written with crc32").is_some()
+    });
+
+    harness.get_by_label("Browse").click();
+    wait_for(&mut harness, "the topic list", |h| {
+        h.query_by_label(&topic).is_some()
+    });
+    type_into(&mut harness, "Search", &topic);
+    harness.get_by_label(&topic).click();
+    harness.run_steps(2);
+    harness.get_by_label("Keys").click();
+    wait_for(&mut harness, "the partitioner verdict", |h| {
+        h.query_by_label_contains("crc32 explains every one of 60")
+            .is_some()
+    });
+    assert!(harness.query_by_label_contains("Skew: max/mean").is_some());
+    assert!(
+        harness
+            .query_by_label_contains("the spec's murmur2")
+            .is_some()
+    );
+}

@@ -65,10 +65,8 @@ fn print_topic(t: &TopicKeys, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(out, "  partitioner  {}: {}", p.best, p.verdict)?;
     writeln!(
         out,
-        "               murmur2 {:.1}%  crc32 {:.1}%  fnv1a {:.1}%{}",
-        p.candidates.murmur2 * 100.0,
-        p.candidates.crc32 * 100.0,
-        p.candidates.fnv1a * 100.0,
+        "               {}{}",
+        p.candidates.summary("  "),
         if p.null_keys > 0 {
             format!("  ({} records without a key)", p.null_keys)
         } else {

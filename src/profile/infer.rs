@@ -71,6 +71,15 @@ pub struct Candidates {
 }
 
 impl Candidates {
+    /// "murmur2 100.0% · crc32 8.2% · fnv1a 7.9%", joined by `separator`.
+    pub fn summary(&self, separator: &str) -> String {
+        Partitioner::HASHES
+            .iter()
+            .map(|p| format!("{} {:.1}%", p.name(), self.get(*p) * 100.0))
+            .collect::<Vec<_>>()
+            .join(separator)
+    }
+
     pub fn get(&self, partitioner: Partitioner) -> f64 {
         match partitioner {
             Partitioner::Murmur2 => self.murmur2,

@@ -7,6 +7,7 @@ mod connect;
 mod freshness;
 mod governance;
 mod groups;
+mod keys;
 pub mod messages;
 mod overview;
 mod path_prompt;
@@ -90,6 +91,9 @@ pub enum Command {
     CancelGovernance,
     /// Compare the connected cluster with a target.
     Compare(compare::CompareAsk),
+    /// Sample a topic's keys: partitioner, skew, order within a key.
+    LookAtKeys(String),
+    CancelKeys,
 }
 
 /// Where the data on screen comes from, for the banner.
@@ -155,6 +159,8 @@ pub struct FreshlensApp {
     rebuild_run: Option<(u64, CancelToken)>,
     governance: GovernancePanel,
     governance_run: Option<(u64, CancelToken)>,
+    keys: keys::KeysPanel,
+    keys_run: Option<(u64, CancelToken)>,
     compare: ComparePanel,
     compare_run: Option<(u64, CancelToken)>,
     scan: Option<(u64, CancelToken)>,
@@ -237,6 +243,8 @@ impl FreshlensApp {
             rebuild_run: None,
             governance: GovernancePanel::default(),
             governance_run: None,
+            keys: keys::KeysPanel::default(),
+            keys_run: None,
             compare: ComparePanel::default(),
             compare_run: None,
             status,
@@ -419,6 +427,13 @@ impl FreshlensApp {
                 }
             }
             Command::Compare(ask) => self.start_compare(ask),
+            Command::LookAtKeys(topic) => self.start_keys(topic),
+            Command::CancelKeys => {
+                if let Some((_, cancel)) = self.keys_run.take() {
+                    cancel.cancel();
+                    self.keys.done(Err("cancelled".into()));
+                }
+            }
             Command::CancelLookup => {
                 if let Some((_, cancel)) = self.lookup.take() {
                     cancel.cancel();
@@ -574,6 +589,25 @@ impl FreshlensApp {
         self.tasks.compare(cluster, (id, ask), customer, cancel);
     }
 
+    /// A topic's keys sampled in the background (with the spec's event times where loaded).
+    fn start_keys(&mut self, topic: String) {
+        let Some(cluster) = self.cluster.clone() else {
+            return;
+        };
+        if let Some((_, cancel)) = self.keys_run.take() {
+            cancel.cancel();
+        }
+        self.next_scan_id += 1;
+        let id = self.next_scan_id;
+        let cancel = CancelToken::default();
+        self.keys_run = Some((id, cancel.clone()));
+        self.keys.started(&topic);
+        let spec = self.profile.spec.clone();
+        let registry = Some(self.state.profile.schema_registry.clone());
+        self.tasks
+            .keys(cluster, (spec, registry), (id, topic), cancel);
+    }
+
     /// A Governance tab task on the loaded spec, in the background.
     fn start_governance(&mut self, what: &'static str, task: tasks::GovernanceTask) {
         let (Some(cluster), Some(spec)) = (self.cluster.clone(), self.profile.spec.clone()) else {
@@ -682,6 +716,10 @@ impl FreshlensApp {
             cancel.cancel();
         }
         self.compare = ComparePanel::default();
+        if let Some((_, cancel)) = self.keys_run.take() {
+            cancel.cancel();
+        }
+        self.keys = keys::KeysPanel::default();
     }
 
     fn cancel_scan(&mut self) {
@@ -874,6 +912,14 @@ impl FreshlensApp {
                             self.tasks.builder_lag(Arc::clone(cluster), group, now);
                         }
                     }
+                    // Does each source's placement agree with the spec? Sampled once per
+                    // topic, after the lookup so it never delays the answer.
+                    if let (Ok(_), Some(cluster), Some(spec)) =
+                        (&result, self.cluster.clone(), self.profile.spec.clone())
+                    {
+                        self.tasks
+                            .check_placements(cluster, spec, self.profile.key.clone());
+                    }
                     self.profile.lookup_done(result);
                     crate::memory::give_back();
                 }
@@ -936,6 +982,21 @@ impl FreshlensApp {
                 {
                     self.compare_run = None;
                     self.compare.done(result);
+                }
+            }
+            Outcome::Keys { id, result } => {
+                if self
+                    .keys_run
+                    .as_ref()
+                    .is_some_and(|(current, _)| *current == id)
+                {
+                    self.keys_run = None;
+                    self.keys.done(result);
+                }
+            }
+            Outcome::PlacementChecked { key, result } => {
+                if key == self.profile.key {
+                    self.profile.placement_checked(result);
                 }
             }
             Outcome::Governed { id, result } => {
@@ -1154,10 +1215,25 @@ impl FreshlensApp {
             });
         egui::CentralPanel::default().show(ui, |ui| {
             let topic = self.topics.selected.clone();
-            commands.extend(
-                self.messages
-                    .ui(ui, &mut self.state.messages, topic.as_deref()),
-            );
+            ui.horizontal(|ui| {
+                ui.selectable_value(&mut self.keys.showing, false, "Messages");
+                ui.selectable_value(&mut self.keys.showing, true, "Keys");
+            });
+            if !self.keys.showing {
+                commands.extend(
+                    self.messages
+                        .ui(ui, &mut self.state.messages, topic.as_deref()),
+                );
+                return;
+            }
+            // The Keys view samples the topic in view once, unasked.
+            if let Some(topic) = topic.as_deref()
+                && self.keys.asked.as_deref() != Some(topic)
+            {
+                self.keys.asked = Some(topic.to_owned());
+                commands.push(Command::LookAtKeys(topic.to_owned()));
+            }
+            commands.extend(self.keys.ui(ui, topic.as_deref()));
         });
     }
 }

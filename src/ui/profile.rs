@@ -62,10 +62,21 @@ pub struct ProfilePanel {
     /// events (bumped with every streamed batch and every finished lookup).
     folded: Option<((Option<i64>, u64), Profile)>,
     events_version: u64,
+    /// Sources whose records the spec's partitioner does not place: one sentence each.
+    placement: Vec<String>,
 }
 
 impl ProfilePanel {
+    /// What the check of the spec's partitioner against each source found.
+    pub fn placement_checked(&mut self, result: Result<Vec<String>, String>) {
+        self.placement = match result {
+            Ok(said) => said,
+            Err(e) => vec![format!("could not check the sources' partitioners: {e}")],
+        };
+    }
+
     pub fn lookup_started(&mut self) {
+        self.placement.clear();
         self.running = true;
         self.partial.clear();
         self.result = None;
@@ -239,6 +250,16 @@ impl ProfilePanel {
         });
         if let Some(error) = &self.error {
             ui.colored_label(ui.visuals().error_fg_color, error);
+        }
+        let read_more = self
+            .result
+            .iter()
+            .flat_map(|r| &r.timeline.placement_warnings);
+        for warning in self.placement.iter().chain(read_more) {
+            ui.colored_label(
+                egui::Color32::from_rgb(230, 180, 60),
+                format!("Partitioner: {warning}"),
+            );
         }
         ui.separator();
         if self.events().is_empty() {

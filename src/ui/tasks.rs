@@ -124,6 +124,15 @@ pub enum Outcome {
         id: u64,
         result: Result<crate::migrate::Comparison, String>,
     },
+    Keys {
+        id: u64,
+        result: Result<crate::keys::TopicKeys, String>,
+    },
+    /// Which of the spec's sources the spec's partitioner reads wrongly, after a lookup of `key`.
+    PlacementChecked {
+        key: String,
+        result: Result<Vec<String>, String>,
+    },
     /// An answer for the Governance tab.
     Governed {
         id: u64,
@@ -645,6 +654,51 @@ impl Tasks {
                     .map_err(|e| e.to_string())
             })();
             send(Outcome::Compared { id, result });
+        });
+    }
+
+    /// A topic's keys: partitioner, skew, order (event times from the spec where it has the
+    /// topic as a source).
+    pub fn keys(
+        &self,
+        cluster: Arc<dyn Source>,
+        (spec, registry): (Option<Arc<Spec>>, Option<String>),
+        (id, topic): (u64, String),
+        cancel: CancelToken,
+    ) {
+        self.spawn_on_source(move |send| {
+            let decoder = match &spec {
+                Some(spec) => decoder_for(spec, registry).map(Some),
+                None => Ok(None),
+            };
+            let result = decoder.and_then(|decoder| {
+                let with = spec
+                    .as_deref()
+                    .zip(decoder.as_ref())
+                    .map(|(spec, decoder)| crate::keys::WithSpec { spec, decoder });
+                crate::keys::topic_keys(
+                    cluster.as_ref(),
+                    &topic,
+                    crate::profile::infer::DEFAULT_SAMPLE,
+                    with,
+                    &cancel,
+                )
+                .map_err(|e| e.to_string())
+            });
+            send(Outcome::Keys { id, result });
+        });
+    }
+
+    /// Whether each of the spec's sources is placed as the spec says (sampled once per topic).
+    pub fn check_placements(&self, cluster: Arc<dyn Source>, spec: Arc<Spec>, key: String) {
+        self.spawn_on_source(move |send| {
+            let result = crate::profile::placement::disagreements(
+                cluster.as_ref(),
+                &spec,
+                &CancelToken::default(),
+            )
+            .map_err(|e| e.to_string());
+            send(Outcome::PlacementChecked { key, result });
         });
     }
 
