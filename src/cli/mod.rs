@@ -4,6 +4,7 @@ pub mod access;
 pub mod bench;
 mod bench_groups;
 mod bench_rebuild;
+mod bench_scan;
 mod bench_stale;
 pub mod capture;
 pub mod compare;

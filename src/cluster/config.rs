@@ -208,6 +208,11 @@ impl ConnectionConfig {
             // client per topic, so the prefetch alone would be 320 MB. 16 MB keeps a fast
             // broker busy all the same (measured: README, Performance).
             .set("queued.max.messages.kbytes", "16384")
+            // With the prefetch queue full, librdkafka waits fetch.queue.backoff.ms (1 s by
+            // default) before fetching that partition again: a read that drains the queue a
+            // moment later then sits idle for the rest of the second (measured: raw reads of
+            // 120 ms taking 1,125 ms one time in five).
+            .set("fetch.queue.backoff.ms", "10")
             .set("topic.metadata.refresh.interval.ms", "60000");
         for (key, value) in &self.properties {
             check_property(key, value).map_err(|reason| ClusterError::Config { reason })?;
