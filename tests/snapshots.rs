@@ -25,7 +25,12 @@ fn demo_at(size: egui::Vec2) -> (Harness<'static, FreshlensApp>, tempfile::TempD
         };
         FreshlensApp::new(cc, startup, Some(dir)).unwrap()
     });
-    // The app opens on the Overview; its look ends with the sample and a Refresh button.
+    // The app opens on the Profile tab with the first stale customer; the Overview's look
+    // ends with the sample and a Refresh button.
+    wait_until(&mut harness, |h| {
+        h.query_by_label_contains("Demo data: ").is_some()
+    });
+    harness.get_by_label("Overview").click();
     wait_until(&mut harness, |h| {
         h.query_by_label_contains("Consumed but not applied:")
             .is_some()

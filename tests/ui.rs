@@ -287,20 +287,9 @@ fn freshness_panel_shows_a_breach_for_the_scripted_customer() {
     }
 }
 
-/// The app opened on demo data (150 customers), waited until the data is ready, turned to the
-/// Profile tab (the app opens on the Overview).
+/// The app opened on demo data, waited until the data is ready, on the tab it opens on: the
+/// Profile tab, on the first stale customer (explained before the rest of the data is built).
 fn demo_app(
-    config: freshlens::demo::DemoConfig,
-    size: egui::Vec2,
-) -> (Harness<'static, FreshlensApp>, tempfile::TempDir) {
-    let (mut harness, dir) = demo_overview(config, size);
-    harness.get_by_label("Profile").click();
-    harness.run_steps(2);
-    (harness, dir)
-}
-
-/// The app opened on demo data, on the tab it opens on.
-fn demo_overview(
     config: freshlens::demo::DemoConfig,
     size: egui::Vec2,
 ) -> (Harness<'static, FreshlensApp>, tempfile::TempDir) {
@@ -319,6 +308,17 @@ fn demo_overview(
     (harness, config_dir)
 }
 
+/// The app opened on demo data, turned to the Overview.
+fn demo_overview(
+    config: freshlens::demo::DemoConfig,
+    size: egui::Vec2,
+) -> (Harness<'static, FreshlensApp>, tempfile::TempDir) {
+    let (mut harness, dir) = demo_app(config, size);
+    harness.get_by_label("Overview").click();
+    harness.run_steps(2);
+    (harness, dir)
+}
+
 #[test]
 fn demo_opens_on_a_stale_customer_and_explains_it() {
     let config = freshlens::demo::DemoConfig {
@@ -332,7 +332,7 @@ fn demo_opens_on_a_stale_customer_and_explains_it() {
         .expect("the demo has stale customers")
         .clone();
     let (mut harness, _config_dir) = demo_app(config, egui::vec2(1500.0, 950.0));
-    // The first suggested customer is looked up at once.
+    // The app opens on the Profile tab with the first suggested customer explained.
     let (field, _) = &suggested.fields[0];
     wait_for(&mut harness, "the suggested customer's stale field", |h| {
         h.query_by_label_contains(&format!("{field} is stale"))
@@ -374,7 +374,7 @@ fn demo_opens_on_a_stale_customer_and_explains_it() {
     );
 }
 
-/// The demo opens on the Overview: the chain breaks at the stalled builder, the customers behind
+/// The demo's Overview: the chain breaks at the stalled builder, the customers behind
 /// its stalled partitions are listed, and a click on one looks it up in the Profile tab.
 #[test]
 fn demo_overview_names_the_breaking_hop_and_opens_a_stale_customer() {

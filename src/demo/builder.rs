@@ -33,17 +33,6 @@ pub type Version = (String, Vec<u8>, i64);
 /// One customer's versions, and why its store is behind if it is.
 type CustomerBuilt = (Vec<Version>, Option<(usize, Behind)>);
 
-pub struct Built {
-    /// Every store version, in no particular order.
-    pub versions: Vec<Version>,
-    /// The builder group's committed offset per source partition.
-    pub committed: BTreeMap<(String, i32), i64>,
-    /// Customers whose store is behind for a reason worth showing.
-    pub behind: Vec<(usize, Behind)>,
-    /// When each placed event was consumed (by index); `None`: not yet.
-    pub consumed: Vec<Option<i64>>,
-}
-
 pub fn stalled(config: &DemoConfig, source: usize, partition: i32) -> bool {
     let n = config.partitions.max(1);
     (source == ORDERS && partition == 3 % n) || (source == CLICKS && partition == 7 % n)
@@ -64,10 +53,16 @@ fn consumed_at(config: &DemoConfig, e: &Placed) -> Option<i64> {
     (at <= end).then_some(at)
 }
 
-pub fn run(config: &DemoConfig, spec: &Spec, placed: &[Placed]) -> Built {
-    let budget_ms = spec.budget.as_millis() as i64;
-    let consumed: Vec<Option<i64>> = placed.iter().map(|e| consumed_at(config, e)).collect();
+/// The builder group's committed offset per source (topic, partition).
+pub type Committed = BTreeMap<(String, i32), i64>;
 
+/// When the builder consumed each placed event (by index; `None`: not yet), and the offsets it
+/// committed per source partition.
+pub fn consume(
+    config: &DemoConfig,
+    placed: &[Placed],
+) -> (Vec<Option<i64>>, Committed) {
+    let consumed: Vec<Option<i64>> = placed.iter().map(|e| consumed_at(config, e)).collect();
     // By source index, not topic name: a String per event is most of the cost here.
     let mut committed: HashMap<(usize, i32), i64> = HashMap::new();
     let mut high: HashMap<(usize, i32), i64> = HashMap::new();
@@ -87,33 +82,63 @@ pub fn run(config: &DemoConfig, spec: &Spec, placed: &[Placed]) -> Built {
             ((config.topic(SOURCES[source]), partition), c.min(h))
         })
         .collect();
+    (consumed, committed)
+}
 
+/// Each customer's placed events (indices), in customer order.
+pub fn by_customer(placed: &[Placed]) -> Vec<(usize, Vec<usize>)> {
     let mut by_customer: HashMap<usize, Vec<usize>> = HashMap::new();
     for (i, e) in placed.iter().enumerate() {
         by_customer.entry(e.event.customer).or_default().push(i);
     }
     let mut customers: Vec<(usize, Vec<usize>)> = by_customer.into_iter().collect();
     customers.sort_by_key(|(c, _)| *c);
+    customers
+}
 
+/// Why a customer's store is behind by construction, if it is.
+pub fn behind(
+    config: &DemoConfig,
+    budget_ms: i64,
+    placed: &[Placed],
+    consumed: &[Option<i64>],
+    indices: &[usize],
+) -> Option<Behind> {
+    let mut behind = None;
+    for &i in indices {
+        match consumed[i] {
+            Some(_) if placed[i].event.skipped => {
+                behind.get_or_insert(Behind::Dropped);
+            }
+            None if placed[i].event.broker_ms < config.end_ms - budget_ms => {
+                behind = Some(Behind::Stalled);
+            }
+            _ => {}
+        }
+    }
+    behind
+}
+
+/// The store versions of `customers`, and why each one's store is behind if it is.
+pub fn build(
+    config: &DemoConfig,
+    spec: &Spec,
+    placed: &[Placed],
+    consumed: &[Option<i64>],
+    customers: &[(usize, Vec<usize>)],
+) -> (Vec<Version>, Vec<(usize, Behind)>) {
+    let budget_ms = spec.budget.as_millis() as i64;
     let results: Vec<CustomerBuilt> = customers
         .par_iter()
         .map(|(customer, indices)| {
             let id = super::workload::customer_id(*customer);
             let mut batches: BTreeMap<i64, Vec<usize>> = BTreeMap::new();
-            let mut behind = None;
             for &i in indices {
-                let e = &placed[i];
-                match consumed[i] {
-                    Some(at) if !e.event.skipped => batches.entry(at).or_default().push(i),
-                    Some(_) => {
-                        behind.get_or_insert(Behind::Dropped);
-                    }
-                    None if e.event.broker_ms < config.end_ms - budget_ms => {
-                        behind = Some(Behind::Stalled);
-                    }
-                    None => {}
+                if let Some(at) = consumed[i].filter(|_| !placed[i].event.skipped) {
+                    batches.entry(at).or_default().push(i);
                 }
             }
+            let behind = behind(config, budget_ms, placed, consumed, indices);
             let mut profile = Refold::new(spec);
             let mut versions = Vec::with_capacity(batches.len());
             let mut watermark = i64::MIN;
@@ -136,16 +161,11 @@ pub fn run(config: &DemoConfig, spec: &Spec, placed: &[Placed]) -> Built {
             (versions, behind.map(|b| (*customer, b)))
         })
         .collect();
-
-    let mut built = Built {
-        versions: Vec::new(),
-        committed,
-        behind: Vec::new(),
-        consumed,
-    };
-    for (versions, behind) in results {
-        built.versions.extend(versions);
-        built.behind.extend(behind);
+    let mut versions = Vec::new();
+    let mut behind = Vec::new();
+    for (v, b) in results {
+        versions.extend(v);
+        behind.extend(b);
     }
-    built
+    (versions, behind)
 }

@@ -119,41 +119,91 @@ pub fn spec_text(prefix: &str, builder_group: &str) -> String {
         .replace("\"profile-builder\"", &format!("{builder_group:?}"))
 }
 
-pub fn generate(config: &DemoConfig) -> Result<Demo, String> {
+/// The workload placed in its partitions and what the builder consumed of it: everything the
+/// demo's data is built from, and enough to build one customer's partitions alone.
+pub struct Prepared {
+    config: DemoConfig,
+    spec: Spec,
+    spec_text: String,
+    placed: Vec<Placed>,
+    consumed: Vec<Option<i64>>,
+    committed: builder::Committed,
+    /// Each customer's placed events, in customer order.
+    customers: Vec<(usize, Vec<usize>)>,
+}
+
+/// The first stale customer, explained from its own partitions before the rest of the demo
+/// data is built: a lookup there reads exactly what it reads in the whole demo.
+pub struct FirstStale {
+    pub stale: StaleCustomer,
+    pub lookup: crate::profile::Lookup,
+    pub spec: Spec,
+}
+
+pub fn prepare(config: &DemoConfig) -> Result<Prepared, String> {
     let spec_text = spec_text(&config.prefix, &config.builder_group);
     let spec = Spec::parse(&spec_text, "c360.toml").map_err(|e| e.to_string())?;
-    let started = std::time::Instant::now();
     let placed = place(config, workload::generate(config));
-    let generated = started.elapsed();
-    let built = builder::run(config, &spec, &placed);
-    let folded = started.elapsed();
+    let (consumed, committed) = builder::consume(config, &placed);
+    let customers = builder::by_customer(&placed);
+    Ok(Prepared {
+        config: config.clone(),
+        spec,
+        spec_text,
+        placed,
+        consumed,
+        committed,
+        customers,
+    })
+}
 
+pub fn generate(config: &DemoConfig) -> Result<Demo, String> {
+    Ok(finish(prepare(config)?))
+}
+
+/// A capture of the prepared data: the source records of the (source, partition)s `keep`
+/// holds, the store `versions` of the partitions `keep_store` holds, the builder's committed
+/// offsets and the topics' configurations.
+fn assemble(
+    p: &Prepared,
+    versions: Vec<builder::Version>,
+    keep: &(dyn Fn(usize, i32) -> bool + Sync),
+    keep_store: &dyn Fn(i32) -> bool,
+) -> Capture {
+    let config = &p.config;
     let mut capture = Capture::new(format!("demo data ({})", config.prefix), config.end_ms);
     for name in SOURCES.iter().chain(["profiles"].iter()) {
         capture.add_topic(&config.topic(name), config.partitions);
     }
-    let values: Vec<Vec<u8>> = placed
-        .par_iter()
-        .map(|p| serde_json::to_vec(p.event.value.as_ref()).unwrap_or_default())
+    let kept: Vec<&Placed> = p
+        .placed
+        .iter()
+        .filter(|e| keep(e.event.source, e.partition))
         .collect();
-    for (p, value) in placed.iter().zip(values) {
+    let values: Vec<Vec<u8>> = kept
+        .par_iter()
+        .map(|e| serde_json::to_vec(e.event.value.as_ref()).unwrap_or_default())
+        .collect();
+    for (e, value) in kept.iter().zip(values) {
         capture.push(record(
-            &p.topic,
-            p.partition,
-            p.offset,
-            p.event.broker_ms,
-            &p.event.key,
+            &e.topic,
+            e.partition,
+            e.offset,
+            e.event.broker_ms,
+            &e.event.key,
             value,
         ));
     }
     let profiles = config.topic("profiles");
     let mut store: BTreeMap<i32, Vec<(i64, String, Vec<u8>)>> = BTreeMap::new();
-    for (key, value, written) in built.versions {
+    for (key, value, written) in versions {
         let partition = partition_of(&key, config.partitions);
-        store
-            .entry(partition)
-            .or_default()
-            .push((written, key, value));
+        if keep_store(partition) {
+            store
+                .entry(partition)
+                .or_default()
+                .push((written, key, value));
+        }
     }
     for (partition, mut versions) in store {
         versions.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
@@ -169,55 +219,128 @@ pub fn generate(config: &DemoConfig) -> Result<Demo, String> {
         }
     }
     capture.finish();
+    capture.groups.push(CapturedGroup {
+        name: config.builder_group.clone(),
+        state: "Empty".into(),
+        offsets: p.committed.clone(),
+        commits: Vec::new(),
+    });
+    for (name, configs) in topic_configs(config) {
+        capture.configs.insert(name, configs);
+    }
+    capture
+}
 
+/// The first customer the demo suggests, built and looked up from its own partitions alone:
+/// the store partition its id hashes to (every customer there built) and, in every source
+/// topic, the partitions its ids hash to. The same customer, with the same answer, as the
+/// whole demo's first stale customer.
+pub fn first_stale(p: &Prepared) -> Option<FirstStale> {
+    let config = &p.config;
+    let decoder = crate::profile::SourceDecoder::new(&p.spec, None).ok()?;
+    let budget_ms = p.spec.budget.as_millis() as i64;
+    for (c, indices) in &p.customers {
+        let reason = builder::behind(config, budget_ms, &p.placed, &p.consumed, indices);
+        if reason != Some(builder::Behind::Stalled) {
+            continue;
+        }
+        let key = customer_id(*c);
+        let store_partition = partition_of(&key, config.partitions);
+        let mut partitions: std::collections::BTreeSet<i32> = indices
+            .iter()
+            .map(|&i| partition_of(&p.placed[i].event.key, config.partitions))
+            .collect();
+        partitions.insert(store_partition);
+        let neighbours: Vec<(usize, Vec<usize>)> = p
+            .customers
+            .iter()
+            .filter(|(other, _)| {
+                partition_of(&customer_id(*other), config.partitions) == store_partition
+            })
+            .cloned()
+            .collect();
+        let (versions, _) = builder::build(config, &p.spec, &p.placed, &p.consumed, &neighbours);
+        let capture = assemble(
+            p,
+            versions,
+            &|_, partition| partitions.contains(&partition),
+            &|partition| partition == store_partition,
+        );
+        if let Some((stale, lookup)) = explain(
+            config,
+            &capture,
+            &p.spec,
+            &decoder,
+            *c,
+            builder::Behind::Stalled,
+        ) {
+            return Some(FirstStale {
+                stale,
+                lookup,
+                spec: p.spec.clone(),
+            });
+        }
+    }
+    None
+}
+
+/// The whole demo from what was prepared.
+pub fn finish(p: Prepared) -> Demo {
+    let started = std::time::Instant::now();
+    let (versions, behind) =
+        builder::build(&p.config, &p.spec, &p.placed, &p.consumed, &p.customers);
+    let folded = started.elapsed();
+    let mut capture = assemble(&p, versions, &|_, _| true, &|_| true);
+    let config = &p.config;
     let start = config.end_ms - config.span_ms;
     let batch = config.batch_ms.max(1_000);
     let batches: Vec<i64> = (1..)
         .map(|i| start + i * batch)
         .take_while(|t| *t <= config.end_ms)
         .collect();
-    let consumed = &built.consumed;
-    let builder_commits = commit_history(&placed, &batches, |i, _| consumed[i].unwrap_or(i64::MAX));
-    capture.groups.push(CapturedGroup {
-        name: config.builder_group.clone(),
-        state: "Empty".into(),
-        offsets: built.committed,
-        commits: builder_commits,
-    });
+    let consumed = &p.consumed;
+    let builder_commits =
+        commit_history(&p.placed, &batches, |i, _| consumed[i].unwrap_or(i64::MAX));
+    if let Some(group) = capture.groups.first_mut() {
+        group.commits = builder_commits;
+    }
     // risk-features reads orders and clicks as they arrive, committing every batch, until it
     // stopped.
     let stopped = config.end_ms - RISK_STALLED_MS;
     let read = [config.topic("orders"), config.topic("clicks")];
     let risk_batches: Vec<i64> = batches.iter().copied().filter(|t| *t <= stopped).collect();
-    let mut risk_commits = commit_history(&placed, &risk_batches, |_, p| p.event.broker_ms);
+    let mut risk_commits = commit_history(&p.placed, &risk_batches, |_, e| e.event.broker_ms);
     risk_commits.retain(|c| read.contains(&c.topic));
     capture.groups.push(CapturedGroup {
         name: config.risk_group.clone(),
         state: "Empty".into(),
-        offsets: risk_offsets(config, &placed),
+        offsets: risk_offsets(config, &p.placed),
         commits: risk_commits,
     });
-    for (name, configs) in topic_configs(config) {
-        capture.configs.insert(name, configs);
-    }
     let captured = started.elapsed();
-    let stale = stale_customers(config, &capture, &spec, &built.behind, 6);
-    // Freeing every generated payload takes a while; whoever waits for the demo need not.
-    let freeing = Some(std::thread::spawn(move || drop(placed)));
+    let stale = stale_customers(config, &capture, &p.spec, &behind, 6);
     log::debug!(
-        "demo data: workload {generated:?}, builder {:?}, capture {:?}, stale customers {:?}",
-        folded - generated,
+        "demo data: builder {folded:?}, capture {:?}, stale customers {:?}",
         captured - folded,
         started.elapsed() - captured
     );
-    Ok(Demo {
-        config: config.clone(),
+    let Prepared {
+        config,
+        spec,
+        spec_text,
+        placed,
+        ..
+    } = p;
+    // Freeing every generated payload takes a while; whoever waits for the demo need not.
+    let freeing = Some(std::thread::spawn(move || drop(placed)));
+    Demo {
+        config,
         capture,
         spec,
         spec_text,
         stale,
         freeing,
-    })
+    }
 }
 
 fn partition_of(key: &str, partitions: i32) -> i32 {
@@ -371,8 +494,7 @@ fn record(
 
 /// Looks candidates up the way a user would and names the fields the lookup finds stale for
 /// the reason the customer was picked: half behind a stalled partition for longer than the
-/// budget, half with a consent change the builder dropped. Fields only seconds behind (events
-/// in flight) are left out.
+/// budget, half with a consent change the builder dropped.
 fn stale_customers(
     config: &DemoConfig,
     capture: &Capture,
@@ -383,44 +505,50 @@ fn stale_customers(
     let Ok(decoder) = crate::profile::SourceDecoder::new(spec, None) else {
         return Vec::new();
     };
-    let budget_ms = spec.budget.as_millis() as i64;
-    let consent = config.topic("consent");
     let mut found_customers = Vec::new();
     for reason in [builder::Behind::Stalled, builder::Behind::Dropped] {
-        let mut kept = 0;
-        for &(c, _) in candidates.iter().filter(|(_, r)| *r == reason) {
-            if kept == want.div_ceil(2) {
-                break;
-            }
-            let key = customer_id(c);
-            let request = LookupRequest::new(spec, &decoder, &key, capture.captured_at_ms);
-            let Ok(found) = lookup(capture, &request) else {
-                continue;
-            };
-            let stale: Vec<&StaleField> = found.store.iter().flat_map(|s| &s.stale).collect();
-            // A stalled example shows one cause only, so it does not read as two problems.
-            if reason == builder::Behind::Stalled
-                && stale.iter().any(|f| f.cause.consumed_not_applied())
-            {
-                continue;
-            }
-            let fields: Vec<(String, String)> = stale
-                .into_iter()
-                .filter(|f| match reason {
-                    builder::Behind::Stalled => f.behind_ms >= budget_ms && f.cause.not_consumed(),
-                    builder::Behind::Dropped => {
-                        f.pending.topic == consent && f.cause.consumed_not_applied()
-                    }
-                })
-                .map(|f| (f.field.clone(), f.cause.to_string()))
-                .collect();
-            if !fields.is_empty() {
-                kept += 1;
-                found_customers.push(StaleCustomer { key, fields });
-            }
-        }
+        let explained = candidates
+            .iter()
+            .filter(|(_, r)| *r == reason)
+            .filter_map(|&(c, _)| explain(config, capture, spec, &decoder, c, reason))
+            .take(want.div_ceil(2));
+        found_customers.extend(explained.map(|(stale, _)| stale));
     }
     found_customers
+}
+
+/// Customer `c` looked up as a user would, with the fields the lookup finds stale for
+/// `reason`; `None` when the lookup does not show it (fields only seconds behind, events in
+/// flight, are left out; a stalled example shows one cause only, so it does not read as two
+/// problems).
+fn explain(
+    config: &DemoConfig,
+    capture: &Capture,
+    spec: &Spec,
+    decoder: &crate::profile::SourceDecoder,
+    c: usize,
+    reason: builder::Behind,
+) -> Option<(StaleCustomer, crate::profile::Lookup)> {
+    let budget_ms = spec.budget.as_millis() as i64;
+    let consent = config.topic("consent");
+    let key = customer_id(c);
+    let request = LookupRequest::new(spec, decoder, &key, capture.captured_at_ms);
+    let found = lookup(capture, &request).ok()?;
+    let stale: Vec<&StaleField> = found.store.iter().flat_map(|s| &s.stale).collect();
+    if reason == builder::Behind::Stalled && stale.iter().any(|f| f.cause.consumed_not_applied()) {
+        return None;
+    }
+    let fields: Vec<(String, String)> = stale
+        .into_iter()
+        .filter(|f| match reason {
+            builder::Behind::Stalled => f.behind_ms >= budget_ms && f.cause.not_consumed(),
+            builder::Behind::Dropped => {
+                f.pending.topic == consent && f.cause.consumed_not_applied()
+            }
+        })
+        .map(|f| (f.field.clone(), f.cause.to_string()))
+        .collect();
+    (!fields.is_empty()).then_some((StaleCustomer { key, fields }, found))
 }
 
 #[cfg(test)]
@@ -441,6 +569,38 @@ mod tests {
         let mut out = Vec::new();
         write_capture(&demo.capture, &mut out, CaptureFormat::Freshlens, false).unwrap();
         out
+    }
+
+    /// The customer explained first, from its own partitions, is the whole demo's first stale
+    /// customer, and its lookup there answers exactly as in the whole demo.
+    #[test]
+    fn the_first_stale_customer_alone_answers_as_in_the_whole_demo() {
+        for seed in [7, 11] {
+            let config = DemoConfig {
+                customers: 400,
+                events: 30_000,
+                seed,
+                ..DemoConfig::new(1_800_000_000_000)
+            };
+            let first = first_stale(&prepare(&config).unwrap()).expect("a stale customer");
+            let demo = generate(&config).unwrap();
+            assert_eq!(Some(&first.stale), demo.stale.first(), "seed {seed}");
+            let decoder = crate::profile::SourceDecoder::new(&demo.spec, None).unwrap();
+            let whole = lookup(
+                &demo.capture,
+                &LookupRequest::new(&demo.spec, &decoder, &first.stale.key, config.end_ms),
+            )
+            .unwrap();
+            let alone = &first.lookup;
+            assert_eq!(alone.timeline.identities, whole.timeline.identities);
+            assert_eq!(alone.timeline.events, whole.timeline.events);
+            assert_eq!(
+                alone.timeline.scanned.records,
+                whole.timeline.scanned.records
+            );
+            assert_eq!(alone.versions, whole.versions);
+            assert_eq!(format!("{:?}", alone.store), format!("{:?}", whole.store));
+        }
     }
 
     #[test]

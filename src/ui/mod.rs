@@ -172,6 +172,9 @@ pub struct FreshlensApp {
     pending_lookup: Option<String>,
     origin: Origin,
     first_frame_logged: bool,
+    /// The demo's first stale customer, explained before the rest of its data: its key, and
+    /// whether the frame that draws it has yet to be logged.
+    demo_first: Option<(String, bool)>,
     /// Asks for a path where no file dialog could be shown.
     path_prompt: Option<path_prompt::PathPrompt>,
 }
@@ -257,6 +260,7 @@ impl FreshlensApp {
             pending_lookup: None,
             origin: Origin::Cluster,
             first_frame_logged: false,
+            demo_first: None,
             path_prompt: None,
         };
         if let Some(config) = &startup.connect {
@@ -730,7 +734,25 @@ impl FreshlensApp {
         }
     }
 
-    /// The demo data is ready: opened on its first stale customer.
+    /// The demo's first stale customer, explained from its own partitions while the rest of
+    /// the demo data is built: shown at once in the Profile tab.
+    fn demo_first_explained(&mut self, first: crate::demo::FirstStale) {
+        log_since_start(&format!(
+            "first stale customer {} explained",
+            first.stale.key
+        ));
+        self.groups.use_spec_budget(first.spec.budget);
+        self.profile.spec_loaded(Ok(first.spec));
+        self.state.profile.spec_path = "assets/demo/c360.toml".into();
+        self.profile.key = first.stale.key.clone();
+        self.profile.lookup_started();
+        self.profile.lookup_done(Ok(first.lookup));
+        self.state.tab = Tab::Profile;
+        self.demo_first = Some((first.stale.key, true));
+    }
+
+    /// The demo data is ready: the first stale customer, explained already, stays in view (its
+    /// lookup answers the same on the whole data); without one, the Overview opens.
     fn demo_opened(&mut self, ready: tasks::DemoReady) {
         log_since_start("demo data ready");
         self.origin = Origin::Demo {
@@ -739,8 +761,17 @@ impl FreshlensApp {
             stale: ready.stale.clone(),
         };
         self.groups.use_spec_budget(ready.spec.budget);
-        self.profile.spec_loaded(Ok(ready.spec));
         self.state.profile.spec_path = "assets/demo/c360.toml".into();
+        let explained = self
+            .demo_first
+            .as_ref()
+            .is_some_and(|(key, _)| ready.stale.first().is_some_and(|s| s.key == *key));
+        if explained {
+            self.handle(Outcome::Connected(Ok(ready.source)));
+            self.after_lookup();
+            return;
+        }
+        self.profile.spec_loaded(Ok(ready.spec));
         // The Profile tab is ready on the first stale customer when the user turns to it.
         if let Some(first) = ready.stale.first() {
             self.profile.key = first.key.clone();
@@ -748,6 +779,30 @@ impl FreshlensApp {
         }
         self.state.tab = Tab::Overview;
         self.handle(Outcome::Connected(Ok(ready.source)));
+    }
+
+    /// What follows a finished lookup: the Freshness tab's customer, the builder group's lag
+    /// history, and whether the spec's partitioner places each source's records.
+    fn after_lookup(&mut self) {
+        let Some(spec) = self.profile.spec.clone() else {
+            return;
+        };
+        let now = self
+            .cluster
+            .as_ref()
+            .map_or_else(crate::freshness::now_ms, |c| c.now_ms());
+        self.freshness.lookup_done(&spec, &self.profile.key, now);
+        // The groups may have been judged before the lookup named its builder.
+        self.freshness.groups_judged(&self.groups.groups);
+        if let (Some(cluster), Some(group)) = (&self.cluster, self.freshness.builder_group.clone())
+        {
+            self.tasks.builder_lag(Arc::clone(cluster), group, now);
+        }
+        // Sampled once per topic, after the lookup so it never delays the answer.
+        if let Some(cluster) = self.cluster.clone() {
+            self.tasks
+                .check_placements(cluster, spec, self.profile.key.clone());
+        }
     }
 
     /// A capture file was read: opened, with its skipped lines said.
@@ -772,10 +827,16 @@ impl FreshlensApp {
     fn handle(&mut self, outcome: Outcome) {
         // Demo data or a capture the user cancelled while it loaded: dropped.
         let cancelled = !self.connect.is_connecting();
-        if cancelled && matches!(outcome, Outcome::Demo(_) | Outcome::Capture(_)) {
+        if cancelled
+            && matches!(
+                outcome,
+                Outcome::Demo(_) | Outcome::DemoFirst(_) | Outcome::Capture(_)
+            )
+        {
             return;
         }
         match outcome {
+            Outcome::DemoFirst(first) => self.demo_first_explained(*first),
             Outcome::Demo(Ok(ready)) => self.demo_opened(ready),
             Outcome::Demo(Err(e)) => self.handle(Outcome::Connected(Err(e))),
             Outcome::Capture(Ok(opened)) => self.capture_opened(opened),
@@ -898,29 +959,11 @@ impl FreshlensApp {
                 {
                     self.lookup = None;
                     log_since_start(&format!("lookup of {} done", self.profile.key));
-                    if let (Ok(_), Some(spec)) = (&result, self.profile.spec.clone()) {
-                        let now = self
-                            .cluster
-                            .as_ref()
-                            .map_or_else(crate::freshness::now_ms, |c| c.now_ms());
-                        self.freshness.lookup_done(&spec, &self.profile.key, now);
-                        // The groups may have been judged before the lookup named its builder.
-                        self.freshness.groups_judged(&self.groups.groups);
-                        if let (Some(cluster), Some(group)) =
-                            (&self.cluster, self.freshness.builder_group.clone())
-                        {
-                            self.tasks.builder_lag(Arc::clone(cluster), group, now);
-                        }
-                    }
-                    // Does each source's placement agree with the spec? Sampled once per
-                    // topic, after the lookup so it never delays the answer.
-                    if let (Ok(_), Some(cluster), Some(spec)) =
-                        (&result, self.cluster.clone(), self.profile.spec.clone())
-                    {
-                        self.tasks
-                            .check_placements(cluster, spec, self.profile.key.clone());
-                    }
+                    let found = result.is_ok();
                     self.profile.lookup_done(result);
+                    if found {
+                        self.after_lookup();
+                    }
                     crate::memory::give_back();
                 }
             }
@@ -1350,6 +1393,14 @@ impl eframe::App for FreshlensApp {
                     });
                 });
             }
+        }
+        // The moment the demo's explained customer is first on screen, for the log.
+        if let Some((key, true)) = &self.demo_first
+            && self.state.tab == Tab::Profile
+            && self.profile.result.is_some()
+        {
+            log_since_start(&format!("explained customer {key} drawn"));
+            self.demo_first = Some((key.clone(), false));
         }
         for command in commands {
             self.apply(command);

@@ -69,6 +69,8 @@ pub struct DemoReady {
 }
 
 pub enum Outcome {
+    /// The demo's first stale customer, explained before the rest of its data is built.
+    DemoFirst(Box<crate::demo::FirstStale>),
     Demo(Result<DemoReady, String>),
     Capture(Result<OpenedCapture, String>),
     CapturePicked(Option<std::path::PathBuf>),
@@ -331,7 +333,15 @@ impl Tasks {
 
     pub fn open_demo(&self, config: crate::demo::DemoConfig) {
         self.spawn(move |send| {
-            let result = crate::demo::generate(&config).map(|demo| DemoReady {
+            // The suggested customer first, from its own partitions; the rest behind it.
+            let prepared = match crate::demo::prepare(&config) {
+                Ok(prepared) => prepared,
+                Err(e) => return send(Outcome::Demo(Err(e))),
+            };
+            if let Some(first) = crate::demo::first_stale(&prepared) {
+                send(Outcome::DemoFirst(Box::new(first)));
+            }
+            let result = Ok(crate::demo::finish(prepared)).map(|demo| DemoReady {
                 records: demo.capture.record_count(),
                 customers: config.customers,
                 source: Arc::new(demo.capture),
