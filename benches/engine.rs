@@ -111,6 +111,7 @@ fn bench_partitioners(c: &mut Criterion) {
     for (name, partitioner) in [
         ("murmur2", Partitioner::Murmur2),
         ("crc32", Partitioner::Crc32),
+        ("fnv1a", Partitioner::Fnv1a),
     ] {
         group.bench_function(name, |b| {
             b.iter(|| {
@@ -120,6 +121,51 @@ fn bench_partitioners(c: &mut Criterion) {
             })
         });
     }
+    group.finish();
+    // Inference: every hash of every sampled key, the best one, the second, the misplaced.
+    let placed: Vec<(Vec<u8>, i32)> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| {
+            let hash = if i % 4 == 0 {
+                Partitioner::Crc32
+            } else {
+                Partitioner::Murmur2
+            };
+            (
+                k.clone().into_bytes(),
+                hash.partition_of(k.as_bytes(), 12).unwrap(),
+            )
+        })
+        .collect();
+    let mut group = c.benchmark_group("keys");
+    group.throughput(Throughput::Elements(placed.len() as u64));
+    group.bench_function("infer the partitioner of 10,000 sampled records", |b| {
+        b.iter(|| {
+            freshlens::profile::infer::infer(
+                placed.iter().map(|(k, p)| (Some(k.as_slice()), *p)),
+                black_box(12),
+            )
+        })
+    });
+    group.finish();
+}
+
+/// The `--demo` start: the workload prepared and its first stale customer explained from its
+/// own partitions (what the app shows first), and the whole demo data.
+fn bench_demo(c: &mut Criterion) {
+    let config = freshlens::demo::DemoConfig::new(1_800_000_000_000);
+    let mut group = c.benchmark_group("demo");
+    group.sample_size(10);
+    group.bench_function("first stale customer explained", |b| {
+        b.iter(|| {
+            let prepared = freshlens::demo::prepare(&config).unwrap();
+            freshlens::demo::first_stale(&prepared).unwrap()
+        })
+    });
+    group.bench_function("whole demo data", |b| {
+        b.iter(|| freshlens::demo::generate(&config).unwrap())
+    });
     group.finish();
 }
 
@@ -186,6 +232,7 @@ criterion_group!(
     bench_fold,
     bench_partitioners,
     bench_decode,
-    bench_staleness
+    bench_staleness,
+    bench_demo
 );
 criterion_main!(benches);

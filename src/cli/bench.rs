@@ -58,6 +58,10 @@ pub struct BenchArgs {
     /// Instead of lookups: `freshlens rebuild --rehearse` on the workload beside a raw full read
     #[arg(long)]
     pub rebuild: bool,
+    /// Instead of lookups: `freshlens keys` on the workload's source topics (sampled, and the
+    /// key choice with the spec) beside raw reads of the same records
+    #[arg(long)]
+    pub keys: bool,
     /// With --stale: customers sampled for a full lookup each
     #[arg(long, default_value_t = 200)]
     pub sample: usize,
@@ -91,6 +95,9 @@ pub fn run(connect: &ConnectArgs, args: &BenchArgs, out: &mut dyn Write) -> anyh
     }
     if args.rebuild {
         return super::bench_rebuild::run(&connection, &config, seeded, args, out);
+    }
+    if args.keys {
+        return super::bench_keys::run(&connection, &config, seeded, args, out);
     }
     let (cluster, spec, decoder) = open_workload(&connection, &config)?;
     let topics: Vec<String> = spec.sources.iter().map(|s| s.topic.clone()).collect();

@@ -3,6 +3,7 @@
 pub mod access;
 pub mod bench;
 mod bench_groups;
+mod bench_keys;
 mod bench_rebuild;
 mod bench_scan;
 mod bench_stale;

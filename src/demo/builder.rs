@@ -58,10 +58,7 @@ pub type Committed = BTreeMap<(String, i32), i64>;
 
 /// When the builder consumed each placed event (by index; `None`: not yet), and the offsets it
 /// committed per source partition.
-pub fn consume(
-    config: &DemoConfig,
-    placed: &[Placed],
-) -> (Vec<Option<i64>>, Committed) {
+pub fn consume(config: &DemoConfig, placed: &[Placed]) -> (Vec<Option<i64>>, Committed) {
     let consumed: Vec<Option<i64>> = placed.iter().map(|e| consumed_at(config, e)).collect();
     // By source index, not topic name: a String per event is most of the cost here.
     let mut committed: HashMap<(usize, i32), i64> = HashMap::new();
