@@ -13,8 +13,11 @@ const HOT_KEYS: usize = 10;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct HotKey {
     pub key: String,
-    /// Its share of the sampled keyed records.
+    /// Its estimated share of the topic's records: each partition's sample stands for all the
+    /// records of that partition (the sample takes as many from a small partition as from a
+    /// big one).
     pub share: f64,
+    /// Its records in the sample.
     pub records: u64,
 }
 
@@ -69,22 +72,42 @@ pub fn skew(partitions: &[PartitionInfo], sample: &[Record]) -> Skew {
     let total: i64 = records.iter().sum();
     let mean = total as f64 / records.len().max(1) as f64;
     let max = records.iter().copied().max().unwrap_or(0);
-    let mut per_key: HashMap<&[u8], u64> = HashMap::new();
-    let mut keyed = 0u64;
+    let mut sampled: HashMap<i32, u64> = HashMap::new();
+    for record in sample {
+        *sampled.entry(record.partition).or_default() += 1;
+    }
+    let mut ids: Vec<&PartitionInfo> = partitions.iter().collect();
+    ids.sort_by_key(|p| p.id);
+    // What one sampled record of each partition stands for.
+    let weight: HashMap<i32, f64> = ids
+        .iter()
+        .zip(&records)
+        .filter_map(|(p, n)| {
+            let taken = *sampled.get(&p.id)?;
+            Some((p.id, *n as f64 / taken as f64))
+        })
+        .collect();
+    let stood_for: f64 = weight
+        .iter()
+        .map(|(p, w)| w * sampled[p] as f64)
+        .sum::<f64>()
+        .max(1.0);
+    let mut per_key: HashMap<&[u8], (f64, u64)> = HashMap::new();
     for record in sample {
         if let Some(key) = record.key.as_deref() {
-            *per_key.entry(key).or_default() += 1;
-            keyed += 1;
+            let entry = per_key.entry(key).or_default();
+            entry.0 += weight.get(&record.partition).copied().unwrap_or(0.0);
+            entry.1 += 1;
         }
     }
-    let mut hot: Vec<(&[u8], u64)> = per_key.into_iter().collect();
-    hot.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let mut hot: Vec<(&[u8], (f64, u64))> = per_key.into_iter().collect();
+    hot.sort_by(|a, b| b.1.0.total_cmp(&a.1.0).then(a.0.cmp(b.0)));
     let hot_keys = hot
         .into_iter()
         .take(HOT_KEYS)
-        .map(|(key, n)| HotKey {
+        .map(|(key, (estimated, n))| HotKey {
             key: String::from_utf8_lossy(key).into_owned(),
-            share: n as f64 / keyed.max(1) as f64,
+            share: estimated / stood_for,
             records: n,
         })
         .collect();
@@ -142,7 +165,9 @@ mod tests {
         let skew = skew(&parts, &sample);
         assert_eq!(skew.records, vec![8, 7]);
         assert!((skew.max_over_mean - 8.0 / 7.5).abs() < 1e-12);
-        assert_eq!(skew.hot_keys[0].key, "a");
-        assert!((skew.hot_keys[0].share - 2.0 / 3.0).abs() < 1e-12);
+        // b's one sampled record stands for partition 0's 8, a's two for partition 1's 7.
+        assert_eq!(skew.hot_keys[0].key, "b");
+        assert!((skew.hot_keys[0].share - 8.0 / 15.0).abs() < 1e-12);
+        assert!((skew.hot_keys[1].share - 7.0 / 15.0).abs() < 1e-12);
     }
 }

@@ -176,6 +176,19 @@ pub fn infer<'a>(
         .collect();
     let count = |bit: usize| hits.iter().filter(|h| *h & (1 << bit) != 0).count() as u64;
     let counts: Vec<u64> = (0..Partitioner::HASHES.len()).map(count).collect();
+    // A partitioner places a key's records together, so the verdict weighs each distinct
+    // (key, partition) once: one busy key that a hash happens to place right is one lucky
+    // key, not a third of the evidence.
+    let mut seen = std::collections::HashSet::new();
+    let distinct: Vec<u8> = keyed
+        .iter()
+        .zip(&hits)
+        .filter(|(pair, _)| seen.insert(**pair))
+        .map(|(_, h)| *h)
+        .collect();
+    let n_keys = distinct.len() as u64;
+    let key_count = |bit: usize| distinct.iter().filter(|h| *h & (1 << bit) != 0).count() as u64;
+    let key_counts: Vec<u64> = (0..Partitioner::HASHES.len()).map(key_count).collect();
     let share = |c: u64| if n == 0 { 0.0 } else { c as f64 / n as f64 };
     let candidates = Candidates {
         murmur2: share(counts[0]),
@@ -183,8 +196,8 @@ pub fn infer<'a>(
         fnv1a: share(counts[2]),
     };
     // Ties go to the earlier hash (murmur2, the Java default).
-    let best_index = (0..counts.len())
-        .max_by_key(|i| (counts[*i], std::cmp::Reverse(*i)))
+    let best_index = (0..key_counts.len())
+        .max_by_key(|i| (key_counts[*i], counts[*i], std::cmp::Reverse(*i)))
         .unwrap_or(0);
     let best_hash = Partitioner::HASHES[best_index];
     let explained = share(counts[best_index]);
@@ -205,11 +218,14 @@ pub fn infer<'a>(
         inference.verdict = "one partition: every partitioner puts every key there".into();
         return inference;
     }
-    if n < MIN_RECORDS {
-        inference.verdict = format!("too few keyed records to tell ({n} sampled)");
+    // Even a hash explaining every key cannot beat chance by 5 standard errors with fewer
+    // than 25/(partitions - 1) keys (26 on two partitions).
+    if n_keys < MIN_RECORDS || !beats_chance(n_keys, n_keys, partitions) {
+        inference.verdict =
+            format!("too few distinct keys to tell ({n_keys} in {n} sampled keyed records)");
         return inference;
     }
-    if !beats_chance(counts[best_index], n, partitions) {
+    if !beats_chance(key_counts[best_index], n_keys, partitions) {
         inference.best = Verdict::Random;
         inference.verdict = format!(
             "no hash partitioner explains more than chance ({} for {}, chance {}): keys are \
@@ -229,16 +245,24 @@ pub fn infer<'a>(
     // The second producer: the other hash explaining the most of the rest, if more than chance
     // does and it is more than a handful of strays.
     let rest_n = rest.len() as u64;
+    let rest_keys: Vec<u8> = distinct
+        .iter()
+        .copied()
+        .filter(|h| h & best_bit == 0)
+        .collect();
     let second = (0..Partitioner::HASHES.len())
         .filter(|i| *i != best_index)
         .map(|i| {
+            let keys_i = rest_keys.iter().filter(|h| *h & (1 << i) != 0).count() as u64;
             let hits_i = rest.iter().filter(|r| hits[**r] & (1 << i) != 0).count() as u64;
-            (i, hits_i)
+            (i, keys_i, hits_i)
         })
-        .max_by_key(|(i, hits_i)| (*hits_i, std::cmp::Reverse(*i)))
-        .filter(|(_, hits_i)| {
-            *hits_i >= (n / 100).max(10) && beats_chance(*hits_i, rest_n, partitions)
-        });
+        .max_by_key(|(i, keys_i, hits_i)| (*keys_i, *hits_i, std::cmp::Reverse(*i)))
+        .filter(|(_, keys_i, _)| {
+            *keys_i >= (n_keys / 100).max(10)
+                && beats_chance(*keys_i, rest_keys.len() as u64, partitions)
+        })
+        .map(|(i, _, hits_i)| (i, hits_i));
     if let Some((i, hits_i)) = second {
         inference.second = Some(Second {
             partitioner: Partitioner::HASHES[i],
@@ -441,6 +465,33 @@ mod tests {
             Partitioner::Fnv1a.partition_of(b"cust-00000", 6).unwrap()
         );
         assert_eq!(first.partition, (first.expected + 1) % 6);
+    }
+
+    /// A partitioner freshlens does not know, with one busy key that murmur2 happens to place
+    /// right: a third of the records, one key of many, not evidence.
+    #[test]
+    fn one_lucky_busy_key_does_not_name_a_hash() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        let mut placed: Vec<(Vec<u8>, i32)> = keys(600)
+            .into_iter()
+            .map(|k| (k, rng.random_range(0..12)))
+            .collect();
+        let busy = b"busy".to_vec();
+        let home = Partitioner::Murmur2.partition_of(&busy, 12).unwrap();
+        placed.extend(std::iter::repeat_n((busy, home), 300));
+        let inference = run(&placed, 12);
+        assert_eq!(inference.best, Verdict::Random, "{}", inference.verdict);
+        assert!(inference.candidates.murmur2 > 0.3);
+    }
+
+    /// On two partitions, 25 keys cannot show a hash beats chance by 5 standard errors.
+    #[test]
+    fn too_few_keys_for_two_partitions_is_undetermined_not_random() {
+        let inference = run(&placed_by(Partitioner::Murmur2, &keys(22), 2), 2);
+        assert_eq!(inference.best, Verdict::Undetermined);
+        let inference = run(&placed_by(Partitioner::Murmur2, &keys(40), 2), 2);
+        assert_eq!(inference.best, Verdict::Murmur2);
     }
 
     #[test]

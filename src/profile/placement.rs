@@ -17,6 +17,8 @@ pub struct Placement {
     pub by: Vec<Partitioner>,
     /// Why a lookup reads more than one hash's partition, or every partition.
     pub warning: Option<String>,
+    /// Keys the sample found off the hash's partition: read where they were found too.
+    pub strays: HashMap<Vec<u8>, Vec<i32>>,
 }
 
 impl Placement {
@@ -30,6 +32,7 @@ impl Placement {
             partitions,
             by,
             warning: None,
+            strays: HashMap::new(),
         }
     }
 
@@ -42,6 +45,7 @@ impl Placement {
             .by
             .iter()
             .filter_map(|p| p.partition_of(key, self.partitions))
+            .chain(self.strays.get(key).into_iter().flatten().copied())
             .collect();
         wanted.sort_unstable();
         wanted.dedup();
@@ -52,11 +56,30 @@ impl Placement {
     pub fn inferred(topic: &str, inference: &Inference) -> Self {
         let partitions = inference.partitions;
         match (inference.best.partitioner(), &inference.second) {
-            (Some(best), None) => Self {
-                partitions,
-                by: vec![best],
-                warning: None,
-            },
+            (Some(best), None) => {
+                let mut strays: HashMap<Vec<u8>, Vec<i32>> = HashMap::new();
+                for m in &inference.misplaced {
+                    strays
+                        .entry(m.key.as_bytes().to_vec())
+                        .or_default()
+                        .push(m.partition);
+                }
+                let warning = (inference.misplaced_keys > 0).then(|| {
+                    format!(
+                        "{topic}: {} sampled key(s) sit on a partition {} does not put them in; \
+                         a lookup reads where the sample found them, and would miss others like \
+                         them (`freshlens keys -t {topic}` lists them)",
+                        inference.misplaced_keys,
+                        best.name()
+                    )
+                });
+                Self {
+                    partitions,
+                    by: vec![best],
+                    warning,
+                    strays,
+                }
+            }
             (Some(_), Some(_)) => Self {
                 partitions,
                 by: Partitioner::HASHES.to_vec(),
@@ -64,12 +87,14 @@ impl Placement {
                     "{topic}: {}; reading the partitions every partitioner puts a key in",
                     inference.verdict
                 )),
+                strays: HashMap::new(),
             },
             (None, _) => Self {
                 partitions,
                 by: Vec::new(),
                 warning: (inference.best == Verdict::Random)
                     .then(|| format!("{topic}: {}; reading every partition", inference.verdict)),
+                strays: HashMap::new(),
             },
         }
     }
@@ -240,6 +265,35 @@ mod tests {
                 .unwrap()
                 .contains("two producers disagree")
         );
+    }
+
+    #[test]
+    fn auto_reads_a_sampled_stray_where_it_was_found() {
+        let mut placed: Vec<(Vec<u8>, i32)> = (0..300)
+            .map(|i| {
+                let key = format!("id-{i}").into_bytes();
+                let p = Partitioner::Murmur2.partition_of(&key, 8).unwrap();
+                (key, p)
+            })
+            .collect();
+        let stray_home = (Partitioner::Murmur2.partition_of(b"id-0", 8).unwrap() + 1) % 8;
+        placed[0].1 = stray_home;
+        let inference = infer(placed.iter().map(|(k, p)| (Some(k.as_slice()), *p)), 8);
+        let placement = Placement::inferred("t", &inference);
+        let mut want = vec![
+            Partitioner::Murmur2.partition_of(b"id-0", 8).unwrap(),
+            stray_home,
+        ];
+        want.sort_unstable();
+        assert_eq!(placement.partitions_for(b"id-0"), want);
+        assert!(
+            placement
+                .warning
+                .as_ref()
+                .unwrap()
+                .contains("1 sampled key(s)")
+        );
+        assert_eq!(placement.partitions_for(b"id-1").len(), 1);
     }
 
     #[test]

@@ -175,6 +175,8 @@ fn skew_ui(ui: &mut egui::Ui, keys: &TopicKeys) {
             .allow_zoom(false)
             .x_axis_label("partition")
             .y_axis_label("records")
+            // Room for "80000": egui_plot drops tick labels that do not fit the axis.
+            .y_axis_min_width(56.0)
             .show(&mut columns[0], |plot| {
                 plot.bar_chart(BarChart::new("records", bars));
             });

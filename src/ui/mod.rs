@@ -319,6 +319,10 @@ impl FreshlensApp {
                 // Whatever answer comes for the attempt in flight is dropped.
                 self.connect_attempt += 1;
                 self.connect.disconnected();
+                // A demo left before its data was ready takes its first customer with it.
+                if self.demo_first.take().is_some() && self.cluster.is_none() {
+                    self.profile = ProfilePanel::default();
+                }
             }
             Command::Disconnect => {
                 self.disconnect();
@@ -450,6 +454,7 @@ impl FreshlensApp {
     /// Leaves the current source for one being opened (a capture, the demo): a connection
     /// still in flight must not replace it.
     fn leave_for(&mut self, what: String) {
+        self.demo_first = None;
         self.disconnect();
         self.connect_attempt += 1;
         self.connect.connecting(what);
@@ -800,8 +805,10 @@ impl FreshlensApp {
         }
         // Sampled once per topic, after the lookup so it never delays the answer.
         if let Some(cluster) = self.cluster.clone() {
-            self.tasks
-                .check_placements(cluster, spec, self.profile.key.clone());
+            self.next_scan_id += 1;
+            let id = self.next_scan_id;
+            self.profile.placement_asked(id);
+            self.tasks.check_placements(cluster, spec, id);
         }
     }
 
@@ -1037,11 +1044,7 @@ impl FreshlensApp {
                     self.keys.done(result);
                 }
             }
-            Outcome::PlacementChecked { key, result } => {
-                if key == self.profile.key {
-                    self.profile.placement_checked(result);
-                }
-            }
+            Outcome::PlacementChecked { id, result } => self.profile.placement_checked(id, result),
             Outcome::Governed { id, result } => {
                 if self
                     .governance_run

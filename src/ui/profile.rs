@@ -64,11 +64,20 @@ pub struct ProfilePanel {
     events_version: u64,
     /// Sources whose records the spec's partitioner does not place: one sentence each.
     placement: Vec<String>,
+    /// The placement check whose answer is awaited (another spec's or lookup's is dropped).
+    placement_asked: u64,
 }
 
 impl ProfilePanel {
+    pub fn placement_asked(&mut self, id: u64) {
+        self.placement_asked = id;
+    }
+
     /// What the check of the spec's partitioner against each source found.
-    pub fn placement_checked(&mut self, result: Result<Vec<String>, String>) {
+    pub fn placement_checked(&mut self, id: u64, result: Result<Vec<String>, String>) {
+        if id != self.placement_asked {
+            return;
+        }
         self.placement = match result {
             Ok(said) => said,
             Err(e) => vec![format!("could not check the sources' partitioners: {e}")],
@@ -105,6 +114,8 @@ impl ProfilePanel {
             Ok(spec) => {
                 self.spec = Some(Arc::new(spec));
                 self.error = None;
+                self.placement.clear();
+                self.placement_asked = 0;
             }
             Err(e) => self.error = Some(e),
         }

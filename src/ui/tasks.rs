@@ -130,9 +130,9 @@ pub enum Outcome {
         id: u64,
         result: Result<crate::keys::TopicKeys, String>,
     },
-    /// Which of the spec's sources the spec's partitioner reads wrongly, after a lookup of `key`.
+    /// Which of the spec's sources the spec's partitioner reads wrongly, after lookup `id`.
     PlacementChecked {
-        key: String,
+        id: u64,
         result: Result<Vec<String>, String>,
     },
     /// An answer for the Governance tab.
@@ -331,8 +331,10 @@ impl Tasks {
         });
     }
 
+    /// Stamped with the source generation it was asked in: a first customer or demo data that
+    /// arrives after the user left for another source is dropped.
     pub fn open_demo(&self, config: crate::demo::DemoConfig) {
-        self.spawn(move |send| {
+        self.spawn_on_source(move |send| {
             // The suggested customer first, from its own partitions; the rest behind it.
             let prepared = match crate::demo::prepare(&config) {
                 Ok(prepared) => prepared,
@@ -700,7 +702,7 @@ impl Tasks {
     }
 
     /// Whether each of the spec's sources is placed as the spec says (sampled once per topic).
-    pub fn check_placements(&self, cluster: Arc<dyn Source>, spec: Arc<Spec>, key: String) {
+    pub fn check_placements(&self, cluster: Arc<dyn Source>, spec: Arc<Spec>, id: u64) {
         self.spawn_on_source(move |send| {
             let result = crate::profile::placement::disagreements(
                 cluster.as_ref(),
@@ -708,7 +710,7 @@ impl Tasks {
                 &CancelToken::default(),
             )
             .map_err(|e| e.to_string());
-            send(Outcome::PlacementChecked { key, result });
+            send(Outcome::PlacementChecked { id, result });
         });
     }
 
