@@ -175,13 +175,14 @@ fn skew_ui(ui: &mut egui::Ui, keys: &TopicKeys) {
             .allow_zoom(false)
             .x_axis_label("partition")
             .y_axis_label("records")
-            // Room for "80000": egui_plot drops tick labels that do not fit the axis.
-            .y_axis_min_width(56.0)
+            .y_axis_formatter(count_axis)
+            .y_grid_spacer(egui_plot::uniform_grid_spacer(count_steps))
+            .y_axis_min_width(40.0)
             .show(&mut columns[0], |plot| {
                 plot.bar_chart(BarChart::new("records", bars));
             });
         let ui = &mut columns[1];
-        ui.label("Hottest keys (share of the sample):");
+        ui.label("Hottest keys (estimated share of the topic):");
         egui::Grid::new("hot_keys_grid")
             .striped(true)
             .show(ui, |ui| {
@@ -192,6 +193,32 @@ fn skew_ui(ui: &mut egui::Ui, keys: &TopicKeys) {
                 }
             });
     });
+}
+
+/// Grid steps of 1, 2 or 5 times a power of ten, about four labelled ones over the range: the
+/// default powers of ten leave a 0..78,000 axis with one label.
+fn count_steps(input: egui_plot::GridInput) -> [f64; 3] {
+    let range = (input.bounds.1 - input.bounds.0).abs().max(1.0);
+    let rough = range / 4.0;
+    let power = 10f64.powf(rough.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0]
+        .into_iter()
+        .map(|m| m * power)
+        .find(|s| *s >= rough)
+        .unwrap_or(10.0 * power);
+    [step / 5.0, step, step * 5.0]
+}
+
+/// A record count as an axis label: 750, 12k, 1.5M.
+fn count_axis(mark: egui_plot::GridMark, _range: &std::ops::RangeInclusive<f64>) -> String {
+    let n = mark.value;
+    if n.abs() >= 1e6 {
+        format!("{:.1}M", n / 1e6)
+    } else if n.abs() >= 1e3 {
+        format!("{:.0}k", n / 1e3)
+    } else {
+        format!("{n:.0}")
+    }
 }
 
 fn order_ui(ui: &mut egui::Ui, keys: &TopicKeys) {
