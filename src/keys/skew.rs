@@ -29,6 +29,9 @@ pub struct Skew {
     /// 0: every partition holds the same; towards 1: one partition holds everything.
     pub gini: f64,
     pub hot_keys: Vec<HotKey>,
+    /// Partitions whose records were read past the high watermark the broker reported (Tansu
+    /// reports it low for batches of several records): their count is what was read.
+    pub read_past_high: u32,
 }
 
 /// The Gini coefficient of `values` (0 for none or all zero).
@@ -69,6 +72,13 @@ pub fn records_per_partition(partitions: &[PartitionInfo], sample: &[Record]) ->
 
 pub fn skew(partitions: &[PartitionInfo], sample: &[Record]) -> Skew {
     let records = records_per_partition(partitions, sample);
+    let mut by_id: Vec<&PartitionInfo> = partitions.iter().collect();
+    by_id.sort_by_key(|p| p.id);
+    let read_past_high = by_id
+        .iter()
+        .zip(&records)
+        .filter(|(p, n)| **n > (p.high - p.low.max(0)).max(0))
+        .count() as u32;
     let total: i64 = records.iter().sum();
     let mean = total as f64 / records.len().max(1) as f64;
     let max = records.iter().copied().max().unwrap_or(0);
@@ -116,6 +126,7 @@ pub fn skew(partitions: &[PartitionInfo], sample: &[Record]) -> Skew {
         gini: gini(&records),
         records,
         hot_keys,
+        read_past_high,
     }
 }
 
@@ -164,6 +175,7 @@ mod tests {
         let sample = [record(1, 6, "a"), record(0, 9, "b"), record(1, 5, "a")];
         let skew = skew(&parts, &sample);
         assert_eq!(skew.records, vec![8, 7]);
+        assert_eq!(skew.read_past_high, 1);
         assert!((skew.max_over_mean - 8.0 / 7.5).abs() < 1e-12);
         // b's one sampled record stands for partition 0's 8, a's two for partition 1's 7.
         assert_eq!(skew.hot_keys[0].key, "b");

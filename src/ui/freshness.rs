@@ -645,6 +645,9 @@ impl Axis {
             .link_cursor(self.link, [true, false])
             .x_axis_formatter(move |mark, _| clock_label(origin, mark.value))
             .y_axis_formatter(duration_axis)
+            .y_grid_spacer(egui_plot::uniform_grid_spacer(
+                super::plot_time::duration_steps,
+            ))
             .allow_axis_zoom_drag(true)
             // A double click would reset one plot alone and unlink it from the others; the
             // window presets reset them together.

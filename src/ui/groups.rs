@@ -520,6 +520,10 @@ impl GroupsPanel {
                 .legend(Legend::default())
                 .link_axis(link, [true, false])
                 .x_axis_formatter(move |mark, _| clock_label(origin, mark.value))
+                .y_axis_formatter(super::plot_time::count_axis)
+                .y_grid_spacer(egui_plot::uniform_grid_spacer(
+                    super::plot_time::count_steps,
+                ))
                 .y_axis_min_width(56.0)
                 .y_axis_label("records")
                 .show(ui, |plot| plot.line(Line::new("offset lag", offsets)));
@@ -534,6 +538,9 @@ impl GroupsPanel {
                 .link_axis(link, [true, false])
                 .x_axis_formatter(move |mark, _| clock_label(origin, mark.value))
                 .y_axis_formatter(super::plot_time::duration_axis)
+                .y_grid_spacer(egui_plot::uniform_grid_spacer(
+                    super::plot_time::duration_steps,
+                ))
                 .y_axis_min_width(56.0)
                 .y_axis_label("time lag")
                 .show(ui, |plot| {

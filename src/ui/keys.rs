@@ -78,8 +78,9 @@ impl KeysPanel {
             }
             return command;
         };
+        // A scroll position per topic: another topic's view opens at its top.
         egui::ScrollArea::vertical()
-            .id_salt("keys_scroll")
+            .id_salt(("keys_scroll", &keys.topic))
             .show(ui, |ui| keys_ui(ui, keys));
         command
     }
@@ -107,16 +108,22 @@ fn partitioner_ui(ui: &mut egui::Ui, keys: &TopicKeys) {
         ui.label(&p.verdict);
     });
     ui.label(format!(
-        "{} records sampled over {} partitions · {}{}",
+        "{} records sampled over {} partitions · placed right by {} (chance alone: {:.1}%){}",
         keys.sampled,
         keys.partitions,
         p.candidates.summary(" · "),
+        100.0 / f64::from(keys.partitions.max(1)),
         if p.null_keys > 0 {
             format!(" · {} without a key", p.null_keys)
         } else {
             String::new()
         }
-    ));
+    ))
+    .on_hover_text(
+        "Each hash partitioner's share of the sampled keyed records it puts on the partition \
+         they are on: the one that wrote the topic explains (nearly) all of them; the others \
+         only what chance gives.",
+    );
     if let Some(said) = &keys.spec_disagrees {
         ui.colored_label(BUDGET_COLOR, format!("Spec: {said}"));
     }
@@ -152,6 +159,13 @@ fn skew_ui(ui: &mut egui::Ui, keys: &TopicKeys) {
         "Skew: max/mean {:.2} · Gini {:.2}",
         s.max_over_mean, s.gini
     ));
+    if s.read_past_high > 0 {
+        ui.weak(format!(
+            "{} partition(s) hold more records than the high watermark the broker reported \
+             (read past it): the bars are what was read",
+            s.read_past_high
+        ));
+    }
     ui.columns(2, |columns| {
         let mean = s.records.iter().sum::<i64>() as f64 / s.records.len().max(1) as f64;
         let bars: Vec<Bar> = s
@@ -175,8 +189,12 @@ fn skew_ui(ui: &mut egui::Ui, keys: &TopicKeys) {
             .allow_zoom(false)
             .x_axis_label("partition")
             .y_axis_label("records")
-            .y_axis_formatter(count_axis)
-            .y_grid_spacer(egui_plot::uniform_grid_spacer(count_steps))
+            .y_axis_formatter(super::plot_time::count_axis)
+            .y_grid_spacer(egui_plot::uniform_grid_spacer(
+                super::plot_time::count_steps,
+            ))
+            // Every partition labelled where there is room, else every fifth or tenth.
+            .x_grid_spacer(egui_plot::uniform_grid_spacer(|_| [1.0, 5.0, 10.0]))
             .y_axis_min_width(40.0)
             .show(&mut columns[0], |plot| {
                 plot.bar_chart(BarChart::new("records", bars));
@@ -195,43 +213,25 @@ fn skew_ui(ui: &mut egui::Ui, keys: &TopicKeys) {
     });
 }
 
-/// Grid steps of 1, 2 or 5 times a power of ten, about four labelled ones over the range: the
-/// default powers of ten leave a 0..78,000 axis with one label.
-fn count_steps(input: egui_plot::GridInput) -> [f64; 3] {
-    let range = (input.bounds.1 - input.bounds.0).abs().max(1.0);
-    let rough = range / 4.0;
-    let power = 10f64.powf(rough.log10().floor());
-    let step = [1.0, 2.0, 5.0, 10.0]
-        .into_iter()
-        .map(|m| m * power)
-        .find(|s| *s >= rough)
-        .unwrap_or(10.0 * power);
-    [step / 5.0, step, step * 5.0]
-}
-
-/// A record count as an axis label: 750, 12k, 1.5M.
-fn count_axis(mark: egui_plot::GridMark, _range: &std::ops::RangeInclusive<f64>) -> String {
-    let n = mark.value;
-    if n.abs() >= 1e6 {
-        format!("{:.1}M", n / 1e6)
-    } else if n.abs() >= 1e3 {
-        format!("{:.0}k", n / 1e3)
-    } else {
-        format!("{n:.0}")
-    }
-}
-
 fn order_ui(ui: &mut egui::Ui, keys: &TopicKeys) {
     let o = &keys.order;
-    let text = format!(
-        "Order within a key: {} of {} keys have events out of order ({} inversions, the latest \
-         {} behind), by {}",
-        o.keys_with_inversions,
-        o.keys,
-        o.inversions,
-        format_duration_ms(o.max_lateness_ms),
-        o.event_time
-    );
+    let text = if o.inversions == 0 {
+        format!(
+            "Order within a key: every one of {} keys has its events in order on its partition, \
+             by {}",
+            o.keys, o.event_time
+        )
+    } else {
+        format!(
+            "Order within a key: {} of {} keys have an event older than one before it on their \
+             partition ({} such events, the latest {} behind), by {}",
+            o.keys_with_inversions,
+            o.keys,
+            o.inversions,
+            format_duration_ms(o.max_lateness_ms),
+            o.event_time
+        )
+    };
     if o.inversions > 0 {
         ui.colored_label(WARN_COLOR, text);
     } else {
@@ -246,6 +246,10 @@ fn order_ui(ui: &mut egui::Ui, keys: &TopicKeys) {
     if o.worst.is_empty() {
         return;
     }
+    ui.weak(format!(
+        "The {} keys with the most events out of order:",
+        o.worst.len()
+    ));
     egui::Grid::new("inversions_grid")
         .striped(true)
         .show(ui, |ui| {

@@ -291,6 +291,9 @@ impl FreshlensApp {
         }
         if let Some(config) = startup.demo {
             app.connect.connecting("demo data");
+            // The first stale customer is shown in the Profile tab before the rest is built.
+            app.state.tab = Tab::Profile;
+            app.profile.demo_building = true;
             app.tasks.open_demo(config);
         }
         Ok(app)
@@ -392,6 +395,8 @@ impl FreshlensApp {
             }
             Command::OpenDemo => {
                 self.leave_for("demo data".into());
+                self.state.tab = Tab::Profile;
+                self.profile.demo_building = true;
                 let config = crate::demo::DemoConfig::new(crate::time::now_ms());
                 self.tasks.open_demo(config);
             }
@@ -742,6 +747,7 @@ impl FreshlensApp {
     /// The demo's first stale customer, explained from its own partitions while the rest of
     /// the demo data is built: shown at once in the Profile tab.
     fn demo_first_explained(&mut self, first: crate::demo::FirstStale) {
+        self.profile.demo_building = false;
         log_since_start(&format!(
             "first stale customer {} explained",
             first.stale.key
@@ -760,6 +766,7 @@ impl FreshlensApp {
     /// lookup answers the same on the whole data); without one, the Overview opens.
     fn demo_opened(&mut self, ready: tasks::DemoReady) {
         log_since_start("demo data ready");
+        self.profile.demo_building = false;
         self.origin = Origin::Demo {
             customers: ready.customers,
             records: ready.records,
@@ -1092,6 +1099,20 @@ impl FreshlensApp {
     /// Says when the data is not a live cluster: demo data (with stale customers to look at)
     /// or a capture (and when it was taken).
     fn banner_ui(&mut self, ui: &mut egui::Ui) -> Option<Command> {
+        // While the rest of the demo is built behind its first customer, a line in the same
+        // place keeps the window from jumping when the demo's banner arrives.
+        if let Some((key, _)) = &self.demo_first
+            && self.cluster.is_none()
+            && self.connect.is_connecting()
+        {
+            egui::Panel::top("banner").show(ui, |ui| {
+                ui.colored_label(
+                    egui::Color32::from_rgb(230, 180, 60),
+                    format!("Demo: {key} is explained below; building the rest of the demo data…"),
+                );
+            });
+            return None;
+        }
         if self.cluster.as_ref().is_none_or(|c| !c.is_capture()) {
             return None;
         }

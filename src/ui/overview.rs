@@ -455,6 +455,12 @@ fn store_ui(ui: &mut egui::Ui, store: &StoreAge, budget_ms: i64) {
         .allow_drag(false)
         .allow_zoom(false)
         .x_axis_formatter(super::plot_time::duration_axis)
+        .x_grid_spacer(egui_plot::uniform_grid_spacer(
+            super::plot_time::duration_steps,
+        ))
+        .y_grid_spacer(egui_plot::uniform_grid_spacer(
+            super::plot_time::count_steps,
+        ))
         .x_axis_label("age of the latest version")
         .y_axis_label("profiles")
         .show(ui, |plot| {

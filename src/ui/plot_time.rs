@@ -17,6 +17,82 @@ pub fn plot_x(origin_ms: i64, ms: i64) -> f64 {
     (ms - origin_ms) as f64 / 1000.0
 }
 
+/// Grid steps of an axis of seconds: the step among round durations (1 s, 15 s, 1 m, 5 m,
+/// 1 h, 6 h, 1 d…) that puts about four labelled ticks over the range, with its neighbours for
+/// the finer and coarser lines. egui_plot's default steps are powers of ten, which leave a
+/// 0..2 h axis with the single label "0" (its 1,000 s ticks are too close to label and its
+/// 10,000 s ticks out of range).
+pub fn duration_steps(input: egui_plot::GridInput) -> [f64; 3] {
+    const NICE: [f64; 31] = [
+        0.001,
+        0.002,
+        0.005,
+        0.01,
+        0.02,
+        0.05,
+        0.1,
+        0.2,
+        0.5,
+        1.0,
+        2.0,
+        5.0,
+        10.0,
+        15.0,
+        30.0,
+        60.0,
+        120.0,
+        300.0,
+        600.0,
+        900.0,
+        1_800.0,
+        3_600.0,
+        7_200.0,
+        10_800.0,
+        21_600.0,
+        43_200.0,
+        86_400.0,
+        172_800.0,
+        604_800.0,
+        2_592_000.0,
+        31_536_000.0,
+    ];
+    let rough = (input.bounds.1 - input.bounds.0).abs() / 4.0;
+    let at = NICE
+        .iter()
+        .position(|s| *s >= rough)
+        .unwrap_or(NICE.len() - 1);
+    let step = NICE[at];
+    let finer = if at > 0 { NICE[at - 1] } else { step / 2.0 };
+    let coarser = NICE.get(at + 1).copied().unwrap_or(step * 10.0);
+    [finer, step, coarser]
+}
+
+/// Grid steps of 1, 2 or 5 times a power of ten, about four labelled ones over the range (for
+/// counts; the default powers of ten leave a 0..78,000 axis with one label).
+pub fn count_steps(input: egui_plot::GridInput) -> [f64; 3] {
+    let range = (input.bounds.1 - input.bounds.0).abs().max(1.0);
+    let rough = range / 4.0;
+    let power = 10f64.powf(rough.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0]
+        .into_iter()
+        .map(|m| m * power)
+        .find(|s| *s >= rough)
+        .unwrap_or(10.0 * power);
+    [(step / 5.0).max(1.0), step, step * 5.0]
+}
+
+/// A count as an axis label: 750, 12k, 1.5M.
+pub fn count_axis(mark: egui_plot::GridMark, _range: &std::ops::RangeInclusive<f64>) -> String {
+    let n = mark.value;
+    if n.abs() >= 1e6 {
+        format!("{:.1}M", n / 1e6)
+    } else if n.abs() >= 1e4 {
+        format!("{:.0}k", n / 1e3)
+    } else {
+        format!("{n:.0}")
+    }
+}
+
 /// A y tick of a duration axis whose values are seconds: `250ms`, `1.5s`, `3m12s`, signed.
 pub fn duration_axis(mark: egui_plot::GridMark, _range: &std::ops::RangeInclusive<f64>) -> String {
     signed_duration((mark.value * 1000.0).round() as i64)
@@ -47,5 +123,35 @@ mod tests {
         assert_eq!(signed_duration(1_500), "1.5s");
         assert_eq!(signed_duration(-2_000), "-2s");
         assert_eq!(signed_duration(192_000), "3m12s");
+    }
+
+    fn input(lo: f64, hi: f64) -> egui_plot::GridInput {
+        egui_plot::GridInput {
+            bounds: (lo, hi),
+            base_step_size: 1.0,
+        }
+    }
+
+    #[test]
+    fn axes_get_round_steps_about_four_to_the_range() {
+        // Two hours of lag: 30 m ticks, 15 m and 1 h around them.
+        assert_eq!(
+            duration_steps(input(0.0, 7_200.0)),
+            [900.0, 1_800.0, 3_600.0]
+        );
+        assert_eq!(duration_steps(input(0.0, 40.0)), [5.0, 10.0, 15.0]);
+        // 78,000 records: 20k ticks.
+        assert_eq!(
+            count_steps(input(0.0, 78_000.0)),
+            [4_000.0, 20_000.0, 100_000.0]
+        );
+        assert_eq!(count_steps(input(0.0, 3.0)), [1.0, 1.0, 5.0]);
+        let mark = |value| egui_plot::GridMark {
+            value,
+            step_size: 1.0,
+        };
+        assert_eq!(count_axis(mark(60_000.0), &(0.0..=1.0)), "60k");
+        assert_eq!(count_axis(mark(2_500.0), &(0.0..=1.0)), "2500");
+        assert_eq!(count_axis(mark(1_500_000.0), &(0.0..=1.0)), "1.5M");
     }
 }

@@ -66,6 +66,8 @@ pub struct ProfilePanel {
     placement: Vec<String>,
     /// The placement check whose answer is awaited (another spec's or lookup's is dropped).
     placement_asked: u64,
+    /// The demo is being built and its first stale customer will be shown here.
+    pub demo_building: bool,
 }
 
 impl ProfilePanel {
@@ -283,6 +285,9 @@ impl ProfilePanel {
                     found.timeline.scanned.partitions,
                     found.timeline.scanned.records
                 ),
+                None if self.demo_building => "Building the demo data: its first stale \
+                                                customer is explained here in a moment."
+                    .to_owned(),
                 None => "Type a customer id and look it up.".to_owned(),
             };
             ui.weak(text);
