@@ -745,6 +745,12 @@ fn keys_view_and_profile_warning_name_a_crc32_topic() {
             .is_some()
     });
     assert!(harness.query_by_label_contains("Skew: max/mean").is_some());
+    // The loaded spec reads the topic: its customers' split over partitions (keyed by the
+    // customer id itself, none is).
+    wait_for(&mut harness, "the key choice", |h| {
+        h.query_by_label_contains("Key choice: 0 of 60 customers")
+            .is_some()
+    });
     assert!(
         harness
             .query_by_label_contains("the spec's murmur2")

@@ -155,7 +155,10 @@ fn print_report(report: &KeysReport, out: &mut dyn Write) -> anyhow::Result<()> 
                 s.linked_key_records,
                 s.records,
                 if s.unlinked_records > 0 {
-                    format!(", {} tied to no customer", s.unlinked_records)
+                    format!(
+                        ", {} keyed by ids no link source knows (each its own customer)",
+                        s.unlinked_records
+                    )
                 } else {
                     String::new()
                 }

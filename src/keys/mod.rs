@@ -168,6 +168,21 @@ pub fn spec_keys(
     })
 }
 
+/// One topic's split customers, where the spec has it as a source (`None` otherwise): the
+/// link sources read whole, then the topic's keys.
+pub fn topic_split(
+    source: &dyn Source,
+    with: WithSpec<'_>,
+    topic: &str,
+    cancel: &CancelToken,
+) -> Result<Option<SplitSource>, ClusterError> {
+    if with.spec.source(topic).is_none() {
+        return Ok(None);
+    }
+    let links = Links::read(source, with.spec, with.decoder, None, cancel)?;
+    split_source(source, topic, &links, cancel, &|_| {}).map(Some)
+}
+
 /// What `freshlens keys` asks for.
 pub struct KeysRequest<'a> {
     pub topics: Vec<String>,

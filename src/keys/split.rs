@@ -30,7 +30,8 @@ pub struct SplitSource {
     pub records: u64,
     /// Records keyed by a linked id rather than by their customer.
     pub linked_key_records: u64,
-    /// Keyed records no link source ties to a customer (not counted as anyone's).
+    /// Keyed records no link source ties to a customer: each such key counts as a customer of
+    /// its own (as the census counts them).
     pub unlinked_records: u64,
     pub examples: Vec<SplitExample>,
     pub cancelled: bool,
@@ -68,13 +69,18 @@ pub fn split_source(
                             customer
                         }
                     };
-                    let Some(customer) = customer else {
-                        result.unlinked_records += 1;
-                        continue;
+                    let customer = match customer {
+                        Some(customer) => {
+                            if key != customer.as_bytes() {
+                                result.linked_key_records += 1;
+                            }
+                            customer
+                        }
+                        None => {
+                            result.unlinked_records += 1;
+                            String::from_utf8_lossy(&key).into_owned()
+                        }
                     };
-                    if key != customer.as_bytes() {
-                        result.linked_key_records += 1;
-                    }
                     partitions
                         .entry(customer)
                         .or_default()

@@ -6,7 +6,7 @@ use egui_plot::{Bar, BarChart, Plot};
 
 use super::Command;
 use super::groups::BUDGET_COLOR;
-use crate::keys::TopicKeys;
+use crate::keys::{SplitSource, TopicKeys};
 use crate::profile::infer::DEFAULT_SAMPLE;
 use crate::time::format_duration_ms;
 
@@ -20,6 +20,8 @@ pub struct KeysPanel {
     /// The topic being sampled.
     pub running: Option<String>,
     pub result: Option<TopicKeys>,
+    /// With a spec that reads the topic: its customers split over the topic's partitions.
+    pub split: Option<SplitSource>,
     pub error: Option<String>,
     /// The topic last sampled unasked, so the view samples each topic once by itself.
     pub asked: Option<String>,
@@ -31,10 +33,13 @@ impl KeysPanel {
         self.error = None;
     }
 
-    pub fn done(&mut self, result: Result<TopicKeys, String>) {
+    pub fn done(&mut self, result: Result<(TopicKeys, Option<SplitSource>), String>) {
         self.running = None;
         match result {
-            Ok(keys) => self.result = Some(keys),
+            Ok((keys, split)) => {
+                self.result = Some(keys);
+                self.split = split;
+            }
             Err(e) => self.error = Some(e),
         }
     }
@@ -81,7 +86,13 @@ impl KeysPanel {
         // A scroll position per topic: another topic's view opens at its top.
         egui::ScrollArea::vertical()
             .id_salt(("keys_scroll", &keys.topic))
-            .show(ui, |ui| keys_ui(ui, keys));
+            .show(ui, |ui| {
+                keys_ui(ui, keys);
+                if let Some(split) = self.split.as_ref().filter(|s| s.topic == topic) {
+                    ui.separator();
+                    split_ui(ui, split);
+                }
+            });
         command
     }
 }
@@ -266,4 +277,35 @@ fn order_ui(ui: &mut egui::Ui, keys: &TopicKeys) {
                 ui.end_row();
             }
         });
+}
+
+/// What the key choice costs here: the spec's customers whose records in this topic sit on
+/// several partitions (keyed by linked ids), whose order here is not guaranteed.
+fn split_ui(ui: &mut egui::Ui, split: &SplitSource) {
+    let text = format!(
+        "Key choice: {} of {} customers have records on several partitions of this topic \
+         ({:.1}%): their order here is not guaranteed · {} of {} records keyed by a linked id",
+        split.split_customers,
+        split.customers,
+        split.share * 100.0,
+        split.linked_key_records,
+        split.records
+    );
+    if split.split_customers > 0 {
+        ui.colored_label(WARN_COLOR, text);
+    } else {
+        ui.label(text);
+    }
+    if split.unlinked_records > 0 {
+        ui.weak(format!(
+            "{} records are keyed by ids no link source knows: each counts as its own customer",
+            split.unlinked_records
+        ));
+    }
+    for example in &split.examples {
+        ui.weak(format!(
+            "{} on partitions {:?}",
+            example.customer, example.partitions
+        ));
+    }
 }

@@ -128,7 +128,7 @@ pub enum Outcome {
     },
     Keys {
         id: u64,
-        result: Result<crate::keys::TopicKeys, String>,
+        result: Result<(crate::keys::TopicKeys, Option<crate::keys::SplitSource>), String>,
     },
     /// Which of the spec's sources the spec's partitioner reads wrongly, after lookup `id`.
     PlacementChecked {
@@ -688,14 +688,23 @@ impl Tasks {
                     .as_deref()
                     .zip(decoder.as_ref())
                     .map(|(spec, decoder)| crate::keys::WithSpec { spec, decoder });
-                crate::keys::topic_keys(
+                let keys = crate::keys::topic_keys(
                     cluster.as_ref(),
                     &topic,
                     crate::profile::infer::DEFAULT_SAMPLE,
                     with,
                     &cancel,
                 )
-                .map_err(|e| e.to_string())
+                .map_err(|e| e.to_string())?;
+                // With a spec: its customers split over this topic's partitions.
+                let split = match with {
+                    Some(with) if !cancel.is_cancelled() => {
+                        crate::keys::topic_split(cluster.as_ref(), with, &topic, &cancel)
+                            .map_err(|e| e.to_string())?
+                    }
+                    _ => None,
+                };
+                Ok((keys, split))
             });
             send(Outcome::Keys { id, result });
         });
