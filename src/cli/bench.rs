@@ -224,6 +224,44 @@ pub fn run(connect: &ConnectArgs, args: &BenchArgs, out: &mut dyn Write) -> anyh
     Ok(())
 }
 
+/// Each part's median over the rounds, as the part-by-part bench modes report it.
+pub fn parts_summary(
+    parts: &BTreeMap<&str, Vec<Run>>,
+) -> serde_json::Map<String, serde_json::Value> {
+    parts
+        .iter()
+        .map(|(name, runs)| {
+            let m = median(runs);
+            let value = json!({
+                "median_ms": m.elapsed.as_secs_f64() * 1000.0,
+                "records": m.records,
+                "bytes": m.bytes,
+            });
+            ((*name).to_owned(), value)
+        })
+        .collect()
+}
+
+/// The part-by-part modes' output: `doc` as JSON, or each part's median and what was found.
+pub fn print_parts(out: &mut dyn Write, json: bool, doc: &serde_json::Value) -> anyhow::Result<()> {
+    if json {
+        serde_json::to_writer(&mut *out, doc)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    writeln!(out, "{} rounds, medians:", doc["rounds"])?;
+    for (name, value) in doc["parts"].as_object().into_iter().flatten() {
+        writeln!(
+            out,
+            "  {name:<22} {:>9.1} ms {:>10} records",
+            value["median_ms"].as_f64().unwrap_or_default(),
+            value["records"]
+        )?;
+    }
+    writeln!(out, "  found: {}", doc["found"])?;
+    Ok(())
+}
+
 /// The fastest and slowest of `runs`.
 fn spread(runs: &[Run]) -> (Duration, Duration) {
     let min = runs.iter().map(|r| r.elapsed).min().unwrap_or_default();

@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use serde_json::json;
 
-use super::bench::{BenchArgs, Run, median, raw};
+use super::bench::{BenchArgs, Run, raw};
 use crate::cluster::{CancelToken, ConnectionConfig};
 use crate::demo::DemoConfig;
 use crate::keys::{KeysRequest, WithSpec, look_at_keys, spec_keys};
@@ -88,15 +88,7 @@ pub fn run(
             "split_customers": split.sources.iter().map(|s| (s.topic.clone(), s.split_customers)).collect::<BTreeMap<_, _>>(),
         });
     }
-    let summary: serde_json::Map<String, serde_json::Value> = parts
-        .iter()
-        .map(|(name, runs)| {
-            let m = median(runs);
-            let value =
-                json!({ "median_ms": m.elapsed.as_secs_f64() * 1000.0, "records": m.records });
-            ((*name).to_owned(), value)
-        })
-        .collect();
+    let summary = super::bench::parts_summary(&parts);
     let doc = json!({
         "seeded": seeded,
         "rounds": args.rounds.max(1),
@@ -104,20 +96,5 @@ pub fn run(
         "parts": summary,
         "peak_rss_mb": super::bench::peak_rss_kb().map(|kb| kb / 1024),
     });
-    if args.json {
-        serde_json::to_writer(&mut *out, &doc)?;
-        writeln!(out)?;
-        return Ok(());
-    }
-    writeln!(out, "{} rounds, medians:", args.rounds.max(1))?;
-    for (name, value) in &summary {
-        writeln!(
-            out,
-            "  {name:<22} {:>9.1} ms {:>10} records",
-            value["median_ms"].as_f64().unwrap_or_default(),
-            value["records"]
-        )?;
-    }
-    writeln!(out, "  found: {found}")?;
-    Ok(())
+    super::bench::print_parts(out, args.json, &doc)
 }

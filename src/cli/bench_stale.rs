@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use serde_json::json;
 
-use super::bench::{BenchArgs, Run, median, raw};
+use super::bench::{BenchArgs, Run, raw};
 use crate::cluster::{CancelToken, Cluster, ConnectionConfig};
 use crate::demo::DemoConfig;
 use crate::freshness;
@@ -93,18 +93,7 @@ pub fn run(
             "consumed_but_not_applied": sample.consumed_but_not_applied,
         });
     }
-    let summary: serde_json::Map<String, serde_json::Value> = parts
-        .iter()
-        .map(|(name, runs)| {
-            let m = median(runs);
-            let value = json!({
-                "median_ms": m.elapsed.as_secs_f64() * 1000.0,
-                "records": m.records,
-                "bytes": m.bytes,
-            });
-            ((*name).to_owned(), value)
-        })
-        .collect();
+    let summary = super::bench::parts_summary(&parts);
     let doc = json!({
         "seeded": seeded,
         "rounds": args.rounds.max(1),
@@ -113,22 +102,7 @@ pub fn run(
         "parts": summary,
         "peak_rss_mb": super::bench::peak_rss_kb().map(|kb| kb / 1024),
     });
-    if args.json {
-        serde_json::to_writer(&mut *out, &doc)?;
-        writeln!(out)?;
-        return Ok(());
-    }
-    writeln!(out, "{} rounds, medians:", args.rounds.max(1))?;
-    for (name, value) in &summary {
-        writeln!(
-            out,
-            "  {name:<14} {:>9.1} ms {:>10} records",
-            value["median_ms"].as_f64().unwrap_or_default(),
-            value["records"]
-        )?;
-    }
-    writeln!(out, "  found: {found}")?;
-    Ok(())
+    super::bench::print_parts(out, args.json, &doc)
 }
 
 /// Where the census's limit reads from (the builder's committed offset on every source

@@ -94,7 +94,7 @@ pub fn topic_keys(
     cancel: &CancelToken,
 ) -> Result<TopicKeys, ClusterError> {
     let info = source.topic(topic)?;
-    let (partitions, records) = sample(source, topic, n, cancel)?;
+    let (partitions, records) = sample(source, &info, n, cancel)?;
     let inference: Inference = infer(
         records.iter().map(|r| (r.key.as_deref(), r.partition)),
         partitions,

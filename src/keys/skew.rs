@@ -72,6 +72,7 @@ pub fn records_per_partition(partitions: &[PartitionInfo], sample: &[Record]) ->
 
 pub fn skew(partitions: &[PartitionInfo], sample: &[Record]) -> Skew {
     let records = records_per_partition(partitions, sample);
+    // In partition order, as `records` is.
     let mut by_id: Vec<&PartitionInfo> = partitions.iter().collect();
     by_id.sort_by_key(|p| p.id);
     let read_past_high = by_id
@@ -86,10 +87,8 @@ pub fn skew(partitions: &[PartitionInfo], sample: &[Record]) -> Skew {
     for record in sample {
         *sampled.entry(record.partition).or_default() += 1;
     }
-    let mut ids: Vec<&PartitionInfo> = partitions.iter().collect();
-    ids.sort_by_key(|p| p.id);
-    // What one sampled record of each partition stands for.
-    let weight: HashMap<i32, f64> = ids
+    // What one sampled record of each partition stands for, and all the records they stand for.
+    let weight: HashMap<i32, f64> = by_id
         .iter()
         .zip(&records)
         .filter_map(|(p, n)| {
@@ -97,9 +96,11 @@ pub fn skew(partitions: &[PartitionInfo], sample: &[Record]) -> Skew {
             Some((p.id, *n as f64 / taken as f64))
         })
         .collect();
-    let stood_for: f64 = weight
+    let stood_for: f64 = by_id
         .iter()
-        .map(|(p, w)| w * sampled[p] as f64)
+        .zip(&records)
+        .filter(|(p, _)| sampled.contains_key(&p.id))
+        .map(|(_, n)| *n as f64)
         .sum::<f64>()
         .max(1.0);
     let mut per_key: HashMap<&[u8], (f64, u64)> = HashMap::new();

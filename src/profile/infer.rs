@@ -8,7 +8,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use super::Partitioner;
-use crate::cluster::{CancelToken, ClusterError, Record, ScanEvent, ScanRequest, StartAt};
+use crate::cluster::{
+    CancelToken, ClusterError, Record, ScanEvent, ScanRequest, StartAt, TopicInfo,
+};
 use crate::source::Source;
 
 /// Records sampled per topic unless asked otherwise.
@@ -314,15 +316,16 @@ pub fn infer<'a>(
     inference
 }
 
-/// The newest records of every partition of `topic`, about `n` in all spread evenly: one
-/// scan, reading to the end the fetch finds.
+/// The newest records of every partition of the topic `info` describes, about `n` in all
+/// spread evenly: one scan, reading to the end the fetch finds.
 pub fn sample(
     source: &dyn Source,
-    topic: &str,
+    info: &TopicInfo,
     n: usize,
     cancel: &CancelToken,
 ) -> Result<(i32, Vec<Record>), ClusterError> {
-    let partitions = source.topic(topic)?.partitions.len() as i32;
+    let topic = info.name.as_str();
+    let partitions = info.partitions.len() as i32;
     if partitions == 0 {
         return Ok((0, Vec::new()));
     }
@@ -353,14 +356,14 @@ pub fn sample(
     Ok((partitions, records))
 }
 
-/// Samples `topic` and infers its partitioner.
+/// Samples the topic `info` describes and infers its partitioner.
 pub fn infer_topic(
     source: &dyn Source,
-    topic: &str,
+    info: &TopicInfo,
     n: usize,
     cancel: &CancelToken,
 ) -> Result<Inference, ClusterError> {
-    let (partitions, records) = sample(source, topic, n, cancel)?;
+    let (partitions, records) = sample(source, info, n, cancel)?;
     Ok(infer(
         records.iter().map(|r| (r.key.as_deref(), r.partition)),
         partitions,

@@ -112,12 +112,16 @@ pub fn inferred(
     topic: &str,
     cancel: &CancelToken,
 ) -> Result<Arc<Inference>, ClusterError> {
-    let partitions = source.topic(topic)?.partitions.len() as i32;
-    let key = (source.name(), topic.to_owned(), partitions);
+    let info = source.topic(topic)?;
+    let key = (
+        source.name(),
+        topic.to_owned(),
+        info.partitions.len() as i32,
+    );
     if let Some(found) = INFERRED.lock().ok().and_then(|c| c.get(&key).cloned()) {
         return Ok(found);
     }
-    let inference = Arc::new(infer_topic(source, topic, DEFAULT_SAMPLE, cancel)?);
+    let inference = Arc::new(infer_topic(source, &info, DEFAULT_SAMPLE, cancel)?);
     // A cancelled sample is partial: used once, never kept.
     if !cancel.is_cancelled()
         && let Ok(mut cache) = INFERRED.lock()
@@ -165,9 +169,9 @@ pub fn disagreements(
     spec: &Spec,
     cancel: &CancelToken,
 ) -> Result<Vec<String>, ClusterError> {
-    let Some(_) = spec_hash(spec.partitioner) else {
+    if spec_hash(spec.partitioner).is_none() {
         return Ok(Vec::new());
-    };
+    }
     let mut said = Vec::new();
     for src in &spec.sources {
         let inference = inferred(source, &src.topic, cancel)?;

@@ -243,11 +243,7 @@ fn order_ui(ui: &mut egui::Ui, keys: &TopicKeys) {
             o.event_time
         )
     };
-    if o.inversions > 0 {
-        ui.colored_label(WARN_COLOR, text);
-    } else {
-        ui.label(text);
-    }
+    finding(ui, o.inversions > 0, text);
     if o.undated > 0 {
         ui.weak(format!(
             "{} sampled records had no readable time",
@@ -291,11 +287,7 @@ fn split_ui(ui: &mut egui::Ui, split: &SplitSource) {
         split.linked_key_records,
         split.records
     );
-    if split.split_customers > 0 {
-        ui.colored_label(WARN_COLOR, text);
-    } else {
-        ui.label(text);
-    }
+    finding(ui, split.split_customers > 0, text);
     if split.unlinked_records > 0 {
         ui.weak(format!(
             "{} records are keyed by ids no link source knows: each counts as its own customer",
@@ -307,5 +299,14 @@ fn split_ui(ui: &mut egui::Ui, split: &SplitSource) {
             "{} on partitions {:?}",
             example.customer, example.partitions
         ));
+    }
+}
+
+/// A finding in a sentence, in the warning colour when it is one.
+fn finding(ui: &mut egui::Ui, warn: bool, text: String) {
+    if warn {
+        ui.colored_label(WARN_COLOR, text);
+    } else {
+        ui.label(text);
     }
 }
