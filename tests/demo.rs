@@ -9,14 +9,14 @@ use serde_json::{Value, json};
 
 use crate::fixtures::{broker, freshlens_json, unique_topic};
 
-fn freshlens(args: &[&str]) -> Output {
+pub(crate) fn freshlens(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_freshlens"))
         .args(args)
         .output()
         .unwrap()
 }
 
-fn stdout(output: &Output) -> String {
+pub(crate) fn stdout(output: &Output) -> String {
     assert!(
         output.status.success(),
         "stderr: {}",

@@ -7,6 +7,7 @@ mod architecture;
 mod cli;
 mod cluster;
 mod compare;
+mod consistency;
 mod demo;
 mod freshness;
 mod fuzz;

@@ -11,7 +11,7 @@ use freshlens::ui::{FreshlensApp, Startup};
 use crate::fixtures::{TestRecord, broker, create_topic, produce, t0, unique_topic};
 
 /// Steps frames until `found` holds; background work needs real time, so frames are spaced.
-fn wait_for(
+pub(crate) fn wait_for(
     harness: &mut Harness<'_, FreshlensApp>,
     what: &str,
     found: impl Fn(&Harness<'_, FreshlensApp>) -> bool,
@@ -31,7 +31,7 @@ fn wait_for(
 }
 
 /// Focuses the text input labelled `label` and types `text` into it.
-fn type_into(harness: &mut Harness<'_, FreshlensApp>, label: &str, text: &str) {
+pub(crate) fn type_into(harness: &mut Harness<'_, FreshlensApp>, label: &str, text: &str) {
     harness
         .get_by_role_and_label(Role::TextInput, label)
         .focus();
@@ -271,7 +271,7 @@ fn freshness_panel_shows_a_breach_for_the_scripted_customer() {
     assert!(harness.query_by_label("Freshness of cust-42").is_some());
     assert!(
         harness
-            .query_by_label_contains("2 events pending")
+            .query_by_label_contains("2 events not applied")
             .is_some(),
         "the late order and the revocation were never applied"
     );

@@ -119,6 +119,12 @@ fn profile_report(
         "staleness": report.staleness.points,
         "breaches": report.staleness.breaches,
         "within_budget_ratio": report.staleness.within_budget_ratio,
+        "not_applied": report.not_applied(),
+        "not_consumed": {
+            "events": report.not_consumed.events,
+            "oldest_ms": report.not_consumed.oldest_ms,
+            "behind_ms": report.not_consumed.behind_ms(report.until_ms),
+        },
     }))
 }
 

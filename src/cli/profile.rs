@@ -336,6 +336,9 @@ pub fn run_profile(
         None => writeln!(out, "no [store] in the spec")?,
         Some(store) => {
             writeln!(out, "store: {} stale field(s)", store.stale.len())?;
+            if let Some(group) = spec.store.as_ref().and_then(|s| s.builder_group.as_deref()) {
+                writeln!(out, "  {}", store.not_consumed.words(group, store.as_of_ms))?;
+            }
             for s in &store.stale {
                 writeln!(
                     out,

@@ -59,14 +59,14 @@ pub fn run(
             reveal_pii: args.reveal_pii,
         };
         let last = Mutex::new(Instant::now());
-        let expected = ready.estimate.records.max(1) as u64;
         let on_progress = |p: ScanProgress| {
             let Ok(mut last) = last.lock() else { return };
             if last.elapsed() >= Duration::from_secs(1) {
                 *last = Instant::now();
                 eprintln!(
-                    "rehearsing: {} records read (of about {expected} retained), {:.0} records/s",
+                    "rehearsing: {} of {} source records read, {:.0} records/s",
                     p.scanned,
+                    p.to_scan,
                     p.records_per_sec()
                 );
             }
@@ -149,12 +149,13 @@ fn write_text(
     let e = &ready.estimate;
     writeln!(
         out,
-        "replay: {} records, {:.1} MB; at {:.0} records/s ({}) about {}",
+        "replay: {} records, {:.1} MB; at {:.0} records/s ({}) about {} with {} consumers",
         e.records,
         e.bytes as f64 / 1e6,
         e.read_records_per_s,
         e.measured,
-        crate::time::format_seconds(e.seconds)
+        crate::time::format_seconds(e.seconds),
+        e.consumers
     )?;
     let with = e.with_consumers_text();
     writeln!(out, "  with N consumers: {}", with)?;
@@ -163,7 +164,7 @@ fn write_text(
     };
     writeln!(
         out,
-        "\nrehearsal{}: {} customers, {} match the store; {} records in {:.1} s ({:.0} records/s, {:.1} MB/s)",
+        "\nrehearsal{}: {} customers, {} match the store; {} source records replayed in {:.1} s ({:.0} records/s, {:.1} MB/s); {} store versions and {} link records read beside them",
         r.partitions
             .as_ref()
             .map(|p| format!(
@@ -177,7 +178,9 @@ fn write_text(
         r.records,
         r.seconds,
         r.records_per_s,
-        r.mb_per_s
+        r.mb_per_s,
+        r.store_records,
+        r.link_records
     )?;
     for (name, f) in &r.fields {
         if f.store_ahead + f.store_behind + f.different == 0 {

@@ -60,10 +60,11 @@ pub fn run(cluster: &dyn Source, args: &TopicsArgs, out: &mut dyn Write) -> anyh
                 p.isr,
                 p.low,
                 p.high,
-                p.error
-                    .as_deref()
-                    .map(|e| format!("  error {e}"))
-                    .unwrap_or_default()
+                match (&p.error, p.listed_high < p.high) {
+                    (Some(e), _) => format!("  error {e}"),
+                    (None, true) => format!("  (ListOffsets listed {})", p.listed_high),
+                    (None, false) => String::new(),
+                }
             )?;
         }
         if args.configs {

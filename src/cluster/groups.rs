@@ -142,9 +142,26 @@ impl Cluster {
         topics.sort_unstable();
         topics.dedup();
         let pool_key = topics.join("\u{0}");
+        // Each partition's low and listed high, to start inside a broker's last batch and to
+        // step back no further than the low watermark (see `watermarks`).
+        let mut pairs: Vec<(String, i32)> = positions.iter().map(|p| (p.0.clone(), p.1)).collect();
+        pairs.sort_unstable();
+        pairs.dedup();
+        let lows = self.list_offsets(&pairs, Offset::Beginning)?;
+        let listed = self.list_offsets(&pairs, Offset::End)?;
+        let bounds: Bounds = pairs
+            .into_iter()
+            .map(|key| {
+                let low = lows.get(&key).copied().unwrap_or(0);
+                let high = listed.get(&key).copied().unwrap_or(i64::MAX);
+                (key, (low, high))
+            })
+            .collect();
         let consumer = self.take_reader(&pool_key)?;
         for round in rounds {
-            let found = self.read_round(&consumer, &round)?;
+            let started = std::time::Instant::now();
+            let found = self.read_round(&consumer, &round, &bounds)?;
+            log::debug!("read {} positions in {:?}", round.len(), started.elapsed());
             for ((topic, partition), (timestamp_ms, high)) in found {
                 let offset = round[&(topic.clone(), partition)];
                 answers.insert((topic, partition, offset), RecordAt { timestamp_ms, high });
@@ -161,13 +178,20 @@ impl Cluster {
         &self,
         consumer: &super::Consumer,
         round: &HashMap<(String, i32), i64>,
+        bounds: &Bounds,
     ) -> Result<HashMap<(String, i32), (Option<i64>, Option<i64>)>, ClusterError> {
         let mut assignment = TopicPartitionList::new();
+        let mut asked: HashMap<(String, i32), i64> = HashMap::new();
         for ((topic, partition), offset) in round {
+            let key = (topic.clone(), *partition);
+            let (low, listed) = bounds.get(&key).copied().unwrap_or((0, i64::MAX));
+            let at = super::watermarks::probe_start(*offset, low, listed);
+            asked.insert(key, at);
             assignment
-                .add_partition_offset(topic, *partition, Offset::Offset(*offset))
+                .add_partition_offset(topic, *partition, Offset::Offset(at))
                 .map_err(|e| self.explain(e))?;
         }
+        let mut covered: std::collections::HashSet<(String, i32)> = Default::default();
         consumer.assign(&assignment).map_err(|e| self.explain(e))?;
         let names: HashMap<(String, i32), std::ffi::CString> = round
             .keys()
@@ -184,41 +208,78 @@ impl Cluster {
         // A position past the end fails its fetch (auto.offset.reset is "error") with an error
         // that names no partition: once one came, the rest get a moment, not the timeout.
         let mut failed_at: Option<std::time::Instant> = None;
-        let mut answered_at: HashMap<(String, i32), std::time::Instant> = HashMap::new();
+        // When each partition last brought a record (or its fetch first answered): one silent
+        // for a moment after answering has nothing at or past the offset to give.
+        let mut heard: HashMap<(String, i32), std::time::Instant> = HashMap::new();
         while !pending.is_empty()
             && std::time::Instant::now() < deadline
             && failed_at.is_none_or(|at| at.elapsed() < std::time::Duration::from_millis(500))
         {
-            let polled = consumer.poll(std::time::Duration::from_millis(50));
-            if let Some(Err(e)) = &polled
-                && !matches!(e, rdkafka::error::KafkaError::PartitionEOF(_))
-            {
-                failed_at.get_or_insert_with(std::time::Instant::now);
-            }
-            if let Some(Ok(message)) = polled {
-                use rdkafka::Message as _;
-                let key = (message.topic().to_owned(), message.partition());
-                let wanted = round.get(&key).copied().unwrap_or(i64::MAX);
-                // A later record than asked for means the one at the offset is gone
-                // (compaction, a transaction marker): its time stays unknown.
-                if message.offset() >= wanted && pending.remove(&key) {
-                    let ts = (message.offset() == wanted)
-                        .then(|| message.timestamp().to_millis())
-                        .flatten();
-                    found.insert(key, (ts, None));
+            // Everything already fetched is taken in before the partitions are looked at again:
+            // reaching an offset deep in a batch means passing every record before it.
+            let mut polled = consumer.poll(std::time::Duration::from_millis(50));
+            while let Some(result) = polled.take() {
+                match result {
+                    Err(rdkafka::error::KafkaError::PartitionEOF(_)) => {}
+                    Err(_) => {
+                        failed_at.get_or_insert_with(std::time::Instant::now);
+                    }
+                    Ok(message) => {
+                        use rdkafka::Message as _;
+                        let key = (message.topic().to_owned(), message.partition());
+                        heard.insert(key.clone(), std::time::Instant::now());
+                        let wanted = round.get(&key).copied().unwrap_or(i64::MAX);
+                        // Past the offset at first: its batch began before where the fetch
+                        // was asked (a broker serving whole batches only); ask again from
+                        // further back.
+                        let back = (!covered.contains(&key) && message.offset() > wanted)
+                            .then(|| {
+                                let low = bounds.get(&key).map_or(0, |b| b.0);
+                                asked
+                                    .get(&key)
+                                    .and_then(|at| super::watermarks::step_back(wanted, *at, low))
+                            })
+                            .flatten()
+                            .filter(|back| {
+                                consumer
+                                    .seek(
+                                        &key.0,
+                                        key.1,
+                                        Offset::Offset(*back),
+                                        self.config().timeout,
+                                    )
+                                    .is_ok()
+                            });
+                        if let Some(back) = back {
+                            asked.insert(key, back);
+                        } else {
+                            covered.insert(key.clone());
+                            // A later record than asked for means the one at the offset is
+                            // gone (compaction, a transaction marker): its time stays unknown.
+                            if message.offset() >= wanted && pending.remove(&key) {
+                                let ts = (message.offset() == wanted)
+                                    .then(|| message.timestamp().to_millis())
+                                    .flatten();
+                                found.insert(key, (ts, None));
+                            }
+                        }
+                    }
                 }
+                if pending.is_empty() {
+                    break;
+                }
+                polled = consumer.poll(std::time::Duration::ZERO);
             }
             // Nothing at or past the offset: the fetch response's high watermark says so
             // (end-of-partition events name no topic, so they cannot tell topics apart). A
-            // fetch that answered (its high watermark is known) without the record gets a
-            // moment more, then the time stays unknown: some brokers return nothing for an
-            // offset inside a multi-record batch (Tansu).
+            // partition whose fetch answered but that has been silent for a moment has no
+            // record there: its time stays unknown.
             let now = std::time::Instant::now();
             pending.retain(|key| match high_of(key) {
                 None => true,
                 Some(high) if high <= round[key] => false,
                 Some(_) => {
-                    let since = answered_at.entry(key.clone()).or_insert(now);
+                    let since = heard.entry(key.clone()).or_insert(now);
                     now.duration_since(*since) < std::time::Duration::from_millis(500)
                 }
             });
@@ -239,6 +300,9 @@ impl Cluster {
         Ok(found)
     }
 }
+
+/// Each partition's low watermark and the high watermark ListOffsets listed.
+type Bounds = HashMap<(String, i32), (i64, i64)>;
 
 /// What reading at a position found: the record's timestamp, and the high watermark the fetch
 /// response carried (`None` where no fetch answered).

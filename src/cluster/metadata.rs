@@ -19,7 +19,12 @@ pub struct PartitionInfo {
     pub replicas: Vec<i32>,
     pub isr: Vec<i32>,
     pub low: i64,
+    /// The high watermark: ListOffsets' answer, raised to the fetch response's where a broker
+    /// lists less (see `cluster::watermarks`). Every view reads this one.
     pub high: i64,
+    /// What ListOffsets(latest) answered, kept to say where it differed from `high` and to
+    /// start reads inside such a broker's last batch.
+    pub listed_high: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
@@ -64,6 +69,12 @@ impl Cluster {
         self.describe(None, include_internal)
     }
 
+    /// The named topics that exist, sorted by name, with watermarks: one metadata request
+    /// and watermarks for their partitions only.
+    pub fn topics_named(&self, names: &[&str]) -> Result<Vec<TopicInfo>, ClusterError> {
+        self.describe_where(None, &|t| names.contains(&t))
+    }
+
     pub fn topic(&self, name: &str) -> Result<TopicInfo, ClusterError> {
         let mut topics = self.describe(Some(name), true)?;
         match topics.pop() {
@@ -77,6 +88,14 @@ impl Cluster {
         only: Option<&str>,
         include_internal: bool,
     ) -> Result<Vec<TopicInfo>, ClusterError> {
+        self.describe_where(only, &|t| include_internal || !is_internal_topic(t))
+    }
+
+    fn describe_where(
+        &self,
+        only: Option<&str>,
+        wanted: &dyn Fn(&str) -> bool,
+    ) -> Result<Vec<TopicInfo>, ClusterError> {
         let metadata = self
             .consumer()
             .fetch_metadata(only, self.config().timeout)
@@ -84,7 +103,7 @@ impl Cluster {
         let mut topics: Vec<TopicInfo> = metadata
             .topics()
             .iter()
-            .filter(|t| include_internal || !is_internal_topic(t.name()))
+            .filter(|t| wanted(t.name()))
             .map(|t| TopicInfo {
                 name: t.name().to_owned(),
                 error: t.error().map(|e| format!("{e:?}")),
@@ -98,6 +117,7 @@ impl Cluster {
                         isr: p.isr().to_vec(),
                         low: 0,
                         high: 0,
+                        listed_high: 0,
                         error: p.error().map(|e| format!("{e:?}")),
                     })
                     .collect(),
@@ -121,11 +141,24 @@ impl Cluster {
         }
         let lows = self.list_offsets(&pairs, Offset::Beginning)?;
         let highs = self.list_offsets(&pairs, Offset::End)?;
-        for topic in topics {
+        let mut to_confirm = Vec::new();
+        for topic in topics.iter_mut() {
             for partition in &mut topic.partitions {
                 let key = (topic.name.clone(), partition.id);
                 partition.low = lows.get(&key).copied().unwrap_or(0);
                 partition.high = highs.get(&key).copied().unwrap_or(partition.low);
+                partition.listed_high = partition.high;
+                if partition.high > partition.low {
+                    to_confirm.push((topic.name.clone(), partition.id, partition.high));
+                }
+            }
+        }
+        let fetched = self.fetched_highs(&to_confirm)?;
+        for topic in topics {
+            for partition in &mut topic.partitions {
+                if let Some(high) = fetched.get(&(topic.name.clone(), partition.id)) {
+                    partition.high = partition.high.max(*high);
+                }
             }
         }
         Ok(())

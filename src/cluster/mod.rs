@@ -17,6 +17,7 @@ mod pool;
 mod record;
 pub mod saved;
 mod scan;
+mod watermarks;
 
 use rdkafka::consumer::{BaseConsumer, Consumer as _};
 use rdkafka::error::KafkaError;
@@ -42,6 +43,8 @@ pub struct Cluster {
     readers: Pool,
     /// Clients carrying a group's id for its committed offsets, by group.
     group_clients: Pool,
+    /// The client that confirms high watermarks (`watermarks`), kept apart from the scans'.
+    confirmers: Pool,
 }
 
 impl Cluster {
@@ -53,6 +56,7 @@ impl Cluster {
             consumer,
             readers: Pool::new(16),
             group_clients: Pool::new(32),
+            confirmers: Pool::new(1),
         };
         // Asked in short slices, so a cluster that cannot be reached at all (every bootstrap
         // address refused or unresolvable, a refused login) is reported as soon as librdkafka

@@ -257,6 +257,12 @@ struct PartitionState {
     next: i64,
     done: bool,
     end_refreshed: bool,
+    low: i64,
+    /// Where the fetch was last asked to start (at or before `next`, see `watermarks`).
+    asked: i64,
+    /// Whether a record at or before `next` has come back, so nothing between the offset
+    /// asked for and the first record was skipped by a broker that serves whole batches only.
+    covered: bool,
 }
 
 impl Cluster {
@@ -296,6 +302,9 @@ impl Cluster {
                     next,
                     done: next >= info.high,
                     end_refreshed: false,
+                    low: info.low,
+                    asked: super::watermarks::probe_start(next, info.low, info.listed_high),
+                    covered: false,
                 },
             );
         }
@@ -316,7 +325,7 @@ impl Cluster {
         let mut assignment = TopicPartitionList::new();
         for (id, state) in states.iter().filter(|(_, s)| !s.done) {
             assignment
-                .add_partition_offset(&topic.name, *id, Offset::Offset(state.next))
+                .add_partition_offset(&topic.name, *id, Offset::Offset(state.asked))
                 .map_err(|e| self.explain(e))?;
         }
         if assignment.count() == 0 {
@@ -385,6 +394,31 @@ impl Cluster {
                         continue;
                     };
                     if state.done {
+                        continue;
+                    }
+                    if !state.covered {
+                        // The first record past the offset wanted: on a broker that serves
+                        // only batches starting at or after the offset asked, the batch
+                        // holding it began earlier. Ask again from further back.
+                        if record.offset > state.next
+                            && let Some(back) =
+                                super::watermarks::step_back(state.next, state.asked, state.low)
+                            && consumer
+                                .seek(
+                                    &topic.name,
+                                    record.partition,
+                                    Offset::Offset(back),
+                                    self.config().timeout,
+                                )
+                                .is_ok()
+                        {
+                            state.asked = back;
+                            continue;
+                        }
+                        state.covered = true;
+                    }
+                    if record.offset < state.next {
+                        // Read from further back than wanted: not part of this scan.
                         continue;
                     }
                     if !state.end_refreshed {

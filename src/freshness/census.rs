@@ -156,7 +156,13 @@ pub fn census(
             |(key, (at, topic, partition, offset, count))| PendingCustomer {
                 key,
                 pending_since_ms: at,
-                behind_ms: now_ms.saturating_sub(at).max(0),
+                // The same count and time behind a lookup of this customer gives.
+                behind_ms: crate::profile::Pending {
+                    events: count,
+                    oldest_ms: Some(at),
+                }
+                .behind_ms(now_ms)
+                .unwrap_or(0),
                 cause: NOT_CONSUMED,
                 topic,
                 partition,

@@ -24,6 +24,9 @@ pub struct LagHistory {
     /// Sampled high watermarks per topic partition, shared by every group reading it.
     watermarks: HashMap<(String, i32), OffsetTimeTable>,
     retention: HashMap<String, Retention>,
+    /// Broker time of the record at each (topic, partition, offset) a group was seen at: a
+    /// look whose read of it failed still knows the time lag (the record has not changed).
+    positions: HashMap<(String, i32, i64), i64>,
 }
 
 impl LagHistory {
@@ -34,6 +37,7 @@ impl LagHistory {
             commits: HashMap::new(),
             watermarks: HashMap::new(),
             retention: HashMap::new(),
+            positions: HashMap::new(),
         }
     }
 
@@ -81,10 +85,23 @@ impl LagHistory {
             let Some(committed) = p.committed else {
                 continue;
             };
+            if let Some(ts) = p.position_ms {
+                // Bounded: offsets a long watch moved past are dropped wholesale now and then.
+                if self.positions.len() > 100_000 {
+                    self.positions.clear();
+                }
+                self.positions
+                    .insert((p.topic.clone(), p.partition, committed), ts);
+            }
             let last = self
                 .commits(&lag.group, &p.topic, p.partition)
                 .and_then(|ring| ring.back().copied());
-            if last.is_none_or(|c| c.offset != committed) {
+            // Without commit times (no commit log), each look at the committed offset is what
+            // is known of the group's commits, as Burrow sees a stuck consumer commit the same
+            // offset again: an offset that never moves fills the window and is judged, instead
+            // of waiting forever. A capture's "now" never moves, so re-reading it adds nothing.
+            let undated = p.last_commit_ms.is_none();
+            if undated || last.is_none_or(|c| c.offset != committed) {
                 let commit = Commit {
                     offset: committed,
                     at_ms: p.last_commit_ms.unwrap_or(now_ms),
@@ -108,6 +125,16 @@ impl LagHistory {
     /// group), estimated time lag, drain rates and ETA, retention risk; then the group's.
     pub fn judge(&self, lag: &mut GroupLag, now_ms: i64, rules: &Rules) {
         for p in &mut lag.partitions {
+            if p.time_lag_ms.is_none()
+                && p.lag > 0
+                && let Some(committed) = p.committed
+                && let Some(ts) = self
+                    .positions
+                    .get(&(p.topic.clone(), p.partition, committed))
+            {
+                // Known from an earlier look at the same record: it never turns unknown.
+                p.time_lag_ms = Some((now_ms - ts).max(0));
+            }
             let table = self.watermarks.get(&(p.topic.clone(), p.partition));
             if let Some(table) = table {
                 p.estimated_time_lag_ms =
@@ -137,6 +164,13 @@ impl LagHistory {
             };
             p.status = verdict.status;
             p.status_reason = verdict.reason;
+            if p.last_commit_ms.is_none()
+                && p.committed.is_some()
+                && matches!(p.status, super::Status::Stall | super::Status::Pending)
+            {
+                p.status_reason += " (looks at the committed offset: this cluster keeps no \
+                                     commit times, so a group that stopped reads as stalled)";
+            }
             p.drain = drain(window, table, p.lag, p.status, rules);
             let retention = self
                 .retention

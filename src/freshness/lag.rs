@@ -25,6 +25,10 @@ pub struct PartitionLag {
     /// now - timestamp of the record at the committed offset (0 when caught up); `None` when
     /// that record is gone (retention, compaction).
     pub time_lag_ms: Option<i64>,
+    /// Broker time of the record at the committed offset, where it was read: the time lag is
+    /// measured from it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub position_ms: Option<i64>,
     /// Time lag interpolated from sampled high watermarks (kafka-lag-exporter style); needs a
     /// few samples of history.
     pub estimated_time_lag_ms: Option<i64>,
@@ -171,18 +175,17 @@ fn group_rows(
     partition_rows(topics, &committed, &assigned)
 }
 
-/// Reads the record at each lagging row's committed offset (for its time lag), and at rows
-/// committed past the listed high watermark (whose fetch may carry the real one), all groups
-/// at once; then sets each row's time lag, and its high watermark and lag where a fetch
-/// response says the listed watermark was low.
+/// Reads the record at each lagging row's committed offset, all groups at once, and sets each
+/// row's time lag from it.
 fn read_positions(cluster: &dyn Source, lags: &mut [GroupLag]) -> Result<(), ClusterError> {
     let mut positions: Vec<(String, i32, i64)> = lags
         .iter()
         .flat_map(|g| &g.partitions)
         .filter_map(|row| {
+            // Only lagging rows: a commit past the high watermark is INVALID as it stands,
+            // the high watermark being the fetch's already (`cluster::watermarks`).
             let committed = row.committed.unwrap_or(row.low);
-            (row.lag > 0 || committed > row.high)
-                .then(|| (row.topic.clone(), row.partition, committed.max(row.low)))
+            (row.lag > 0).then(|| (row.topic.clone(), row.partition, committed.max(row.low)))
         })
         .collect();
     positions.sort_unstable();
@@ -199,10 +202,7 @@ fn read_positions(cluster: &dyn Source, lags: &mut [GroupLag]) -> Result<(), Clu
         else {
             continue;
         };
-        if let Some(high) = at.high.filter(|h| *h > row.high) {
-            row.high = high;
-            row.lag = (high - committed).max(0);
-        }
+        row.position_ms = at.timestamp_ms;
         row.time_lag_ms = if row.lag > 0 {
             at.timestamp_ms.map(|ts| (read_at - ts).max(0))
         } else {
@@ -259,7 +259,6 @@ pub fn look_at_groups(
         Some(name) => vec![cluster.group(name)?],
         None => cluster.groups()?,
     };
-    let topics = cluster.topics(false)?;
     let groups: Vec<&GroupInfo> = groups
         .iter()
         .filter(|g| g.protocol_type.is_empty() || g.protocol_type == "consumer")
@@ -272,6 +271,25 @@ pub fn look_at_groups(
         names.len(),
         started.elapsed()
     );
+    // Watermarks of the topics the groups read only, not of every topic on the cluster.
+    let mut read: Vec<&str> = offsets
+        .values()
+        .flat_map(|answer| {
+            answer
+                .iter()
+                .flat_map(|o| o.keys().map(|(t, _)| t.as_str()))
+        })
+        .chain(
+            groups
+                .iter()
+                .flat_map(|g| &g.members)
+                .flat_map(|m| m.assignment.iter().map(|(t, _)| t.as_str())),
+        )
+        .collect();
+    read.sort_unstable();
+    read.dedup();
+    let topics = cluster.topics_named(&read)?;
+    let read: Vec<String> = read.into_iter().map(str::to_owned).collect();
     let mut lags = Vec::with_capacity(groups.len());
     for group in groups {
         let committed = match offsets.remove(&group.name) {
@@ -299,6 +317,21 @@ pub fn look_at_groups(
     let history = log.refresh(cluster, &names, &CancelToken::default())?;
     log::debug!("commit log read in {:?}", started.elapsed());
     if history.is_some() {
+        // Topics the commit log names that no committed offset does: whether they still
+        // exist decides whether their commits are on a deleted topic.
+        let mut more: Vec<String> = lags
+            .iter()
+            .flat_map(|lag| log.commits(&lag.group))
+            .map(|c| c.topic)
+            .filter(|t| !read.contains(t))
+            .collect();
+        more.sort_unstable();
+        more.dedup();
+        let mut topics = topics;
+        if !more.is_empty() {
+            let more: Vec<&str> = more.iter().map(String::as_str).collect();
+            topics.extend(cluster.topics_named(&more)?);
+        }
         for lag in &mut lags {
             apply_commit_history(lag, &log.commits(&lag.group), &topics);
         }
@@ -326,6 +359,7 @@ mod tests {
                     isr: vec![1],
                     low,
                     high,
+                    listed_high: high,
                     error: None,
                 })
                 .collect(),

@@ -14,6 +14,9 @@ pub struct ProfileFreshness {
     pub store_versions: usize,
     pub events: Vec<EventFreshness>,
     pub staleness: Staleness,
+    /// Events the builder group has not consumed yet: the same count and time behind the
+    /// Profile tab, the Overview and `stale` give for this customer.
+    pub not_consumed: crate::profile::Pending,
 }
 
 /// `since` defaults to the first event's broker time.
@@ -43,10 +46,24 @@ pub fn profile_freshness(
         store_versions: found.versions.len(),
         staleness: staleness(&deliveries, from_ms, until, budget_ms),
         events,
+        not_consumed: found
+            .store
+            .as_ref()
+            .map(|s| s.not_consumed)
+            .unwrap_or_default(),
     }
 }
 
 impl ProfileFreshness {
+    /// Events the store has not applied (by matching values or the builder's watermark):
+    /// those not consumed yet and those consumed but not applied.
+    pub fn not_applied(&self) -> usize {
+        self.events
+            .iter()
+            .filter(|e| e.applied_ms.is_none())
+            .count()
+    }
+
     /// The same events over another window, e.g. the part of a plot in view.
     pub fn rewindow(&self, from_ms: i64, until_ms: i64) -> Staleness {
         let deliveries: Vec<Delivery> = self

@@ -153,6 +153,7 @@ mod tests {
             isr: vec![],
             low,
             high,
+            listed_high: high,
             error: None,
         }
     }

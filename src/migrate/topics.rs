@@ -175,6 +175,7 @@ mod tests {
                     isr: vec![1],
                     low: 0,
                     high: *h,
+                    listed_high: *h,
                     error: None,
                 })
                 .collect(),

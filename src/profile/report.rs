@@ -54,7 +54,11 @@ pub fn report_json(spec: &Spec, report: &ProfileReport, reveal_pii: bool) -> Val
         })
         .collect();
     let store = report.store.as_ref().map(|s| {
-        let served: Map<String, Value> = s.fields.iter().map(|(k, v)| (k.clone(), masked(k, v))).collect();
+        let served: Map<String, Value> = s
+            .fields
+            .iter()
+            .map(|(k, v)| (k.clone(), masked(k, v)))
+            .collect();
         let stale: Vec<Value> = s
             .stale
             .iter()
@@ -71,7 +75,15 @@ pub fn report_json(spec: &Spec, report: &ProfileReport, reveal_pii: bool) -> Val
                 })
             })
             .collect();
-        json!({ "updated_ms": s.updated_ms, "deleted": s.deleted, "versions": s.versions, "fields": served, "stale": stale })
+        json!({
+            "updated_ms": s.updated_ms, "deleted": s.deleted, "versions": s.versions,
+            "fields": served, "stale": stale,
+            "not_consumed": {
+                "events": s.not_consumed.events,
+                "oldest_ms": s.not_consumed.oldest_ms,
+                "behind_ms": s.not_consumed.behind_ms(s.as_of_ms),
+            },
+        })
     });
     json!({
         "key": report.timeline.key,

@@ -221,6 +221,11 @@ pub struct StoreComparison {
     pub stale: Vec<StaleField>,
     /// Versions of the key still in the store topic.
     pub versions: usize,
+    /// The customer's events its builder group has not consumed yet (none counted without a
+    /// builder group).
+    pub not_consumed: super::Pending,
+    /// "Now" the comparison was made at, for the time behind.
+    pub as_of_ms: i64,
 }
 
 /// What the builder group has read: committed offsets and high watermarks per source partition.
@@ -272,7 +277,18 @@ impl BuilderPosition {
     /// Whether the builder group has read `event` (its committed offset is past it).
     fn consumed(&self, event: &Event) -> bool {
         let at = (event.topic.clone(), event.partition);
-        matches!(self.committed.get(&at), Some(Some(c)) if *c > event.offset)
+        !super::not_consumed(self.committed.get(&at).copied().flatten(), event.offset)
+    }
+
+    /// The events the builder group has not consumed yet; nothing without a builder group.
+    pub fn not_consumed(&self, events: &[Event]) -> super::Pending {
+        let mut pending = super::Pending::default();
+        if self.group.is_some() {
+            for event in events.iter().filter(|e| !self.consumed(e)) {
+                pending.add(event.broker_ms);
+            }
+        }
+        pending
     }
 
     fn unconsumed_any(&self, events: &[Event]) -> bool {
@@ -399,6 +415,8 @@ pub fn compare(
         fields: served_fields,
         stale,
         versions,
+        not_consumed: builder.not_consumed(events),
+        as_of_ms: now_ms,
     }
 }
 

@@ -60,8 +60,11 @@ pub struct Estimate {
     pub read_bytes_per_s: f64,
     /// What the throughput was measured on, in words.
     pub measured: String,
-    /// At the measured throughput (a client per source topic, as the rehearsal reads).
+    /// At the measured throughput with `consumers` clients (a client per source topic, as the
+    /// rehearsal reads): `seconds_with_consumers` at that count, from the same computation.
     pub seconds: f64,
+    /// The clients the throughput was measured with, and `seconds` is for.
+    pub consumers: usize,
     /// With N consumers sharing the partitions: the measured rate per client times N, bounded
     /// by the partition count (a partition is read by one consumer at a time).
     pub seconds_with_consumers: BTreeMap<String, f64>,
@@ -347,28 +350,19 @@ fn estimate(
     let records: i64 = topics.iter().map(|t| t.records.max(0)).sum();
     let bytes: u64 = topics.iter().filter_map(|t| t.bytes).sum();
     let rate = read_records as f64 / elapsed;
-    let seconds = if rate > 0.0 {
-        records as f64 / rate
-    } else {
-        0.0
-    };
     let clients = topics.len().max(1);
     let total_partitions: usize = topics.iter().map(|t| t.partitions).sum();
+    let seconds_at = replay_seconds(records, rate / clients as f64, total_partitions);
     let mut consumers: Vec<usize> = std::iter::successors(Some(1usize), |n| Some(n * 2))
         .take_while(|n| *n < total_partitions)
         .collect();
     consumers.push(total_partitions.max(1));
-    let per_client = rate / clients as f64;
+    consumers.push(clients);
+    consumers.sort_unstable();
+    consumers.dedup();
     let seconds_with_consumers = consumers
         .into_iter()
-        .map(|n| {
-            let s = if per_client > 0.0 {
-                records as f64 / (per_client * n.min(total_partitions.max(1)) as f64)
-            } else {
-                0.0
-            };
-            (n.to_string(), s)
-        })
+        .map(|n| (n.to_string(), seconds_at(n)))
         .collect();
     Ok(Estimate {
         records,
@@ -381,14 +375,40 @@ fn estimate(
             read_bytes as f64 / 1e6,
             elapsed
         ),
-        seconds,
+        seconds: seconds_at(clients),
+        consumers: clients,
         seconds_with_consumers,
     })
+}
+
+/// How long replaying `records` takes with N consumers: each reads at `per_client` records/s,
+/// and no more consumers read at once than there are partitions (one reads a partition).
+fn replay_seconds(records: i64, per_client: f64, partitions: usize) -> impl Fn(usize) -> f64 {
+    move |n| {
+        let readers = n.clamp(1, partitions.max(1)) as f64;
+        if per_client > 0.0 {
+            records.max(0) as f64 / (per_client * readers)
+        } else {
+            0.0
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_replay_time_for_n_consumers_is_one_formula_bounded_by_partitions() {
+        // 10,000 records, 500 records/s per client, 8 partitions.
+        let at = replay_seconds(10_000, 500.0, 8);
+        assert_eq!(at(1), 20.0);
+        assert_eq!(at(5), 4.0);
+        assert_eq!(at(8), 2.5);
+        // More consumers than partitions read no faster.
+        assert_eq!(at(64), 2.5);
+        assert_eq!(replay_seconds(10_000, 0.0, 8)(4), 0.0);
+    }
 
     fn topic(name: &str, lows: &[(i64, Option<i64>)]) -> TopicReadiness {
         let by_partition: Vec<PartitionRetained> = lows

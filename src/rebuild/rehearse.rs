@@ -58,7 +58,13 @@ pub struct Rehearsal {
     /// Customers whose every field matches the store.
     pub matches: usize,
     pub fields: BTreeMap<String, FieldResult>,
+    /// Source records replayed (what `records_per_s` and `mb_per_s` measure).
     pub records: u64,
+    /// Store versions read to compare with (not replayed).
+    pub store_records: u64,
+    /// Link-source records read once more to map linked ids to customers (not replayed).
+    pub link_records: u64,
+    /// Bytes of the source records replayed.
     pub bytes: u64,
     pub seconds: f64,
     pub records_per_s: f64,
@@ -162,22 +168,32 @@ pub fn rehearse(
         cancel,
         on_progress,
     )?;
-    let latest = store_latest(
-        source,
-        store,
-        slice.as_ref().map(|s| s.partitions.clone()),
-        cancel,
-    )?;
+    // The whole store even for a slice: the share of its customers the slice holds is what
+    // the slice's counts scale by (keys do not spread evenly over a few partitions).
+    let latest = store_latest(source, store, None, cancel)?;
+    let share = slice.as_ref().map_or(1.0, |s| {
+        let kept = latest
+            .latest
+            .keys()
+            .filter(|k| keep(&String::from_utf8_lossy(k)))
+            .count();
+        match latest.latest.len() {
+            0 => s.share(),
+            all => kept as f64 / all as f64,
+        }
+    });
     let committed = builder_offsets(source, spec, &replayed)?;
 
     let mut rehearsal = Rehearsal {
         partitions: request.partitions.clone(),
         extrapolated: slice.is_some(),
-        share: slice.as_ref().map_or(1.0, |s| s.share()),
+        share,
         undecodable_records: replayed.undecodable,
         keyless_records: replayed.keyless,
         cancelled: replayed.cancelled || latest.cancelled,
-        records: replayed.records + latest.records_read + links.records,
+        records: replayed.records,
+        store_records: latest.records_read,
+        link_records: links.records,
         bytes: replayed.bytes,
         ..Rehearsal::default()
     };
@@ -266,8 +282,8 @@ pub fn rehearse(
             rehearsal.differences.push((key.clone(), field, class));
         }
     }
-    if let Some(slice) = &slice {
-        rehearsal.whole = Some(slice.scale(&rehearsal));
+    if slice.is_some() {
+        rehearsal.whole = Some(scale(&rehearsal));
     }
     rehearsal.seconds = started.elapsed().as_secs_f64();
     rehearsal.records_per_s = rehearsal.records as f64 / rehearsal.seconds.max(1e-3);
@@ -414,25 +430,26 @@ impl Slice {
             .is_some_and(|p| self.partitions.contains(p))
     }
 
-    /// Keys hash evenly over partitions: the slice stands for its share of them.
+    /// Where the store holds no key to count: keys hashing evenly over partitions, the
+    /// slice's share of the partitions.
     fn share(&self) -> f64 {
         self.partitions.len() as f64 / self.count.max(1) as f64
     }
+}
 
-    fn scale(&self, r: &Rehearsal) -> Whole {
-        let by = 1.0 / self.share().max(1e-9);
-        Whole {
-            customers: r.customers as f64 * by,
-            matches: r.matches as f64 * by,
-            fields: r
-                .fields
-                .iter()
-                .map(|(name, f)| {
-                    let counts =
-                        [f.store_ahead, f.store_behind, f.different].map(|n| n as f64 * by);
-                    (name.clone(), counts)
-                })
-                .collect(),
-        }
+/// A slice's counts scaled to the whole store by the share of the store's customers it holds.
+fn scale(r: &Rehearsal) -> Whole {
+    let by = 1.0 / r.share.max(1e-9);
+    Whole {
+        customers: r.customers as f64 * by,
+        matches: r.matches as f64 * by,
+        fields: r
+            .fields
+            .iter()
+            .map(|(name, f)| {
+                let counts = [f.store_ahead, f.store_behind, f.different].map(|n| n as f64 * by);
+                (name.clone(), counts)
+            })
+            .collect(),
     }
 }

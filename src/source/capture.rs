@@ -135,6 +135,7 @@ impl Capture {
                     isr: vec![0],
                     low: p.low,
                     high: p.high,
+                    listed_high: p.high,
                     error: None,
                 })
                 .collect(),

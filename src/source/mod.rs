@@ -47,6 +47,12 @@ pub trait Source: Send + Sync {
     /// All topics, sorted by name, with watermarks. Internal topics only when asked for.
     fn topics(&self, include_internal: bool) -> Result<Vec<TopicInfo>, ClusterError>;
     fn topic(&self, name: &str) -> Result<TopicInfo, ClusterError>;
+    /// The named topics that exist (internal ones too), sorted by name, with watermarks.
+    fn topics_named(&self, names: &[&str]) -> Result<Vec<TopicInfo>, ClusterError> {
+        let mut topics = self.topics(true)?;
+        topics.retain(|t| names.contains(&t.name.as_str()));
+        Ok(topics)
+    }
     fn topic_configs(&self, topic: &str) -> Result<Vec<(String, String)>, ClusterError>;
     /// Many topics' configurations at once (one answer per topic).
     fn topics_configs(&self, topics: &[&str]) -> Result<ConfigsAnswer, ClusterError> {
@@ -110,6 +116,10 @@ impl Source for Cluster {
 
     fn topic(&self, name: &str) -> Result<TopicInfo, ClusterError> {
         Cluster::topic(self, name)
+    }
+
+    fn topics_named(&self, names: &[&str]) -> Result<Vec<TopicInfo>, ClusterError> {
+        Cluster::topics_named(self, names)
     }
 
     fn topic_configs(&self, topic: &str) -> Result<Vec<(String, String)>, ClusterError> {

@@ -81,6 +81,14 @@ impl Source for Recording<'_> {
         Ok(topic)
     }
 
+    fn topics_named(&self, names: &[&str]) -> Result<Vec<TopicInfo>, ClusterError> {
+        let topics = self.inner.topics_named(names)?;
+        for topic in &topics {
+            self.remember_topic(topic);
+        }
+        Ok(topics)
+    }
+
     fn topic_configs(&self, topic: &str) -> Result<Vec<(String, String)>, ClusterError> {
         let configs = self.inner.topic_configs(topic)?;
         self.seen()

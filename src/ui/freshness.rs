@@ -521,17 +521,17 @@ fn summary_ui(ui: &mut egui::Ui, report: &Report) {
         .in_view
         .as_ref()
         .map_or(&report.report.staleness, |(_, s)| s);
-    let pending = report
-        .report
-        .events
-        .iter()
-        .filter(|e| e.applied_ms.is_none())
-        .count();
+    let not_consumed = &report.report.not_consumed;
+    let oldest = not_consumed
+        .behind_ms(report.report.until_ms)
+        .map(|ms| format!(", the oldest {} behind", format_duration_ms(ms)))
+        .unwrap_or_default();
     ui.label(format!(
-        "Within budget {:.1}% of the window · {} breaches · {} events pending",
+        "Within budget {:.1}% of the window · {} breaches · {} events not applied · {} not consumed yet{oldest}",
         staleness.within_budget_ratio * 100.0,
         staleness.breaches.len(),
-        pending
+        report.report.not_applied(),
+        not_consumed.events,
     ));
     if staleness.breaches.is_empty() {
         return;
@@ -868,6 +868,7 @@ mod tests {
                 breaches: vec![],
                 within_budget_ratio: 1.0,
             },
+            not_consumed: Default::default(),
         }
     }
 

@@ -437,6 +437,14 @@ impl ProfilePanel {
             }
             Some(store) => {
                 ui.heading(format!("Store: {} stale field(s)", store.stale.len()));
+                if let Some(group) = self
+                    .spec
+                    .as_ref()
+                    .and_then(|s| s.store.as_ref())
+                    .and_then(|s| s.builder_group.as_deref())
+                {
+                    ui.label(store.not_consumed.words(group, store.as_of_ms));
+                }
                 ui.label(format!(
                     "latest version written {} · {} version(s) kept{}",
                     format_timestamp(Some(store.updated_ms)),

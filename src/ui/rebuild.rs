@@ -146,10 +146,9 @@ impl RebuildPanel {
             }
             if self.running == Some("rehearsal") {
                 super::busy::indicator(ui);
-                let expected = self
-                    .readiness
-                    .as_ref()
-                    .map_or(0, |r| r.estimate.records.max(0) as u64);
+                // The replay's own total: the records of the partitions it reads, the same
+                // count its result gives.
+                let expected = self.progress.as_ref().map_or(0, |p| p.to_scan);
                 let read = self.progress.as_ref().map_or(0, |p| p.scanned);
                 let fraction = if expected > 0 {
                     (read as f32 / expected as f32).min(1.0)
@@ -159,7 +158,7 @@ impl RebuildPanel {
                 ui.add(
                     egui::ProgressBar::new(fraction)
                         .desired_width(300.0)
-                        .text(format!("{read} of about {expected} records")),
+                        .text(format!("{read} of {expected} source records")),
                 );
                 if ui.button("Cancel").clicked() {
                     commands.push(Command::CancelRebuild);
@@ -249,10 +248,11 @@ fn readiness_ui(ui: &mut egui::Ui, r: &Readiness) {
     let e = &r.estimate;
     let with = e.with_consumers_text();
     ui.label(format!(
-        "Replay: {} records ({:.1} MB), about {} at {:.0} records/s; with N consumers {}",
+        "Replay: {} records ({:.1} MB), about {} with {} consumers at {:.0} records/s; with N consumers {}",
         e.records,
         e.bytes as f64 / 1e6,
         crate::time::format_seconds(e.seconds),
+        e.consumers,
         e.read_records_per_s,
         with
     ))
@@ -271,13 +271,15 @@ fn rehearsal_ui(ui: &mut egui::Ui, r: &Rehearsal, commands: &mut Vec<Command>) {
         })
         .unwrap_or_default();
     ui.label(format!(
-        "Rehearsed{slice}: {} customers, {} match the store; {} records in {:.1} s ({:.0} records/s, {:.1} MB/s){}",
+        "Rehearsed{slice}: {} customers, {} match the store; {} source records replayed in {:.1} s ({:.0} records/s, {:.1} MB/s), {} store versions and {} link records read beside them{}",
         r.customers,
         r.matches,
         r.records,
         r.seconds,
         r.records_per_s,
         r.mb_per_s,
+        r.store_records,
+        r.link_records,
         if r.cancelled { ", cancelled: these are the customers read so far" } else { "" }
     ));
     if let Some(whole) = &r.whole {

@@ -105,8 +105,23 @@ impl TopicsPanel {
                 "{} partitions · {} messages",
                 topic.partitions.len(),
                 topic.message_count()
-            ));
+            ))
+            .on_hover_text(
+                "Offsets between the low and high watermarks: an upper bound where compaction \
+                 or transaction markers left gaps",
+            );
         });
+        let listed_low = topic
+            .partitions
+            .iter()
+            .filter(|p| p.listed_high < p.high)
+            .count();
+        if listed_low > 0 {
+            ui.weak(format!(
+                "The broker's ListOffsets listed lower high watermarks on {listed_low} \
+                 partition(s) (it counts batches, not records); shown: the fetch's."
+            ));
+        }
         let row_height = ui.text_style_height(&egui::TextStyle::Body) + 4.0;
         TableBuilder::new(ui)
             .id_salt("partitions_table")
