@@ -57,6 +57,20 @@ pub fn compare(
         find(&source_all, &offset_syncs),
         find(&target_all, &offset_syncs),
     );
+    // The target's alias, for the source's topics that came from it (checkpointed under their
+    // original name): on the source, MirrorMaker 2 names the offset-syncs topic for the target,
+    // and a flow back from the target keeps its checkpoints there as `<target>.checkpoints.internal`.
+    let target_alias = source_syncs
+        .as_deref()
+        .and_then(|n| {
+            n.strip_prefix("mm2-offset-syncs.")?
+                .strip_suffix(".internal")
+        })
+        .map(str::to_owned)
+        .or_else(|| {
+            find(&source_all, &|n| n.ends_with(".checkpoints.internal"))
+                .and_then(|n| Some(n.strip_suffix(".checkpoints.internal")?.to_owned()))
+        });
     let data = |n: &str| {
         !crate::cluster::is_internal_topic(n)
             && !n.ends_with(".internal")
@@ -115,7 +129,7 @@ pub fn compare(
         target,
         &names,
         (&checkpoints, &syncs),
-        &rename,
+        (&rename, target_alias.as_deref()),
         source.now_ms(),
     )?;
     let mut reasons = verdict_reasons(&topics, &groups, checkpoints_topic.is_some());

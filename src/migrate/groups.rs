@@ -1,18 +1,24 @@
 //! Group offsets across a migration: each group's commits on the source, MirrorMaker 2's latest
 //! checkpoint for it on the target (read from `<alias>.checkpoints.internal`), the target's own
-//! commits and high watermarks, and what a cutover now would replay or skip. A group without a
-//! checkpoint is listed with the reason, never dropped.
+//! commits and high watermarks, and what a cutover now would replay or skip. A checkpoint is
+//! looked up under the name MirrorMaker 2 keys it by (`<source alias>.<topic>`, or a topic that
+//! came from the target under its original name), never under the source's name. A group without
+//! a checkpoint is listed with the reason, never dropped.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::mm2::{Checkpoint, OffsetSync, cutover, decode_checkpoint, decode_offset_sync};
+use super::mm2::{
+    Checkpoint, OffsetSync, SyncStore, checkpoint_is_more_recent, checkpoint_topic, cutover,
+    decode_checkpoint, decode_offset_sync,
+};
 use super::topics::Rename;
 use crate::cluster::{CancelToken, ClusterError, ScanEvent, ScanRequest};
 use crate::source::Source;
 
-/// The latest checkpoint per (group, topic, partition), with its record's broker time.
+/// The checkpoint per (group, topic as MirrorMaker 2 keys it, partition) MirrorMaker 2 holds,
+/// with its record's broker time.
 #[derive(Debug, Default)]
 pub struct Checkpoints {
     pub latest: BTreeMap<(String, String, i32), (Checkpoint, Option<i64>)>,
@@ -20,7 +26,10 @@ pub struct Checkpoints {
     pub undecodable: u64,
 }
 
-/// Reads a checkpoints topic whole (it is compacted and small), keeping each key's latest.
+/// Reads a checkpoints topic whole (it is compacted and small), keeping each key's latest
+/// checkpoint MirrorMaker 2 would have written after the one before it: a later one that would
+/// take the group backwards on the target without a rewind on the source, or with a negative
+/// downstream offset, is not used (`checkpoint_is_more_recent`).
 pub fn read_checkpoints(
     target: &dyn Source,
     topic: &str,
@@ -43,7 +52,9 @@ pub fn read_checkpoints(
                             checkpoint.partition,
                         );
                         let at = (record.partition, record.offset);
-                        if offsets.get(&id).is_none_or(|seen| *seen < at) {
+                        let newer = offsets.get(&id).is_none_or(|seen| *seen < at);
+                        let last = found.latest.get(&id).map(|(c, _)| c);
+                        if newer && checkpoint_is_more_recent(&checkpoint, last) {
                             offsets.insert(id.clone(), at);
                             found.latest.insert(id, (checkpoint, record.timestamp_ms));
                         }
@@ -57,11 +68,12 @@ pub fn read_checkpoints(
     Ok(found)
 }
 
-/// Every offset sync per (source topic, partition), in the order written: MirrorMaker 2's own
-/// translation where no checkpoint exists yet.
+/// The offset syncs per (source topic, partition: MirrorMaker 2 keys them by the source's name)
+/// as MirrorMaker 2's store keeps them, fed in the order written: its own translation where no
+/// checkpoint exists yet.
 #[derive(Debug, Default)]
 pub struct OffsetSyncs {
-    pub syncs: BTreeMap<(String, i32), Vec<OffsetSync>>,
+    pub syncs: BTreeMap<(String, i32), SyncStore>,
     pub undecodable: u64,
 }
 
@@ -80,11 +92,7 @@ pub fn read_offset_syncs(
                     .as_deref()
                     .map(|k| decode_offset_sync(k, record.value.as_deref()));
                 match decoded {
-                    Some(Ok(sync)) => found
-                        .syncs
-                        .entry((sync.topic.clone(), sync.partition))
-                        .or_default()
-                        .push(sync),
+                    Some(Ok(sync)) => found.add(&sync),
                     _ => found.undecodable += 1,
                 }
             }
@@ -95,24 +103,22 @@ pub fn read_offset_syncs(
 }
 
 impl OffsetSyncs {
-    /// MirrorMaker 2's translation of `committed` from the newest sync at or before it: the
-    /// sync's downstream offset where the group sits exactly there, else the one after it
-    /// (the records in between cannot be placed, so they are read again).
+    /// One sync, after those of its partition read before it.
+    pub fn add(&mut self, sync: &OffsetSync) {
+        self.syncs
+            .entry((sync.topic.clone(), sync.partition))
+            .or_default()
+            .push(sync.upstream_offset, sync.downstream_offset);
+    }
+
+    /// MirrorMaker 2's translation of `committed` from the newest kept sync at or before it:
+    /// the sync's downstream offset where the group sits exactly there, else the one after it
+    /// (the records in between cannot be placed, so they are read again), with that count.
     fn translate(&self, topic: &str, partition: i32, committed: i64) -> Option<(i64, i64)> {
-        let sync = self
-            .syncs
-            .get(&(topic.to_owned(), partition))?
-            .iter()
-            .filter(|s| s.upstream_offset <= committed)
-            .max_by_key(|s| s.upstream_offset)?;
-        if committed == sync.upstream_offset {
-            Some((sync.downstream_offset, 0))
-        } else {
-            Some((
-                sync.downstream_offset + 1,
-                committed - sync.upstream_offset - 1,
-            ))
-        }
+        let store = self.syncs.get(&(topic.to_owned(), partition))?;
+        let (synced, _) = store.sync_for(committed)?;
+        let translated = store.translate_downstream(committed)?;
+        Some((translated, (committed - synced - 1).max(0)))
     }
 }
 
@@ -144,13 +150,14 @@ pub struct GroupSides {
     pub error: Option<String>,
 }
 
-/// Every one of `groups` as it would cut over now.
+/// Every one of `groups` as it would cut over now. `target_alias`: the target's MirrorMaker 2
+/// alias where known, for the source's topics that came from the target.
 pub fn translate_groups(
     source: &dyn Source,
     target: &dyn Source,
     groups: &[&str],
     (checkpoints, syncs): (&Checkpoints, &OffsetSyncs),
-    rename: &Rename,
+    (rename, target_alias): (&Rename, Option<&str>),
     now_ms: i64,
 ) -> Result<Vec<GroupSides>, ClusterError> {
     let committed = source.group_offsets(groups)?;
@@ -181,7 +188,8 @@ pub fn translate_groups(
         let mut ordered: Vec<_> = mine.into_iter().collect();
         ordered.sort();
         for ((topic, partition), offset) in ordered {
-            let target_topic = rename.target_name(&topic);
+            // The group's topic on the target, which is also its checkpoints' key.
+            let target_topic = checkpoint_topic(&topic, rename, target_alias);
             if !highs.contains_key(&target_topic) {
                 let found = target
                     .topic(&target_topic)
@@ -193,7 +201,7 @@ pub fn translate_groups(
             let checkpoint =
                 checkpoints
                     .latest
-                    .get(&((*group).to_owned(), topic.clone(), partition));
+                    .get(&((*group).to_owned(), target_topic.clone(), partition));
             let cut = checkpoint.map(|(c, _)| cutover(c, offset, target_high.unwrap_or(0)));
             let synced = match cut {
                 Some(_) => None,
@@ -276,8 +284,40 @@ mod tests {
         }
     }
 
+    fn checkpoint(group: &str, (topic, partition): (&str, i32), up: i64, down: i64) -> Checkpoint {
+        Checkpoint {
+            group: group.into(),
+            topic: topic.into(),
+            partition,
+            upstream_offset: up,
+            downstream_offset: down,
+            metadata: String::new(),
+        }
+    }
+
+    /// Appends a record to partition 0 of `topic`, written at `at`.
+    fn append(side: &mut Capture, topic: &str, at: i64, (key, value): (Vec<u8>, Vec<u8>)) {
+        let offset = side
+            .topics
+            .get(topic)
+            .and_then(|t| t.get(&0))
+            .map_or(0, |p| p.high);
+        side.push(Record {
+            topic: topic.into(),
+            partition: 0,
+            offset,
+            timestamp_ms: Some(at),
+            timestamp_kind: TimestampKind::CreateTime,
+            key: Some(key),
+            value: Some(value),
+            headers: Vec::new(),
+        });
+    }
+
     /// A group checkpointed on one partition (twice: the later checkpoint counts), one never
-    /// checkpointed, and a record that is not a checkpoint.
+    /// checkpointed, a checkpoint under the source's name (MirrorMaker 2 never writes one: not
+    /// used) and a record that is not a checkpoint. The checkpoints are keyed `src.orders`, in
+    /// the bytes Kafka's `Checkpoint.recordKey()` and `recordValue()` write.
     #[test]
     fn groups_are_translated_from_their_latest_checkpoint() {
         let mut source = Capture::new("source", NOW);
@@ -290,59 +330,44 @@ mod tests {
             .groups
             .push(group("forgotten", &[(("orders", 0), 5)]));
         let mut target = Capture::new("target", NOW);
-        target.add_topic("src.orders", 2);
-        target.add_topic("src.checkpoints.internal", 1);
         for p in 0..2 {
-            for offset in 0..120 {
-                target.push(Record {
-                    topic: "src.orders".into(),
-                    partition: p,
-                    offset,
-                    timestamp_ms: Some(NOW - 1000),
-                    timestamp_kind: TimestampKind::CreateTime,
-                    key: None,
-                    value: Some(b"x".to_vec()),
-                    headers: Vec::new(),
-                });
-            }
+            target.set_watermarks("src.orders", p, 0, 120);
         }
+        target.add_topic("src.checkpoints.internal", 1);
         target
             .groups
             .push(group("billing", &[(("src.orders", 0), 85)]));
-        let checkpoints = [(100, 90, NOW - 60_000), (110, 100, NOW - 5_000)];
-        for (i, (up, down, at)) in checkpoints.iter().enumerate() {
-            let c = Checkpoint {
-                group: "billing".into(),
-                topic: "orders".into(),
-                partition: 0,
-                upstream_offset: *up,
-                downstream_offset: *down,
-                metadata: String::new(),
-            };
-            let (key, value) = encoded(&c);
-            target.push(Record {
-                topic: "src.checkpoints.internal".into(),
-                partition: 0,
-                offset: i as i64,
-                timestamp_ms: Some(*at),
-                timestamp_kind: TimestampKind::CreateTime,
-                key: Some(key),
-                value: Some(value),
-                headers: Vec::new(),
-            });
-        }
-        target.push(Record {
-            topic: "src.checkpoints.internal".into(),
-            partition: 0,
-            offset: 2,
-            timestamp_ms: Some(NOW),
-            timestamp_kind: TimestampKind::CreateTime,
-            key: Some(b"junk".to_vec()),
-            value: Some(b"junk".to_vec()),
-            headers: Vec::new(),
-        });
+        let cps = "src.checkpoints.internal";
+        let first = checkpoint("billing", ("src.orders", 0), 100, 90);
+        append(&mut target, cps, NOW - 60_000, encoded(&first));
+        let latest = checkpoint("billing", ("src.orders", 0), 110, 100);
+        let bytes = encoded(&latest);
+        assert_eq!(
+            bytes,
+            (
+                [
+                    &[0, 7][..],
+                    b"billing",
+                    &[0, 10],
+                    b"src.orders",
+                    &[0, 0, 0, 0]
+                ]
+                .concat(),
+                [
+                    &[0, 0][..],
+                    &[0, 0, 0, 0, 0, 0, 0, 110],
+                    &[0, 0, 0, 0, 0, 0, 0, 100],
+                    &[0, 0]
+                ]
+                .concat()
+            )
+        );
+        append(&mut target, cps, NOW - 5_000, bytes);
+        let unrenamed = checkpoint("billing", ("orders", 1), 40, 30);
+        append(&mut target, cps, NOW, encoded(&unrenamed));
+        append(&mut target, cps, NOW, (b"junk".to_vec(), b"junk".to_vec()));
         let cancel = CancelToken::default();
-        let found = read_checkpoints(&target, "src.checkpoints.internal", &cancel).unwrap();
+        let found = read_checkpoints(&target, cps, &cancel).unwrap();
         assert_eq!(found.undecodable, 1);
         let rename = Rename::Pattern("src.{topic}".into());
         let sides = translate_groups(
@@ -350,7 +375,7 @@ mod tests {
             &target,
             &["billing", "forgotten"],
             (&found, &OffsetSyncs::default()),
-            &rename,
+            (&rename, None),
             NOW,
         )
         .unwrap();
@@ -372,38 +397,129 @@ mod tests {
             }
         );
         assert_eq!(billing.partitions[1].translated, None);
+        assert_eq!(billing.partitions[1].translated_by, "none");
         assert_eq!(sides[1].group, "forgotten");
         assert_eq!(sides[1].untranslated, 1);
-        // With MirrorMaker 2's offset syncs, the partition no checkpoint covers is translated
-        // as MirrorMaker 2 would: orders/1 committed at 40, synced 30 → 25: the group starts
-        // at 26 and reads 9 records again.
+        // With MirrorMaker 2's offset syncs (keyed by the source's name), the partition no
+        // checkpoint covers is translated as MirrorMaker 2 would: orders/1 committed at 40,
+        // synced 30 → 25: the group starts at 26 and reads 9 records again.
         let mut syncs = OffsetSyncs::default();
         for (up, down) in [(10, 8), (30, 25), (50, 44)] {
-            syncs
-                .syncs
-                .entry(("orders".into(), 1))
-                .or_default()
-                .push(OffsetSync {
-                    topic: "orders".into(),
-                    partition: 1,
-                    upstream_offset: up,
-                    downstream_offset: down,
-                });
+            syncs.add(&OffsetSync {
+                topic: "orders".into(),
+                partition: 1,
+                upstream_offset: up,
+                downstream_offset: down,
+            });
         }
         let sides = translate_groups(
             &source,
             &target,
             &["billing"],
             (&found, &syncs),
-            &rename,
+            (&rename, None),
             NOW,
         )
         .unwrap();
         let p1 = &sides[0].partitions[1];
         assert_eq!(
-            (p1.translated, p1.replay, p1.translated_by),
-            (Some(26), Some(9), "offset sync")
+            (p1.translated, p1.replay, p1.skip, p1.translated_by),
+            (Some(26), Some(9), Some(0), "offset sync")
         );
         assert_eq!(sides[0].untranslated, 0);
+    }
+
+    /// From `MirrorCheckpointTaskTest.testCheckpoint`'s group11 (source1 → target2): the source's
+    /// `target2.topic5` came from the target, so MirrorMaker 2 keys its checkpoint `topic5`, the
+    /// topic the group reads on the target; without the target's alias it is not found.
+    #[test]
+    fn a_topic_from_the_target_is_checkpointed_under_its_original_name() {
+        let mut source = Capture::new("source", NOW);
+        source.add_topic("target2.topic5", 7);
+        source
+            .groups
+            .push(group("group11", &[(("target2.topic5", 6), 12)]));
+        let mut target = Capture::new("target", NOW);
+        target.set_watermarks("topic5", 6, 0, 20);
+        target.add_topic("source1.checkpoints.internal", 1);
+        let cps = "source1.checkpoints.internal";
+        let c = checkpoint("group11", ("topic5", 6), 12, 9);
+        append(&mut target, cps, NOW - 1_000, encoded(&c));
+        let cancel = CancelToken::default();
+        let found = read_checkpoints(&target, cps, &cancel).unwrap();
+        let rename = Rename::Pattern("source1.{topic}".into());
+        let translate = |alias| {
+            let args = (&found, &OffsetSyncs::default());
+            translate_groups(&source, &target, &["group11"], args, (&rename, alias), NOW).unwrap()
+        };
+        let sides = translate(Some("target2"));
+        let p = &sides[0].partitions[0];
+        assert_eq!(
+            (
+                p.translated,
+                p.target_high,
+                p.replay,
+                p.skip,
+                p.checkpoint_age_ms
+            ),
+            (Some(9), Some(20), Some(0), Some(0), Some(1_000))
+        );
+        let sides = translate(None);
+        assert_eq!(sides[0].partitions[0].translated, None);
+        assert_eq!(sides[0].partitions[0].target_high, None);
+    }
+
+    /// From `MirrorCheckpointTaskTest.testCheckpointsTaskRestartUsesExistingCheckpoints` and
+    /// `testCheckpointRecordsMonotonicIfStoreRewinds`, read back from a checkpoints topic: after
+    /// 250→201, a later 370→176 would take the group back on the target without a rewind (not
+    /// used), 400→376 is; the group rewound to 390→350 is used, going back with it; a negative
+    /// downstream offset never is.
+    #[test]
+    fn a_checkpoint_that_would_go_backwards_is_not_used() {
+        let mut target = Capture::new("target", NOW);
+        let cps = "source1.checkpoints.internal";
+        let steps = [
+            (250, 201, Some((250, 201))),
+            (370, 176, Some((250, 201))),
+            (400, 376, Some((400, 376))),
+            (390, 350, Some((390, 350))),
+            (100, -1, Some((390, 350))),
+        ];
+        let cancel = CancelToken::default();
+        for (up, down, used) in steps {
+            let c = checkpoint("group1", ("source1.t1", 0), up, down);
+            append(&mut target, cps, NOW, encoded(&c));
+            let found = read_checkpoints(&target, cps, &cancel).unwrap();
+            let kept = found
+                .latest
+                .get(&("group1".to_owned(), "source1.t1".to_owned(), 0))
+                .map(|(c, _)| (c.upstream_offset, c.downstream_offset));
+            assert_eq!(kept, used, "after {up}→{down}");
+        }
+        // Nothing but a negative downstream offset: no checkpoint at all.
+        let mut target = Capture::new("target", NOW);
+        let c = checkpoint("group1", ("source1.t1", 0), 10, -1);
+        append(&mut target, cps, NOW, encoded(&c));
+        let found = read_checkpoints(&target, cps, &cancel).unwrap();
+        assert!(found.latest.is_empty());
+        assert_eq!(found.undecodable, 0);
+    }
+
+    /// From `MirrorCheckpointTaskTest.testNoCheckpointForTopicWithoutOffsetSyncs`: a sync for
+    /// topic1/0 translates topic1/0 only.
+    #[test]
+    fn offset_syncs_translate_their_own_partition_only() {
+        let mut syncs = OffsetSyncs::default();
+        syncs.add(&OffsetSync {
+            topic: "topic1".into(),
+            partition: 0,
+            upstream_offset: 3,
+            downstream_offset: 4,
+        });
+        assert_eq!(syncs.translate("topic1", 1, 10), None);
+        assert_eq!(syncs.translate("topic1", 0, 10), Some((5, 6)));
+        assert_eq!(syncs.translate("topic1", 0, 3), Some((4, 0)));
+        // Before the first sync: Kafka's -1, no translation.
+        assert_eq!(syncs.translate("topic1", 0, 2), None);
     }
 }
