@@ -95,7 +95,13 @@ pub fn decode_offsets_record(
         value.string()?
     };
     let commit_ms = value.i64()?;
-    let expire_ms = (version == 1).then(|| value.i64()).transpose()?;
+    // Only v1 carries an expire timestamp; -1 (`OffsetCommitRequest.DEFAULT_TIMESTAMP`) is
+    // Kafka's "none", written when the commit asked for no retention of its own
+    // (`OffsetAndMetadata.fromRecord` reads it back with `ofSentinel`).
+    let expire_ms = match version {
+        1 => Some(value.i64()?).filter(|ms| *ms != -1),
+        _ => None,
+    };
     if version >= 4 {
         value.skip_tagged_fields()?;
     }
@@ -198,6 +204,42 @@ mod tests {
         // A tagged field whose declared size runs past the end is an error, not a guess.
         let cut = &V4_WITH_TAGS[..V4_WITH_TAGS.len() - 1];
         assert!(decode_offsets_record(&key(1), Some(cut)).is_err());
+    }
+
+    /// OffsetCommitValue v1 as Kafka writes it (`GroupCoordinatorRecordHelpers
+    /// .newOffsetCommitRecord`: version, offset, metadata, commitTimestamp, expireTimestamp),
+    /// with the given expire timestamp; -1 is what it writes for a commit without one.
+    fn v1_value(expire_ms: i64) -> Vec<u8> {
+        let mut v = vec![
+            0, 1, // version 1
+            0, 0, 0, 0, 0, 0, 0x30, 0x39, // offset 12345
+            0, 0, // metadata: empty string
+            0, 0, 0x01, 0x8b, 0xcf, 0xe5, 0x68, 0x00, // commit timestamp 1_700_000_000_000
+        ];
+        v.extend(expire_ms.to_be_bytes());
+        v
+    }
+
+    #[test]
+    fn v1_expire_timestamp_minus_one_is_no_expiry() {
+        let none = v1_value(-1);
+        assert_eq!(&none[20..], &[0xff; 8]);
+        let OffsetsRecord::Commit(commit) = decode_offsets_record(&key(1), Some(&none)).unwrap()
+        else {
+            panic!("not a commit")
+        };
+        assert_eq!(
+            (commit.offset, commit.commit_ms, commit.expire_ms),
+            (12345, 1_700_000_000_000, None)
+        );
+        // A real expire time, a day after the commit, comes through as it is.
+        let day_later = v1_value(1_700_086_400_000);
+        let OffsetsRecord::Commit(commit) =
+            decode_offsets_record(&key(1), Some(&day_later)).unwrap()
+        else {
+            panic!("not a commit")
+        };
+        assert_eq!(commit.expire_ms, Some(1_700_086_400_000));
     }
 
     #[test]

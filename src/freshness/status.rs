@@ -141,21 +141,25 @@ pub fn evaluate(
             ),
         );
     }
-    if !lag_always_not_zero(window, rules) {
-        return Verdict::new(Status::Ok, "the lag was zero within the window");
-    }
-    if offsets_rewind(window) {
-        let pair = window
-            .windows(2)
-            .find(|p| p[1].offset < p[0].offset)
-            .unwrap_or(&window[..2]);
+    // Burrow checks REWIND before the zero-lag rule (a consumer caught up, then rewound to the
+    // earliest offset, still has zero lags in its window) and only until the offsets climb back
+    // to where they were before the rewind: a rebalance can recommit a slightly older offset, and
+    // a consumer that is past it again is judged by the other rules.
+    if let Some(index) = offsets_rewind(window)
+        && !rewind_recovered(window, index)
+    {
         return Verdict::new(
             Status::Rewind,
             format!(
-                "the committed offset went back from {} to {}",
-                pair[0].offset, pair[1].offset
+                "the committed offset went back from {} to {} and has not reached {} again",
+                window[index - 1].offset,
+                window[index].offset,
+                window[index - 1].offset
             ),
         );
+    }
+    if !lag_always_not_zero(window, rules) {
+        return Verdict::new(Status::Ok, "the lag was zero within the window");
     }
     if offsets_stalled(window) {
         return Verdict::new(
@@ -188,9 +192,17 @@ fn lag_always_not_zero(window: &[Commit], rules: &Rules) -> bool {
         .any(|c| c.lag.is_some_and(|lag| lag <= rules.allowed_lag))
 }
 
-/// Burrow's rule 2: the committed offset went down from one commit to the next.
-fn offsets_rewind(window: &[Commit]) -> bool {
-    window.windows(2).any(|p| p[1].offset < p[0].offset)
+/// Burrow's rule 2 (`checkIfOffsetsRewind`): the index of the first commit whose offset is
+/// below the one before it (Burrow's -1 is `None`).
+fn offsets_rewind(window: &[Commit]) -> Option<usize> {
+    (1..window.len()).find(|&i| window[i].offset < window[i - 1].offset)
+}
+
+/// Burrow's rule 2, part 2 (`checkIfRewindRecovered`): a commit from the rewind at `index` on
+/// is at or past the offset committed just before it.
+fn rewind_recovered(window: &[Commit], index: usize) -> bool {
+    let before = window[index - 1].offset;
+    window[index..].iter().any(|c| c.offset >= before)
 }
 
 /// Burrow's rule 3: the time since the last commit is longer than the window spans.

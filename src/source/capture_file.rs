@@ -2,6 +2,9 @@
 //! offsets at capture time, then one record per line) and kcat's `-J` envelopes, either one
 //! optionally zstd-compressed. Bad lines are reported with their number and skipped.
 
+mod byte_json;
+
+use std::borrow::Cow;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
 
@@ -9,6 +12,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use serde_json::{Map, Value, json};
 
+use self::byte_json::Json;
 use super::{Capture, CapturedGroup};
 use crate::cluster::{ClusterError, Record, TimestampKind};
 
@@ -128,19 +132,18 @@ pub fn read_capture(reader: impl Read, name: &str) -> Result<(Capture, Vec<Strin
                 break;
             }
         }
-        // kcat writes payload bytes of 0x80 and up raw inside its JSON strings (yajl does not
-        // escape them): such a line is read with those bytes replaced, and said so below.
-        let line = match std::str::from_utf8(&buf) {
-            Ok(line) => std::borrow::Cow::Borrowed(line),
-            Err(_) => {
-                not_utf8.push(number);
-                String::from_utf8_lossy(&buf)
-            }
+        // kcat writes key, payload and header bytes of 0x80 and up raw inside its JSON strings
+        // (yajl does not escape them): a line that is not UTF-8 is read byte for byte, its
+        // strings as the bytes they hold.
+        let (read, exact) = match std::str::from_utf8(&buf) {
+            Ok(line) if line.trim().is_empty() => continue,
+            Ok(line) => (serde_json::from_str(line).map_err(|e| e.to_string()), None),
+            Err(_) => match byte_json::parse(&buf) {
+                Ok(json) => (Ok(json.to_value()), Some(json)),
+                Err(e) => (Err(e), None),
+            },
         };
-        if line.trim().is_empty() {
-            continue;
-        }
-        let value: Value = match serde_json::from_str(&line) {
+        let value: Value = match read {
             Ok(value) => value,
             Err(e) => {
                 failed += 1;
@@ -148,6 +151,12 @@ pub fn read_capture(reader: impl Read, name: &str) -> Result<(Capture, Vec<Strin
                 continue;
             }
         };
+        let kcat = value.get(HEADER_TAG).is_none()
+            && (value.get("payload").is_some() || value.get("tstype").is_some());
+        if exact.is_some() && !kcat {
+            // Only kcat lines hold raw bytes; anything else is read with U+FFFD for them.
+            not_utf8.push(number);
+        }
         if value.get(HEADER_TAG).is_some() {
             if header_seen || number != 1 {
                 failed += 1;
@@ -160,8 +169,8 @@ pub fn read_capture(reader: impl Read, name: &str) -> Result<(Capture, Vec<Strin
             }
             continue;
         }
-        let parsed = if value.get("payload").is_some() || value.get("tstype").is_some() {
-            kcat_record(&value)
+        let parsed = if kcat {
+            kcat_record(&value, exact.as_ref())
         } else {
             freshlens_record(&value)
         };
@@ -340,7 +349,14 @@ fn freshlens_record(value: &Value) -> Result<Record, String> {
     })
 }
 
-fn kcat_record(value: &Value) -> Result<Record, String> {
+/// A kcat line as a record. `exact` is the line read byte for byte where it was not UTF-8: the
+/// key, payload and header values come from it, so raw bytes stay the record's bytes (topic and
+/// header names are text in Kafka).
+fn kcat_record(value: &Value, exact: Option<&Json>) -> Result<Record, String> {
+    let field = |name: &str| match exact.and_then(|line| line.get(name)) {
+        Some(json) => Cow::Borrowed(json),
+        None => Cow::Owned(Json::from(&value[name])),
+    };
     let (topic, partition, offset) = position(value)?;
     let timestamp_ms = value["ts"].as_i64().filter(|ts| *ts >= 0);
     let timestamp_kind = match (value["tstype"].as_str(), timestamp_ms) {
@@ -349,34 +365,41 @@ fn kcat_record(value: &Value) -> Result<Record, String> {
         _ => TimestampKind::CreateTime,
     };
     // kcat lists headers as a flat array: name, value, name, value...
-    let flat = value["headers"].as_array().cloned().unwrap_or_default();
-    let headers = flat
-        .chunks(2)
-        .filter_map(|pair| {
-            let name = pair.first()?.as_str()?.to_owned();
-            let data = pair.get(1)?.as_str().map(|s| s.as_bytes().to_vec());
-            Some((name, data))
-        })
-        .collect();
+    let headers = match &*field("headers") {
+        Json::Array(flat) => flat
+            .chunks(2)
+            .filter_map(|pair| {
+                let Json::Bytes(name) = pair.first()? else {
+                    return None;
+                };
+                let data = match pair.get(1)? {
+                    Json::Bytes(data) => Some(data.clone()),
+                    _ => None,
+                };
+                Some((String::from_utf8_lossy(name).into_owned(), data))
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
     Ok(Record {
         topic,
         partition,
         offset,
         timestamp_ms,
         timestamp_kind,
-        key: kcat_bytes(&value["key"]),
-        value: kcat_bytes(&value["payload"]),
+        key: kcat_bytes(&field("key")),
+        value: kcat_bytes(&field("payload")),
         headers,
     })
 }
 
-/// A kcat field's bytes: text as it is; a deserialized payload (`-s value=avro` prints the
-/// record as a JSON object) as that JSON; null as none.
-fn kcat_bytes(field: &Value) -> Option<Vec<u8>> {
+/// A kcat field's bytes: a string's bytes as they are; a deserialized payload (`-s value=avro`
+/// prints the record as a JSON object) as that JSON; null as none.
+fn kcat_bytes(field: &Json) -> Option<Vec<u8>> {
     match field {
-        Value::Null => None,
-        Value::String(text) => Some(text.as_bytes().to_vec()),
-        other => serde_json::to_vec(other).ok(),
+        Json::Null => None,
+        Json::Bytes(bytes) => Some(bytes.clone()),
+        other => serde_json::to_vec(&other.to_value()).ok(),
     }
 }
 
@@ -736,7 +759,8 @@ mod tests {
 
     #[test]
     fn kcat_lines_with_raw_bytes_and_avro_payloads() {
-        // yajl writes bytes of 0x80 and up raw inside strings: line 2 is not UTF-8.
+        // yajl writes bytes of 0x80 and up raw inside strings: line 2 is not UTF-8, and its
+        // payload is read byte for byte.
         let good = |offset: i64, payload: &str| {
             format!(
                 r#"{{"topic":"t","partition":0,"offset":{offset},"tstype":"create","ts":1700000000000,"key":"k","payload":{payload}}}"#
@@ -754,16 +778,224 @@ mod tests {
         bytes.extend(good(2, r#"{"customer_id":"cust-1","amount":12.5}"#));
         let (capture, warnings) = read_capture(bytes.as_slice(), "kcat.jsonl").unwrap();
         assert_eq!(capture.record_count(), 3, "{warnings:?}");
-        assert!(
-            warnings[0].starts_with("1 line(s) held bytes that are not UTF-8 (line 2)"),
-            "{warnings:?}"
-        );
+        assert!(warnings.is_empty(), "{warnings:?}");
         let values: Vec<Option<&[u8]>> = capture.records().map(|r| r.value.as_deref()).collect();
         assert_eq!(
             values[2],
             Some(&br#"{"customer_id":"cust-1","amount":12.5}"#[..])
         );
-        assert_eq!(values[1], Some("\u{fffd}\u{fffd}y".as_bytes()));
+        assert_eq!(values[1], Some(&[0xff, 0xfe, b'y'][..]));
+    }
+
+    /// A string as kcat's `-J` writes it: yajl's `yajl_string_encode` with kcat's settings
+    /// (no UTF-8 validation, no `\/`) between quotes: `"`, `\` and the bytes below 0x20 escaped
+    /// (`\u00XX` in capitals where no short escape exists), every other byte as it is.
+    fn yajl_string(bytes: &[u8]) -> Vec<u8> {
+        let mut out = vec![b'"'];
+        for &b in bytes {
+            match b {
+                b'\r' => out.extend(b"\\r"),
+                b'\n' => out.extend(b"\\n"),
+                b'\\' => out.extend(b"\\\\"),
+                b'"' => out.extend(b"\\\""),
+                0x0c => out.extend(b"\\f"),
+                0x08 => out.extend(b"\\b"),
+                b'\t' => out.extend(b"\\t"),
+                0..0x20 => out.extend(format!("\\u00{b:02X}").bytes()),
+                _ => out.push(b),
+            }
+        }
+        out.push(b'"');
+        out
+    }
+
+    /// One line of kcat `-J` (json.c's `fmt_msg_output_json`, field for field), with a header
+    /// and the key and payload as yajl writes them; `None` is kcat's null.
+    fn kcat_json_line(
+        offset: i64,
+        header: &[u8],
+        key: Option<&[u8]>,
+        payload: Option<&[u8]>,
+    ) -> Vec<u8> {
+        let string = |data: Option<&[u8]>| data.map_or(b"null".to_vec(), yajl_string);
+        let mut line = format!(
+            r#"{{"topic":"c360.orders","partition":0,"offset":{offset},"tstype":"create","ts":1700000000000,"broker":1,"headers":["trace","#
+        )
+        .into_bytes();
+        line.extend(yajl_string(header));
+        line.extend(b"],\"key\":");
+        line.extend(string(key));
+        line.extend(b",\"payload\":");
+        line.extend(string(payload));
+        line.push(b'}');
+        line
+    }
+
+    #[test]
+    fn kcat_raw_bytes_come_through_byte_for_byte() {
+        // Bytes 0x80 and 0xff raw, bytes below 0x20 escaped, a quote, a backslash, DEL, and a
+        // UTF-8 "é" among them: the key, the payload and the header value as on the cluster.
+        let key: &[u8] = &[0x80, 0xff, 0x00, b'k', 0x1f];
+        let payload: &[u8] = &[
+            0xff, 0xfe, 0x80, b'"', b'\\', b'\n', 0x01, 0x7f, 0xc3, 0xa9, b'/', 0xc3,
+        ];
+        let header: &[u8] = &[0x80, 0x09, 0xff];
+        let line = kcat_json_line(7, header, Some(key), Some(payload));
+        assert!(std::str::from_utf8(&line).is_err());
+        assert!(line.windows(6).any(|w| w == br"\u001F"), "kcat's escape");
+        let (capture, warnings) = read_capture(line.as_slice(), "kcat.jsonl").unwrap();
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let record = capture.records().next().unwrap();
+        assert_eq!(record.key.as_deref(), Some(key));
+        assert_eq!(record.value.as_deref(), Some(payload));
+        assert_eq!(
+            record.headers,
+            vec![("trace".to_owned(), Some(header.to_vec()))]
+        );
+        assert_eq!(
+            (record.topic.as_str(), record.offset, record.timestamp_ms),
+            ("c360.orders", 7, Some(1_700_000_000_000))
+        );
+        // The same record with text only is read as it always was.
+        let text = kcat_json_line(8, b"web", Some(b"cust-\xc3\xa9"), Some(b"{\"n\":1}"));
+        let (capture, warnings) = read_capture(text.as_slice(), "kcat.jsonl").unwrap();
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let record = capture.records().next().unwrap();
+        assert_eq!(record.key.as_deref(), Some("cust-é".as_bytes()));
+        assert_eq!(record.value.as_deref(), Some(&b"{\"n\":1}"[..]));
+    }
+
+    #[test]
+    fn a_framed_avro_payload_captured_by_kcat_decodes_as_on_the_cluster() {
+        use crate::codec::{ParsedSchema, confluent_frame};
+        let schema = ParsedSchema::parse(
+            r#"{"type":"record","name":"Order","namespace":"c360","fields":[
+                {"name":"customer_id","type":"string"},
+                {"name":"ts","type":"long"},
+                {"name":"amount","type":"double"}]}"#,
+            &[],
+        )
+        .unwrap();
+        let mut order = apache_avro::types::Record::new(&schema.schema).unwrap();
+        order.put("customer_id", "cust-1");
+        order.put("ts", 1_700_000_000_000i64);
+        order.put("amount", -1.5f64);
+        // Confluent framing: magic byte 0, schema id 7, then the binary datum.
+        let mut framed = vec![0, 0, 0, 0, 7];
+        framed.extend(schema.encode(order).unwrap());
+        assert!(framed.iter().any(|b| *b >= 0x80) && framed.iter().any(|b| *b < 0x20));
+        // A binary key: a UUID's 16 bytes.
+        let key: Vec<u8> = (0..16u8).map(|i| i.wrapping_mul(37) ^ 0xa5).collect();
+        let line = kcat_json_line(3, b"web", Some(&key), Some(&framed));
+        let (capture, warnings) = read_capture(line.as_slice(), "kcat.jsonl").unwrap();
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let record = capture.records().next().unwrap();
+        assert_eq!(record.key.as_deref(), Some(key.as_slice()));
+        assert_eq!(record.value.as_deref(), Some(framed.as_slice()));
+        let (id, body) = confluent_frame(record.value.as_deref().unwrap()).unwrap();
+        assert_eq!(id, 7);
+        assert_eq!(
+            schema.decode(body).unwrap(),
+            json!({"customer_id": "cust-1", "ts": 1_700_000_000_000i64, "amount": -1.5})
+        );
+    }
+
+    #[test]
+    fn bad_lines_that_are_not_utf8_are_reported_as_before() {
+        let good = kcat_json_line(0, b"web", Some(b"k"), Some(b"v"));
+        let raw = kcat_json_line(1, b"web", Some(&[0x80]), Some(&[0xff, 0x80, 0x81, 0x82]));
+        // Cut inside the payload, and a broken escape after a raw byte.
+        let cut = &raw[..raw.len() - 4];
+        let mut bad_escape = raw.clone();
+        let at = bad_escape.iter().position(|b| *b == 0xff).unwrap();
+        bad_escape.splice(at + 1..at + 1, *br"\q");
+        // A freshlens line holding a raw byte is read with U+FFFD and said so, as before.
+        let mut lossy = sample_lines()[1].clone().into_bytes();
+        let at = lossy.windows(6).position(|w| w == b"cust-1").unwrap();
+        lossy[at + 5] = 0xff;
+        let mut text = Vec::new();
+        for line in [&good[..], cut, &bad_escape, &lossy, &raw] {
+            text.extend_from_slice(line);
+            text.push(b'\n');
+        }
+        let (capture, warnings) = read_capture(text.as_slice(), "mixed.jsonl").unwrap();
+        assert_eq!(capture.record_count(), 3, "{warnings:?}");
+        assert_eq!(warnings.len(), 3, "{warnings:?}");
+        assert!(
+            warnings[0].starts_with("line 2: not JSON (EOF while parsing a string at byte ")
+                && warnings[0].ends_with("), skipped"),
+            "{}",
+            warnings[0]
+        );
+        assert!(
+            warnings[1].starts_with("line 3: not JSON (invalid escape at byte "),
+            "{}",
+            warnings[1]
+        );
+        assert!(
+            warnings[2].starts_with("1 line(s) held bytes that are not UTF-8 (line 4)"),
+            "{}",
+            warnings[2]
+        );
+        let keys: Vec<Option<&[u8]>> = capture.records().map(|r| r.key.as_deref()).collect();
+        assert!(keys.contains(&Some("cust-\u{fffd}".as_bytes())), "{keys:?}");
+        assert!(keys.contains(&Some(&[0x80][..])), "{keys:?}");
+    }
+
+    /// A record's key and value, `None` where null.
+    type KeyAndValue<'a> = (Option<&'a [u8]>, Option<&'a [u8]>);
+
+    /// The records of kcat lines that must all read without a warning.
+    fn records_read(text: &[u8]) -> Vec<Record> {
+        let (capture, warnings) = read_capture(text, "kcat.jsonl").unwrap();
+        assert!(warnings.is_empty(), "{warnings:?}");
+        capture.records().cloned().collect()
+    }
+
+    /// What kcat's tests read with jq: the key and the payload.
+    fn key_and_value(record: &Record) -> KeyAndValue<'_> {
+        (record.key.as_deref(), record.value.as_deref())
+    }
+
+    /// kcat's own `-J` tests, as the lines kcat prints for them. `tests/0002-delim.sh`:
+    /// records produced with `-K` key delimiters and `-Z` (empty is null), read back with
+    /// `jq '.key + "=" + .payload'`. `tests/0003-avro.sh`: `-s value=avro` prints the value as
+    /// avro-c's one-line JSON verbatim (`{"number": 63, "name": "TestName"}`) and `-s key=avro`
+    /// a string key as a JSON string, each with its schema id beside it.
+    #[test]
+    fn kcat_own_json_tests() {
+        let delim: [KeyAndValue; 8] = [
+            (Some(b"Key1"), Some(b"Value1")),
+            (None, Some(b"Value2")),
+            (Some(b"Key3"), None),
+            (None, Some(b"Value4")),
+            (Some(b"The First"), Some(b"Message1")),
+            (Some(b"Is The"), None),
+            (None, Some(b"Greatest")),
+            (None, Some(b"For sure")),
+        ];
+        let mut text = Vec::new();
+        for (offset, (key, payload)) in delim.iter().enumerate() {
+            text.extend(kcat_json_line(offset as i64, b"web", *key, *payload));
+            text.push(b'\n');
+        }
+        let records = records_read(&text);
+        assert_eq!(records.iter().map(key_and_value).collect::<Vec<_>>(), delim);
+
+        let avro = [
+            r#"{"topic":"kcat_test_avro","partition":0,"offset":0,"tstype":"create","ts":1700000000000,"broker":1,"key":null,"payload":{"number": 63, "name": "TestName"},"value_schema_id":1}"#,
+            r#"{"topic":"kcat_test_avro","partition":0,"offset":1,"tstype":"create","ts":1700000000001,"broker":1,"key":"An Avro Key","key_schema_id":2,"payload":{"number": 63, "name": "TestName"},"value_schema_id":1}"#,
+        ]
+        .join("\n");
+        let records = records_read(avro.as_bytes());
+        let value = &br#"{"number":63,"name":"TestName"}"#[..];
+        assert_eq!(
+            records.iter().map(key_and_value).collect::<Vec<_>>(),
+            [
+                (None, Some(value)),
+                (Some(&b"An Avro Key"[..]), Some(value))
+            ]
+        );
     }
 
     #[test]

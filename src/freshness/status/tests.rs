@@ -1,4 +1,4 @@
-//! Burrow's evaluator cases (`core/internal/evaluator/caching_test.go`, `tests`, cases 0-11),
+//! Burrow's evaluator cases (`core/internal/evaluator/caching_test.go`, `tests`, cases 0-15),
 //! ported rule by rule, then freshlens's own cases.
 //!
 //! Translation: Burrow's `timeNow` is in seconds and its timestamps in milliseconds; here both
@@ -6,6 +6,7 @@
 //! already in order). Burrow evaluates any window it has; these cases set the window to the
 //! number of commits they list, so the window is full, as PENDING would otherwise answer.
 //! `currentLag` is the partition's lag now; `brokerOffsets` are its recent high watermarks.
+//! `checkIfOffsetsRewind` returns an index or -1; here `Some(index)` or `None`.
 
 use super::*;
 
@@ -14,8 +15,9 @@ struct Case {
     broker_offsets: &'static [i64],
     current_lag: i64,
     time_now_secs: i64,
+    allowed_lag: i64,
     lag_always_not_zero: bool,
-    rewind: bool,
+    rewind: Option<usize>,
     stopped: bool,
     stalled: bool,
     lag_not_decreasing: bool,
@@ -55,6 +57,23 @@ const ZERO_LAG_RUN: &[(i64, i64, Option<i64>)] = &[
     (792748093, 1512224632397, Some(0)),
 ];
 
+/// The same offset committed, the lag growing (cases 5 and 13).
+const STALLED: &[(i64, i64, Option<i64>)] = &[
+    (1000, 100_000, Some(100)),
+    (1000, 200_000, Some(150)),
+    (1000, 300_000, Some(200)),
+    (1000, 400_000, Some(250)),
+    (1000, 500_000, Some(300)),
+];
+/// Back from 3000 to 2000, then on to 4000 (cases 7 and 14).
+const REWOUND_AND_PAST_IT: &[(i64, i64, Option<i64>)] = &[
+    (1000, 100_000, Some(100)),
+    (2000, 200_000, Some(150)),
+    (3000, 300_000, Some(200)),
+    (2000, 400_000, Some(1250)),
+    (4000, 500_000, Some(300)),
+];
+
 const BURROW: &[Case] = &[
     // 0 - OK because there is zero lag somewhere
     Case {
@@ -62,8 +81,9 @@ const BURROW: &[Case] = &[
         broker_offsets: &[5200],
         current_lag: 200,
         time_now_secs: 600,
+        allowed_lag: 0,
         lag_always_not_zero: false,
-        rewind: false,
+        rewind: None,
         stopped: false,
         stalled: false,
         lag_not_decreasing: true,
@@ -76,8 +96,9 @@ const BURROW: &[Case] = &[
         broker_offsets: &[5200],
         current_lag: 200,
         time_now_secs: 900,
+        allowed_lag: 0,
         lag_always_not_zero: false,
-        rewind: false,
+        rewind: None,
         stopped: false,
         stalled: false,
         lag_not_decreasing: true,
@@ -90,8 +111,9 @@ const BURROW: &[Case] = &[
         broker_offsets: &[5200],
         current_lag: 200,
         time_now_secs: 1000,
+        allowed_lag: 0,
         lag_always_not_zero: false,
-        rewind: false,
+        rewind: None,
         stopped: true,
         stalled: false,
         lag_not_decreasing: true,
@@ -104,8 +126,9 @@ const BURROW: &[Case] = &[
         broker_offsets: &[5250],
         current_lag: 250,
         time_now_secs: 1000,
+        allowed_lag: 0,
         lag_always_not_zero: true,
-        rewind: false,
+        rewind: None,
         stopped: true,
         stalled: false,
         lag_not_decreasing: true,
@@ -124,8 +147,9 @@ const BURROW: &[Case] = &[
         broker_offsets: &[1200],
         current_lag: 200,
         time_now_secs: 600,
+        allowed_lag: 0,
         lag_always_not_zero: false,
-        rewind: false,
+        rewind: None,
         stopped: false,
         stalled: true,
         lag_not_decreasing: true,
@@ -134,18 +158,13 @@ const BURROW: &[Case] = &[
     },
     // 5 - STALL: the same offset committed, the lag always non-zero
     Case {
-        offsets: &[
-            (1000, 100_000, Some(100)),
-            (1000, 200_000, Some(150)),
-            (1000, 300_000, Some(200)),
-            (1000, 400_000, Some(250)),
-            (1000, 500_000, Some(300)),
-        ],
+        offsets: STALLED,
         broker_offsets: &[1300],
         current_lag: 300,
         time_now_secs: 600,
+        allowed_lag: 0,
         lag_always_not_zero: true,
-        rewind: false,
+        rewind: None,
         stopped: false,
         stalled: true,
         lag_not_decreasing: true,
@@ -164,33 +183,30 @@ const BURROW: &[Case] = &[
         broker_offsets: &[1100],
         current_lag: 100,
         time_now_secs: 600,
+        allowed_lag: 0,
         lag_always_not_zero: true,
-        rewind: false,
+        rewind: None,
         stopped: false,
         stalled: true,
         lag_not_decreasing: true,
         recent_lag_zero: false,
         status: Status::Stall,
     },
-    // 7 - REWIND: the offsets go backwards, even though the lag decreases (rewind is worse)
+    // 7 - OK: the offsets go backwards (3000 to 2000) but climb past 3000 again within the
+    // window, so the rewind no longer counts, and the lag does fall once
     Case {
-        offsets: &[
-            (1000, 100_000, Some(100)),
-            (2000, 200_000, Some(150)),
-            (3000, 300_000, Some(200)),
-            (2000, 400_000, Some(1250)),
-            (4000, 500_000, Some(300)),
-        ],
+        offsets: REWOUND_AND_PAST_IT,
         broker_offsets: &[4300],
         current_lag: 300,
         time_now_secs: 600,
+        allowed_lag: 0,
         lag_always_not_zero: true,
-        rewind: true,
+        rewind: Some(3),
         stopped: false,
         stalled: false,
         lag_not_decreasing: false,
         recent_lag_zero: false,
-        status: Status::Rewind,
+        status: Status::Ok,
     },
     // 8 - OK: the current lag is 0, though the timestamps alone would say stopped
     Case {
@@ -198,8 +214,9 @@ const BURROW: &[Case] = &[
         broker_offsets: &[5250],
         current_lag: 0,
         time_now_secs: 1000,
+        allowed_lag: 0,
         lag_always_not_zero: true,
-        rewind: false,
+        rewind: None,
         stopped: true,
         stalled: false,
         lag_not_decreasing: true,
@@ -212,8 +229,9 @@ const BURROW: &[Case] = &[
         broker_offsets: &[792749024, 792749000, 792748800, 792748600, 792748500],
         current_lag: 931,
         time_now_secs: 1512224650,
+        allowed_lag: 0,
         lag_always_not_zero: false,
-        rewind: false,
+        rewind: None,
         stopped: true,
         stalled: false,
         lag_not_decreasing: true,
@@ -226,8 +244,9 @@ const BURROW: &[Case] = &[
         broker_offsets: &[792748094, 792748093, 792748093, 792748093],
         current_lag: 1,
         time_now_secs: 1512224650,
+        allowed_lag: 0,
         lag_always_not_zero: false,
-        rewind: false,
+        rewind: None,
         stopped: true,
         stalled: false,
         lag_not_decreasing: true,
@@ -251,13 +270,88 @@ const BURROW: &[Case] = &[
         broker_offsets: &[5700],
         current_lag: 200,
         time_now_secs: 600,
+        allowed_lag: 0,
         lag_always_not_zero: false,
-        rewind: false,
+        rewind: None,
         stopped: false,
         stalled: false,
         lag_not_decreasing: true,
         recent_lag_zero: false,
         status: Status::Ok,
+    },
+    // 12 - OK: lag now and stopped by the timestamps, but the current lag (1) is within the
+    // allowed lag (1). Translation: freshlens counts the allowed lag in the recent-lag-zero rule
+    // too (a high watermark at most `allowed_lag` past the last commit), so `recent_lag_zero`
+    // is true here where Burrow's `checkIfRecentLagZero` (2001 <= 2000) is false; the status
+    // is the same.
+    Case {
+        offsets: &[
+            (1000, 100_000, Some(2)),
+            (2000, 200_000, Some(1)),
+            (2000, 300_000, Some(1)),
+        ],
+        broker_offsets: &[2001],
+        current_lag: 1,
+        time_now_secs: 550,
+        allowed_lag: 1,
+        lag_always_not_zero: false,
+        rewind: None,
+        stopped: true,
+        stalled: false,
+        lag_not_decreasing: false,
+        recent_lag_zero: true,
+        status: Status::Ok,
+    },
+    // 13 - case 5 with an allowed lag of 99: every lag is above it, still STALL
+    Case {
+        offsets: STALLED,
+        broker_offsets: &[1300],
+        current_lag: 300,
+        time_now_secs: 600,
+        allowed_lag: 99,
+        lag_always_not_zero: true,
+        rewind: None,
+        stopped: false,
+        stalled: true,
+        lag_not_decreasing: true,
+        recent_lag_zero: false,
+        status: Status::Stall,
+    },
+    // 14 - case 7 with an allowed lag of 99: the rewind is recovered, OK
+    Case {
+        offsets: REWOUND_AND_PAST_IT,
+        broker_offsets: &[4300],
+        current_lag: 300,
+        time_now_secs: 600,
+        allowed_lag: 99,
+        lag_always_not_zero: true,
+        rewind: Some(3),
+        stopped: false,
+        stalled: false,
+        lag_not_decreasing: false,
+        recent_lag_zero: false,
+        status: Status::Ok,
+    },
+    // 15 - REWIND: the offsets go back from 3000 to 2000 and reach only 2500 since
+    Case {
+        offsets: &[
+            (1000, 100_000, Some(100)),
+            (2000, 200_000, Some(150)),
+            (3000, 300_000, Some(200)),
+            (2000, 400_000, Some(1250)),
+            (2500, 500_000, Some(300)),
+        ],
+        broker_offsets: &[4300],
+        current_lag: 300,
+        time_now_secs: 600,
+        allowed_lag: 0,
+        lag_always_not_zero: true,
+        rewind: Some(3),
+        stopped: false,
+        stalled: false,
+        lag_not_decreasing: false,
+        recent_lag_zero: false,
+        status: Status::Rewind,
     },
 ];
 
@@ -270,8 +364,11 @@ fn commits(points: &[(i64, i64, Option<i64>)]) -> Vec<Commit> {
 
 #[test]
 fn burrow_evaluator_cases() {
-    let rules = Rules::default();
     for (i, case) in BURROW.iter().enumerate() {
+        let rules = Rules {
+            allowed_lag: case.allowed_lag,
+            ..Rules::default()
+        };
         let window = commits(case.offsets);
         let now_ms = case.time_now_secs * 1000;
         assert_eq!(
@@ -309,6 +406,37 @@ fn burrow_evaluator_cases() {
         );
         assert_eq!(verdict.status, case.status, "case {i}: {}", verdict.reason);
     }
+}
+
+#[test]
+fn a_rewind_outranks_zero_lag_until_the_offset_is_reached_again() {
+    // Caught up, then rewound to the earliest offset: the window still holds the zero lags of
+    // before, but the rewind comes first (as in Burrow), and says where it went.
+    let rules = Rules {
+        window: 4,
+        allowed_lag: 0,
+    };
+    let rewound = commits(&[
+        (900, 0, Some(0)),
+        (1000, 60_000, Some(0)),
+        (0, 120_000, Some(1000)),
+        (400, 180_000, Some(600)),
+    ]);
+    let verdict = evaluate(&rewound, &[1000], 600, 200_000, &rules);
+    assert_eq!(verdict.status, Status::Rewind);
+    assert_eq!(
+        verdict.reason,
+        "the committed offset went back from 1000 to 0 and has not reached 1000 again"
+    );
+    // Back at 1000: the rewind no longer counts and the zero lags make it OK.
+    let recovered = commits(&[
+        (1000, 60_000, Some(0)),
+        (0, 120_000, Some(1000)),
+        (400, 180_000, Some(600)),
+        (1000, 240_000, Some(100)),
+    ]);
+    let verdict = evaluate(&recovered, &[1100], 100, 260_000, &rules);
+    assert_eq!(verdict.status, Status::Ok, "{}", verdict.reason);
 }
 
 #[test]
