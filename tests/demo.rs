@@ -2,7 +2,7 @@
 //! customers the seed summary names; captures of topics and of a lookup answer offline as the
 //! cluster did.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::process::{Command, Output};
 
 use serde_json::{Value, json};
@@ -123,6 +123,126 @@ fn seed_then_profile_explains_the_customers_the_summary_names() {
     }
 }
 
+/// `demo seed --prefix P` names its groups under P, as its topics: the groups committed on P's
+/// topics are P.profile-builder and P.risk-features and no others, so a seed under another
+/// prefix on the same cluster is not refused for groups the first made; the spec printed for P
+/// reads the builder group the seed committed.
+#[test]
+fn seeds_under_two_prefixes_name_their_groups_under_each() {
+    let Some(bootstrap) = broker() else { return };
+    let prefixes = [unique_topic("seed-a"), unique_topic("seed-b")];
+    for prefix in &prefixes {
+        let summary = stdout(&freshlens(&[
+            "demo",
+            "seed",
+            "-b",
+            &bootstrap,
+            "--prefix",
+            prefix,
+            "--customers",
+            "30",
+            "--events",
+            "800",
+            "--partitions",
+            "2",
+        ]));
+        assert!(
+            summary.contains(&format!(
+                "committed {prefix}.profile-builder and {prefix}.risk-features"
+            )),
+            "{summary}"
+        );
+    }
+    let doc = freshlens_json(&["groups", "-b", &bootstrap, "--json"]);
+    let groups = doc["groups"].as_array().unwrap();
+    for prefix in &prefixes {
+        let on_its_topics: BTreeSet<&str> = groups
+            .iter()
+            .filter(|g| {
+                g["partitions"].as_array().unwrap().iter().any(|p| {
+                    p["topic"]
+                        .as_str()
+                        .unwrap()
+                        .starts_with(&format!("{prefix}."))
+                })
+            })
+            .map(|g| g["group"].as_str().unwrap())
+            .collect();
+        let builder = format!("{prefix}.profile-builder");
+        let risk = format!("{prefix}.risk-features");
+        assert_eq!(
+            on_its_topics,
+            BTreeSet::from([builder.as_str(), risk.as_str()]),
+            "{prefix}"
+        );
+        let spec = stdout(&freshlens(&["demo", "spec", "--prefix", prefix]));
+        assert!(
+            spec.contains(&format!("builder_group = \"{builder}\"")),
+            "{spec}"
+        );
+        assert!(
+            spec.contains(&format!("topic = \"{prefix}.profiles\"")),
+            "{spec}"
+        );
+    }
+}
+
+/// Without a broker, the same naming through the CLI: a capture of the workload under P carries
+/// the groups P.profile-builder and P.risk-features, and the spec printed for P reads the
+/// former; groups named on the command line are kept as named.
+#[test]
+fn the_workload_names_its_groups_under_the_prefix() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("p2.jsonl");
+    let small = ["--customers", "30", "--events", "800", "--partitions", "2"];
+    let groups_in = |extra: &[&str]| -> BTreeSet<String> {
+        let mut args = vec![
+            "demo",
+            "capture",
+            "--prefix",
+            "p2",
+            "-o",
+            file.to_str().unwrap(),
+        ];
+        args.extend(small);
+        args.extend(extra);
+        stdout(&freshlens(&args));
+        let doc = freshlens_json(&["groups", "--capture", file.to_str().unwrap(), "--json"]);
+        doc["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| g["group"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        groups_in(&[]),
+        BTreeSet::from([
+            "p2.profile-builder".to_owned(),
+            "p2.risk-features".to_owned()
+        ])
+    );
+    assert_eq!(
+        groups_in(&["--builder-group", "builder", "--risk-group", "risk"]),
+        BTreeSet::from(["builder".to_owned(), "risk".to_owned()])
+    );
+    let spec = stdout(&freshlens(&["demo", "spec", "--prefix", "p2"]));
+    assert!(
+        spec.contains("builder_group = \"p2.profile-builder\""),
+        "{spec}"
+    );
+    assert!(!spec.contains("\"c360."), "{spec}");
+    let spec = stdout(&freshlens(&[
+        "demo",
+        "spec",
+        "--prefix",
+        "p2",
+        "--builder-group",
+        "c360.b",
+    ]));
+    assert!(spec.contains("builder_group = \"c360.b\""), "{spec}");
+}
+
 /// Fields and the store diff of a `profile --json` document, without times relative to "now".
 fn profile_facts(doc: &Value) -> (Value, Vec<(Value, Value, Value)>) {
     let stale = doc["store"]["stale"]
@@ -205,7 +325,7 @@ fn captures_of_a_lookup_and_of_topics_answer_offline_as_the_cluster_did() {
 }
 
 /// The demo carries its groups' commit histories, so its verdicts are Burrow's over the last 10
-/// commits: the stopped risk-features group is STOP, the builder's two stalled partitions
+/// commits: the stopped c360.risk-features group is STOP, the builder's two stalled partitions
 /// (orders/3 and clicks/7, committing the same offset every 10 minutes for two hours) STALL or
 /// STOP, every other builder partition OK. A capture is judged once: no broker needed.
 #[test]
@@ -218,7 +338,7 @@ fn demo_groups_read_as_the_demo_says() {
             .find(|g| g["group"] == json!(name))
             .unwrap_or_else(|| panic!("{name} in {groups:?}"))
     };
-    let risk = group("risk-features");
+    let risk = group("c360.risk-features");
     assert_eq!(risk["status"], json!("STOP"), "{}", risk["status_reason"]);
     let reason = risk["status_reason"].as_str().unwrap();
     assert!(reason.contains("no commit for 3h00m"), "{reason}");
@@ -239,7 +359,7 @@ fn demo_groups_read_as_the_demo_says() {
     );
     assert_eq!(clicks["retention_risk"], json!(true));
 
-    let builder = group("profile-builder");
+    let builder = group("c360.profile-builder");
     for p in builder["partitions"].as_array().unwrap() {
         let name = format!("{}/{}", p["topic"].as_str().unwrap(), p["partition"]);
         let stalled = name == "c360.orders/3" || name == "c360.clicks/7";

@@ -78,7 +78,7 @@ fn every_tab_at(w: f32, h: f32) {
         snapshot(&mut harness, &format!("profile_{size}"));
         harness.get_by_label("Groups").click();
         harness.run_steps(4);
-        harness.get_by_label("profile-builder").click();
+        harness.get_by_label("c360.profile-builder").click();
         snapshot(&mut harness, &format!("groups_{size}"));
         harness.get_by_label("Freshness").click();
         snapshot(&mut harness, &format!("freshness_{size}"));

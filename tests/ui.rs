@@ -544,7 +544,8 @@ fn demo_groups_are_judged_once_from_their_commit_history() {
     let (mut harness, _config_dir) = demo_app(config, egui::vec2(1400.0, 900.0));
     harness.get_by_label("Groups").click();
     wait_for(&mut harness, "the demo's groups", |h| {
-        h.query_by_label("risk-features").is_some() && h.query_by_label("profile-builder").is_some()
+        h.query_by_label("c360.risk-features").is_some()
+            && h.query_by_label("c360.profile-builder").is_some()
     });
     let row_y = |h: &Harness<'_, FreshlensApp>, name: &str| h.get_by_label(name).rect().center().y;
     let status_in_row = |h: &Harness<'_, FreshlensApp>, name: &str, status: &str| {
@@ -552,8 +553,8 @@ fn demo_groups_are_judged_once_from_their_commit_history() {
         h.query_all_by_label(status)
             .any(|node| (node.rect().center().y - y).abs() < 4.0)
     };
-    assert!(status_in_row(&harness, "risk-features", "STOP"));
-    assert!(status_in_row(&harness, "profile-builder", "STALL"));
+    assert!(status_in_row(&harness, "c360.risk-features", "STOP"));
+    assert!(status_in_row(&harness, "c360.profile-builder", "STALL"));
     // A capture is a snapshot: seconds later, after frames that would have re-sampled a live
     // cluster, the verdicts are the same.
     let until = Instant::now() + Duration::from_secs(6);
@@ -561,8 +562,8 @@ fn demo_groups_are_judged_once_from_their_commit_history() {
         harness.step();
         std::thread::sleep(Duration::from_millis(50));
     }
-    assert!(status_in_row(&harness, "risk-features", "STOP"));
-    assert!(status_in_row(&harness, "profile-builder", "STALL"));
+    assert!(status_in_row(&harness, "c360.risk-features", "STOP"));
+    assert!(status_in_row(&harness, "c360.profile-builder", "STALL"));
     // The budget follows the demo spec's (15 minutes).
     let budget: Vec<Option<String>> = harness
         .query_all_by_label("Budget (s)")

@@ -331,14 +331,11 @@ pub fn seed_workload(
 ) -> anyhow::Result<(DemoConfig, serde_json::Value)> {
     // Its groups too live under the prefix: a bench never commits into a group it did not make.
     let config = DemoConfig {
-        builder_group: format!("{}-{}", args.prefix, crate::demo::BUILDER_GROUP),
-        risk_group: format!("{}-{}", args.prefix, crate::demo::RISK_GROUP),
-        prefix: args.prefix.clone(),
         customers: args.customers.max(1),
         events: args.events,
         seed: args.seed,
         partitions: args.partitions.max(1),
-        ..DemoConfig::new(crate::freshness::now_ms())
+        ..DemoConfig::under(&args.prefix, crate::freshness::now_ms())
     };
     let mut seeded = json!(null);
     if !args.reuse {

@@ -17,7 +17,8 @@ pub struct DemoArgs {
 #[derive(Debug, Clone, clap::Subcommand)]
 pub enum DemoCommand {
     /// WRITES to the cluster given with -b: creates <prefix>.* topics, produces the workload
-    /// and commits the offsets of its two groups. Refuses non-empty topics and existing groups
+    /// and commits the offsets of its two groups (<prefix>.profile-builder and
+    /// <prefix>.risk-features unless named). Refuses non-empty topics and existing groups
     /// unless --force
     Seed {
         #[command(flatten)]
@@ -36,17 +37,19 @@ pub enum DemoCommand {
     },
     /// Print the demo profile spec (the one in assets/demo/c360.toml) for a prefix
     Spec {
-        #[arg(long, default_value = "c360")]
+        #[arg(long, default_value = crate::demo::PREFIX)]
         prefix: String,
-        #[arg(long, default_value = crate::demo::BUILDER_GROUP)]
-        builder_group: String,
+        /// The group that builds the profile store [default: <prefix>.profile-builder]
+        #[arg(long)]
+        builder_group: Option<String>,
     },
 }
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct WorkloadArgs {
-    /// Topic name prefix: <prefix>.identity, .consent, .orders, .clicks, .support, .profiles
-    #[arg(long, default_value = "c360")]
+    /// Topic and group name prefix: <prefix>.identity, .consent, .orders, .clicks, .support,
+    /// .profiles; <prefix>.profile-builder, .risk-features
+    #[arg(long, default_value = crate::demo::PREFIX)]
     pub prefix: String,
     #[arg(long, default_value_t = 2_000)]
     pub customers: usize,
@@ -61,25 +64,28 @@ pub struct WorkloadArgs {
     /// The end of the generated history, ms since the epoch (default: now)
     #[arg(long)]
     pub end: Option<i64>,
-    /// The group that builds the profile store
-    #[arg(long, default_value = crate::demo::BUILDER_GROUP)]
-    pub builder_group: String,
-    /// The group that stopped hours ago
-    #[arg(long, default_value = crate::demo::RISK_GROUP)]
-    pub risk_group: String,
+    /// The group that builds the profile store [default: <prefix>.profile-builder]
+    #[arg(long)]
+    pub builder_group: Option<String>,
+    /// The group that stopped hours ago [default: <prefix>.risk-features]
+    #[arg(long)]
+    pub risk_group: Option<String>,
 }
 
 impl WorkloadArgs {
     pub fn config(&self) -> DemoConfig {
+        let under = DemoConfig::under(
+            &self.prefix,
+            self.end.unwrap_or_else(crate::freshness::now_ms),
+        );
         DemoConfig {
-            prefix: self.prefix.clone(),
             customers: self.customers.max(1),
             events: self.events,
             seed: self.seed,
             partitions: self.partitions.max(1),
-            builder_group: self.builder_group.clone(),
-            risk_group: self.risk_group.clone(),
-            ..DemoConfig::new(self.end.unwrap_or_else(crate::freshness::now_ms))
+            builder_group: self.builder_group.clone().unwrap_or(under.builder_group),
+            risk_group: self.risk_group.clone().unwrap_or(under.risk_group),
+            ..under
         }
     }
 }
@@ -90,7 +96,10 @@ pub fn run(connect: &ConnectArgs, args: &DemoArgs, out: &mut dyn Write) -> anyho
             prefix,
             builder_group,
         } => {
-            write!(out, "{}", crate::demo::spec_text(prefix, builder_group))?;
+            let builder_group = builder_group
+                .clone()
+                .unwrap_or_else(|| crate::demo::under_prefix(prefix, crate::demo::BUILDER_GROUP));
+            write!(out, "{}", crate::demo::spec_text(prefix, &builder_group))?;
             Ok(())
         }
         DemoCommand::Capture { workload, output } => {

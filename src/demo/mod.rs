@@ -18,8 +18,12 @@ use crate::source::{Capture, CapturedGroup, RecordedCommit};
 pub use builder::STALL_MS;
 pub use workload::{SOURCES, customer_id};
 
+/// The group that builds the profile store, under the prefix: `c360.profile-builder`.
 pub const BUILDER_GROUP: &str = "profile-builder";
+/// The group that stopped, under the prefix: `c360.risk-features`.
 pub const RISK_GROUP: &str = "risk-features";
+/// The prefix of `--demo` and of `demo seed` unless told otherwise.
+pub const PREFIX: &str = "c360";
 /// How long ago the risk-features group stopped.
 pub const RISK_STALLED_MS: i64 = 3 * 3_600_000;
 const SPEC: &str = include_str!("../../assets/demo/c360.toml");
@@ -44,8 +48,14 @@ pub struct DemoConfig {
 impl DemoConfig {
     /// The `--demo` workload, ending at `end_ms`.
     pub fn new(end_ms: i64) -> Self {
+        Self::under(PREFIX, end_ms)
+    }
+
+    /// The `--demo` workload with its topics and groups named under `prefix`, ending at
+    /// `end_ms`.
+    pub fn under(prefix: &str, end_ms: i64) -> Self {
         Self {
-            prefix: "c360".into(),
+            prefix: prefix.into(),
             customers: 2_000,
             events: 200_000,
             seed: 7,
@@ -53,14 +63,19 @@ impl DemoConfig {
             span_ms: 6 * 3_600_000,
             partitions: 12,
             batch_ms: 600_000,
-            builder_group: BUILDER_GROUP.into(),
-            risk_group: RISK_GROUP.into(),
+            builder_group: under_prefix(prefix, BUILDER_GROUP),
+            risk_group: under_prefix(prefix, RISK_GROUP),
         }
     }
 
     pub fn topic(&self, name: &str) -> String {
-        format!("{}.{name}", self.prefix)
+        under_prefix(&self.prefix, name)
     }
+}
+
+/// A topic's or group's name under `prefix`: `c360.orders`, `c360.profile-builder`.
+pub fn under_prefix(prefix: &str, name: &str) -> String {
+    format!("{prefix}.{name}")
 }
 
 /// A source event with its place in the log.
@@ -115,8 +130,11 @@ impl Demo {
 
 /// The demo spec with its topics under `prefix` and the store built by `builder_group`.
 pub fn spec_text(prefix: &str, builder_group: &str) -> String {
-    SPEC.replace("\"c360.", &format!("\"{prefix}."))
-        .replace("\"profile-builder\"", &format!("{builder_group:?}"))
+    // The asset's names are under `c360`, its builder group too: renamed under the prefix
+    // first, the builder group is then the one renamed under it.
+    let builder = format!("{:?}", under_prefix(prefix, BUILDER_GROUP));
+    SPEC.replace(&format!("\"{PREFIX}."), &format!("\"{prefix}."))
+        .replace(&builder, &format!("{builder_group:?}"))
 }
 
 /// The workload placed in its partitions and what the builder consumed of it: everything the
@@ -656,6 +674,45 @@ mod tests {
             unread > 0,
             "the stalled partitions leave some fields unread"
         );
+    }
+
+    /// Groups are named under the prefix as topics are, and the spec written for a prefix reads
+    /// the builder group the data commits; a builder group named otherwise is kept as named.
+    #[test]
+    fn groups_are_named_under_the_prefix_as_topics_are() {
+        for prefix in ["c360", "p2"] {
+            let demo = generate(&DemoConfig {
+                customers: 30,
+                events: 800,
+                partitions: 2,
+                ..DemoConfig::under(prefix, 1_800_000_000_000)
+            })
+            .unwrap();
+            let names: Vec<&str> = demo
+                .capture
+                .groups
+                .iter()
+                .map(|g| g.name.as_str())
+                .collect();
+            assert_eq!(
+                names,
+                [
+                    format!("{prefix}.profile-builder"),
+                    format!("{prefix}.risk-features")
+                ]
+            );
+            let store = demo.spec.store.as_ref().unwrap();
+            assert_eq!(store.builder_group.as_deref(), Some(names[0]));
+            for group in &demo.capture.groups {
+                for (topic, _) in group.offsets.keys() {
+                    assert!(topic.starts_with(&format!("{prefix}.")), "{topic}");
+                }
+            }
+        }
+        let text = spec_text("p2", "c360.other");
+        assert!(text.contains("builder_group = \"c360.other\""), "{text}");
+        assert!(text.contains("topic = \"p2.orders\""), "{text}");
+        assert!(!text.contains("\"c360.orders\""), "{text}");
     }
 
     #[test]

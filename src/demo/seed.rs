@@ -54,7 +54,7 @@ pub fn seed(
         match cluster.group(group) {
             Ok(_) if !force => bail!(
                 "group {group} already exists: seeding would add commits to it; pass --force, \
-                 or name other groups (--builder-group)"
+                 or pick another --prefix (or name the groups: --builder-group, --risk-group)"
             ),
             Ok(_) | Err(crate::cluster::ClusterError::UnknownGroup(_)) => {}
             Err(e) => return Err(e.into()),

@@ -28,6 +28,9 @@ const PRESETS: [(&str, i64); 5] = [
 /// Screen distance within which a click picks an event point.
 const PICK_RADIUS: f32 = 12.0;
 
+/// Room around the plots in an exported PNG, so labels at their edges are not cut.
+const EXPORT_MARGIN: f32 = 6.0;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Metric {
     Ingest,
@@ -216,6 +219,8 @@ impl FreshnessPanel {
             self.compute(spec, found);
         }
         let mut commands = Vec::new();
+        // Set again below when the plots are drawn in this frame.
+        self.plots_rect = None;
         let Some(report) = self.report.take() else {
             ui.weak("Look a customer up in the Profile tab: its freshness over time shows here.");
             return commands;
@@ -283,16 +288,27 @@ impl FreshnessPanel {
             link: egui::Id::unique("freshness_time_axis"),
             height: ((ui.available_height() - 40.0) / 4.0).max(90.0),
         };
-        let (staleness, view) = staleness_plot_ui(ui, &axis, &report, window);
-        let (lags, selected) = event_lags_plot_ui(ui, &axis, &report, &mut self.hidden_topics);
-        if let Some(index) = selected {
-            let e = &report.report.events[index];
-            commands.push(Command::SelectEvent(e.topic.clone(), e.partition, e.offset));
-        }
-        let builder = self.builder_plot_ui(ui, &axis, &report);
-        commands.extend(self.ingest_controls_ui(ui, spec, &axis, view));
-        let ingest = self.ingest_plot_ui(ui, &axis);
-        self.plots_rect = Some(staleness.union(lags).union(builder).union(ingest));
+        // The plots as a whole, their axes and labels with them, for the PNG export.
+        let plots = ui.scope(|ui| {
+            let view = staleness_plot_ui(ui, &axis, &report, window);
+            let selected = event_lags_plot_ui(ui, &axis, &report, &mut self.hidden_topics);
+            if let Some(index) = selected {
+                let e = &report.report.events[index];
+                commands.push(Command::SelectEvent(e.topic.clone(), e.partition, e.offset));
+            }
+            self.builder_plot_ui(ui, &axis, &report);
+            commands.extend(self.ingest_controls_ui(ui, spec, &axis, view));
+            self.ingest_plot_ui(ui, &axis);
+            view
+        });
+        let view = plots.inner;
+        // Only what is on screen can be exported: the part scrolled out of view is left out.
+        let shown = plots
+            .response
+            .rect
+            .expand(EXPORT_MARGIN)
+            .intersect(ui.clip_rect());
+        self.plots_rect = shown.is_positive().then_some(shown);
         self.report = Some(report);
         self.set_view(view);
         if export_csv {
@@ -303,7 +319,7 @@ impl FreshnessPanel {
 
     /// The builder group's time lag, so a breach lines up with the lag behind it; and when the
     /// group is projected back within the budget.
-    fn builder_plot_ui(&self, ui: &mut egui::Ui, axis: &Axis, report: &Report) -> egui::Rect {
+    fn builder_plot_ui(&self, ui: &mut egui::Ui, axis: &Axis, report: &Report) {
         let origin = axis.origin;
         let builder: PlotPoints = match &self.builder {
             Some(Ok(points)) => points
@@ -318,8 +334,7 @@ impl FreshnessPanel {
             .unwrap_or_else(|| "no builder group in the spec".into());
         let budget_s = report.report.budget_ms as f64 / 1000.0;
         let empty = builder.points().is_empty();
-        let response = axis
-            .plot("builder_lag_plot")
+        axis.plot("builder_lag_plot")
             .y_axis_label("builder time lag")
             .show(ui, |plot| {
                 plot.line(Line::new(format!("{name} time lag"), builder));
@@ -344,7 +359,6 @@ impl FreshnessPanel {
             }
             _ => {}
         }
-        response.response.rect
     }
 
     /// Which topic's ingest delay to sample over the time in view, and how that went.
@@ -418,7 +432,7 @@ impl FreshnessPanel {
     }
 
     /// A topic's ingest delay percentiles over time.
-    fn ingest_plot_ui(&self, ui: &mut egui::Ui, axis: &Axis) -> egui::Rect {
+    fn ingest_plot_ui(&self, ui: &mut egui::Ui, axis: &Axis) {
         let origin = axis.origin;
         let sampled = matches!(&self.ingest, Some(Ok(_)));
         axis.plot("ingest_plot")
@@ -439,9 +453,7 @@ impl FreshnessPanel {
                     plot.line(Line::new("p95", line(|b| b.p95_ms)));
                     plot.line(Line::new("max", line(|b| b.max_ms)));
                 }
-            })
-            .response
-            .rect
+            });
     }
 
     fn set_view(&mut self, view: (i64, i64)) {
@@ -458,7 +470,8 @@ impl FreshnessPanel {
         }
     }
 
-    /// The area the plots take, for the PNG export.
+    /// The plots' area on screen in the last frame that drew them (axes and labels with a
+    /// margin, the part scrolled out of view left out), for the PNG export.
     pub fn plots_rect(&self) -> Option<egui::Rect> {
         self.plots_rect
     }
@@ -657,13 +670,13 @@ impl Axis {
 }
 
 /// Staleness over time as a sawtooth, the budget line, breaches shaded; moves the plots to
-/// `window` when a preset was picked. Gives its rect and the time range in view.
+/// `window` when a preset was picked. Gives the time range in view.
 fn staleness_plot_ui(
     ui: &mut egui::Ui,
     axis: &Axis,
     report: &Report,
     window: Option<(f64, f64)>,
-) -> (egui::Rect, (i64, i64)) {
+) -> (i64, i64) {
     let (origin, until) = (axis.origin, axis.until);
     let budget_s = report.report.budget_ms as f64 / 1000.0;
     let staleness: PlotPoints = report
@@ -693,11 +706,10 @@ fn staleness_plot_ui(
             plot.hline(HLine::new("budget", budget_s).color(super::groups::BUDGET_COLOR));
         });
     let range = response.transform.bounds().range_x();
-    let view = (
+    (
         origin + (range.start() * 1000.0) as i64,
         origin + (range.end() * 1000.0) as i64,
-    );
-    (response.response.rect, view)
+    )
 }
 
 /// A compact legend above the event lags: a colour per topic (click to hide or show it) and a
@@ -739,7 +751,7 @@ fn event_lags_plot_ui(
     axis: &Axis,
     report: &Report,
     hidden: &mut BTreeSet<String>,
-) -> (egui::Rect, Option<usize>) {
+) -> Option<usize> {
     event_legend_ui(ui, &report.series, hidden);
     let origin = axis.origin;
     let events = &report.report.events;
@@ -797,7 +809,7 @@ fn event_lags_plot_ui(
                 None
             }
         });
-    (response.response.rect, response.inner)
+    response.inner
 }
 
 #[cfg(test)]

@@ -177,6 +177,8 @@ pub struct FreshlensApp {
     demo_first: Option<(String, bool)>,
     /// Asks for a path where no file dialog could be shown.
     path_prompt: Option<path_prompt::PathPrompt>,
+    /// A PNG export waiting for its screenshot: where to save it, and the frame it was asked in.
+    png_export: Option<(std::path::PathBuf, u64)>,
 }
 
 static PROCESS_START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
@@ -262,6 +264,7 @@ impl FreshlensApp {
             first_frame_logged: false,
             demo_first: None,
             path_prompt: None,
+            png_export: None,
         };
         if let Some(config) = &startup.connect {
             state.connect.bootstrap = config.bootstrap.clone();
@@ -1204,20 +1207,46 @@ impl FreshlensApp {
         }
     }
 
-    /// Saves the plots' area of the next frame as a PNG at `path`.
+    /// Saves the Freshness plots as a PNG at `path`. The screenshot is taken of a later frame
+    /// than this one, which may still show the path prompt; see [`Self::screenshot_plots`].
     fn export_png(&mut self, path: std::path::PathBuf) {
-        let Some(rect) = self.freshness.plots_rect() else {
+        let ctx = self.tasks.ctx();
+        self.png_export = Some((path, ctx.cumulative_frame_nr()));
+        ctx.request_repaint();
+    }
+
+    /// Called right after the Freshness tab is drawn: asks for the screenshot of a pending PNG
+    /// export, cropped to the plots' rect of this very frame (the screenshot is of this frame).
+    fn screenshot_plots(&mut self, ctx: &egui::Context) {
+        let Some((_, asked)) = &self.png_export else {
             return;
         };
-        let notice = std::sync::Arc::clone(&self.freshness.notice);
-        let ctx = self.tasks.ctx().clone();
-        let pixels_per_point = ctx.pixels_per_point();
+        if ctx.cumulative_frame_nr() <= *asked || ctx.will_discard() {
+            ctx.request_repaint();
+            return;
+        }
+        let Some((path, _)) = self.png_export.take() else {
+            return;
+        };
+        let Some(rect) = self.freshness.plots_rect() else {
+            self.freshness
+                .notify(format!("not saved {}: no plots on screen", path.display()));
+            return;
+        };
+        let notice = Arc::clone(&self.freshness.notice);
+        let viewport = ctx.viewport_rect();
+        let asked_scale = ctx.pixels_per_point();
         let repaint = ctx.clone();
         ctx.request_screenshot(move |image| {
-            let region = image.region(&rect, Some(pixels_per_point));
-            let text = match save_png(&region, &path) {
-                Ok(()) => format!("saved {}", path.display()),
-                Err(e) => format!("cannot save {}: {e}", path.display()),
+            // The image is in physical pixels, the rect in points: the image's own size says
+            // how many pixels a point took when it was drawn.
+            let scale = screenshot_scale(image.size, viewport).unwrap_or(asked_scale);
+            let text = match crop_to_rect(&image, rect, scale) {
+                None => format!("not saved {}: the plots are off screen", path.display()),
+                Some(region) => match save_png(&region, &path) {
+                    Ok(()) => format!("saved {}", path.display()),
+                    Err(e) => format!("cannot save {}: {e}", path.display()),
+                },
             };
             *notice
                 .lock()
@@ -1416,7 +1445,17 @@ impl eframe::App for FreshlensApp {
                         commands.extend(self.freshness.ui(ui, spec.as_deref(), found));
                     });
                 });
+                self.screenshot_plots(ui.ctx());
             }
+        }
+        // An export asked for on the Freshness tab, which is no longer on screen.
+        if self.state.tab != Tab::Freshness
+            && let Some((path, _)) = self.png_export.take()
+        {
+            self.status.message = Some(format!(
+                "not saved {}: the Freshness plots are not on screen",
+                path.display()
+            ));
         }
         // The moment the demo's explained customer is first on screen, for the log.
         if let Some((key, true)) = &self.demo_first
@@ -1445,8 +1484,45 @@ impl eframe::App for FreshlensApp {
     }
 }
 
-/// A lookup or scan of a million records frees most of what it allocated on the way; glibc
-/// keeps freed small blocks, so they are handed back to the system explicitly.
+/// How many physical pixels a point takes in a screenshot of `viewport` (in points) that came
+/// out `size` pixels wide and high; `None` for an empty viewport or image.
+fn screenshot_scale(size: [usize; 2], viewport: egui::Rect) -> Option<f32> {
+    let scale = size[0] as f32 / viewport.width();
+    (size[0] > 0 && scale.is_finite() && scale > 0.0).then_some(scale)
+}
+
+/// The part of a screenshot (physical pixels) under `rect` (points, `pixels_per_point` pixels
+/// each), clamped to the image: whole pixels, edges rounded outward. `None` when nothing of
+/// `rect` is in the image. Never panics, whatever the rect.
+fn crop_to_rect(
+    image: &egui::ColorImage,
+    rect: egui::Rect,
+    pixels_per_point: f32,
+) -> Option<egui::ColorImage> {
+    let [width, height] = image.size;
+    if image.pixels.len() != width * height
+        || rect.any_nan()
+        || !(pixels_per_point.is_finite() && pixels_per_point > 0.0)
+    {
+        return None;
+    }
+    // Float-to-integer casts saturate: below zero gives 0.
+    let pixel = |points: f32, round: fn(f32) -> f32, limit: usize| {
+        (round(points * pixels_per_point) as usize).min(limit)
+    };
+    let (left, right) = (
+        pixel(rect.min.x, f32::floor, width),
+        pixel(rect.max.x, f32::ceil, width),
+    );
+    let (top, bottom) = (
+        pixel(rect.min.y, f32::floor, height),
+        pixel(rect.max.y, f32::ceil, height),
+    );
+    (left < right && top < bottom)
+        .then(|| image.region_by_pixels([left, top], [right - left, bottom - top]))
+}
+
+/// Writes `image` to `path` as a PNG.
 fn save_png(image: &egui::ColorImage, path: &std::path::Path) -> Result<(), String> {
     let [width, height] = image.size;
     let pixels: Vec<u8> = image.pixels.iter().flat_map(|c| c.to_array()).collect();
@@ -1564,5 +1640,204 @@ mod tests {
         let said = harness.state().status.message.clone().unwrap_or_default();
         assert!(said.starts_with("saved "), "{said}");
         assert!(harness.state().path_prompt.is_none(), "the prompt closes");
+    }
+
+    /// A screenshot of a `width`×`height` point window at `scale` pixels per point, each
+    /// pixel's colour saying where it is.
+    fn screenshot(width: f32, height: f32, scale: f32) -> egui::ColorImage {
+        let size = [(width * scale) as usize, (height * scale) as usize];
+        let pixels = (0..size[0] * size[1])
+            .map(|i| {
+                let (x, y) = (i % size[0], i / size[0]);
+                egui::Color32::from_rgb((x % 256) as u8, (y % 256) as u8, (x / 256 + y / 256) as u8)
+            })
+            .collect();
+        egui::ColorImage::new(size, pixels)
+    }
+
+    /// The crop takes whole pixels of the rect scaled to the image, clamps what lies outside
+    /// the frame, and gives nothing (never a panic) for a rect with nothing in the frame.
+    #[test]
+    fn crop_to_rect_stays_within_the_frame_at_every_size_and_scale() {
+        use egui::{Rect, pos2};
+        for (width, height) in [(1024.0, 700.0), (1600.0, 1000.0)] {
+            for scale in [1.0, 2.0] {
+                let image = screenshot(width, height, scale);
+                let [w, h] = image.size;
+                let at = format!("{width}x{height} at {scale}");
+                let frame = Rect::from_min_max(pos2(0.0, 0.0), pos2(width, height));
+                assert_eq!(
+                    screenshot_scale(image.size, frame),
+                    Some(scale),
+                    "{at}: the scale is the image's size over the frame's"
+                );
+
+                // The whole frame is the whole image.
+                let whole = crop_to_rect(&image, frame, scale).unwrap();
+                assert_eq!(whole.size, image.size, "{at}");
+                assert_eq!(whole.pixels, image.pixels, "{at}");
+
+                // Inside: exactly the rect, scaled, from the right place.
+                let inside = Rect::from_min_max(pos2(64.0, 100.0), pos2(300.0, 400.0));
+                let crop = crop_to_rect(&image, inside, scale).unwrap();
+                let px = |v: f32| (v * scale) as usize;
+                assert_eq!(crop.size, [px(236.0), px(300.0)], "{at}");
+                assert_eq!(crop[(0, 0)], image[(px(64.0), px(100.0))], "{at}");
+                assert_eq!(
+                    crop[(crop.size[0] - 1, crop.size[1] - 1)],
+                    image[(px(300.0) - 1, px(400.0) - 1)],
+                    "{at}"
+                );
+
+                // Past the bottom (the plots scrolled below a small window): clamped. This
+                // rect is what panicked at 1024×700.
+                let below =
+                    Rect::from_min_max(pos2(64.0, 300.0), pos2(width - 24.0, height + 60.0));
+                let crop = crop_to_rect(&image, below, scale).unwrap();
+                assert_eq!(crop.size, [px(width - 88.0), h - px(300.0)], "{at}");
+                assert_eq!(crop[(0, 0)], image[(px(64.0), px(300.0))], "{at}");
+
+                // Past every edge: the whole image.
+                let around = frame.expand(40.0);
+                assert_eq!(
+                    crop_to_rect(&image, around, scale).unwrap().size,
+                    [w, h],
+                    "{at}"
+                );
+
+                // Above and left of the frame, partly in: what is in.
+                let corner = Rect::from_min_max(pos2(-50.0, -20.0), pos2(10.0, 30.0));
+                let crop = crop_to_rect(&image, corner, scale).unwrap();
+                assert_eq!(crop.size, [px(10.0), px(30.0)], "{at}");
+                assert_eq!(crop[(0, 0)], image[(0, 0)], "{at}");
+
+                // Wholly outside, zero-size, inverted, not a number: nothing.
+                for rect in [
+                    Rect::from_min_max(pos2(width + 10.0, 0.0), pos2(width + 200.0, 50.0)),
+                    Rect::from_min_max(pos2(0.0, height), pos2(width, height + 300.0)),
+                    Rect::from_min_max(pos2(-300.0, -300.0), pos2(-1.0, -1.0)),
+                    Rect::from_min_max(pos2(100.0, 100.0), pos2(100.0, 300.0)),
+                    Rect::from_min_max(pos2(100.0, 100.0), pos2(300.0, 100.0)),
+                    Rect::ZERO,
+                    Rect::NOTHING,
+                    Rect::from_min_max(pos2(f32::NAN, 0.0), pos2(100.0, 100.0)),
+                ] {
+                    assert!(
+                        crop_to_rect(&image, rect, scale).is_none(),
+                        "{at}: {rect:?}"
+                    );
+                }
+                assert!(crop_to_rect(&image, frame, 0.0).is_none(), "{at}");
+                assert!(crop_to_rect(&image, frame, f32::NAN).is_none(), "{at}");
+            }
+        }
+        assert_eq!(screenshot_scale([0, 0], egui::Rect::ZERO), None);
+    }
+
+    /// Export PNG on the demo's Freshness tab at a small and a large window, at one and two
+    /// pixels per point: the screenshot is cropped to the plots on screen (axes and labels
+    /// included), never past the window, and saved.
+    #[test]
+    fn export_png_saves_the_plots_on_screen_at_every_window_size() {
+        for (width, height, scale) in [
+            (1024.0, 700.0, 1.0),
+            (1600.0, 1000.0, 1.0),
+            (1024.0, 700.0, 2.0),
+        ] {
+            let at = format!("{width}x{height} at {scale}");
+            let dir = tempfile::tempdir().unwrap();
+            let config = dir.path().to_owned();
+            let mut harness = Harness::builder()
+                .with_size(egui::vec2(width, height))
+                .with_pixels_per_point(scale)
+                .build_eframe(move |cc| {
+                    let startup = Startup {
+                        demo: Some(crate::demo::DemoConfig {
+                            customers: 150,
+                            events: 12_000,
+                            ..crate::demo::DemoConfig::new(crate::time::now_ms())
+                        }),
+                        ..Startup::default()
+                    };
+                    FreshlensApp::new(cc, startup, Some(config)).unwrap()
+                });
+            let step_until =
+                |harness: &mut Harness<'_, FreshlensApp>,
+                 what: &str,
+                 done: &dyn Fn(&Harness<'_, FreshlensApp>) -> bool| {
+                    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+                    while !done(harness) {
+                        assert!(
+                            std::time::Instant::now() < deadline,
+                            "{at}: timed out waiting for {what}"
+                        );
+                        harness.step();
+                        std::thread::sleep(std::time::Duration::from_millis(20));
+                    }
+                };
+            step_until(&mut harness, "the explained customer", &|h| {
+                h.state().profile.result.is_some()
+            });
+            harness.get_by_label("Freshness").click();
+            step_until(&mut harness, "the plots", &|h| {
+                h.state().freshness.plots_rect().is_some()
+            });
+            harness.run_steps(2);
+
+            let target = dir.path().join("freshness.png");
+            harness
+                .state_mut()
+                .handle(Outcome::PngPath(Some(target.clone())));
+            step_until(&mut harness, "the saved PNG", &|h| {
+                h.state().freshness.notice.lock().unwrap().is_some()
+            });
+            let notice = harness
+                .state()
+                .freshness
+                .notice
+                .lock()
+                .unwrap()
+                .clone()
+                .unwrap();
+            assert!(notice.starts_with("saved "), "{at}: {notice}");
+
+            let rect = harness.state().freshness.plots_rect().unwrap();
+            let window = egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(width, height));
+            assert!(
+                window.contains_rect(rect),
+                "{at}: {rect:?} is within the window"
+            );
+            // From the panel's left edge, so the y axes' labels are in; across the plots.
+            assert!(
+                rect.min.x <= 8.0 && rect.width() >= width - 30.0,
+                "{at}: {rect:?}"
+            );
+            let png = image::open(&target).unwrap().to_rgba8();
+            let expected = |v: f32, round: fn(f32) -> f32| round(v * scale) as u32;
+            assert_eq!(
+                (png.width(), png.height()),
+                (
+                    expected(rect.max.x, f32::ceil) - expected(rect.min.x, f32::floor),
+                    expected(rect.max.y, f32::ceil) - expected(rect.min.y, f32::floor)
+                ),
+                "{at}: the PNG is the plots' rect in pixels"
+            );
+            // Something is drawn in the axis-label strip at the left, not only background.
+            let strip = (0..png.height())
+                .flat_map(|y| (0..(60.0 * scale) as u32).map(move |x| (x, y)))
+                .map(|(x, y)| png.get_pixel(x, y).0)
+                .collect::<std::collections::BTreeSet<_>>();
+            assert!(
+                strip.len() > 4,
+                "{at}: the left strip has {} colours",
+                strip.len()
+            );
+            if let Ok(dir) = std::env::var("FRESHLENS_KEEP_PNG") {
+                let _ = std::fs::copy(
+                    &target,
+                    std::path::Path::new(&dir).join(format!("export-{width}x{height}@{scale}.png")),
+                );
+            }
+        }
     }
 }
