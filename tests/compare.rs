@@ -44,11 +44,12 @@ fn compare_counts_missing_records_and_translates_checkpointed_groups() {
     produce(&target, &mirrored(&orders), &records(0, 5));
     produce(&target, &mirrored(&orders), &records(1, 2));
     // One checkpoint, as MirrorCheckpointTask writes it: the first group on orders/0,
-    // upstream 3 translated to downstream 3.
+    // upstream 3 translated to downstream 3, keyed by the renamed topic (its
+    // renameTopicPartition: `src.orders`, not `orders`).
     let (checked, unchecked) = (format!("{prefix}-billing"), format!("{prefix}-forgotten"));
     let mut key = Vec::new();
     string(&mut key, &checked);
-    string(&mut key, &orders);
+    string(&mut key, &mirrored(&orders));
     key.extend(0i32.to_be_bytes());
     let mut value = Vec::new();
     value.extend(0i16.to_be_bytes());

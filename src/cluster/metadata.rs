@@ -139,8 +139,10 @@ impl Cluster {
         if pairs.is_empty() {
             return Ok(());
         }
+        let started = std::time::Instant::now();
         let lows = self.list_offsets(&pairs, Offset::Beginning)?;
         let highs = self.list_offsets(&pairs, Offset::End)?;
+        let listed = started.elapsed();
         let mut to_confirm = Vec::new();
         for topic in topics.iter_mut() {
             for partition in &mut topic.partitions {
@@ -154,6 +156,12 @@ impl Cluster {
             }
         }
         let fetched = self.fetched_highs(&to_confirm)?;
+        log::debug!(
+            "watermarks of {} partitions: listed in {listed:?}, {} confirmed by a fetch in {:?}",
+            pairs.len(),
+            to_confirm.len(),
+            started.elapsed() - listed
+        );
         for topic in topics {
             for partition in &mut topic.partitions {
                 if let Some(high) = fetched.get(&(topic.name.clone(), partition.id)) {

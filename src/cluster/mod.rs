@@ -43,7 +43,8 @@ pub struct Cluster {
     readers: Pool,
     /// Clients carrying a group's id for its committed offsets, by group.
     group_clients: Pool,
-    /// The client that confirms high watermarks (`watermarks`), kept apart from the scans'.
+    /// Clients that confirm high watermarks (`watermarks`), by the topics they confirmed;
+    /// kept apart from the scans'.
     confirmers: Pool,
 }
 
@@ -56,7 +57,7 @@ impl Cluster {
             consumer,
             readers: Pool::new(16),
             group_clients: Pool::new(32),
-            confirmers: Pool::new(1),
+            confirmers: Pool::new(8),
         };
         // Asked in short slices, so a cluster that cannot be reached at all (every bootstrap
         // address refused or unresolvable, a refused login) is reported as soon as librdkafka

@@ -64,7 +64,13 @@ impl Cluster {
         }
         // One client kept for these reads; a record it brings back is from a fetch made after
         // this assignment, so the high watermark cached with it is current.
-        let consumer = match self.confirmers.take(WATERMARKS) {
+        // Kept by the topics it confirmed: a client asked about a topic it has not seen waits
+        // for a metadata refresh (up to a second) before it fetches, a new one does not.
+        let mut topics: Vec<&str> = partitions.iter().map(|(t, _, _)| t.as_str()).collect();
+        topics.sort_unstable();
+        topics.dedup();
+        let pool_key = topics.join("\u{0}");
+        let consumer = match self.confirmers.take(&pool_key) {
             Some(consumer) => consumer,
             None => super::new_consumer(self.config())?,
         };
@@ -86,8 +92,12 @@ impl Cluster {
             && Instant::now() < deadline
             && settle_from.is_none_or(|at| at.elapsed() < SETTLE)
         {
-            if let Some(Ok(message)) = consumer.poll(Duration::from_millis(20)) {
-                pending.remove(&(message.topic().to_owned(), message.partition()));
+            match consumer.poll(Duration::from_millis(20)) {
+                Some(Ok(message)) => {
+                    pending.remove(&(message.topic().to_owned(), message.partition()));
+                }
+                Some(Err(e)) => log::debug!("confirming high watermarks: {e}"),
+                None => {}
             }
             // What remains has a fetch answer without a record (a transaction marker last):
             // a moment more for a record, then the cached high watermark stands.
@@ -95,20 +105,26 @@ impl Cluster {
                 settle_from = Some(Instant::now());
             }
         }
+        if !pending.is_empty() {
+            log::debug!(
+                "high watermarks answered without a record: {:?}",
+                pending
+                    .iter()
+                    .map(|(t, p)| ((t, p), high_of(t, *p)))
+                    .collect::<Vec<_>>()
+            );
+        }
         for (topic, partition, _) in partitions {
             if let Some(high) = high_of(topic, *partition) {
                 answers.insert((topic.clone(), *partition), high);
             }
         }
         if consumer.unassign().is_ok() {
-            self.confirmers.put(WATERMARKS, consumer);
+            self.confirmers.put(&pool_key, consumer);
         }
         Ok(answers)
     }
 }
-
-/// The pool key of the client that confirms high watermarks.
-const WATERMARKS: &str = "watermarks";
 
 #[cfg(test)]
 mod tests {
