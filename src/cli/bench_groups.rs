@@ -182,11 +182,19 @@ pub fn run(
     let cluster = Cluster::connect(connection.clone())?;
     let all_topics = cluster.topics(false)?.len();
     let (mut a, mut b, mut c) = (Vec::new(), Vec::new(), Vec::new());
+    // Each step of (a), per round, in the order the look takes them.
+    let mut steps: Vec<(&'static str, Vec<Duration>)> = Vec::new();
     let mut looked_at = 0;
     for round in 0..rounds.max(1) {
         let started = Instant::now();
         let look = GroupWatch::default().look(&cluster, None)?;
         a.push(started.elapsed());
+        for (name, took) in &look.steps.0 {
+            match steps.iter_mut().find(|(n, _)| n == name) {
+                Some((_, runs)) => runs.push(*took),
+                None => steps.push((name, vec![*took])),
+            }
+        }
         looked_at = look.groups.len();
         let names: Vec<String> = look.groups.iter().map(|g| g.group.clone()).collect();
 
@@ -194,9 +202,19 @@ pub fn run(
         per_group_clients(&cluster, &names)?;
         b.push(started.elapsed());
 
+        // The raw calls alone: ListGroups, metadata, ListOffsets(latest) of every partition,
+        // ListConsumerGroupOffsets; nothing confirmed, read or judged.
         let started = Instant::now();
         let listed = cluster.groups()?;
-        cluster.topics(false)?;
+        let metadata = cluster
+            .consumer()
+            .fetch_metadata(None, cluster.config().timeout)?;
+        let partitions: Vec<(String, i32)> = metadata
+            .topics()
+            .iter()
+            .flat_map(|t| t.partitions().iter().map(|p| (t.name().to_owned(), p.id())))
+            .collect();
+        cluster.list_offsets(&partitions, Offset::End)?;
         let names: Vec<&str> = listed.iter().map(|g| g.name.as_str()).collect();
         cluster.group_offsets(&names)?;
         c.push(started.elapsed());
@@ -222,6 +240,10 @@ pub fn run(
             {"approach": "a client per group (before)", "ms": stats(&b)},
             {"approach": "raw admin calls (limit)", "ms": stats(&c)},
         ],
+        "steps": steps
+            .iter()
+            .map(|(name, runs)| json!({"step": name, "ms": stats(runs)}))
+            .collect::<Vec<_>>(),
         "before_over_freshlens": mb.as_secs_f64() / ma.as_secs_f64().max(1e-9),
         "freshlens_over_limit": ma.as_secs_f64() / mc.as_secs_f64().max(1e-9),
     });
@@ -243,6 +265,15 @@ pub fn run(
             r["ms"]["min_ms"].as_f64().unwrap_or_default(),
             r["ms"]["median_ms"].as_f64().unwrap_or_default(),
             r["ms"]["max_ms"].as_f64().unwrap_or_default()
+        )?;
+    }
+    writeln!(out, "  freshlens's look, step by step (median):")?;
+    for step in doc["steps"].as_array().into_iter().flatten() {
+        writeln!(
+            out,
+            "    {:<32} {:>8.1} ms",
+            step["step"].as_str().unwrap_or_default(),
+            step["ms"]["median_ms"].as_f64().unwrap_or_default()
         )?;
     }
     writeln!(

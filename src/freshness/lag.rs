@@ -255,22 +255,40 @@ pub fn look_at_groups(
     only: Option<&str>,
     log: &mut CommitLog,
 ) -> Result<Vec<GroupLag>, ClusterError> {
-    let groups = match only {
-        Some(name) => vec![cluster.group(name)?],
-        None => cluster.groups()?,
-    };
+    look_at_groups_timed(cluster, only, log, &mut Steps::default())
+}
+
+/// How long each step of a look took, in order: for `bench --groups` and the debug log.
+#[derive(Debug, Clone, Default)]
+pub struct Steps(pub Vec<(&'static str, std::time::Duration)>);
+
+impl Steps {
+    /// Runs `step`, keeping how long it took under `name`.
+    pub fn time<T>(&mut self, name: &'static str, step: impl FnOnce() -> T) -> T {
+        let started = std::time::Instant::now();
+        let answer = step();
+        self.0.push((name, started.elapsed()));
+        answer
+    }
+}
+
+/// [`look_at_groups`], each step timed into `steps`.
+pub fn look_at_groups_timed(
+    cluster: &dyn Source,
+    only: Option<&str>,
+    log: &mut CommitLog,
+    steps: &mut Steps,
+) -> Result<Vec<GroupLag>, ClusterError> {
+    let groups = steps.time("list and describe groups", || match only {
+        Some(name) => Ok(vec![cluster.group(name)?]),
+        None => cluster.groups(),
+    })?;
     let groups: Vec<&GroupInfo> = groups
         .iter()
         .filter(|g| g.protocol_type.is_empty() || g.protocol_type == "consumer")
         .collect();
     let names: Vec<&str> = groups.iter().map(|g| g.name.as_str()).collect();
-    let started = std::time::Instant::now();
-    let mut offsets = cluster.group_offsets(&names)?;
-    log::debug!(
-        "committed offsets of {} groups in {:?}",
-        names.len(),
-        started.elapsed()
-    );
+    let mut offsets = steps.time("committed offsets", || cluster.group_offsets(&names))?;
     // Watermarks of the topics the groups read only, not of every topic on the cluster.
     let mut read: Vec<&str> = offsets
         .values()
@@ -288,7 +306,7 @@ pub fn look_at_groups(
         .collect();
     read.sort_unstable();
     read.dedup();
-    let topics = cluster.topics_named(&read)?;
+    let topics = steps.time("watermarks", || cluster.topics_named(&read))?;
     let read: Vec<String> = read.into_iter().map(str::to_owned).collect();
     let mut lags = Vec::with_capacity(groups.len());
     for group in groups {
@@ -304,18 +322,15 @@ pub fn look_at_groups(
             ..GroupLag::default()
         });
     }
-    let started = std::time::Instant::now();
-    read_positions(cluster, &mut lags)?;
-    log::debug!(
-        "records at lagging positions read in {:?}",
-        started.elapsed()
-    );
+    steps.time("records at lagging positions", || {
+        read_positions(cluster, &mut lags)
+    })?;
     for lag in &mut lags {
         lag.summarize();
     }
-    let started = std::time::Instant::now();
-    let history = log.refresh(cluster, &names, &CancelToken::default())?;
-    log::debug!("commit log read in {:?}", started.elapsed());
+    let history = steps.time("commit log", || {
+        log.refresh(cluster, &names, &CancelToken::default())
+    })?;
     if history.is_some() {
         // Topics the commit log names that no committed offset does: whether they still
         // exist decides whether their commits are on a deleted topic.

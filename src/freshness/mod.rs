@@ -36,7 +36,9 @@ pub use drain::{Drain, Retention, RetentionRisk, back_within_budget_ms};
 pub use history::LagHistory;
 pub use ingest::{DelayBucket, IngestSample, ingest_buckets, nearest_rank, sample_ingest};
 pub use interpolate::OffsetTimeTable;
-pub use lag::{GroupLag, PartitionLag, apply_commit_history, look_at_groups};
+pub use lag::{
+    GroupLag, PartitionLag, Steps, apply_commit_history, look_at_groups, look_at_groups_timed,
+};
 pub use links::Links;
 pub use offsets_topic::{
     OFFSETS_TOPIC, OffsetCommit, OffsetsRecord, decode_offsets_record, offsets_partition,

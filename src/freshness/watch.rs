@@ -8,7 +8,7 @@ use super::backfill::{PastLag, past_lags};
 use super::commit_log::CommitLog;
 use super::drain::Retention;
 use super::history::LagHistory;
-use super::lag::{GroupLag, look_at_groups};
+use super::lag::{GroupLag, Steps, look_at_groups_timed};
 use super::offsets_topic::OffsetCommit;
 use super::status::{Commit, Rules};
 use crate::cluster::ClusterError;
@@ -37,6 +37,8 @@ pub struct Look {
     pub groups: Vec<GroupLag>,
     /// Each group's lag at the commits first seen in this look, for plots.
     pub past: HashMap<String, Vec<PastLag>>,
+    /// How long each step took.
+    pub steps: Steps,
 }
 
 impl GroupWatch {
@@ -51,29 +53,28 @@ impl GroupWatch {
     /// Looks at every group (or `only`), takes in new commits with the lag at each, and
     /// judges every partition at the source's "now".
     pub fn look(&mut self, cluster: &dyn Source, only: Option<&str>) -> Result<Look, ClusterError> {
-        let started = std::time::Instant::now();
         let now_ms = cluster.now_ms();
-        let mut groups = look_at_groups(cluster, only, &mut self.log)?;
-        let looked = started.elapsed();
-        let past = self.take_in_commits(cluster, &groups, now_ms)?;
-        let dated = started.elapsed();
+        let mut steps = Steps::default();
+        let mut groups = look_at_groups_timed(cluster, only, &mut self.log, &mut steps)?;
+        let past = steps.time("lag at new commits", || {
+            self.take_in_commits(cluster, &groups, now_ms)
+        })?;
         for lag in &groups {
             self.history.observe(lag, now_ms);
         }
-        self.learn_retention(cluster, &groups);
-        let configured = started.elapsed();
-        for lag in &mut groups {
-            self.history.judge(lag, now_ms, &self.rules);
-        }
-        groups.sort_by(GroupLag::worst_first);
-        log::debug!(
-            "{} groups: look {looked:?}, lag at new commits {:?}, retention {:?}, judged in {:?}",
-            groups.len(),
-            dated - looked,
-            configured - dated,
-            started.elapsed() - configured
-        );
-        Ok(Look { groups, past })
+        steps.time("retention", || self.learn_retention(cluster, &groups));
+        steps.time("verdicts", || {
+            for lag in &mut groups {
+                self.history.judge(lag, now_ms, &self.rules);
+            }
+            groups.sort_by(GroupLag::worst_first);
+        });
+        log::debug!("{} groups: {:?}", groups.len(), steps.0);
+        Ok(Look {
+            groups,
+            past,
+            steps,
+        })
     }
 
     /// Commits the log holds that the history does not, with the lag at each (the high
