@@ -83,7 +83,8 @@ fn exact_offset_and_time_lag_and_offsets_left_alone() {
     let g = &doc["groups"][0];
     assert_eq!(g["group"], json!(group));
     assert_eq!(g["lag"], json!(6));
-    // One look, no commit log on Tansu: one commit known, so the verdict waits for more.
+    // One look, no commit log on Tansu: one look at the committed offset, so the verdict
+    // waits for more.
     assert_eq!(g["status"], json!("PENDING"));
     assert_eq!(g["window"], json!(10));
     let p0 = &g["partitions"][0];
@@ -101,7 +102,7 @@ fn exact_offset_and_time_lag_and_offsets_left_alone() {
         p0["status_reason"]
             .as_str()
             .unwrap()
-            .starts_with("warming up: 1 of 10 commits seen"),
+            .starts_with("warming up: 1 of 10 looks at the committed offset"),
         "{}",
         p0["status_reason"]
     );

@@ -164,12 +164,24 @@ impl LagHistory {
             };
             p.status = verdict.status;
             p.status_reason = verdict.reason;
-            if p.last_commit_ms.is_none()
-                && p.committed.is_some()
-                && matches!(p.status, super::Status::Stall | super::Status::Pending)
-            {
-                p.status_reason += " (looks at the committed offset: this cluster keeps no \
-                                     commit times, so a group that stopped reads as stalled)";
+            if p.last_commit_ms.is_none() && p.committed.is_some() {
+                // Without commit times the window holds looks at the committed offset.
+                match p.status {
+                    super::Status::Pending => {
+                        p.status_reason = format!(
+                            "warming up: {} of {} looks at the committed offset (this cluster \
+                             keeps no commit times)",
+                            window.len(),
+                            rules.window
+                        );
+                    }
+                    super::Status::Stall => {
+                        p.status_reason += " (looks at the committed offset: this cluster keeps \
+                                             no commit times, so a group that stopped reads as \
+                                             stalled)";
+                    }
+                    _ => {}
+                }
             }
             p.drain = drain(window, table, p.lag, p.status, rules);
             let retention = self
