@@ -192,7 +192,6 @@ impl Cluster {
                 .map_err(|e| self.explain(e))?;
         }
         let mut covered: std::collections::HashSet<(String, i32)> = Default::default();
-        consumer.assign(&assignment).map_err(|e| self.explain(e))?;
         let names: HashMap<(String, i32), std::ffi::CString> = round
             .keys()
             .filter_map(|k| Some((k.clone(), std::ffi::CString::new(k.0.as_str()).ok()?)))
@@ -202,6 +201,12 @@ impl Cluster {
                 .get(key)
                 .and_then(|name| super::scan::cached_high_watermark(consumer, name, key.1))
         };
+        // A kept client remembers the high watermarks of its last read: one only counts as
+        // this fetch's answer once it changed, or a record came.
+        let before: HashMap<(String, i32), Option<i64>> =
+            round.keys().map(|k| (k.clone(), high_of(k))).collect();
+        consumer.assign(&assignment).map_err(|e| self.explain(e))?;
+        let mut paused = TopicPartitionList::new();
         let mut found: HashMap<(String, i32), (Option<i64>, Option<i64>)> = HashMap::new();
         let mut pending: std::collections::HashSet<(String, i32)> = round.keys().cloned().collect();
         let deadline = std::time::Instant::now() + self.config().timeout;
@@ -232,24 +237,21 @@ impl Cluster {
                         // Past the offset at first: its batch began before where the fetch
                         // was asked (a broker serving whole batches only); ask again from
                         // further back.
-                        let back = (!covered.contains(&key) && message.offset() > wanted)
-                            .then(|| {
-                                let low = bounds.get(&key).map_or(0, |b| b.0);
-                                asked
-                                    .get(&key)
-                                    .and_then(|at| super::watermarks::step_back(wanted, *at, low))
-                            })
-                            .flatten()
-                            .filter(|back| {
-                                consumer
-                                    .seek(
-                                        &key.0,
-                                        key.1,
-                                        Offset::Offset(*back),
-                                        self.config().timeout,
-                                    )
-                                    .is_ok()
-                            });
+                        let back = (!covered.contains(&key)
+                            && message.offset() > wanted
+                            && self.lists_low())
+                        .then(|| {
+                            let low = bounds.get(&key).map_or(0, |b| b.0);
+                            asked
+                                .get(&key)
+                                .and_then(|at| super::watermarks::step_back(wanted, *at, low))
+                        })
+                        .flatten()
+                        .filter(|back| {
+                            consumer
+                                .seek(&key.0, key.1, Offset::Offset(*back), self.config().timeout)
+                                .is_ok()
+                        });
                         if let Some(back) = back {
                             asked.insert(key, back);
                         } else {
@@ -260,12 +262,18 @@ impl Cluster {
                                 let ts = (message.offset() == wanted)
                                     .then(|| message.timestamp().to_millis())
                                     .flatten();
+                                // Found: no more of it is fetched while the rest are read.
+                                let mut one = TopicPartitionList::new();
+                                one.add_partition(&key.0, key.1);
+                                if consumer.pause(&one).is_ok() {
+                                    paused.add_partition(&key.0, key.1);
+                                }
                                 found.insert(key, (ts, None));
                             }
                         }
                     }
                 }
-                if pending.is_empty() {
+                if pending.is_empty() || std::time::Instant::now() >= deadline {
                     break;
                 }
                 polled = consumer.poll(std::time::Duration::ZERO);
@@ -275,12 +283,16 @@ impl Cluster {
             // partition whose fetch answered but that has been silent for a moment has no
             // record there: its time stays unknown.
             let now = std::time::Instant::now();
-            pending.retain(|key| match high_of(key) {
-                None => true,
-                Some(high) if high <= round[key] => false,
-                Some(_) => {
-                    let since = heard.entry(key.clone()).or_insert(now);
-                    now.duration_since(*since) < std::time::Duration::from_millis(500)
+            pending.retain(|key| {
+                let high = high_of(key);
+                let answered = heard.contains_key(key) || high != before[key];
+                match high {
+                    Some(high) if answered && high <= round[key] => false,
+                    Some(_) if answered => {
+                        let since = heard.entry(key.clone()).or_insert(now);
+                        now.duration_since(*since) < std::time::Duration::from_millis(500)
+                    }
+                    _ => true,
                 }
             });
         }
@@ -295,6 +307,10 @@ impl Cluster {
         }
         for key in round.keys() {
             found.entry(key.clone()).or_default().1 = high_of(key);
+        }
+        // Paused is kept with the partition, not the assignment: resumed for the next read.
+        if paused.count() > 0 {
+            let _ = consumer.resume(&paused);
         }
         consumer.unassign().map_err(|e| self.explain(e))?;
         Ok(found)

@@ -46,6 +46,8 @@ pub struct Cluster {
     /// Clients that confirm high watermarks (`watermarks`), by the topics they confirmed;
     /// kept apart from the scans'.
     confirmers: Pool,
+    /// Seen listing a high watermark below its records (`watermarks`).
+    lists_low: std::sync::atomic::AtomicBool,
 }
 
 impl Cluster {
@@ -58,6 +60,7 @@ impl Cluster {
             readers: Pool::new(16),
             group_clients: Pool::new(32),
             confirmers: Pool::new(8),
+            lists_low: Default::default(),
         };
         // Asked in short slices, so a cluster that cannot be reached at all (every bootstrap
         // address refused or unresolvable, a refused login) is reported as soon as librdkafka

@@ -401,6 +401,7 @@ impl Cluster {
                         // only batches starting at or after the offset asked, the batch
                         // holding it began earlier. Ask again from further back.
                         if record.offset > state.next
+                            && self.lists_low()
                             && let Some(back) =
                                 super::watermarks::step_back(state.next, state.asked, state.low)
                             && consumer

@@ -12,18 +12,20 @@
 //! [`probe_start`] and, where the first record it gets lies past the offset wanted, steps back
 //! ([`step_back`]) until the batch holding that offset comes back.
 
-use std::collections::{HashMap, HashSet};
-use std::ffi::CString;
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use rdkafka::consumer::Consumer as _;
+use rdkafka::error::KafkaError;
 use rdkafka::{Message as _, Offset, TopicPartitionList};
 
 use super::{Cluster, ClusterError};
 
-/// How long partitions that answered without a record (a transaction marker last on Kafka)
-/// are waited for once every other partition has answered.
-const SETTLE: Duration = Duration::from_millis(250);
+/// How long a partition that delivered records is waited on for more of its last batch.
+const SETTLE: Duration = Duration::from_millis(50);
+/// The most a confirmation waits (within the connection's timeout): a partition whose fetch
+/// delivers nothing by then keeps the listed high watermark.
+const CONFIRM_BUDGET: Duration = Duration::from_secs(3);
 /// The first step back from an offset whose batch began before it.
 const FIRST_STEP: i64 = 64;
 
@@ -45,16 +47,20 @@ pub(crate) fn step_back(want: i64, tried: i64, low: i64) -> Option<i64> {
 }
 
 impl Cluster {
-    /// The high watermark of each partition asked for as the fetch response carries it, asked
-    /// for at `listed_high - 1`; partitions whose fetch did not answer within the timeout are
-    /// left out. `partitions` holds (topic, partition, listed high) with listed high > 0.
+    /// Each partition's high watermark as the records prove it: one past the last record a
+    /// fetch from `listed_high - 1` delivers (on a broker listing the last batch's base, that
+    /// batch's records; on Kafka, the last record, so nothing changes). Delivered records, not
+    /// the fetch's cached high watermark: under read_committed that is the high watermark, past
+    /// the last stable offset ListOffsets rightly answers. Partitions that deliver nothing
+    /// within the budget (a transaction marker last, no read permission) are left out.
+    /// `partitions` holds (topic, partition, listed high) with listed high > 0.
     pub(crate) fn fetched_highs(
         &self,
         partitions: &[(String, i32, i64)],
     ) -> Result<HashMap<(String, i32), i64>, ClusterError> {
-        let mut answers = HashMap::new();
+        let mut delivered: HashMap<(String, i32), i64> = HashMap::new();
         if partitions.is_empty() {
-            return Ok(answers);
+            return Ok(delivered);
         }
         let mut assignment = TopicPartitionList::new();
         for (topic, partition, listed) in partitions {
@@ -62,8 +68,6 @@ impl Cluster {
                 .add_partition_offset(topic, *partition, Offset::Offset(listed - 1))
                 .map_err(|e| self.explain(e))?;
         }
-        // One client kept for these reads; a record it brings back is from a fetch made after
-        // this assignment, so the high watermark cached with it is current.
         // Kept by the topics it confirmed: a client asked about a topic it has not seen waits
         // for a metadata refresh (up to a second) before it fetches, a new one does not.
         let mut topics: Vec<&str> = partitions.iter().map(|(t, _, _)| t.as_str()).collect();
@@ -75,54 +79,72 @@ impl Cluster {
             None => super::new_consumer(self.config())?,
         };
         consumer.assign(&assignment).map_err(|e| self.explain(e))?;
-        let names: HashMap<&str, CString> = partitions
+        let listed: HashMap<(String, i32), i64> = partitions
             .iter()
-            .filter_map(|(t, _, _)| Some((t.as_str(), CString::new(t.as_str()).ok()?)))
+            .map(|(t, p, l)| ((t.clone(), *p), *l))
             .collect();
-        let high_of = |topic: &str, partition: i32| {
-            names
-                .get(topic)
-                .and_then(|name| super::scan::cached_high_watermark(&consumer, name, partition))
-        };
-        let mut pending: HashSet<(String, i32)> =
-            partitions.iter().map(|(t, p, _)| (t.clone(), *p)).collect();
-        let deadline = Instant::now() + self.config().timeout;
-        let mut settle_from: Option<Instant> = None;
-        while !pending.is_empty()
-            && Instant::now() < deadline
-            && settle_from.is_none_or(|at| at.elapsed() < SETTLE)
-        {
-            match consumer.poll(Duration::from_millis(20)) {
-                Some(Ok(message)) => {
-                    pending.remove(&(message.topic().to_owned(), message.partition()));
+        // When each partition last delivered a record.
+        let mut heard: HashMap<(String, i32), Instant> = HashMap::new();
+        let mut ended: std::collections::HashSet<i32> = Default::default();
+        let deadline = Instant::now() + self.config().timeout.min(CONFIRM_BUDGET);
+        loop {
+            // Everything already fetched is taken in before the partitions are looked at.
+            let mut polled = consumer.poll(Duration::from_millis(20));
+            while let Some(result) = polled.take() {
+                match result {
+                    Ok(message) => {
+                        let key = (message.topic().to_owned(), message.partition());
+                        let next = message.offset() + 1;
+                        let at = delivered.entry(key.clone()).or_insert(next);
+                        *at = (*at).max(next);
+                        heard.insert(key, Instant::now());
+                    }
+                    // The end reached without a record (a transaction marker last): the
+                    // event names a partition, not its topic, so it answers that partition of
+                    // every topic still silent.
+                    Err(KafkaError::PartitionEOF(partition)) => {
+                        ended.insert(partition);
+                    }
+                    Err(e) => log::debug!("confirming high watermarks: {e}"),
                 }
-                Some(Err(e)) => log::debug!("confirming high watermarks: {e}"),
-                None => {}
+                if Instant::now() >= deadline {
+                    break;
+                }
+                polled = consumer.poll(Duration::ZERO);
             }
-            // What remains has a fetch answer without a record (a transaction marker last):
-            // a moment more for a record, then the cached high watermark stands.
-            if settle_from.is_none() && pending.iter().all(|(t, p)| high_of(t, *p).is_some()) {
-                settle_from = Some(Instant::now());
-            }
-        }
-        if !pending.is_empty() {
-            log::debug!(
-                "high watermarks answered without a record: {:?}",
-                pending
-                    .iter()
-                    .map(|(t, p)| ((t, p), high_of(t, *p)))
-                    .collect::<Vec<_>>()
-            );
-        }
-        for (topic, partition, _) in partitions {
-            if let Some(high) = high_of(topic, *partition) {
-                answers.insert((topic.clone(), *partition), high);
+            let now = Instant::now();
+            // Done when every partition delivered and has been quiet a moment (the rest of
+            // a batch comes in the same response), or the budget is spent.
+            let quiet = listed.keys().all(|k| match heard.get(k) {
+                Some(at) => now.duration_since(*at) >= SETTLE,
+                None => ended.contains(&k.1),
+            });
+            if quiet || now >= deadline {
+                break;
             }
         }
         if consumer.unassign().is_ok() {
             self.confirmers.put(&pool_key, consumer);
         }
-        Ok(answers)
+        let unconfirmed = listed.len() - delivered.len();
+        if unconfirmed > 0 {
+            log::debug!("{unconfirmed} high watermark(s) not confirmed by a record in time");
+        }
+        if delivered
+            .iter()
+            .any(|(k, high)| listed.get(k).is_some_and(|l| high > l))
+        {
+            self.lists_low
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+        Ok(delivered)
+    }
+
+    /// Whether this cluster was seen listing a high watermark below its records (so reads
+    /// from an offset may need to step back; on Kafka a record past the offset asked for is
+    /// a compaction or transaction gap, and stepping back would only re-read).
+    pub(crate) fn lists_low(&self) -> bool {
+        self.lists_low.load(std::sync::atomic::Ordering::Relaxed)
     }
 }
 

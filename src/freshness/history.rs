@@ -9,6 +9,9 @@ use super::interpolate::OffsetTimeTable;
 use super::lag::GroupLag;
 use super::status::{Commit, Rules, Verdict, evaluate, inconsistency};
 
+/// How long the record at a still committed offset must have waited before a look at it counts
+/// as a commit seen, where commit times are unknown.
+const STUCK_MS: i64 = 5 * 60_000;
 /// Points kept per partition for interpolating time lag.
 const TABLE_POINTS: usize = 120;
 /// Burrow keeps its broker offsets for a couple of minutes ("intervals * offset-refresh"):
@@ -96,12 +99,26 @@ impl LagHistory {
             let last = self
                 .commits(&lag.group, &p.topic, p.partition)
                 .and_then(|ring| ring.back().copied());
-            // Without commit times (no commit log), each look at the committed offset is what
-            // is known of the group's commits, as Burrow sees a stuck consumer commit the same
-            // offset again: an offset that never moves fills the window and is judged, instead
-            // of waiting forever. A capture's "now" never moves, so re-reading it adds nothing.
-            let undated = p.last_commit_ms.is_none();
-            if undated || last.is_none_or(|c| c.offset != committed) {
+            // Without commit times (no commit log), a look at an offset that has not moved
+            // counts as a commit seen (as Burrow sees a stuck consumer commit the same offset
+            // again) once the record waiting there is older than the group ever takes to move
+            // (at least STUCK_MS): a sink that commits every minute is not stuck between
+            // commits, a group hours behind on a still offset is. A capture's "now" never
+            // moves, so looking at it again adds nothing.
+            let moved = last.is_none_or(|c| c.offset != committed);
+            let waited = p.time_lag_ms.or_else(|| {
+                self.positions
+                    .get(&(p.topic.clone(), p.partition, committed))
+                    .map(|ts| (now_ms - ts).max(0))
+            });
+            let stuck = p.last_commit_ms.is_none()
+                && waited.is_some_and(|waited| {
+                    waited
+                        > self
+                            .longest_move_ms(&lag.group, &p.topic, p.partition)
+                            .max(STUCK_MS)
+                });
+            if moved || stuck {
                 let commit = Commit {
                     offset: committed,
                     at_ms: p.last_commit_ms.unwrap_or(now_ms),
@@ -110,6 +127,25 @@ impl LagHistory {
                 self.add_commit(&lag.group, &p.topic, p.partition, commit);
             }
         }
+    }
+
+    /// The longest time between two commits at different offsets.
+    fn longest_move_ms(&self, group: &str, topic: &str, partition: i32) -> i64 {
+        self.commits(group, topic, partition)
+            .map(|ring| {
+                let moves: Vec<&Commit> = ring
+                    .iter()
+                    .zip(ring.iter().skip(1))
+                    .filter(|(a, b)| a.offset != b.offset)
+                    .map(|(_, b)| b)
+                    .collect();
+                moves
+                    .windows(2)
+                    .map(|w| w[1].at_ms - w[0].at_ms)
+                    .max()
+                    .unwrap_or(0)
+            })
+            .unwrap_or(0)
     }
 
     pub fn knows_retention(&self, topic: &str) -> bool {
@@ -229,6 +265,43 @@ mod tests {
         window: 3,
         allowed_lag: 0,
     };
+
+    /// Looks every 5 s at a group whose offset never moves, the record waiting there
+    /// `waited_ms` old at the first look, on a cluster without commit times.
+    fn still_group(waited_ms: i64) -> GroupLag {
+        let mut history = LagHistory::new(64);
+        let rules = Rules {
+            window: 10,
+            allowed_lag: 0,
+        };
+        let mut now = look(10, 15);
+        for i in 0..12 {
+            let at = 1_000_000 + i * 5_000;
+            now = look(10, 15);
+            now.partitions[0].time_lag_ms = Some(waited_ms + i * 5_000);
+            history.observe(&now, at);
+            history.judge(&mut now, at, &rules);
+        }
+        now
+    }
+
+    #[test]
+    fn a_still_offset_hours_behind_is_judged_from_looks() {
+        let g = still_group(3 * 3_600_000);
+        assert_eq!(g.status, Status::Stall, "{}", g.status_reason);
+        assert!(
+            g.status_reason.contains("no commit times"),
+            "{}",
+            g.status_reason
+        );
+    }
+
+    #[test]
+    fn a_still_offset_a_minute_behind_waits_for_the_group_to_move() {
+        // A sink committing every minute is not stuck between its commits.
+        let g = still_group(60_000);
+        assert_eq!(g.status, Status::Pending, "{}", g.status_reason);
+    }
 
     #[test]
     fn a_frozen_snapshot_looked_at_again_is_not_motion() {

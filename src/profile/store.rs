@@ -284,7 +284,12 @@ impl BuilderPosition {
     pub fn not_consumed(&self, events: &[Event]) -> super::Pending {
         let mut pending = super::Pending::default();
         if self.group.is_some() {
-            for event in events.iter().filter(|e| !self.consumed(e)) {
+            // Records without a plausible broker time are left out, as the census leaves them
+            // (it counts them apart as undated): no time behind can be measured from them.
+            for event in events
+                .iter()
+                .filter(|e| !self.consumed(e) && crate::time::plausible_ms(e.broker_ms))
+            {
                 pending.add(event.broker_ms);
             }
         }
