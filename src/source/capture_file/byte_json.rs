@@ -48,6 +48,7 @@ impl Json {
     }
 
     /// As a serde_json value: strings that are not UTF-8 with U+FFFD for their bad bytes.
+    /// Recursing is safe: [`parse`] reads nothing nested past [`MAX_DEPTH`].
     pub fn to_value(&self) -> Value {
         match self {
             Self::Null => Value::Null,
@@ -67,6 +68,8 @@ impl Json {
     }
 }
 
+/// Recursing is safe on what it is given: values serde_json parsed, never nested past its
+/// recursion limit ([`MAX_DEPTH`]).
 impl From<&Value> for Json {
     fn from(value: &Value) -> Self {
         match value {
