@@ -7,7 +7,7 @@
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
-use freshlens::codec::{Expect, ParsedSchema, decode};
+use freshlens::codec::{Expect, MAX_DEPTH, ParsedSchema, decode, parse_json, too_deep};
 use freshlens::freshness::decode_offsets_record;
 use freshlens::profile::Spec;
 use freshlens::source::read_capture;
@@ -15,6 +15,13 @@ use freshlens::source::read_capture;
 const CASES: u32 = 10_000;
 
 fn runner() -> TestRunner {
+    runner_of(CASES)
+}
+
+/// Nesting thousands of levels deep costs a case more: these tests try fewer.
+const DEEP_CASES: u32 = 1_000;
+
+fn runner_of(cases: u32) -> TestRunner {
     let seed: u64 = std::env::var("FRESHLENS_FUZZ_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -22,7 +29,7 @@ fn runner() -> TestRunner {
     let mut bytes = [0u8; 32];
     bytes[..8].copy_from_slice(&seed.to_le_bytes());
     let config = Config {
-        cases: CASES,
+        cases,
         failure_persistence: None,
         ..Config::default()
     };
@@ -193,9 +200,99 @@ fn avro_decoding_survives_mutants() {
         .run(&edits(), |edits| {
             let bytes = mutate(seed, &edits);
             let _ = parsed.decode(&bytes);
-            // Each level of a recursive record costs at least a byte; 256 bytes bound the
-            // depth well inside a test thread's stack.
-            let _ = recursive.decode(&bytes[..bytes.len().min(256)]);
+            // However deep the bytes nest the list, the decoder answers.
+            let _ = recursive.decode(&bytes);
+            Ok(())
+        })
+        .unwrap();
+}
+
+/// How deep a generated payload nests: mostly around the limit, sometimes far past it.
+fn depths() -> impl Strategy<Value = usize> {
+    prop_oneof![3 => 1usize..2 * MAX_DEPTH, 1 => 1usize..20_000]
+}
+
+/// JSON nested `depth` levels, each an array, an object or an array after a first item.
+fn deep_json(depth: usize, shapes: &[u8]) -> Vec<u8> {
+    let (mut open, mut close) = (Vec::new(), Vec::new());
+    for level in 1..depth {
+        let (o, c): (&[u8], &[u8]) = match shapes[level % shapes.len()] % 3 {
+            0 => (b"[", b"]"),
+            1 => (br#"{"a":"#, b"}"),
+            _ => (b"[1,", b"]"),
+        };
+        open.extend_from_slice(o);
+        close.extend(c.iter().rev());
+    }
+    close.reverse();
+    [open, b"null".to_vec(), close].concat()
+}
+
+#[test]
+fn json_nested_at_any_depth_is_read_or_refused_in_words() {
+    let shapes = proptest::collection::vec(any::<u8>(), 1..8);
+    runner_of(DEEP_CASES)
+        .run(&(depths(), shapes, edits()), |(depth, shapes, edits)| {
+            let json = deep_json(depth, &shapes);
+            match parse_json(&json) {
+                Ok(_) => assert!(depth <= MAX_DEPTH, "{depth} levels read"),
+                Err(e) => {
+                    assert!(depth > MAX_DEPTH, "{depth} levels: {e}");
+                    assert_eq!(e, too_deep());
+                }
+            }
+            let mutant = mutate(&json, &edits);
+            for expect in [Expect::Auto, Expect::Json] {
+                let _ = decode(&mutant, expect);
+            }
+            Ok(())
+        })
+        .unwrap();
+    // A kcat line whose payload nests 10,000 levels: a warning for that line, no crash.
+    let deep = deep_json(10_000, &[0, 1]);
+    let line = [
+        br#"{"topic":"t","partition":0,"offset":3,"key":"k","payload":"#,
+        &deep[..],
+        b"}",
+    ]
+    .concat();
+    check_capture(&[KCAT.as_bytes(), b"\n", &line].concat());
+}
+
+/// A datum of `Node` (an int, then `next`) nested `depth` levels, its ints `values`.
+fn deep_list(depth: usize, values: &[u8]) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(2 * depth);
+    for level in 0..depth {
+        bytes.push(values[level % values.len()] & 0x7f);
+        bytes.push(if level + 1 < depth { 2 } else { 0 });
+    }
+    bytes
+}
+
+#[test]
+fn avro_nested_at_any_depth_is_read_or_refused_in_words() {
+    let list = r#"{"type":"record","name":"Node","fields":[
+        {"name":"v","type":"int"},{"name":"next","type":["null","Node"],"default":null}]}"#;
+    let recursive = ParsedSchema::parse(list, &[]).unwrap();
+    let trees = r#"{"type":"record","name":"Tree","fields":[
+        {"name":"kids","type":{"type":"array","items":"Tree"}},
+        {"name":"tags","type":{"type":"map","values":"Tree"}}]}"#;
+    let trees = ParsedSchema::parse(trees, &[]).unwrap();
+    let values = proptest::collection::vec(any::<u8>(), 1..8);
+    runner_of(DEEP_CASES)
+        .run(&(depths(), values, edits()), |(depth, values, edits)| {
+            let bytes = deep_list(depth, &values);
+            match recursive.decode(&bytes) {
+                Ok(_) => assert!(depth < MAX_DEPTH, "{depth} levels read"),
+                Err(e) => {
+                    assert!(depth >= MAX_DEPTH, "{depth} levels: {e}");
+                    assert_eq!(e, too_deep());
+                }
+            }
+            let mutant = mutate(&bytes, &edits);
+            let _ = recursive.decode(&mutant);
+            // The same bytes as trees: one kid a level, or one tag.
+            let _ = trees.decode(&mutant);
             Ok(())
         })
         .unwrap();

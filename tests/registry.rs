@@ -257,3 +257,86 @@ rule = "last"
         undecodable[0]
     );
 }
+
+/// A linked list of Avro records, each the `next` of the one before.
+const LINKED: &str = r#"{"type":"record","name":"L","namespace":"c360","fields":[
+    {"name":"n","type":"int"},{"name":"next","type":["null","c360.L"]}]}"#;
+
+/// `levels` records of [`LINKED`] nested in each other (two bytes a level: a 10,000-level
+/// datum is a 20 KB payload), the innermost holding `n`, framed with schema id 11.
+fn framed_linked(levels: usize, n: i32) -> Vec<u8> {
+    let mut bytes = vec![0, 0, 0, 0, 11];
+    bytes.extend([0x02, 0x02].repeat(levels - 1));
+    bytes.extend([(n << 1) as u8, 0x00]);
+    bytes
+}
+
+#[test]
+fn records_nested_past_the_depth_limit_are_undecodable_not_a_crash() {
+    let Some(bootstrap) = broker() else { return };
+    let mut routes = routes();
+    routes.insert("/schemas/ids/11".into(), (200, json!({"schema": LINKED})));
+    let registry = fake_registry(routes, "sr-user:sr-pass");
+    let topic = unique_topic("avro-linked");
+    create_topic(&bootstrap, &topic, 1);
+    // 10,000 levels overflowed the stack (exit 134); 1,000 is past the limit of 128 too; 100
+    // is deep but within it (not 127: the answer puts the payload a few levels down in its
+    // document, past what serde_json reads back here), and 3 is an everyday one.
+    let records: Vec<TestRecord> = [(10_000, 1), (1_000, 2), (100, 3), (3, 4)]
+        .into_iter()
+        .enumerate()
+        .map(|(i, (levels, n))| {
+            let mut r = TestRecord::new(0, "cust-1", "", t0() + i as i64);
+            r.value = Some(framed_linked(levels, n));
+            r
+        })
+        .collect();
+    produce(&bootstrap, &topic, &records);
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("linked.toml");
+    std::fs::write(
+        &spec,
+        format!(
+            "[[source]]\ntopic = \"{topic}\"\nformat = \"avro\"\n[[field]]\nname = \"n\"\ntopic = \"{topic}\"\npath = \"/next/next/n\"\nrule = \"last\"\n[[field]]\nname = \"count\"\ntopic = \"{topic}\"\npath = \"/n\"\nrule = \"count\"\n"
+        ),
+    )
+    .unwrap();
+    let run = |command: &str| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_freshlens"))
+            .args([command, "-b", &bootstrap, "--spec", spec.to_str().unwrap()])
+            .args([
+                "--key",
+                "cust-1",
+                "--json",
+                "--schema-registry",
+                &registry.url,
+            ])
+            .args(["--schema-registry-auth", "sr-user:sr-pass"])
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{command}: {:?} {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice::<Value>(&output.stdout).unwrap()
+    };
+    for command in ["profile", "timeline"] {
+        let doc = run(command);
+        let undecodable = doc["undecodable"].as_array().unwrap();
+        let offsets: Vec<&Value> = undecodable.iter().map(|u| &u["offset"]).collect();
+        assert_eq!(offsets, [&json!(0), &json!(1)], "{command}: {doc}");
+        for u in undecodable {
+            assert_eq!(
+                u["reason"],
+                json!("schema id 11: nested deeper than 128 levels"),
+                "{command}"
+            );
+        }
+        if command == "profile" {
+            assert_eq!(doc["fields"]["n"]["value"], json!(4), "{doc}");
+            assert_eq!(doc["fields"]["count"]["value"], json!(2), "{doc}");
+        }
+    }
+}

@@ -1,15 +1,31 @@
 //! Avro datums to JSON, with the schemas a datum's schema references.
 
+use std::collections::HashMap;
+
 use apache_avro::Schema;
+use apache_avro::schema::{InnerDecimalSchema, Name, NamespaceRef, UuidSchema};
 use serde_json::Value;
 
+use super::{MAX_DEPTH, too_deep};
+
 const MAX_AVRO_ALLOCATION: usize = 64 << 20;
+
+/// Datums nesting this deep or less are decoded on the caller's stack. apache-avro spends up
+/// to three calls per level (record, union, named reference), some 27 KB each in a debug
+/// build: 12 levels fit in any thread's stack.
+const INLINE_DEPTH: usize = 12;
+
+/// The stack a deeper datum is decoded on: [`MAX_DEPTH`] levels at three 27 KB calls each
+/// take some 10 MB; only what is used is ever backed by memory.
+const DEEP_STACK: usize = 64 << 20;
 
 /// A writer schema ready to decode with, plus the named schemas it references.
 #[derive(Debug)]
 pub struct ParsedSchema {
     pub schema: Schema,
     pub references: Vec<Schema>,
+    /// Every named schema a datum may refer to, by full name (for [`nesting_check`]).
+    names: HashMap<Name, Schema>,
 }
 
 impl ParsedSchema {
@@ -27,7 +43,18 @@ impl ParsedSchema {
             Schema::parse_str_with_list(schema, references)
                 .map_err(|e| format!("bad Avro schema: {e}"))?
         };
-        Ok(Self { schema, references })
+        let mut parsed = Self {
+            schema,
+            references,
+            names: HashMap::new(),
+        };
+        parsed.names = apache_avro::schema::ResolvedSchema::new_with_schemata(parsed.schemata())
+            .map_err(|e| format!("bad Avro schema: {e}"))?
+            .get_names()
+            .iter()
+            .map(|(name, schema)| (name.clone(), (*schema).clone()))
+            .collect();
+        Ok(parsed)
     }
 
     /// Every named schema a datum may refer to: the references, and the schema itself (a
@@ -51,6 +78,35 @@ impl ParsedSchema {
 
     /// Decodes one datum; trailing bytes mean the schema is not the writer's.
     pub fn decode(&self, bytes: &[u8]) -> Result<Value, String> {
+        // apache-avro's decoder recurses once per nested value with no limit (a recursive
+        // schema nested 10,000 levels deep overflowed the stack), and its frames are large.
+        // The bytes are walked first with the depth counted: past `MAX_DEPTH` they are not
+        // decoded at all; a deep datum within it is decoded on a thread with stack enough
+        // for `MAX_DEPTH` levels.
+        let mut check = NestingCheck {
+            names: &self.names,
+            input: bytes,
+            deepest: 0,
+        };
+        if let Err(Stop::TooDeep) = check.value(&self.schema, None, 1) {
+            return Err(too_deep());
+        }
+        if check.deepest <= INLINE_DEPTH {
+            return self.decode_checked(bytes);
+        }
+        std::thread::scope(|scope| {
+            std::thread::Builder::new()
+                .name("avro-deep".into())
+                .stack_size(DEEP_STACK)
+                .spawn_scoped(scope, || self.decode_checked(bytes))
+                .map_err(|e| format!("cannot decode a deep Avro datum: {e}"))?
+                .join()
+                .unwrap_or_else(|_| Err("the Avro decoder panicked".to_owned()))
+        })
+    }
+
+    /// Decodes a datum [`NestingCheck`] found no deeper than [`MAX_DEPTH`].
+    fn decode_checked(&self, bytes: &[u8]) -> Result<Value, String> {
         let mut reader = bytes;
         let value = apache_avro::reader::datum::GenericDatumReader::builder(&self.schema)
             .writer_schemata(self.schemata())
@@ -64,6 +120,168 @@ impl ParsedSchema {
             ));
         }
         Value::try_from(value).map_err(|e| format!("Avro value has no JSON form: {e}"))
+    }
+}
+
+/// Why [`NestingCheck`] stopped walking.
+#[derive(Debug, PartialEq)]
+enum Stop {
+    /// A record, array or map sits [`MAX_DEPTH`] levels down.
+    TooDeep,
+    /// The bytes are not a datum of the schema: the decoder says how.
+    Malformed,
+}
+
+/// Walks a datum's bytes as apache-avro's decoder reads them (its leniencies at the end of
+/// the input included), recursing only as deep as [`MAX_DEPTH`], without building anything.
+struct NestingCheck<'a> {
+    names: &'a HashMap<Name, Schema>,
+    input: &'a [u8],
+    /// The deepest level walked.
+    deepest: usize,
+}
+
+impl NestingCheck<'_> {
+    /// `level` is the value's: 1 for the datum, one more inside each record, array and map.
+    fn value(
+        &mut self,
+        schema: &Schema,
+        namespace: NamespaceRef,
+        level: usize,
+    ) -> Result<(), Stop> {
+        let container = matches!(
+            schema,
+            Schema::Record(_) | Schema::Array(_) | Schema::Map(_)
+        );
+        if container && level >= MAX_DEPTH {
+            return Err(Stop::TooDeep);
+        }
+        self.deepest = self.deepest.max(level);
+        match schema {
+            Schema::Null => Ok(()),
+            // At the end of the input the decoder reads a boolean as null.
+            Schema::Boolean => match self.take(1) {
+                Some([0 | 1]) | None => Ok(()),
+                Some(_) => Err(Stop::Malformed),
+            },
+            Schema::Int
+            | Schema::Long
+            | Schema::Enum(_)
+            | Schema::Date
+            | Schema::TimeMillis
+            | Schema::TimeMicros
+            | Schema::TimestampMillis
+            | Schema::TimestampMicros
+            | Schema::TimestampNanos
+            | Schema::LocalTimestampMillis
+            | Schema::LocalTimestampMicros
+            | Schema::LocalTimestampNanos => self.long().map(drop),
+            Schema::Float => self.skip(4),
+            Schema::Double => self.skip(8),
+            Schema::Duration(_) => self.skip(12),
+            Schema::Fixed(fixed)
+            | Schema::Decimal(apache_avro::schema::DecimalSchema {
+                inner: InnerDecimalSchema::Fixed(fixed),
+                ..
+            })
+            | Schema::Uuid(UuidSchema::Fixed(fixed)) => self.skip(fixed.size),
+            Schema::Bytes | Schema::Decimal(_) | Schema::BigDecimal | Schema::Uuid(_) => {
+                let len = self.len()?;
+                self.skip(len)
+            }
+            // The decoder reads a string cut short by the end of the input as null.
+            Schema::String => {
+                let len = self.len()?;
+                self.input = self.input.get(len..).unwrap_or_default();
+                Ok(())
+            }
+            Schema::Array(array) => {
+                self.blocks(|check| check.value(&array.items, namespace, level + 1))
+            }
+            Schema::Map(map) => self.blocks(|check| {
+                let len = check.len()?;
+                check.skip(len)?;
+                check.value(&map.types, namespace, level + 1)
+            }),
+            Schema::Union(union) => {
+                // The decoder reads a union cut short by the end of the input as null.
+                let index = match self.long() {
+                    Err(_) if self.input.is_empty() => return Ok(()),
+                    index => index?,
+                };
+                let variant = usize::try_from(index)
+                    .ok()
+                    .and_then(|i| union.variants().get(i))
+                    .ok_or(Stop::Malformed)?;
+                self.value(variant, namespace, level)
+            }
+            Schema::Record(record) => {
+                let name = record.name.fully_qualified_name(namespace);
+                for field in &record.fields {
+                    self.value(&field.schema, name.namespace(), level + 1)?;
+                }
+                Ok(())
+            }
+            Schema::Ref { name } => {
+                let name = name.fully_qualified_name(namespace);
+                let named = self.names.get(&name).ok_or(Stop::Malformed)?;
+                self.value(named, name.namespace(), level)
+            }
+        }
+    }
+
+    /// Array or map blocks: a count (negative: followed by a byte size), its items, until a
+    /// count of 0.
+    fn blocks(&mut self, mut item: impl FnMut(&mut Self) -> Result<(), Stop>) -> Result<(), Stop> {
+        // The decoder refuses more items than the allocation limit holds as values; so does
+        // the walk, rather than walking ever on through items that take no bytes.
+        let most = MAX_AVRO_ALLOCATION / size_of::<apache_avro::types::Value>();
+        let mut total = 0usize;
+        loop {
+            let count = self.long()?;
+            if count == 0 {
+                return Ok(());
+            }
+            if count < 0 {
+                self.long()?;
+            }
+            let count = usize::try_from(count.unsigned_abs()).map_err(|_| Stop::Malformed)?;
+            total = total.saturating_add(count);
+            if total > most {
+                return Err(Stop::Malformed);
+            }
+            for _ in 0..count {
+                item(self)?;
+            }
+        }
+    }
+
+    fn take(&mut self, n: usize) -> Option<&[u8]> {
+        let (taken, rest) = self.input.split_at_checked(n)?;
+        self.input = rest;
+        Some(taken)
+    }
+
+    fn skip(&mut self, n: usize) -> Result<(), Stop> {
+        self.take(n).map(drop).ok_or(Stop::Malformed)
+    }
+
+    /// A zigzag varint long.
+    fn long(&mut self) -> Result<i64, Stop> {
+        let mut raw = 0u64;
+        for shift in (0..64).step_by(7) {
+            let byte = self.take(1).ok_or(Stop::Malformed)?[0];
+            raw |= u64::from(byte & 0x7f) << shift;
+            if byte & 0x80 == 0 {
+                return Ok((raw >> 1) as i64 ^ -((raw & 1) as i64));
+            }
+        }
+        Err(Stop::Malformed)
+    }
+
+    /// A length: a long that is not negative.
+    fn len(&mut self) -> Result<usize, Stop> {
+        usize::try_from(self.long()?).map_err(|_| Stop::Malformed)
     }
 }
 
@@ -124,6 +342,81 @@ mod tests {
             parsed.decode(&bytes).unwrap(),
             json!({"value": 1, "next": {"value": 2, "next": null}})
         );
+    }
+
+    const LINKED: &str = r#"{"type":"record","name":"L","fields":[
+        {"name":"next","type":["null","L"]}]}"#;
+
+    /// `records` records of [`LINKED`], each the `next` of the one before.
+    fn linked(records: usize) -> Vec<u8> {
+        let mut bytes = vec![0x02; records - 1];
+        bytes.push(0x00);
+        bytes
+    }
+
+    #[test]
+    fn records_nested_past_the_limit_are_refused_not_a_stack_overflow() {
+        let parsed = ParsedSchema::parse(LINKED, &[]).unwrap();
+        // 10,000 levels (a 10 KB payload) overflowed the decoder's stack.
+        for records in [10_000, 1_000, MAX_DEPTH] {
+            assert_eq!(
+                parsed.decode(&linked(records)),
+                Err("nested deeper than 128 levels".to_owned()),
+                "{records}"
+            );
+        }
+        // As deep as serde_json reads back: 127 records inside each other.
+        let deepest = parsed.decode(&linked(MAX_DEPTH - 1)).unwrap();
+        assert!(!crate::codec::too_deep_value(&deepest));
+        let text = deepest.to_string();
+        assert_eq!(text.matches('{').count(), MAX_DEPTH - 1);
+        assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), deepest);
+        // Arrays and maps count as levels too.
+        let arrays = ParsedSchema::parse(
+            r#"{"type":"record","name":"A","fields":[{"name":"a","type":{"type":"array","items":"A"}}]}"#,
+            &[],
+        )
+        .unwrap();
+        let mut bytes = [0x02, 0x02].repeat(10_000);
+        bytes.push(0);
+        assert_eq!(parsed.decode(&bytes).unwrap_err(), too_deep());
+        assert_eq!(arrays.decode(&bytes).unwrap_err(), too_deep());
+        let maps = ParsedSchema::parse(
+            r#"{"type":"record","name":"M","fields":[{"name":"m","type":{"type":"map","values":"M"}}]}"#,
+            &[],
+        )
+        .unwrap();
+        let mut bytes = [0x02, 0x02, b'k'].repeat(10_000);
+        bytes.push(0);
+        assert_eq!(maps.decode(&bytes).unwrap_err(), too_deep());
+    }
+
+    #[test]
+    fn a_record_holding_itself_reads_no_bytes_and_stops_at_the_limit() {
+        // No value of it can end, and the decoder would recurse without reading a byte.
+        let endless = r#"{"type":"record","name":"E","fields":[{"name":"flag","type":"boolean"},{"name":"e","type":"E"}]}"#;
+        let parsed = ParsedSchema::parse(endless, &[]).unwrap();
+        assert_eq!(parsed.decode(&[]).unwrap_err(), too_deep());
+        assert_eq!(parsed.decode(&[1; 10_000]).unwrap_err(), too_deep());
+    }
+
+    #[test]
+    fn the_walk_stops_on_bytes_the_decoder_refuses() {
+        let parsed = ParsedSchema::parse(LINKED, &[]).unwrap();
+        let mut check = NestingCheck {
+            names: &parsed.names,
+            input: &[0x04],
+            deepest: 0,
+        };
+        assert_eq!(check.value(&parsed.schema, None, 1), Err(Stop::Malformed));
+        let huge = ParsedSchema::parse(r#"{"type":"array","items":"null"}"#, &[]).unwrap();
+        let mut check = NestingCheck {
+            names: &huge.names,
+            input: &[0xfe, 0xff, 0xff, 0xff, 0x0f],
+            deepest: 0,
+        };
+        assert_eq!(check.value(&huge.schema, None, 1), Err(Stop::Malformed));
+        assert!(huge.decode(&[0xfe, 0xff, 0xff, 0xff, 0x0f]).is_err());
     }
 
     #[test]

@@ -12,6 +12,84 @@ use serde_json::Value;
 pub use avro::ParsedSchema;
 pub use record::record_json;
 
+/// How deeply a payload may nest, counting the payload itself as level 1 and each record,
+/// array, map or object one level further in: serde_json's recursion limit (it refuses the
+/// 128th array or object opened inside the others), so every reader and every walk over a
+/// decoded value stops at the same depth, far below where a recursion would exhaust a stack.
+pub const MAX_DEPTH: usize = 128;
+
+/// Why a payload nested deeper than [`MAX_DEPTH`] is not decoded.
+pub fn too_deep() -> String {
+    format!("nested deeper than {MAX_DEPTH} levels")
+}
+
+/// Parses JSON (serde_json keeps its recursion limit: no `unbounded_depth`), saying
+/// [`too_deep`] where the payload nests past it.
+pub fn parse_json(bytes: &[u8]) -> Result<Value, String> {
+    serde_json::from_slice(bytes).map_err(|e| json_error(&e))
+}
+
+/// A JSON parse error in words, with nesting past [`MAX_DEPTH`] said as such.
+pub fn json_error(error: &serde_json::Error) -> String {
+    if error.to_string().starts_with("recursion limit exceeded") {
+        too_deep()
+    } else {
+        error.to_string()
+    }
+}
+
+/// Whether `value` nests deeper than [`MAX_DEPTH`] levels (found without recursing, so any
+/// value, however built, can be asked).
+pub fn too_deep_value(value: &Value) -> bool {
+    let mut stack = vec![(value, 1usize)];
+    while let Some((value, level)) = stack.pop() {
+        let children: Box<dyn Iterator<Item = &Value>> = match value {
+            Value::Array(items) => Box::new(items.iter()),
+            Value::Object(fields) => Box::new(fields.values()),
+            _ => continue,
+        };
+        if level >= MAX_DEPTH {
+            return true;
+        }
+        stack.extend(children.map(|child| (child, level + 1)));
+    }
+    false
+}
+
+/// `levels` levels of `{"next": …}` ending in `"end"`, built and taken apart without
+/// recursing (dropping so deep a value the usual way would overflow a test's stack).
+#[cfg(test)]
+pub(crate) struct DeepValue(pub Value);
+
+#[cfg(test)]
+impl DeepValue {
+    pub fn new(levels: usize) -> Self {
+        let mut value = Value::String("end".into());
+        for _ in 1..levels {
+            let mut next = serde_json::Map::new();
+            next.insert("next".into(), value);
+            value = Value::Object(next);
+        }
+        Self(value)
+    }
+}
+
+#[cfg(test)]
+impl Drop for DeepValue {
+    fn drop(&mut self) {
+        let mut stack = vec![self.0.take()];
+        while let Some(mut value) = stack.pop() {
+            match &mut value {
+                Value::Array(items) => stack.append(items),
+                Value::Object(fields) => {
+                    stack.extend(std::mem::take(fields).into_iter().map(|(_, v)| v))
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
 /// What the user says a payload is; `Auto` sniffs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Expect {
@@ -100,7 +178,7 @@ pub fn decode(bytes: &[u8], expect: Expect) -> Decoded {
     };
     let (payload, error) = match expect {
         Expect::Auto => (sniff(body, schema_id.is_some()), None),
-        Expect::Json => match serde_json::from_slice(body) {
+        Expect::Json => match parse_json(body) {
             Ok(value) => (Payload::Json(value), None),
             Err(e) => (fallback(body), Some(format!("not JSON: {e}"))),
         },
@@ -252,6 +330,42 @@ mod tests {
         let d = decode(&[0xc3, 0x28], Expect::Text);
         assert!(d.error.as_deref().unwrap().starts_with("not UTF-8"));
         assert_eq!(decode(b"{}", Expect::Binary).format_name(), "base64");
+    }
+
+    #[test]
+    fn json_nested_past_the_limit_is_refused_in_words() {
+        let deep = [vec![b'['; 10_000], vec![b']'; 10_000]].concat();
+        assert_eq!(
+            parse_json(&deep).unwrap_err(),
+            "nested deeper than 128 levels"
+        );
+        let d = decode(&deep, Expect::Json);
+        assert_eq!(
+            d.error.as_deref(),
+            Some("not JSON: nested deeper than 128 levels")
+        );
+        assert_eq!(decode(&deep, Expect::Auto).format_name(), "text");
+        // The limit is serde_json's: 127 arrays inside each other are read, 128 are not.
+        let nested = |n: usize| [vec![b'['; n], vec![b']'; n]].concat();
+        assert!(parse_json(&nested(MAX_DEPTH - 1)).is_ok());
+        assert_eq!(parse_json(&nested(MAX_DEPTH)).unwrap_err(), too_deep());
+        assert_eq!(
+            parse_json(b"[1,").unwrap_err(),
+            "EOF while parsing a value at line 1 column 3"
+        );
+    }
+
+    #[test]
+    fn values_too_deep_are_found_without_recursing() {
+        assert!(too_deep_value(&DeepValue::new(10_000).0));
+        assert!(!too_deep_value(&DeepValue::new(MAX_DEPTH).0));
+        assert!(too_deep_value(&DeepValue::new(MAX_DEPTH + 1).0));
+        let text = DeepValue::new(MAX_DEPTH).0.to_string();
+        assert!(
+            parse_json(text.as_bytes()).is_ok(),
+            "serde_json reads it back"
+        );
+        assert!(!too_deep_value(&serde_json::json!({"a": [1, {"b": null}]})));
     }
 
     #[test]

@@ -13,7 +13,7 @@ use super::avro::ParsedSchema;
 /// What a schema id decodes as.
 #[derive(Debug)]
 pub enum RegisteredSchema {
-    Avro(ParsedSchema),
+    Avro(Box<ParsedSchema>),
     /// JSON Schema: the payload after the header is JSON.
     Json,
 }
@@ -143,9 +143,9 @@ impl RegistryClient {
                 let mut references = Vec::new();
                 let mut seen = HashSet::new();
                 self.collect_references(&doc, &mut references, &mut seen, 0)?;
-                Ok(RegisteredSchema::Avro(
+                Ok(RegisteredSchema::Avro(Box::new(
                     ParsedSchema::parse(text, &references).map_err(unusable)?,
-                ))
+                )))
             }
             "JSON" => Ok(RegisteredSchema::Json),
             other => Err(unusable(format!("{other} schemas are not supported"))),

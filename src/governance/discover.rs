@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use super::detect::{PiiKind, detect_number, detect_text, mask, telling_name};
 use crate::cluster::{CancelToken, ClusterError, ScanEvent, ScanRequest, StartAt};
+use crate::codec::MAX_DEPTH;
 use crate::profile::{SourceDecoder, Spec};
 use crate::source::Source;
 
@@ -81,7 +82,7 @@ pub fn discover(
             };
             sampled += 1;
             let mut here: BTreeMap<(String, PiiKind), String> = BTreeMap::new();
-            walk(&value, &mut String::new(), None, &mut here);
+            walk(&value, &mut String::new(), None, 1, &mut here);
             for ((path, kind), text) in here {
                 let entry = found.entry((path, kind)).or_default();
                 entry.0 += 1;
@@ -127,11 +128,13 @@ pub fn discover(
 }
 
 /// Walks a value: every leaf that looks like personal data, and every non-null value under a
-/// name that says so, by path (array positions as `*`).
+/// name that says so, by path (array positions as `*`). `level` is the value's (1 for the
+/// payload): nothing nested past [`MAX_DEPTH`] is walked into, whoever built the value.
 fn walk(
     value: &Value,
     path: &mut String,
     name: Option<&str>,
+    level: usize,
     out: &mut BTreeMap<(String, PiiKind), String>,
 ) {
     let leaf_kind = match value {
@@ -149,13 +152,16 @@ fn walk(
         out.entry((path.clone(), PiiKind::FieldName))
             .or_insert(text);
     }
+    if level >= MAX_DEPTH {
+        return;
+    }
     match value {
         Value::Object(map) => {
             for (key, v) in map {
                 let len = path.len();
                 path.push('/');
                 path.push_str(&key.replace('~', "~0").replace('/', "~1"));
-                walk(v, path, Some(key), out);
+                walk(v, path, Some(key), level + 1, out);
                 path.truncate(len);
             }
         }
@@ -163,7 +169,7 @@ fn walk(
             for v in items {
                 let len = path.len();
                 path.push_str("/*");
-                walk(v, path, name, out);
+                walk(v, path, name, level + 1, out);
                 path.truncate(len);
             }
         }
@@ -215,7 +221,7 @@ mod tests {
             "page": "/p/shoes",
         });
         let mut out = BTreeMap::new();
-        walk(&value, &mut String::new(), None, &mut out);
+        walk(&value, &mut String::new(), None, 1, &mut out);
         let found: Vec<(&str, PiiKind)> = out.keys().map(|(p, k)| (p.as_str(), *k)).collect();
         assert_eq!(
             found,
@@ -226,6 +232,18 @@ mod tests {
                 ("/email", PiiKind::Email),
             ]
         );
+    }
+
+    #[test]
+    fn a_walk_stops_at_the_depth_limit() {
+        let mut deep = crate::codec::DeepValue::new(10_000);
+        if let Value::Object(top) = &mut deep.0 {
+            top.insert("email".into(), json!("jane@example.com"));
+        }
+        let mut out = BTreeMap::new();
+        walk(&deep.0, &mut String::new(), None, 1, &mut out);
+        let found: Vec<&str> = out.keys().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(found, ["/email"]);
     }
 
     #[test]

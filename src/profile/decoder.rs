@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::spec::{Source, SourceFormat, Spec};
 use crate::codec::registry::{RegisteredSchema, RegistryClient, RegistryError};
-use crate::codec::{ParsedSchema, confluent_frame};
+use crate::codec::{ParsedSchema, confluent_frame, parse_json};
 
 /// Why a payload is not what its source's format says (`undecodable` records carry its words).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -96,9 +96,7 @@ impl SourceDecoder {
 
     pub fn decode(&self, source: &Source, bytes: &[u8]) -> Result<Value, DecodeError> {
         match source.format {
-            SourceFormat::Json => {
-                serde_json::from_slice(bytes).map_err(|e| DecodeError::NotJson(e.to_string()))
-            }
+            SourceFormat::Json => parse_json(bytes).map_err(DecodeError::NotJson),
             SourceFormat::Text => std::str::from_utf8(bytes)
                 .map(|t| Value::String(t.to_owned()))
                 .map_err(|e| DecodeError::NotUtf8(e.to_string())),
@@ -118,7 +116,7 @@ impl SourceDecoder {
                     RegisteredSchema::Avro(schema) => schema
                         .decode(body)
                         .map_err(|e| DecodeError::WithSchema(id, e)),
-                    RegisteredSchema::Json => serde_json::from_slice(body)
+                    RegisteredSchema::Json => parse_json(body)
                         .map_err(|e| DecodeError::WithSchema(id, format!("not JSON: {e}"))),
                 }
             }
@@ -130,6 +128,20 @@ impl SourceDecoder {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn json_nested_past_the_limit_is_undecodable_in_words() {
+        let spec = Spec::parse("[[source]]\ntopic = \"t\"\n", "s").unwrap();
+        let decoder = SourceDecoder::new(&spec, None).unwrap();
+        let deep = [vec![b'['; 10_000], vec![b']'; 10_000]].concat();
+        assert_eq!(
+            decoder
+                .decode(&spec.sources[0], &deep)
+                .unwrap_err()
+                .to_string(),
+            "not JSON: nested deeper than 128 levels"
+        );
+    }
 
     #[test]
     fn avro_sources_without_a_registry_are_refused_up_front() {

@@ -304,12 +304,19 @@ impl Spec {
 }
 
 fn check_pointer(pointer: &str) -> Result<(), String> {
-    if pointer.is_empty() || pointer.starts_with('/') {
-        Ok(())
-    } else {
+    let tokens = pointer.matches('/').count();
+    if !(pointer.is_empty() || pointer.starts_with('/')) {
         Err(format!(
             "{pointer:?} is not a JSON pointer (it must start with /)"
         ))
+    } else if tokens >= crate::codec::MAX_DEPTH {
+        // Nothing decoded sits that deep, and a rebuild would make a value that deep.
+        Err(format!(
+            "a JSON pointer {tokens} levels down reaches past what a payload may nest ({} levels)",
+            crate::codec::MAX_DEPTH
+        ))
+    } else {
+        Ok(())
     }
 }
 
@@ -440,6 +447,19 @@ builder_group = "profile-builder"
                 .problem
                 .contains("not a JSON pointer")
         );
+        let deep = "/a".repeat(10_000);
+        let too_deep = EXAMPLE.replace("path = \"/email\"", &format!("path = \"{deep}\""));
+        assert!(
+            Spec::parse(&too_deep, "c")
+                .unwrap_err()
+                .problem
+                .contains("10000 levels down reaches past what a payload may nest (128 levels)")
+        );
+        let deepest = EXAMPLE.replace(
+            "path = \"/email\"",
+            &format!("path = \"{}\"", "/a".repeat(127)),
+        );
+        assert!(Spec::parse(&deepest, "c").is_ok());
         assert!(
             Spec::parse("unknown = 1", "c")
                 .unwrap_err()

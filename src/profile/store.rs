@@ -426,22 +426,36 @@ pub fn compare(
 }
 
 /// Equal, with numbers equal up to the rounding a builder summing in another order produces.
+/// Compared without recursing, so a value of any depth is safe to compare.
 pub fn same_value(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => match (x.as_f64(), y.as_f64()) {
-            (Some(x), Some(y)) => (x - y).abs() <= 1e-10 * x.abs().max(y.abs()).max(1.0),
-            _ => x == y,
-        },
-        (Value::Array(x), Value::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same_value(a, b))
+    let mut pairs = vec![(a, b)];
+    while let Some((a, b)) = pairs.pop() {
+        let same = match (a, b) {
+            (Value::Number(x), Value::Number(y)) => match (x.as_f64(), y.as_f64()) {
+                (Some(x), Some(y)) => (x - y).abs() <= 1e-10 * x.abs().max(y.abs()).max(1.0),
+                _ => x == y,
+            },
+            (Value::Array(x), Value::Array(y)) => {
+                pairs.extend(x.iter().zip(y));
+                x.len() == y.len()
+            }
+            (Value::Object(x), Value::Object(y)) => {
+                for (k, v) in x {
+                    match y.get(k) {
+                        Some(w) => pairs.push((v, w)),
+                        None => return false,
+                    }
+                }
+                x.len() == y.len()
+            }
+            // Either scalars or values of different kinds: `==` does not recurse.
+            _ => a == b,
+        };
+        if !same {
+            return false;
         }
-        (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len()
-                && x.iter()
-                    .all(|(k, v)| y.get(k).is_some_and(|w| same_value(v, w)))
-        }
-        _ => a == b,
     }
+    true
 }
 
 pub use crate::time::format_duration_ms;
@@ -526,6 +540,21 @@ builder_group = "builder"
             committed: HashMap::from([(("consent".to_owned(), 3), committed)]),
             high: HashMap::from([(("consent".to_owned(), 3), 240)]),
         }
+    }
+
+    #[test]
+    fn values_of_any_depth_compare_without_recursing() {
+        use crate::codec::DeepValue;
+        let (a, b) = (DeepValue::new(10_000), DeepValue::new(10_000));
+        assert!(same_value(&a.0, &b.0));
+        assert!(!same_value(&a.0, &DeepValue::new(9_999).0));
+        assert!(same_value(
+            &json!({"a": [1.0, {"b": 2}]}),
+            &json!({"a": [1, {"b": 2.0}]})
+        ));
+        assert!(!same_value(&json!({"a": [1]}), &json!({"a": [1, 2]})));
+        assert!(!same_value(&json!({"a": 1}), &json!({"b": 1})));
+        assert!(!same_value(&json!([]), &json!({})));
     }
 
     #[test]

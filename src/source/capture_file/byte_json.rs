@@ -21,8 +21,7 @@ pub enum Json {
     Object(Vec<(Vec<u8>, Json)>),
 }
 
-/// Nesting deeper than this is an error, as it is for serde_json (its recursion limit).
-const MAX_DEPTH: usize = 128;
+use crate::codec::MAX_DEPTH;
 
 /// Reads one JSON value filling all of `input` (whitespace around it aside).
 pub fn parse(input: &[u8]) -> Result<Json, String> {
@@ -49,6 +48,7 @@ impl Json {
     }
 
     /// As a serde_json value: strings that are not UTF-8 with U+FFFD for their bad bytes.
+    /// Recursing is safe: [`parse`] reads nothing nested past [`MAX_DEPTH`].
     pub fn to_value(&self) -> Value {
         match self {
             Self::Null => Value::Null,
@@ -68,6 +68,8 @@ impl Json {
     }
 }
 
+/// Recursing is safe on what it is given: values serde_json parsed, never nested past its
+/// recursion limit ([`MAX_DEPTH`]).
 impl From<&Value> for Json {
     fn from(value: &Value) -> Self {
         match value {
@@ -129,7 +131,10 @@ impl Parser<'_> {
         match self.peek() {
             None => Err(self.error("EOF while parsing a value")),
             Some(b'"') => self.string().map(Json::Bytes),
-            Some(b'{' | b'[') if depth >= MAX_DEPTH => Err(self.error("recursion limit exceeded")),
+            // As serde_json does: the array or object opened inside `MAX_DEPTH - 1` others.
+            Some(b'{' | b'[') if depth + 1 >= MAX_DEPTH => {
+                Err(self.error("recursion limit exceeded"))
+            }
             Some(b'{') => self.object(depth + 1),
             Some(b'[') => self.array(depth + 1),
             Some(b't') => self.literal("true", Json::Bool(true)),
@@ -406,12 +411,19 @@ mod tests {
         ] {
             assert_eq!(parse(input).unwrap_err(), error, "{input:?}");
         }
-        let deep = [vec![b'['; MAX_DEPTH + 1], vec![b']'; MAX_DEPTH + 1]].concat();
+        let deep = [vec![b'['; MAX_DEPTH], vec![b']'; MAX_DEPTH]].concat();
         assert_eq!(
             parse(&deep).unwrap_err(),
-            format!("recursion limit exceeded at byte {}", MAX_DEPTH + 1)
+            format!("recursion limit exceeded at byte {MAX_DEPTH}")
         );
-        let deep_enough = [vec![b'['; MAX_DEPTH], vec![b']'; MAX_DEPTH]].concat();
+        assert!(
+            serde_json::from_slice::<Value>(&deep).is_err(),
+            "as serde_json"
+        );
+        let deep_enough = [vec![b'['; MAX_DEPTH - 1], vec![b']'; MAX_DEPTH - 1]].concat();
         assert!(parse(&deep_enough).is_ok());
+        assert!(serde_json::from_slice::<Value>(&deep_enough).is_ok());
+        let far_too_deep = [vec![b'['; 10_000], vec![b']'; 10_000]].concat();
+        assert!(parse(&far_too_deep).is_err());
     }
 }
