@@ -99,9 +99,33 @@ pub fn run(
     let summary = cluster.scan(&request, &cancel, &mut |event| match event {
         ScanEvent::Records(records) => {
             for record in &records {
-                let mut json = codec::record_json(record, args.value_format);
-                if !mask.is_empty() && json["value_format"] == "json" {
-                    json["value"] = mask.apply(&record.topic, &json["value"]).into_owned();
+                // Decoded as the spec's format and masked before any view of it is made; not
+                // decodable so, it is masked whole.
+                let (shown, whole) = match record.value.as_deref() {
+                    Some(value) if !mask.is_empty() => mask.mask_payload(&record.topic, value),
+                    _ => (std::borrow::Cow::Borrowed(&[][..]), None),
+                };
+                let mut json = match (&shown, &whole) {
+                    (std::borrow::Cow::Owned(shown), None) => codec::record_json(
+                        &crate::cluster::Record {
+                            value: Some(shown.clone()),
+                            key: record.key.clone(),
+                            headers: record.headers.clone(),
+                            topic: record.topic.clone(),
+                            ..*record
+                        },
+                        args.value_format,
+                    ),
+                    _ => codec::record_json(record, args.value_format),
+                };
+                if let Some(why) = whole {
+                    json["value"] = crate::profile::MASK.into();
+                    json["value_format"] = "masked".into();
+                    json["masked"] = why.into();
+                    if let Some(object) = json.as_object_mut() {
+                        object.remove("error");
+                        object.remove("schema_id");
+                    }
                 }
                 if json.get("error").is_some() {
                     undecodable += 1;
