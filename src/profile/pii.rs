@@ -115,16 +115,28 @@ impl PiiMask {
         Cow::Owned(masked)
     }
 
-    /// Masks every record of `capture` and says so in its header (`revealed` when this mask
-    /// is empty because the user revealed PII).
-    pub fn apply_to_capture(&self, capture: &mut crate::source::Capture, revealed: bool) {
+    /// Masks every record of `capture`, and the keys that are `ids`, and says so in its header
+    /// (`revealed` when this mask is empty because the user revealed PII).
+    pub fn apply_to_capture(
+        &self,
+        capture: &mut crate::source::Capture,
+        revealed: bool,
+        ids: &PiiIds,
+    ) {
         capture.pii = Some(if revealed { "revealed" } else { "masked" }.into());
         for (topic, partitions) in capture.topics.iter_mut() {
-            if !self.paths.contains_key(topic) {
-                continue;
-            }
+            let payloads = self.paths.contains_key(topic);
             for record in partitions.values_mut().flat_map(|p| p.records.iter_mut()) {
-                if let Some(value) = &record.value
+                if record
+                    .key
+                    .as_deref()
+                    .and_then(|k| std::str::from_utf8(k).ok())
+                    .is_some_and(|k| ids.0.contains(k))
+                {
+                    record.key = Some(MASK.as_bytes().to_vec());
+                }
+                if payloads
+                    && let Some(value) = &record.value
                     && let Cow::Owned(masked) = self.apply_bytes(topic, value)
                 {
                     record.value = Some(masked);
