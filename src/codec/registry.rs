@@ -274,3 +274,29 @@ fn encode_path(segment: &str) -> String {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_in_a_url_are_split_off_and_never_shown() {
+        assert_eq!(
+            split_credentials("http://admin:Pw-Secret@host:8083/x"),
+            ("http://host:8083/x".into(), Some("admin:Pw-Secret"))
+        );
+        assert_eq!(
+            split_credentials("https://host:8081"),
+            ("https://host:8081".into(), None)
+        );
+        let error = RegistryClient::new("admin:Pw-Secret@host:8081", None).unwrap_err();
+        assert!(!error.contains("Pw-Secret"), "{error}");
+        assert!(error.contains("host:8081"), "{error}");
+        let client = RegistryClient::new("http://admin:Pw-Secret@host:8081/", None).unwrap();
+        assert!(!format!("{client:?}").contains("Pw-Secret"));
+        assert_eq!(
+            basic_authorization("admin:Pw-Secret"),
+            "Basic YWRtaW46UHctU2VjcmV0"
+        );
+    }
+}
