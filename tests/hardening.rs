@@ -569,6 +569,13 @@ fn unparseable_payloads_and_linked_ids_are_masked_in_every_view_and_export() {
         .filter(|l| l.contains("\"value_format\":\"masked\""))
         .count();
     assert_eq!(masked, 10, "{}", String::from_utf8_lossy(&output.stdout));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains(
+            "10 record(s) of a topic with pii fields did not decode as the spec's format: masked whole"
+        ),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     // Ids: the e-mail an order linked in is masked among the identities.
     let doc = crate::fixtures::freshlens_json(&[
         "--capture",

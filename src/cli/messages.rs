@@ -96,6 +96,7 @@ pub fn run(
     let cancel = CancelToken::default();
     let mut write_error: Option<std::io::Error> = None;
     let mut undecodable = 0u64;
+    let mut masked_whole = 0u64;
     let summary = cluster.scan(&request, &cancel, &mut |event| match event {
         ScanEvent::Records(records) => {
             for record in &records {
@@ -119,6 +120,7 @@ pub fn run(
                     _ => codec::record_json(record, args.value_format),
                 };
                 if let Some(why) = whole {
+                    masked_whole += 1;
                     json["value"] = crate::profile::MASK.into();
                     json["value_format"] = "masked".into();
                     json["masked"] = why.into();
@@ -163,6 +165,12 @@ pub fn run(
     }
     for warning in &summary.warnings {
         eprintln!("warning: {warning}");
+    }
+    if masked_whole > 0 {
+        eprintln!(
+            "{masked_whole} record(s) of a topic with pii fields did not decode as the spec's \
+             format: masked whole"
+        );
     }
     if undecodable > 0 {
         eprintln!(

@@ -173,7 +173,7 @@ impl PiiMask {
                         None,
                     )
                 }
-                Err(e) => whole(format!("masked whole: not JSON ({e})")),
+                Err(e) => whole(format!("not JSON: {e}")),
             },
             SourceFormat::Text => match std::str::from_utf8(bytes) {
                 Ok(text) => {
@@ -183,12 +183,12 @@ impl PiiMask {
                         Cow::Owned(_) => (Cow::Owned(MASK.as_bytes().to_vec()), None),
                     }
                 }
-                Err(_) => whole("masked whole: not UTF-8 text".into()),
+                Err(_) => whole("not UTF-8 text".into()),
             },
             // Avro is not decoded here (no schema at hand, nothing to write it back with), and
             // its bytes carry strings as they are.
             SourceFormat::Avro | SourceFormat::AvroFile => {
-                whole("masked whole: an Avro payload of a topic with pii fields".into())
+                whole("Avro, which is not decoded here".into())
             }
         }
     }
@@ -344,7 +344,7 @@ fields = "/profile"
                 String::from_utf8_lossy(&payload)
             );
             let why = whole.unwrap();
-            assert!(why.starts_with("masked whole: not JSON"), "{why}");
+            assert!(why.starts_with("not JSON: "), "{why}");
             assert!(!why.contains("a@x.io"), "{why}");
             // The same bytes on a topic without pii paths, or revealed, are left alone.
             assert_eq!(&*mask.apply_bytes("orders", &payload), &payload[..]);
