@@ -60,7 +60,7 @@ impl PiiMask {
                 .filter(|link| {
                     spec.fields
                         .iter()
-                        .any(|f| f.pii && f.topic == source.topic && &f.path == *link)
+                        .any(|f| f.pii && f.topic == source.topic && within(link, &f.path))
                 })
                 .cloned()
                 .collect();
@@ -244,6 +244,12 @@ impl PiiIds {
     }
 }
 
+/// Whether the value at pointer `link` lies in the one at `path` (the same, or inside it).
+fn within(link: &str, path: &str) -> bool {
+    link.strip_prefix(path)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
 /// A field name as one JSON pointer token (RFC 6901: `~` and `/` escaped).
 fn escape_token(name: &str) -> String {
     name.replace('~', "~0").replace('/', "~1")
@@ -402,11 +408,17 @@ pii = true
             r#"
 [[source]]
 topic = "identity"
-links = ["/email", "/device"]
+links = ["/email", "/device", "/contact/phone", "/contactless"]
 [[field]]
 name = "email"
 topic = "identity"
 path = "/email"
+rule = "last"
+pii = true
+[[field]]
+name = "contact"
+topic = "identity"
+path = "/contact"
 rule = "last"
 pii = true
 "#,
@@ -426,7 +438,11 @@ pii = true
             key: "cust-1".into(),
             identities: vec!["cust-1".into(), "a@x.io".into(), "dev-9".into()],
             events: vec![
-                event("cust-1", json!({"email": "a@x.io", "device": "dev-9"})),
+                event(
+                    "cust-1",
+                    json!({"email": "a@x.io", "device": "dev-9",
+                        "contact": {"phone": "+33 6"}, "contactless": "card-1"}),
+                ),
                 event("a@x.io", json!({"device": "dev-9"})),
             ],
             ..Default::default()
@@ -438,6 +454,9 @@ pii = true
         );
         assert_eq!(ids.show("a@x.io"), MASK);
         assert_eq!(ids.show("cust-1"), "cust-1");
+        // A link inside a `pii` value is PII too; one that only shares its name's start is not.
+        assert_eq!(ids.show("+33 6"), MASK);
+        assert_eq!(ids.show("card-1"), "card-1");
         let revealed = PiiMask::unless_revealed(&spec, true).pii_ids(&timeline);
         assert_eq!(revealed.show("a@x.io"), "a@x.io");
     }
