@@ -1,7 +1,9 @@
 //! Mutation fuzzing that stays in the suite: thousands of mutants of valid inputs through the
 //! capture reader (both formats, zstd), the spec parser, payload sniffing and Confluent
 //! framing, the Avro decoder and the `__consumer_offsets` decoder. Each must answer (a value or
-//! an error that says where), never panic, never allocate without bound. Deterministic by
+//! an error that says where), never panic, never allocate without bound. Payloads made loose
+//! (a BOM, trailing text, two objects, NaN, 1e400, comments, deep nesting) go through the PII
+//! mask: no `pii` value comes out raw. Deterministic by
 //! default so CI is repeatable; `FRESHLENS_FUZZ_SEED=N` explores other mutants.
 
 use proptest::prelude::*;
@@ -9,7 +11,7 @@ use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
 use freshlens::codec::{Expect, MAX_DEPTH, ParsedSchema, decode, parse_json, too_deep};
 use freshlens::freshness::decode_offsets_record;
-use freshlens::profile::Spec;
+use freshlens::profile::{PiiMask, Spec};
 use freshlens::source::read_capture;
 
 const CASES: u32 = 10_000;
@@ -316,6 +318,127 @@ fn consumer_offsets_decoder_survives_mutants() {
             let v = mutate(value, &value_edits);
             let _ = decode_offsets_record(&k, Some(&v));
             let _ = decode_offsets_record(&k, None);
+            Ok(())
+        })
+        .unwrap();
+}
+
+/// Ways a payload is not strict JSON that lenient readers accept, or that hide a valid object.
+#[derive(Debug, Clone)]
+enum Loose {
+    Bom,
+    Trailing(u8),
+    Concat,
+    NaN,
+    Huge,
+    LineComment,
+    BlockComment,
+    /// Arrays around the payload, deeper than a strict reader goes.
+    Nest(usize),
+}
+
+fn looseness() -> impl Strategy<Value = Vec<Loose>> {
+    let loose = prop_oneof![
+        Just(Loose::Bom),
+        (b'!'..=b'~').prop_map(Loose::Trailing),
+        Just(Loose::Concat),
+        Just(Loose::NaN),
+        Just(Loose::Huge),
+        Just(Loose::LineComment),
+        Just(Loose::BlockComment),
+        (130usize..400).prop_map(Loose::Nest),
+    ];
+    proptest::collection::vec(loose, 1..4)
+}
+
+fn loosen(seed: &[u8], how: &[Loose]) -> Vec<u8> {
+    let mut bytes = seed.to_vec();
+    // After the first `{`, or in front when there is none.
+    let inside = |bytes: &mut Vec<u8>, text: &[u8]| {
+        let at = bytes.iter().position(|b| *b == b'{').map_or(0, |i| i + 1);
+        bytes.splice(at..at, text.iter().copied());
+    };
+    for loose in how {
+        match *loose {
+            Loose::Bom => bytes.splice(0..0, [0xef, 0xbb, 0xbf]).for_each(drop),
+            Loose::Trailing(b) => bytes.extend([b' ', b]),
+            Loose::Concat => bytes.extend(bytes.clone()),
+            Loose::NaN => inside(&mut bytes, br#""n":NaN,"#),
+            Loose::Huge => inside(&mut bytes, br#""n":1e400,"#),
+            Loose::LineComment => bytes.splice(0..0, *b"// c\n").for_each(drop),
+            Loose::BlockComment => inside(&mut bytes, b"/* c */"),
+            Loose::Nest(depth) => {
+                bytes
+                    .splice(0..0, std::iter::repeat_n(b'[', depth))
+                    .for_each(drop);
+                bytes.extend(std::iter::repeat_n(b']', depth));
+            }
+        }
+    }
+    bytes
+}
+
+const ADDRESS: &str = "a@x.io";
+
+/// What the masking paths show of a payload: the masked bytes (captures, the browser) and the
+/// record as `messages --json` prints it.
+fn shown(mask: &PiiMask, payload: &[u8]) -> (Vec<u8>, String) {
+    let masked = mask.apply_bytes("c360.identity", payload).into_owned();
+    let record = freshlens::cluster::Record {
+        topic: "c360.identity".into(),
+        partition: 0,
+        offset: 0,
+        timestamp_ms: None,
+        timestamp_kind: freshlens::cluster::TimestampKind::NotAvailable,
+        key: None,
+        value: Some(masked.clone()),
+        headers: vec![],
+    };
+    let json = freshlens::codec::record_json(&record, Expect::Auto).to_string();
+    (masked, json)
+}
+
+/// Loose payloads are masked whole, whatever way they are loose: the address never shows.
+#[test]
+fn loose_payloads_never_show_a_pii_value() {
+    let spec = Spec::parse(SPEC, "fuzz.toml").unwrap();
+    let mask = PiiMask::new(&spec);
+    let seed = format!(r#"{{"ts":1,"email":"{ADDRESS}","marketing":true}}"#);
+    runner()
+        .run(&looseness(), |how| {
+            let payload = loosen(seed.as_bytes(), &how);
+            let (masked, json) = shown(&mask, &payload);
+            assert!(
+                !String::from_utf8_lossy(&masked).contains(ADDRESS),
+                "{how:?}"
+            );
+            assert!(!json.contains(ADDRESS), "{how:?}: {json}");
+            Ok(())
+        })
+        .unwrap();
+}
+
+/// Damaged and loose payloads: what is shown is `***` whole, or strict JSON whose `pii` path
+/// holds no value but the mask (a mutant may move the address off the path, where no spec
+/// calls it PII).
+#[test]
+fn damaged_loose_payloads_are_masked_whole_or_at_their_pii_path() {
+    let spec = Spec::parse(SPEC, "fuzz.toml").unwrap();
+    let mask = PiiMask::new(&spec);
+    let seed = format!(r#"{{"ts":1,"email":"{ADDRESS}","marketing":true}}"#);
+    runner()
+        .run(&(edits(), looseness()), |(edits, how)| {
+            let payload = loosen(&mutate(seed.as_bytes(), &edits), &how);
+            let (masked, _) = shown(&mask, &payload);
+            if masked != b"***" {
+                let value: serde_json::Value = serde_json::from_slice(&masked)
+                    .unwrap_or_else(|e| panic!("{how:?}: neither *** nor JSON: {e}"));
+                let at_path = value.pointer("/email");
+                assert!(
+                    at_path.is_none_or(|v| v.is_null() || v == "***"),
+                    "{how:?}: {value}"
+                );
+            }
             Ok(())
         })
         .unwrap();

@@ -12,17 +12,23 @@ fn freshlens(args: &[&str]) -> Output {
         .unwrap()
 }
 
-/// A capture of one customer's orders, some with event times no one can read, and a spec
-/// with a `pii` field; both written into `dir`.
-pub fn orders_capture(dir: &std::path::Path) -> (String, String) {
-    let spec = dir.join("c.toml");
-    std::fs::write(
-        &spec,
+/// Writes `lines` as a JSON Lines capture at `path`, which it returns.
+fn write_lines(path: &std::path::Path, lines: &[Value]) -> std::path::PathBuf {
+    let text: Vec<String> = lines.iter().map(Value::to_string).collect();
+    std::fs::write(path, text.join("\n")).unwrap();
+    path.to_owned()
+}
+
+/// A spec of orders (with `source` added to its source) whose `email` is `pii`, and which
+/// counts the orders.
+fn orders_spec(source: &str) -> String {
+    format!(
         r#"
 budget = "5m"
 [[source]]
 topic = "orders"
 event_time = "/ts"
+{source}
 [[field]]
 name = "email"
 topic = "orders"
@@ -34,9 +40,15 @@ name = "orders"
 topic = "orders"
 path = "/order_id"
 rule = "count"
-"#,
+"#
     )
-    .unwrap();
+}
+
+/// A capture of one customer's orders, some with event times no one can read, and a spec
+/// with a `pii` field; both written into `dir`.
+pub fn orders_capture(dir: &std::path::Path) -> (String, String) {
+    let spec = dir.join("c.toml");
+    std::fs::write(&spec, orders_spec("")).unwrap();
     let mut lines = vec![
         json!({"freshlens_capture": 1, "captured_at_ms": 1_700_000_100_000i64,
         "topics": [{"name": "orders", "partitions": [{"id": 0, "low": 0, "high": 4}]}]}),
@@ -53,9 +65,7 @@ rule = "count"
             "timestamp_ms": 1_700_000_000_000i64 + offset as i64 * 1000, "key": "cust-1",
             "value": value.to_string()}));
     }
-    let capture = dir.join("orders.jsonl");
-    let text: Vec<String> = lines.iter().map(Value::to_string).collect();
-    std::fs::write(&capture, text.join("\n")).unwrap();
+    let capture = write_lines(&dir.join("orders.jsonl"), &lines);
     (capture.display().to_string(), spec.display().to_string())
 }
 
@@ -378,9 +388,7 @@ fn a_hung_schema_registry_costs_one_timeout_and_is_reported() {
             base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &value)}),
         );
     }
-    let capture = dir.path().join("avro.jsonl");
-    let text: Vec<String> = lines.iter().map(Value::to_string).collect();
-    std::fs::write(&capture, text.join("\n")).unwrap();
+    let capture = write_lines(&dir.path().join("avro.jsonl"), &lines);
     let started = std::time::Instant::now();
     let output = freshlens(&[
         "--capture",
@@ -409,4 +417,273 @@ fn a_hung_schema_registry_costs_one_timeout_and_is_reported() {
         stderr.contains("none of the 6 records read could be decoded"),
         "{stderr}"
     );
+}
+
+pub const ADDRESS: &str = "cust-1@example.com";
+
+/// Payloads holding [`ADDRESS`] that are not strict JSON: a lenient reader (or none) would show
+/// it. The fuzz tests wrap their mutants the same ways.
+pub fn not_strict_json(object: &str) -> Vec<Vec<u8>> {
+    let mut latin1 = object.as_bytes().to_vec();
+    latin1.insert(object.len() - 3, 0xe9);
+    let mut invalid = object.as_bytes().to_vec();
+    invalid.insert(1, 0xff);
+    let mut framed = vec![0, 0, 0, 0, 7];
+    framed.extend(object.as_bytes());
+    let tail = &object[1..];
+    vec![
+        format!("\u{feff}{object}").into_bytes(),
+        format!("{object} and more").into_bytes(),
+        format!("{object}{object}").into_bytes(),
+        format!("{{\"n\":1e400,{tail}").into_bytes(),
+        format!("{{\"n\":NaN,{tail}").into_bytes(),
+        format!("// a comment\n{object}").into_bytes(),
+        format!("{}{object}{}", "[".repeat(200), "]".repeat(200)).into_bytes(),
+        latin1,
+        invalid,
+        framed,
+    ]
+}
+
+/// A capture whose orders link a customer's ids by e-mail (a `pii` path), with records keyed by
+/// the address, an erasure, and payloads that are not strict JSON; and its spec.
+pub fn linked_by_email_capture(dir: &std::path::Path) -> (String, String) {
+    let spec = dir.join("linked.toml");
+    let source = "links = [\"/email\"]\nerase_when = { path = \"/type\", equals = \"erasure\" }\n";
+    std::fs::write(&spec, orders_spec(source)).unwrap();
+    let t0 = 1_700_000_000_000i64;
+    let mut payloads: Vec<(&str, Vec<u8>)> = vec![
+        (
+            "cust-1",
+            json!({"ts": t0, "order_id": 0, "email": ADDRESS})
+                .to_string()
+                .into_bytes(),
+        ),
+        (
+            ADDRESS,
+            json!({"ts": t0 + 1, "order_id": 1})
+                .to_string()
+                .into_bytes(),
+        ),
+    ];
+    let object = json!({"ts": t0 + 2, "order_id": 2, "email": ADDRESS}).to_string();
+    payloads.extend(not_strict_json(&object).into_iter().map(|p| ("cust-1", p)));
+    payloads.push((
+        "cust-1",
+        json!({"ts": t0 + 50, "type": "erasure"})
+            .to_string()
+            .into_bytes(),
+    ));
+    let mut lines = vec![
+        json!({"freshlens_capture": 1, "captured_at_ms": t0 + 100_000,
+        "topics": [{"name": "orders", "partitions": [{"id": 0, "low": 0, "high": payloads.len()}]}]}),
+    ];
+    for (offset, (key, value)) in payloads.iter().enumerate() {
+        lines.push(json!({"topic": "orders", "partition": 0, "offset": offset,
+            "timestamp_ms": t0 + offset as i64, "key": key,
+            "value_b64": base64::Engine::encode(&base64::engine::general_purpose::STANDARD, value)}));
+    }
+    let capture = write_lines(&dir.join("linked.jsonl"), &lines);
+    (capture.display().to_string(), spec.display().to_string())
+}
+
+/// Payloads no strict JSON reader takes, and ids an e-mail link brings in: never shown raw
+/// in any view or export, while `--reveal-pii` shows them.
+#[test]
+fn unparseable_payloads_and_linked_ids_are_masked_in_every_view_and_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let (capture, spec) = linked_by_email_capture(dir.path());
+    let key = ["--key", "cust-1"];
+    let views: Vec<(Vec<&str>, bool)> = vec![
+        (vec!["messages", "-t", "orders", "--spec", &spec], true),
+        (
+            vec!["messages", "-t", "orders", "--spec", &spec, "--json"],
+            true,
+        ),
+        (
+            vec![
+                "messages",
+                "-t",
+                "orders",
+                "--spec",
+                &spec,
+                "--value-format",
+                "text",
+            ],
+            true,
+        ),
+        (vec!["timeline", "--spec", &spec, key[0], key[1]], true),
+        (
+            vec!["timeline", "--spec", &spec, key[0], key[1], "--json"],
+            true,
+        ),
+        (vec!["profile", "--spec", &spec, key[0], key[1]], true),
+        (
+            vec!["profile", "--spec", &spec, key[0], key[1], "--json"],
+            true,
+        ),
+        (vec!["erasure", "--spec", &spec, key[0], key[1]], false),
+        (
+            vec!["erasure", "--spec", &spec, key[0], key[1], "--json"],
+            false,
+        ),
+    ];
+    for (view, can_reveal) in &views {
+        let mut args = vec!["--capture", capture.as_str()];
+        args.extend(view.iter().copied());
+        let output = freshlens(&args);
+        // `messages` shows record keys as they are (no lookup tells it which are PII ids): the
+        // one record keyed by the address is set aside.
+        let stdout = String::from_utf8_lossy(&output.stdout)
+            .replace(&format!("\t{ADDRESS}\t"), "\tkey\t")
+            .replace(&format!("\"key\":\"{ADDRESS}\""), "\"key\":\"key\"");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!stdout.is_empty(), "{view:?}: {stderr}");
+        assert!(
+            !stdout.contains(ADDRESS) && !stderr.contains(ADDRESS),
+            "{view:?} shows the address: {stdout}{stderr}"
+        );
+        assert!(stdout.contains("***"), "{view:?} masks: {stdout}");
+        if *can_reveal {
+            args.push("--reveal-pii");
+            let revealed = freshlens(&args);
+            assert!(
+                String::from_utf8_lossy(&revealed.stdout).contains(ADDRESS),
+                "{view:?} --reveal-pii shows it"
+            );
+        }
+    }
+    // Each unparseable payload is masked whole and says so.
+    let output = freshlens(&[
+        "--capture",
+        &capture,
+        "messages",
+        "-t",
+        "orders",
+        "--spec",
+        &spec,
+        "--json",
+    ]);
+    let masked = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter(|l| l.contains("\"value_format\":\"masked\""))
+        .count();
+    assert_eq!(masked, 10, "{}", String::from_utf8_lossy(&output.stdout));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains(
+            "10 record(s) of a topic with pii fields did not decode as the spec's format: masked whole"
+        ),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // Ids: the e-mail an order linked in is masked among the identities.
+    let doc = crate::fixtures::freshlens_json(&[
+        "--capture",
+        &capture,
+        "timeline",
+        "--spec",
+        &spec,
+        "--key",
+        "cust-1",
+        "--json",
+    ]);
+    assert_eq!(doc["identities"], json!(["cust-1", "***"]));
+    assert!(
+        doc["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["id"] == "***")
+    );
+    let exported = dir.path().join("out.jsonl").display().to_string();
+    for format in ["freshlens", "kcat"] {
+        let output = freshlens(&[
+            "--capture",
+            &capture,
+            "capture",
+            "--spec",
+            &spec,
+            "--key",
+            "cust-1",
+            "-o",
+            &exported,
+            "--format",
+            format,
+        ]);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let text = String::from_utf8_lossy(&std::fs::read(&exported).unwrap()).into_owned();
+        assert!(!text.contains(ADDRESS), "{format}: {text}");
+        assert!(text.contains("***"), "{format}: {text}");
+    }
+}
+
+/// A password in a URL or in a malformed property never reaches an error message.
+#[test]
+fn secrets_in_urls_and_malformed_properties_are_never_echoed() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("s.toml");
+    std::fs::write(
+        &spec,
+        "[[source]]\ntopic = \"orders\"\n[store]\ntopic = \"profiles\"\nbuilder_group = \"b\"\n",
+    )
+    .unwrap();
+    let mut lines = vec![
+        json!({"freshlens_capture": 1, "captured_at_ms": 1_700_000_100_000i64,
+        "topics": [{"name": "orders", "partitions": [{"id": 0, "low": 0, "high": 1}]},
+            {"name": "profiles", "partitions": [{"id": 0, "low": 0, "high": 1}]}],
+        "groups": [{"group": "b", "state": "Empty",
+            "offsets": [{"topic": "orders", "partition": 0, "offset": 1}]}]}),
+    ];
+    for topic in ["orders", "profiles"] {
+        lines.push(json!({"topic": topic, "partition": 0, "offset": 0,
+            "timestamp_ms": 1_700_000_000_000i64, "key": "c", "value": "{}"}));
+    }
+    let capture = write_lines(&dir.path().join("c.jsonl"), &lines);
+    let (capture, spec) = (capture.display().to_string(), spec.display().to_string());
+    let output = freshlens(&[
+        "--capture",
+        &capture,
+        "stale",
+        "--spec",
+        &spec,
+        "--connect",
+        "http://admin:Pw-Secret@127.0.0.1:1",
+    ]);
+    let shown = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(shown.contains("http://127.0.0.1:1"), "{shown}");
+    assert!(!shown.contains("Pw-Secret"), "{shown}");
+    let properties = dir.path().join("client.properties");
+    std::fs::write(&properties, "sasl.username=a\nsasl.password:Pw-Secret\n").unwrap();
+    let properties = properties.display().to_string();
+    for (args, says) in [
+        (
+            vec!["-X", "sasl.password:Pw-Secret"],
+            "-X number 1: expected key=value",
+        ),
+        (
+            vec!["-X", "a=b", "-X", "sasl.password Pw-Secret"],
+            "-X number 2: expected key=value",
+        ),
+        (vec!["-X", "=Pw-Secret"], "-X number 1: expected key=value"),
+        (
+            vec!["-F", properties.as_str()],
+            "client.properties:2: expected key=value",
+        ),
+    ] {
+        let mut all = vec!["topics", "-b", "127.0.0.1:1"];
+        all.extend(args.iter().copied());
+        let output = freshlens(&all);
+        assert!(!output.status.success(), "{args:?} exited 0");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+        assert!(!stderr.contains("Pw-Secret"), "{args:?}: {stderr}");
+    }
 }

@@ -758,3 +758,49 @@ fn keys_view_and_profile_warning_name_a_crc32_topic() {
             .is_some()
     );
 }
+
+/// An e-mail a `pii` link brought into the identity set, and payloads that are not strict
+/// JSON, are on no widget of the Profile tab (identities line, timeline rows, detail pane)
+/// unless revealed.
+#[test]
+fn linked_emails_are_on_no_widget_unless_revealed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (capture, spec) = crate::hardening::linked_by_email_capture(dir.path());
+    let config_dir = tempfile::tempdir().unwrap();
+    let config = config_dir.path().to_owned();
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1500.0, 950.0))
+        .build_eframe(move |cc| {
+            let startup = Startup {
+                capture: Some(capture.into()),
+                spec: Some(spec),
+                key: Some("cust-1".into()),
+                ..Startup::default()
+            };
+            FreshlensApp::new(cc, startup, Some(config)).unwrap()
+        });
+    wait_for(&mut harness, "the identities", |h| {
+        h.query_by_label_contains("identities:").is_some()
+    });
+    assert!(
+        harness.query_by_label("identities: cust-1, ***").is_some(),
+        "the linked e-mail is masked among the identities"
+    );
+    let address = crate::hardening::ADDRESS;
+    let leaks = |h: &Harness<'_, FreshlensApp>| h.query_all_by_label_contains(address).count();
+    // The event keyed by the address: its row and its detail pane.
+    harness
+        .query_all_by_label("***")
+        .last()
+        .expect("a row keyed by a masked id")
+        .click();
+    harness.run_steps(3);
+    assert!(
+        harness.query_by_label_contains("keyed by ***").is_some(),
+        "the detail pane is open on the event keyed by the address"
+    );
+    assert_eq!(leaks(&harness), 0, "the address is shown");
+    harness.get_by_label("Reveal PII").click();
+    harness.run_steps(3);
+    assert!(leaks(&harness) > 0, "revealed, the address shows");
+}

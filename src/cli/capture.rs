@@ -59,10 +59,14 @@ pub fn run(source: &dyn Source, args: &CaptureArgs, out: &mut dyn Write) -> anyh
                 window,
                 ..LookupRequest::new(&spec, &decoder, key, now)
             };
-            lookup(&recording, &request)?;
+            let found = lookup(&recording, &request)?;
             let mut capture = recording.into_capture();
-            PiiMask::unless_revealed(&spec, args.reveal_pii)
-                .apply_to_capture(&mut capture, args.reveal_pii);
+            let mask = PiiMask::unless_revealed(&spec, args.reveal_pii);
+            mask.apply_to_capture(
+                &mut capture,
+                args.reveal_pii,
+                &mask.pii_ids(&found.timeline),
+            );
             capture
         }
         _ if !args.topics.is_empty() => capture_topics(recording, &args.topics, since, until)?,

@@ -96,12 +96,38 @@ pub fn run(
     let cancel = CancelToken::default();
     let mut write_error: Option<std::io::Error> = None;
     let mut undecodable = 0u64;
+    let mut masked_whole = 0u64;
     let summary = cluster.scan(&request, &cancel, &mut |event| match event {
         ScanEvent::Records(records) => {
             for record in &records {
-                let mut json = codec::record_json(record, args.value_format);
-                if !mask.is_empty() && json["value_format"] == "json" {
-                    json["value"] = mask.apply(&record.topic, &json["value"]).into_owned();
+                // Decoded as the spec's format and masked before any view of it is made; not
+                // decodable so, it is masked whole.
+                let (shown, whole) = match record.value.as_deref() {
+                    Some(value) if !mask.is_empty() => mask.mask_payload(&record.topic, value),
+                    _ => (std::borrow::Cow::Borrowed(&[][..]), None),
+                };
+                let mut json = match (&shown, &whole) {
+                    (std::borrow::Cow::Owned(shown), None) => codec::record_json(
+                        &crate::cluster::Record {
+                            value: Some(shown.clone()),
+                            key: record.key.clone(),
+                            headers: record.headers.clone(),
+                            topic: record.topic.clone(),
+                            ..*record
+                        },
+                        args.value_format,
+                    ),
+                    _ => codec::record_json(record, args.value_format),
+                };
+                if let Some(why) = whole {
+                    masked_whole += 1;
+                    json["value"] = crate::profile::MASK.into();
+                    json["value_format"] = "masked".into();
+                    json["masked"] = why.into();
+                    if let Some(object) = json.as_object_mut() {
+                        object.remove("error");
+                        object.remove("schema_id");
+                    }
                 }
                 if json.get("error").is_some() {
                     undecodable += 1;
@@ -139,6 +165,12 @@ pub fn run(
     }
     for warning in &summary.warnings {
         eprintln!("warning: {warning}");
+    }
+    if masked_whole > 0 {
+        eprintln!(
+            "{masked_whole} record(s) of a topic with pii fields did not decode as the spec's \
+             format: masked whole"
+        );
     }
     if undecodable > 0 {
         eprintln!(

@@ -172,6 +172,7 @@ pub fn run_timeline(
 ) -> anyhow::Result<()> {
     let timeline = load(cluster, args, spec, &args.decoder(spec)?)?;
     let mask = PiiMask::unless_revealed(spec, args.reveal_pii);
+    let ids = mask.pii_ids(&timeline);
     if args.json {
         let events: Vec<Value> = timeline
             .events
@@ -179,15 +180,16 @@ pub fn run_timeline(
             .map(|e| {
                 let mut event = serde_json::to_value(e).unwrap_or_default();
                 event["value"] = mask.apply(&e.topic, &e.value).into_owned();
+                event["id"] = ids.show(&e.id).into();
                 event
             })
             .collect();
         let doc = json!({
             "key": timeline.key,
-            "identities": timeline.identities,
+            "identities": ids.identities(&timeline.identities),
             "pii": pii_state(args.reveal_pii),
             "events": events,
-            "undecodable": timeline.undecodable,
+            "undecodable": ids.undecodable(&timeline.undecodable),
             "unreadable_event_times": timeline.unreadable_event_times,
             "scanned": timeline.scanned,
             "placement_warnings": timeline.placement_warnings,
@@ -201,7 +203,7 @@ pub fn run_timeline(
         "{} events for {} (identities: {})",
         timeline.events.len(),
         timeline.key,
-        timeline.identities.join(", ")
+        ids.identities(&timeline.identities).join(", ")
     )?;
     for e in &timeline.events {
         writeln!(
@@ -211,11 +213,11 @@ pub fn run_timeline(
             e.topic,
             e.partition,
             e.offset,
-            e.id,
+            ids.show(&e.id),
             mask.apply(&e.topic, &e.value)
         )?;
     }
-    read_problems(&timeline, spec, out)?;
+    read_problems(&timeline, spec, &ids, out)?;
     writeln!(
         out,
         "read {} records from {} partitions in {} ms",
@@ -242,7 +244,12 @@ fn nothing_decoded(timeline: &Timeline) -> anyhow::Result<()> {
 
 /// What could not be read, in the text output as in JSON: each undecodable record, and per
 /// source how many event times fell back to the broker time.
-fn read_problems(timeline: &Timeline, spec: &Spec, out: &mut dyn Write) -> anyhow::Result<()> {
+fn read_problems(
+    timeline: &Timeline,
+    spec: &Spec,
+    ids: &crate::profile::PiiIds,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
     for warning in &timeline.placement_warnings {
         writeln!(out, "partitioner: {warning}")?;
     }
@@ -250,7 +257,11 @@ fn read_problems(timeline: &Timeline, spec: &Spec, out: &mut dyn Write) -> anyho
         writeln!(
             out,
             "undecodable {}/{}@{} (key {}): {}",
-            u.topic, u.partition, u.offset, u.id, u.reason
+            u.topic,
+            u.partition,
+            u.offset,
+            ids.show(&u.id),
+            u.reason
         )?;
     }
     for (topic, count) in &timeline.unreadable_event_times {
@@ -296,6 +307,7 @@ pub fn run_profile(
 ) -> anyhow::Result<()> {
     let report = build_report(cluster, spec, args)?;
     let reveal = args.timeline.reveal_pii;
+    let ids = PiiMask::unless_revealed(spec, reveal).pii_ids(&report.timeline);
     if args.timeline.json {
         serde_json::to_writer(&mut *out, &report_json(spec, &report, reveal))?;
         writeln!(out)?;
@@ -306,7 +318,7 @@ pub fn run_profile(
         "profile of {} ({} events, identities: {})",
         report.timeline.key,
         report.timeline.events.len(),
-        report.timeline.identities.join(", ")
+        ids.identities(&report.timeline.identities).join(", ")
     )?;
     if let Some(erased) = &report.profile.erased {
         writeln!(
@@ -331,7 +343,7 @@ pub fn run_profile(
             }
         )?;
     }
-    read_problems(&report.timeline, spec, out)?;
+    read_problems(&report.timeline, spec, &ids, out)?;
     match &report.store {
         None => writeln!(out, "no [store] in the spec")?,
         Some(store) => {

@@ -104,13 +104,32 @@ impl ConnectionConfig {
         }
     }
 
-    /// Adds `key=value` pairs as given to `-X`.
+    /// Adds `key=value` pairs as given to `-X`. A malformed one is named by its position, never
+    /// quoted: its text may be a password typed with the wrong separator.
     pub fn with_property_args<'a>(
         mut self,
         args: impl IntoIterator<Item = &'a str>,
     ) -> Result<Self, ClusterError> {
-        for arg in args {
-            let (key, value) = parse_property(arg)?;
+        for (number, arg) in args.into_iter().enumerate() {
+            let (key, value) = parse_property(arg).ok_or_else(|| ClusterError::Config {
+                reason: format!("-X number {}: expected key=value", number + 1),
+            })?;
+            self.properties.insert(key, value);
+        }
+        Ok(self)
+    }
+
+    /// Adds the `key=value` lines of `text` (blank lines and `#`/`!` comments skipped); a
+    /// malformed line is named `{what}:{line number}`, never quoted.
+    pub fn with_property_lines(mut self, text: &str, what: &str) -> Result<Self, ClusterError> {
+        for (number, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') || line.starts_with('!') {
+                continue;
+            }
+            let (key, value) = parse_property(line).ok_or_else(|| ClusterError::Config {
+                reason: format!("{what}:{}: expected key=value", number + 1),
+            })?;
             self.properties.insert(key, value);
         }
         Ok(self)
@@ -123,16 +142,7 @@ impl ConnectionConfig {
         let text = std::fs::read_to_string(path).map_err(|e| ClusterError::Config {
             reason: format!("cannot read properties file {}: {e}", path.display()),
         })?;
-        for (number, line) in text.lines().enumerate() {
-            let line = line.trim();
-            if line.is_empty() || line.starts_with('#') || line.starts_with('!') {
-                continue;
-            }
-            let (key, value) = parse_property(line).map_err(|_| ClusterError::Config {
-                reason: format!("{}:{}: expected key=value", path.display(), number + 1),
-            })?;
-            self.properties.insert(key, value);
-        }
+        self = self.with_property_lines(&text, &path.display().to_string())?;
         for alias in ["bootstrap.servers", "metadata.broker.list"] {
             if let Some(servers) = self.properties.remove(alias)
                 && self.bootstrap.is_empty()
@@ -222,17 +232,13 @@ impl ConnectionConfig {
     }
 }
 
-fn parse_property(arg: &str) -> Result<(String, String), ClusterError> {
+/// `key=value`, trimmed; `None` for anything else (whose text the caller must not echo).
+fn parse_property(arg: &str) -> Option<(String, String)> {
     match arg.split_once('=') {
         Some((key, value)) if !key.trim().is_empty() => {
-            Ok((key.trim().to_owned(), value.trim().to_owned()))
+            Some((key.trim().to_owned(), value.trim().to_owned()))
         }
-        _ => Err(ClusterError::Config {
-            reason: format!(
-                "expected key=value, got {:?}",
-                if is_secret_key(arg) { "***" } else { arg }
-            ),
-        }),
+        _ => None,
     }
 }
 
@@ -269,6 +275,39 @@ mod tests {
         assert_eq!(config.bootstrap, "k1:9092,k2:9092");
         assert_eq!(config.properties["security.protocol"], "SASL_SSL");
         assert!(!config.properties.contains_key("bootstrap.servers"));
+    }
+
+    #[test]
+    fn a_malformed_property_is_named_by_position_never_quoted() {
+        let refused = |result: Result<ConnectionConfig, ClusterError>, says: &str| {
+            let error = result.unwrap_err().to_string();
+            assert!(error.contains(says), "{error}");
+            assert!(!error.contains("Pw-Secret"), "{error}");
+        };
+        let b = || ConnectionConfig::new("b");
+        refused(
+            b().with_property_args(["sasl.password:Pw-Secret"]),
+            "-X number 1: expected key=value",
+        );
+        refused(
+            b().with_property_args(["a=b", "sasl.password Pw-Secret"]),
+            "-X number 2: expected key=value",
+        );
+        refused(
+            b().with_property_args(["=Pw-Secret"]),
+            "-X number 1: expected key=value",
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("client.properties");
+        std::fs::write(&path, "# c\nsasl.username=a\nsasl.password:Pw-Secret\n").unwrap();
+        refused(
+            b().with_properties_file(&path),
+            "client.properties:3: expected key=value",
+        );
+        refused(
+            b().with_property_lines("a=b\n\n=Pw-Secret", "properties"),
+            "properties:3: expected key=value",
+        );
     }
 
     #[test]

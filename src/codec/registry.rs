@@ -65,6 +65,32 @@ impl std::fmt::Debug for RegistryClient {
     }
 }
 
+/// An HTTP URL split into what may be shown (the URL without its `user:password@`) and that
+/// user information, which only ever goes into a Basic `Authorization` header.
+pub fn split_credentials(url: &str) -> (String, Option<&str>) {
+    let (scheme, rest) = match url.split_once("://") {
+        Some((scheme, rest)) => (Some(scheme), rest),
+        None => (None, url),
+    };
+    let (userinfo, host) = match rest.rsplit_once('@') {
+        Some((userinfo, host)) => (Some(userinfo), host),
+        None => (None, rest),
+    };
+    let shown = match scheme {
+        Some(scheme) => format!("{scheme}://{host}"),
+        None => host.to_owned(),
+    };
+    (shown, userinfo)
+}
+
+/// A `Basic …` header value for `user:password`.
+pub fn basic_authorization(credentials: &str) -> String {
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(credentials)
+    )
+}
+
 const MAX_REFERENCE_DEPTH: usize = 16;
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -79,22 +105,15 @@ fn agent(timeout: Duration) -> ureq::Agent {
 impl RegistryClient {
     /// `url` may carry `user:password@`; `auth` (`user:password`) overrides it.
     pub fn new(url: &str, auth: Option<&str>) -> Result<Self, String> {
-        let (scheme, rest) = url
-            .split_once("://")
-            .ok_or_else(|| format!("schema registry URL {url:?} needs http:// or https://"))?;
-        let (userinfo, host) = match rest.rsplit_once('@') {
-            Some((userinfo, host)) => (Some(userinfo), host),
-            None => (None, rest),
-        };
-        let credentials = auth.or(userinfo);
-        let authorization = credentials.map(|c| {
-            format!(
-                "Basic {}",
-                base64::engine::general_purpose::STANDARD.encode(c)
-            )
-        });
+        let (shown, userinfo) = split_credentials(url);
+        if !url.contains("://") {
+            return Err(format!(
+                "schema registry URL {shown:?} needs http:// or https://"
+            ));
+        }
+        let authorization = auth.or(userinfo).map(basic_authorization);
         Ok(Self {
-            base: format!("{scheme}://{}", host.trim_end_matches('/')),
+            base: shown.trim_end_matches('/').to_owned(),
             authorization,
             agent: agent(DEFAULT_TIMEOUT),
             cache: Mutex::new(HashMap::new()),
@@ -254,4 +273,30 @@ fn encode_path(segment: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_in_a_url_are_split_off_and_never_shown() {
+        assert_eq!(
+            split_credentials("http://admin:Pw-Secret@host:8083/x"),
+            ("http://host:8083/x".into(), Some("admin:Pw-Secret"))
+        );
+        assert_eq!(
+            split_credentials("https://host:8081"),
+            ("https://host:8081".into(), None)
+        );
+        let error = RegistryClient::new("admin:Pw-Secret@host:8081", None).unwrap_err();
+        assert!(!error.contains("Pw-Secret"), "{error}");
+        assert!(error.contains("host:8081"), "{error}");
+        let client = RegistryClient::new("http://admin:Pw-Secret@host:8081/", None).unwrap();
+        assert!(!format!("{client:?}").contains("Pw-Secret"));
+        assert_eq!(
+            basic_authorization("admin:Pw-Secret"),
+            "Basic YWRtaW46UHctU2VjcmV0"
+        );
+    }
 }

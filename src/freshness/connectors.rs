@@ -23,9 +23,11 @@ pub enum ConnectError {
     NotConnectors { url: String, detail: String },
 }
 
-/// The connectors touching the spec's topics (sources and store), as chain hops.
+/// The connectors touching the spec's topics (sources and store), as chain hops. A
+/// `user:password@` in `url` is sent as Basic auth and never shown.
 pub fn connector_hops(url: &str, spec: &Spec, timeout: Duration) -> Result<Vec<Hop>, ConnectError> {
-    let base = url.trim_end_matches('/');
+    let (shown, userinfo) = crate::codec::registry::split_credentials(url);
+    let base = shown.trim_end_matches('/');
     let endpoint = format!("{base}/connectors?expand=status&expand=info");
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .timeout_global(Some(timeout))
@@ -36,11 +38,14 @@ pub fn connector_hops(url: &str, spec: &Spec, timeout: Duration) -> Result<Vec<H
         url: base.to_owned(),
         detail: e.to_string(),
     };
-    let mut response = agent
-        .get(&endpoint)
-        .header("Accept", "application/json")
-        .call()
-        .map_err(unreachable)?;
+    let mut request = agent.get(&endpoint).header("Accept", "application/json");
+    if let Some(credentials) = userinfo {
+        request = request.header(
+            "Authorization",
+            crate::codec::registry::basic_authorization(credentials),
+        );
+    }
+    let mut response = request.call().map_err(unreachable)?;
     let status = response.status().as_u16();
     let body = response
         .body_mut()
@@ -216,13 +221,23 @@ mod tests {
                 let mut reader = BufReader::new(stream.try_clone().unwrap());
                 let mut first = String::new();
                 reader.read_line(&mut first).unwrap();
+                let mut authorization = None;
                 loop {
                     let mut line = String::new();
                     if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
                         break;
                     }
+                    if let Some((name, value)) = line.split_once(':')
+                        && name.eq_ignore_ascii_case("authorization")
+                    {
+                        authorization = Some(value.trim().to_owned());
+                    }
                 }
-                let (status, body) = if first.contains("/connectors?expand=status&expand=info") {
+                // Basic admin:Pw-Secret, when credentials are sent at all.
+                let refused = authorization.is_some_and(|a| a != "Basic YWRtaW46UHctU2VjcmV0");
+                let (status, body) = if refused {
+                    (401, json!({"error_code": 401, "message": "no"}).to_string())
+                } else if first.contains("/connectors?expand=status&expand=info") {
                     (200, listing().to_string())
                 } else {
                     (
@@ -248,5 +263,28 @@ mod tests {
         let err =
             connector_hops("http://127.0.0.1:9", &spec(), Duration::from_secs(2)).unwrap_err();
         assert!(matches!(err, ConnectError::Unreachable { .. }), "{err}");
+        // Credentials in the URL are sent as Basic auth, and no error shows them.
+        let (scheme, host) = url.split_once("://").unwrap();
+        let with = |password: &str| format!("{scheme}://admin:{password}@{host}");
+        let hops = connector_hops(&with("Pw-Secret"), &spec(), Duration::from_secs(5)).unwrap();
+        assert_eq!(hops.len(), 2);
+        let err = connector_hops(&with("Wrong-Pw"), &spec(), Duration::from_secs(5)).unwrap_err();
+        assert!(
+            matches!(err, ConnectError::Answered { status: 401, .. }),
+            "{err}"
+        );
+        assert!(err.to_string().contains(&url), "{err}");
+        let err = connector_hops(
+            "http://admin:Pw-Secret@127.0.0.1:9",
+            &spec(),
+            Duration::from_secs(2),
+        )
+        .unwrap_err();
+        let shown = err.to_string();
+        assert!(
+            !shown.contains("Pw-Secret") && !shown.contains("admin"),
+            "{shown}"
+        );
+        assert!(shown.contains("http://127.0.0.1:9"), "{shown}");
     }
 }

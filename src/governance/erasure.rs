@@ -97,7 +97,10 @@ pub fn verify(
     let erased = events.iter().rposition(|e| is_erasure(spec, e));
     let mut check = ErasureCheck {
         key: found.timeline.key.clone(),
-        identities: found.timeline.identities.clone(),
+        // Erasure reports are shared: an id a `pii` path linked in is never shown.
+        identities: crate::profile::PiiMask::new(spec)
+            .pii_ids(&found.timeline)
+            .identities(&found.timeline.identities),
         erased_at_ms: erased.map(|i| events[i].event_ms),
         verdict: ErasureVerdict::Clean,
         reason: String::new(),

@@ -25,7 +25,7 @@ pub use fold::{Erasure, FieldValue, Profile, Provenance, Refold, field_changes, 
 pub use lookup::{Lookup, LookupRequest, lookup, lookup_streaming};
 pub use partitioner::{Partitioner, fnv1a, murmur2};
 pub use pending::{Pending, not_consumed};
-pub use pii::{MASK, PiiMask};
+pub use pii::{MASK, PiiIds, PiiMask};
 pub use pointer::pointer;
 pub use report::{ProfileReport, pii_state, report_json, shown_value};
 pub use spec::{Rule, Spec, SpecError};

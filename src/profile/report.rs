@@ -31,6 +31,7 @@ pub fn shown_value(spec: &Spec, field: &str, value: &Value, reveal_pii: bool) ->
 /// The documented `profile --json` shape; `pii` fields masked unless revealed.
 pub fn report_json(spec: &Spec, report: &ProfileReport, reveal_pii: bool) -> Value {
     let masked = |name: &str, value: &Value| shown_value(spec, name, value, reveal_pii);
+    let ids = super::PiiMask::unless_revealed(spec, reveal_pii).pii_ids(&report.timeline);
     let fields: Map<String, Value> = report
         .profile
         .fields
@@ -48,7 +49,7 @@ pub fn report_json(spec: &Spec, report: &ProfileReport, reveal_pii: bool) -> Val
                     "topic": f.source.topic,
                     "partition": f.source.partition,
                     "offset": f.source.offset,
-                    "id": f.source.id,
+                    "id": ids.show(&f.source.id),
                 }),
             )
         })
@@ -87,13 +88,13 @@ pub fn report_json(spec: &Spec, report: &ProfileReport, reveal_pii: bool) -> Val
     });
     json!({
         "key": report.timeline.key,
-        "identities": report.timeline.identities,
+        "identities": ids.identities(&report.timeline.identities),
         "pii": pii_state(reveal_pii),
         "as_of_ms": report.profile.as_of_ms,
         "erased": report.profile.erased.as_ref().map(|e| json!({"at_ms": e.at.event_ms, "topic": e.at.topic, "partition": e.at.partition, "offset": e.at.offset})),
         "fields": fields,
         "store": store,
-        "undecodable": report.timeline.undecodable,
+        "undecodable": ids.undecodable(&report.timeline.undecodable),
         "unreadable_event_times": report.timeline.unreadable_event_times,
         "scanned": report.timeline.scanned,
         "placement_warnings": report.timeline.placement_warnings,

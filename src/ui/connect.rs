@@ -40,13 +40,8 @@ pub struct ConnectBar {
 
 impl ConnectSettings {
     pub fn to_config(&self, password: &str) -> Result<ConnectionConfig, String> {
-        let lines = self
-            .properties
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty() && !l.starts_with('#'));
         let mut config = ConnectionConfig::new(self.bootstrap.trim())
-            .with_property_args(lines)
+            .with_property_lines(&self.properties, "properties")
             .map_err(|e| e.to_string())?;
         if !self.secret_env.trim().is_empty() {
             let value = std::env::var(self.secret_env.trim()).map_err(|_| {

@@ -440,18 +440,22 @@ mod tests {
         assert!(settings.to_request("t").is_err());
     }
 
-    #[test]
-    fn huge_values_are_kept_cut_and_the_view_is_bounded() {
-        let record = Record {
+    fn record_of(value: Vec<u8>) -> Record {
+        Record {
             topic: "t".into(),
             partition: 0,
             offset: 1,
             timestamp_ms: None,
             timestamp_kind: crate::cluster::TimestampKind::NotAvailable,
             key: None,
-            value: Some(vec![b'a'; MAX_KEPT_VALUE_BYTES + 10]),
+            value: Some(value),
             headers: vec![],
-        };
+        }
+    }
+
+    #[test]
+    fn huge_values_are_kept_cut_and_the_view_is_bounded() {
+        let record = record_of(vec![b'a'; MAX_KEPT_VALUE_BYTES + 10]);
         let row = Row::new(record, &crate::profile::PiiMask::none());
         assert!(row.truncated());
         assert_eq!(
@@ -459,5 +463,31 @@ mod tests {
             MAX_KEPT_VALUE_BYTES
         );
         assert_eq!(row.value_bytes, MAX_KEPT_VALUE_BYTES + 10);
+    }
+
+    /// The browser's rows and detail pane show what [`Row::new`] keeps: a payload of a `pii`
+    /// topic that is not strict JSON is kept as `***`, never as it came.
+    #[test]
+    fn rows_keep_unparseable_pii_payloads_masked_whole() {
+        let spec = crate::profile::Spec::parse(
+            "[[source]]\ntopic = \"t\"\n[[field]]\nname = \"email\"\ntopic = \"t\"\npath = \"/email\"\nrule = \"last\"\npii = true\n",
+            "s",
+        )
+        .unwrap();
+        let mask = crate::profile::PiiMask::new(&spec);
+        let object = r#"{"email":"a@x.io"}"#;
+        let mut framed = vec![0, 0, 0, 0, 7];
+        framed.extend(object.as_bytes());
+        for value in [
+            format!("\u{feff}{object}").into_bytes(),
+            format!("{object}{object}").into_bytes(),
+            framed,
+            object.as_bytes().to_vec(),
+        ] {
+            let row = Row::new(record_of(value), &mask);
+            let kept = String::from_utf8_lossy(row.record.value.as_deref().unwrap()).into_owned();
+            assert!(!kept.contains("a@x.io") && kept.contains("***"), "{kept}");
+            assert!(!row.preview.contains("a@x.io"), "{}", row.preview);
+        }
     }
 }

@@ -359,10 +359,13 @@ impl ProfilePanel {
         let reveal = self.reveal_pii;
         let profile = self.profile().clone();
         let store = self.result.as_ref().and_then(|r| r.store.clone());
-        let identities = self
-            .result
-            .as_ref()
-            .map(|r| r.timeline.identities.join(", "));
+        // An id a `pii` path linked in is a PII value: masked like the others.
+        let identities = self.result.as_ref().map(|r| {
+            self.pii_mask()
+                .pii_ids(&r.timeline)
+                .identities(&r.timeline.identities)
+                .join(", ")
+        });
         let mut jump = None;
         ui.heading("Profile");
         if let Some(ids) = identities {
@@ -539,6 +542,10 @@ impl ProfilePanel {
         // Payloads carry what the profile's `pii` fields come from: masked here too.
         let mask = self.pii_mask();
         let events = self.events();
+        let ids = mask.linked_ids(
+            self.result.as_ref().map(|r| r.timeline.key.as_str()),
+            events,
+        );
         ui.heading(format!("Timeline: {} events", events.len()));
         if let Some(result) = &self.result {
             let t = &result.timeline;
@@ -594,7 +601,7 @@ impl ProfilePanel {
                         ui.colored_label(topic_color(&e.topic), &e.topic);
                     });
                     row.col(|ui| {
-                        ui.label(&e.id);
+                        ui.label(ids.show(&e.id));
                     });
                     row.col(|ui| {
                         ui.add(
@@ -620,7 +627,7 @@ impl ProfilePanel {
                 e.offset,
                 format_timestamp(Some(e.event_ms)),
                 format_timestamp(Some(e.broker_ms)),
-                e.id
+                ids.show(&e.id)
             ));
             let pretty =
                 serde_json::to_string_pretty(&mask.apply(&e.topic, &e.value)).unwrap_or_default();

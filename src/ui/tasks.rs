@@ -881,12 +881,13 @@ fn export_lookup(
         let request = crate::profile::LookupRequest::new(spec, &decoder, key, source.now_ms());
         lookup(&recording, &request).map_err(|e| e.to_string())
     });
-    if let Err(e) = result {
-        return Err(format!("cannot export: {e}"));
-    }
+    let found = match result {
+        Ok(found) => found,
+        Err(e) => return Err(format!("cannot export: {e}")),
+    };
     let mut capture = recording.into_capture();
-    crate::profile::PiiMask::unless_revealed(spec, reveal_pii)
-        .apply_to_capture(&mut capture, reveal_pii);
+    let mask = crate::profile::PiiMask::unless_revealed(spec, reveal_pii);
+    mask.apply_to_capture(&mut capture, reveal_pii, &mask.pii_ids(&found.timeline));
     match crate::source::save_capture(&capture, path, crate::source::CaptureFormat::Freshlens) {
         Ok(()) => Ok(format!(
             "saved {} records to {}",
