@@ -22,7 +22,7 @@ pub struct CaptureArgs {
     #[arg(long, requires = "key")]
     pub spec: Option<PathBuf>,
     /// Customer id, with --spec
-    #[arg(long)]
+    #[arg(long, value_parser = super::profile::customer_key)]
     pub key: Option<String>,
     /// Only records from this time: ms since the epoch, RFC 3339, or a duration ago (`2h`)
     #[arg(long)]
@@ -40,17 +40,23 @@ pub struct CaptureArgs {
     /// header says so)
     #[arg(long, requires = "spec")]
     pub reveal_pii: bool,
+    #[command(flatten)]
+    pub registry: super::profile::RegistryArgs,
 }
 
-pub fn run(source: &dyn Source, args: &CaptureArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+pub fn run(
+    source: &dyn Source,
+    args: &CaptureArgs,
+    timeout: std::time::Duration,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
     let now = source.now_ms();
     let (since, until) = parse_range(args.since.as_deref(), args.until.as_deref(), now)?;
     let recording = Recording::new(source);
     let capture = match (&args.spec, &args.key) {
         (Some(spec), Some(key)) => {
             let spec = Spec::load(spec)?;
-            let decoder =
-                crate::profile::SourceDecoder::new(&spec, None).map_err(anyhow::Error::msg)?;
+            let decoder = args.registry.decoder(&spec, timeout)?;
             let window = Window {
                 since_ms: since,
                 until_ms: until,
@@ -59,7 +65,9 @@ pub fn run(source: &dyn Source, args: &CaptureArgs, out: &mut dyn Write) -> anyh
                 window,
                 ..LookupRequest::new(&spec, &decoder, key, now)
             };
-            lookup(&recording, &request)?;
+            let found = lookup(&recording, &request)?;
+            super::profile::found_something(&spec, key, &found)
+                .map_err(|e| e.context(format!("nothing written to {}", args.output.display())))?;
             let mut capture = recording.into_capture();
             PiiMask::unless_revealed(&spec, args.reveal_pii)
                 .apply_to_capture(&mut capture, args.reveal_pii);

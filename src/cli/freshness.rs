@@ -20,7 +20,7 @@ pub struct FreshnessArgs {
     #[arg(long, requires = "key")]
     pub spec: Option<PathBuf>,
     /// Customer id
-    #[arg(long)]
+    #[arg(long, value_parser = super::profile::customer_key)]
     pub key: Option<String>,
     /// A topic whose ingest delay to measure, with --event-time
     #[arg(
@@ -30,8 +30,8 @@ pub struct FreshnessArgs {
         requires = "event_time"
     )]
     pub topic: Option<String>,
-    /// JSON pointer to the event time in the topic's values
-    #[arg(long = "event-time")]
+    /// JSON pointer to the event time in the topic's values (`/ts`, `/meta/time`)
+    #[arg(long = "event-time", value_parser = json_pointer)]
     pub event_time: Option<String>,
     /// Window start: ms since the epoch, RFC 3339, or a duration ago (`6h`)
     #[arg(long)]
@@ -50,6 +50,17 @@ pub struct FreshnessArgs {
     /// Print one JSON document
     #[arg(long)]
     pub json: bool,
+}
+
+/// A JSON pointer starts with `/`: `ts` would match nothing and sample no record.
+fn json_pointer(text: &str) -> Result<String, String> {
+    match text.starts_with('/') {
+        true => Ok(text.to_owned()),
+        false => Err(format!(
+            "{text:?} is not a JSON pointer: it starts with /, e.g. \"/{}\"",
+            text.trim_start_matches('/')
+        )),
+    }
 }
 
 pub fn run(cluster: &dyn Source, args: &FreshnessArgs, out: &mut dyn Write) -> anyhow::Result<()> {
@@ -96,6 +107,7 @@ fn profile_report(
         ..LookupRequest::new(spec, &decoder, key, until)
     };
     let found = lookup(cluster, &request)?;
+    super::profile::found_something(spec, key, &found)?;
     let report = profile_freshness(spec, &found, since, until);
     let events: Vec<Value> = report
         .events

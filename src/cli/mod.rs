@@ -142,7 +142,9 @@ fn dispatch(connect: &ConnectArgs, command: &Command, out: &mut dyn Write) -> an
         Command::Compare(args) => {
             compare::run(connect.open()?.as_ref(), args, connect.timeout(), out)
         }
-        Command::Capture(args) => capture::run(connect.open()?.as_ref(), args, out),
+        Command::Capture(args) => {
+            capture::run(connect.open()?.as_ref(), args, connect.timeout(), out)
+        }
         Command::Demo(args) => demo::run(connect, args, out),
         Command::Bench(args) => bench::run(connect, args, out),
     }
