@@ -63,14 +63,19 @@ fn json_pointer(text: &str) -> Result<String, String> {
     }
 }
 
-pub fn run(cluster: &dyn Source, args: &FreshnessArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+pub fn run(
+    cluster: &dyn Source,
+    args: &FreshnessArgs,
+    timeout: std::time::Duration,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
     let now = cluster.now_ms();
     let (since, until) = parse_range(args.since.as_deref(), args.until.as_deref(), now)?;
     let doc = match (&args.spec, &args.key, &args.topic) {
         (Some(spec), Some(key), _) => profile_report(
             cluster,
             args,
-            &Spec::load(spec)?,
+            (&Spec::load(spec)?, timeout),
             key,
             since,
             until.unwrap_or(now),
@@ -90,14 +95,12 @@ pub fn run(cluster: &dyn Source, args: &FreshnessArgs, out: &mut dyn Write) -> a
 fn profile_report(
     cluster: &dyn Source,
     args: &FreshnessArgs,
-    spec: &Spec,
+    (spec, timeout): (&Spec, std::time::Duration),
     key: &str,
     since: Option<i64>,
     until: i64,
 ) -> anyhow::Result<Value> {
-    let decoder = args
-        .registry
-        .decoder(spec, crate::cluster::DEFAULT_TIMEOUT)?;
+    let decoder = args.registry.decoder(spec, timeout)?;
     let window = Window {
         since_ms: since,
         until_ms: Some(until),

@@ -114,7 +114,9 @@ fn dispatch(connect: &ConnectArgs, command: &Command, out: &mut dyn Write) -> an
             messages::run(connect.open()?.as_ref(), args, request, out)
         }
         Command::Groups(args) => groups::run(connect.open()?.as_ref(), args, out),
-        Command::Freshness(args) => freshness::run(connect.open()?.as_ref(), args, out),
+        Command::Freshness(args) => {
+            freshness::run(connect.open()?.as_ref(), args, connect.timeout(), out)
+        }
         Command::Timeline(args) => {
             let spec = args.spec()?;
             let args = profile::TimelineArgs {
