@@ -185,3 +185,29 @@ fn a_sample_of_no_customer_has_no_interval() {
     );
     assert!(!text.contains("95% interval"), "{text}");
 }
+
+#[test]
+fn what_demo_seed_and_bench_may_create_is_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("demo.jsonl");
+    let out_text = out.display().to_string();
+    for (flag, value, says) in [
+        ("--partitions", "0", "0 is not in 1..=1000"),
+        ("--partitions", "100000", "100000 is not in 1..=1000"),
+        ("--customers", "0", "0 is not in 1..=10000000"),
+        ("--events", "0", "0 is not in 1..=100000000"),
+    ] {
+        for command in [
+            vec!["demo", "capture", "-o", &out_text],
+            vec!["-b", "127.0.0.1:1", "demo", "seed"],
+            vec!["-b", "127.0.0.1:1", "bench"],
+        ] {
+            let stderr = refused(&[&command[..], &[flag, value]].concat());
+            assert!(
+                stderr.contains(says),
+                "{command:?} {flag} {value}: {stderr}"
+            );
+        }
+    }
+    assert!(!out.exists());
+}
