@@ -211,3 +211,32 @@ fn what_demo_seed_and_bench_may_create_is_bounded() {
     }
     assert!(!out.exists());
 }
+
+#[test]
+fn a_sample_of_no_record_judges_nothing_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let capture = dir.path().join("c.jsonl");
+    let header = serde_json::json!({"freshlens_capture": 1, "captured_at_ms": 1_700_000_100_000i64,
+        "topics": [{"name": "orders", "partitions": [{"id": 0, "low": 0, "high": 1}]},
+                   {"name": "empty", "partitions": [{"id": 0, "low": 0, "high": 0}]}]});
+    let record = serde_json::json!({"topic": "orders", "partition": 0, "offset": 0,
+        "timestamp_ms": 1_700_000_000_000i64, "key": "cust-1", "value": "{\"email\":\"a@b.example\"}"});
+    std::fs::write(&capture, format!("{header}\n{record}\n")).unwrap();
+    let capture = capture.display().to_string();
+    for command in ["pii", "keys"] {
+        let on = |topic: &'static str, extra: &[&'static str]| {
+            let args = ["--capture", capture.as_str(), command, "-t", topic];
+            [&args[..], extra].concat()
+        };
+        let stderr = refused(&on("empty", &[]));
+        assert!(
+            stderr.contains("no record could be sampled from empty: nothing was judged"),
+            "{command}: {stderr}"
+        );
+        let stderr = refused(&on("empty", &["--json"]));
+        assert!(stderr.contains("no record could be sampled"), "{stderr}");
+        let stderr = refused(&on("orders", &["--sample", "0"]));
+        assert!(stderr.contains("0 is not in 1.."), "{command}: {stderr}");
+        succeeded(&on("orders", &[]));
+    }
+}
