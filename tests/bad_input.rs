@@ -240,3 +240,53 @@ fn a_sample_of_no_record_judges_nothing_and_says_so() {
         succeeded(&on("orders", &[]));
     }
 }
+
+/// Interrupted while writing (SIGINT or SIGTERM), a capture leaves nothing: it is written under
+/// a hidden name, removed on the signal, and renamed only when complete.
+#[test]
+fn an_interrupted_capture_leaves_no_file() {
+    for signal in ["-INT", "-TERM"] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("demo.jsonl");
+        let child = Command::new(env!("CARGO_BIN_EXE_freshlens"))
+            .args(["demo", "capture", "--events", "300000", "-o"])
+            .arg(&out)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let writing = || {
+            std::fs::read_dir(dir.path()).unwrap().any(|e| {
+                e.unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .contains(".partial-")
+            })
+        };
+        let started = std::time::Instant::now();
+        while !writing() && !out.exists() && started.elapsed().as_secs() < 120 {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .unwrap();
+        let output = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let left: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        if output.status.code() == Some(130) {
+            assert!(left.is_empty(), "{signal}: {left:?}");
+            assert!(
+                stderr.contains("interrupted: nothing written to"),
+                "{stderr}"
+            );
+        } else {
+            // Finished before the signal: the whole capture, under its name only.
+            assert!(output.status.success(), "{signal}: {stderr}");
+            assert_eq!(left, vec![std::ffi::OsString::from("demo.jsonl")]);
+        }
+    }
+}

@@ -112,10 +112,21 @@ fn capture_topics(
     Ok(capture)
 }
 
+/// Writes the capture under a hidden name and renames it when complete; Ctrl-C while writing
+/// removes the partial file too, so an interrupted capture leaves nothing behind.
 pub fn save(capture: &Capture, path: &Path, format: &str) -> anyhow::Result<()> {
     let format = match format {
         "kcat" => CaptureFormat::Kcat,
         _ => CaptureFormat::Freshlens,
     };
+    let partial = crate::source::partial_path(path);
+    let shown = path.display().to_string();
+    let _ = ctrlc::set_handler(move || {
+        match std::fs::remove_file(&partial) {
+            Ok(()) => eprintln!("interrupted: nothing written to {shown}"),
+            Err(_) => eprintln!("interrupted"),
+        }
+        std::process::exit(130);
+    });
     Ok(save_capture(capture, path, format)?)
 }

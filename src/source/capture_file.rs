@@ -499,7 +499,7 @@ pub fn save_capture(
 /// Where a capture is written before it is complete: a hidden name in the same directory
 /// (so the rename to the final name is atomic), unique to this process. An interrupted write
 /// leaves at most this file, never a truncated capture under the name asked for.
-fn partial_path(path: &Path) -> std::path::PathBuf {
+pub fn partial_path(path: &Path) -> std::path::PathBuf {
     let file_name = path
         .file_name()
         .map_or_else(|| "capture".into(), |n| n.to_string_lossy().into_owned());
