@@ -222,8 +222,8 @@ fn verdict_reasons(topics: &[TopicSides], groups: &[GroupSides], checkpoints: bo
     for g in groups {
         if let Some(error) = &g.target_error {
             reasons.push(format!(
-                "group {}: the target's high watermarks could not be read ({error}), so where \
-                 it would resume there is unknown",
+                "group {}: the target could not be read ({error}), so where it would resume \
+                 there is unknown",
                 g.group
             ));
         }
@@ -357,7 +357,7 @@ mod tests {
         let found = reasons(&source, &StopsAnswering(target), &["builder"]);
         assert!(
             found.iter().any(|r| r.starts_with(
-                "group builder: the target's high watermarks could not be read (orders:"
+                "group builder: the target could not be read (high watermarks of orders:"
             ) && r.contains("Timed out")),
             "{found:?}"
         );

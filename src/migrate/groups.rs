@@ -148,8 +148,8 @@ pub struct GroupSides {
     /// Why the group's offsets could not be read on the source, where they could not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
-    /// Why the target's high watermarks of the group's topics could not be read, where they
-    /// could not: its `target_high`s are unknown, not absent.
+    /// What of the group could not be read on the target, and why (its committed offsets
+    /// there, or the high watermarks of its topics): those fields are unknown, not absent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub target_error: Option<String>,
 }
@@ -187,13 +187,15 @@ pub fn translate_groups(
             }
             None => Default::default(),
         };
-        let theirs = target_committed
-            .get(*group)
-            .and_then(|r| r.as_ref().ok())
-            .cloned()
-            .unwrap_or_default();
+        let (theirs, mut target_error) = match target_committed.get(*group) {
+            Some(Ok(offsets)) => (offsets.clone(), None),
+            Some(Err(ClusterError::UnknownGroup(_))) | None => Default::default(),
+            Some(Err(e)) => (
+                Default::default(),
+                Some(format!("its committed offsets: {e}")),
+            ),
+        };
         let mut partitions = Vec::new();
-        let mut target_error = None;
         let mut ordered: Vec<_> = mine.into_iter().collect();
         ordered.sort();
         for ((topic, partition), offset) in ordered {
@@ -211,8 +213,10 @@ pub fn translate_groups(
                     Err(e) => target_unread = Some(format!("{target_topic}: {e}")),
                 }
             }
-            if !highs.contains_key(&target_topic) {
-                target_error.clone_from(&target_unread);
+            if !highs.contains_key(&target_topic) && target_error.is_none() {
+                target_error = target_unread
+                    .as_ref()
+                    .map(|e| format!("high watermarks of {e}"));
             }
             let target_high = highs
                 .get(&target_topic)
