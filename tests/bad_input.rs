@@ -49,6 +49,10 @@ fn meaningless_input_is_an_error_that_says_what_to_do() {
             "\"ts\" is not a JSON pointer: it starts with /, e.g. \"/ts\"",
         ),
         (
+            vec!["freshness", "-t", "orders", "--event-time", "/nope"],
+            "none of the 4 records of orders read has an event time at /nope",
+        ),
+        (
             vec![
                 "freshness",
                 "--spec",

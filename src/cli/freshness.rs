@@ -43,7 +43,7 @@ pub struct FreshnessArgs {
     #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=31_536_000))]
     pub bucket: u64,
     /// Records sampled per partition for ingest delay
-    #[arg(long, default_value_t = 10_000)]
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub sample: u64,
     #[command(flatten)]
     pub registry: super::profile::RegistryArgs,
@@ -163,5 +163,14 @@ fn topic_ingest(
         args.bucket.max(1) as i64 * 1000,
         &CancelToken::default(),
     )?;
+    if sample.sampled == 0 {
+        match sample.stands_for {
+            0 => anyhow::bail!("no record of {topic} in the window: no ingest delay to measure"),
+            n => anyhow::bail!(
+                "none of the {n} records of {topic} read has an event time at {pointer} (and a \
+                 broker time): check --event-time against a record (`messages -t {topic} -c 1`)"
+            ),
+        }
+    }
     Ok(serde_json::to_value(sample)?)
 }
