@@ -4,6 +4,7 @@
 mod fixtures;
 
 mod architecture;
+mod bad_input;
 mod cli;
 mod cluster;
 mod compare;

@@ -22,12 +22,14 @@ use super::ConnectArgs;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct BenchArgs {
-    /// Source events to seed
-    #[arg(long, default_value_t = 1_000_000)]
+    /// Source events to seed (1 to 100 million)
+    #[arg(long, default_value_t = 1_000_000, value_parser = super::demo::events())]
     pub events: usize,
-    #[arg(long, default_value_t = 20_000)]
+    /// Customers (1 to 10 million)
+    #[arg(long, default_value_t = 20_000, value_parser = super::demo::customers())]
     pub customers: usize,
-    #[arg(long, default_value_t = 12)]
+    /// Partitions of every topic (1 to 1000)
+    #[arg(long, default_value_t = 12, value_parser = super::demo::partitions())]
     pub partitions: i32,
     /// Customers to look up, chosen by --seed
     #[arg(long, default_value_t = 20)]

@@ -22,7 +22,7 @@ pub struct CaptureArgs {
     #[arg(long, requires = "key")]
     pub spec: Option<PathBuf>,
     /// Customer id, with --spec
-    #[arg(long)]
+    #[arg(long, value_parser = super::profile::customer_key)]
     pub key: Option<String>,
     /// Only records from this time: ms since the epoch, RFC 3339, or a duration ago (`2h`)
     #[arg(long)]
@@ -40,17 +40,23 @@ pub struct CaptureArgs {
     /// header says so)
     #[arg(long, requires = "spec")]
     pub reveal_pii: bool,
+    #[command(flatten)]
+    pub registry: super::profile::RegistryArgs,
 }
 
-pub fn run(source: &dyn Source, args: &CaptureArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+pub fn run(
+    source: &dyn Source,
+    args: &CaptureArgs,
+    timeout: std::time::Duration,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
     let now = source.now_ms();
     let (since, until) = parse_range(args.since.as_deref(), args.until.as_deref(), now)?;
     let recording = Recording::new(source);
     let capture = match (&args.spec, &args.key) {
         (Some(spec), Some(key)) => {
             let spec = Spec::load(spec)?;
-            let decoder =
-                crate::profile::SourceDecoder::new(&spec, None).map_err(anyhow::Error::msg)?;
+            let decoder = args.registry.decoder(&spec, timeout)?;
             let window = Window {
                 since_ms: since,
                 until_ms: until,
@@ -60,6 +66,8 @@ pub fn run(source: &dyn Source, args: &CaptureArgs, out: &mut dyn Write) -> anyh
                 ..LookupRequest::new(&spec, &decoder, key, now)
             };
             let found = lookup(&recording, &request)?;
+            super::profile::found_something(&spec, key, &found)
+                .map_err(|e| e.context(format!("nothing written to {}", args.output.display())))?;
             let mut capture = recording.into_capture();
             let mask = PiiMask::unless_revealed(&spec, args.reveal_pii);
             mask.apply_to_capture(
@@ -108,10 +116,21 @@ fn capture_topics(
     Ok(capture)
 }
 
+/// Writes the capture under a hidden name and renames it when complete; Ctrl-C while writing
+/// removes the partial file too, so an interrupted capture leaves nothing behind.
 pub fn save(capture: &Capture, path: &Path, format: &str) -> anyhow::Result<()> {
     let format = match format {
         "kcat" => CaptureFormat::Kcat,
         _ => CaptureFormat::Freshlens,
     };
+    let partial = crate::source::partial_path(path);
+    let shown = path.display().to_string();
+    let _ = ctrlc::set_handler(move || {
+        match std::fs::remove_file(&partial) {
+            Ok(()) => eprintln!("interrupted: nothing written to {shown}"),
+            Err(_) => eprintln!("interrupted"),
+        }
+        std::process::exit(130);
+    });
     Ok(save_capture(capture, path, format)?)
 }

@@ -17,7 +17,7 @@ pub struct CompareArgs {
     #[arg(
         long = "to",
         value_name = "BOOTSTRAP",
-        required_unless_present = "to_capture"
+        required_unless_present_any = ["to_capture", "to_cluster"]
     )]
     pub to: Option<String>,
     /// A librdkafka property of the target connection (repeatable)
@@ -27,14 +27,14 @@ pub struct CompareArgs {
     #[arg(long = "to-F", value_name = "FILE")]
     pub to_properties_file: Option<PathBuf>,
     /// The target as a cluster saved in the GUI
-    #[arg(long = "to-cluster", value_name = "NAME")]
+    #[arg(long = "to-cluster", value_name = "NAME", conflicts_with_all = ["to", "to_capture"])]
     pub to_cluster: Option<String>,
     /// The target as a capture file
     #[arg(long = "to-capture", value_name = "FILE", conflicts_with = "to")]
     pub to_capture: Option<PathBuf>,
     /// How source topics are named on the target, `{topic}` standing for the name (default:
     /// MirrorMaker 2's `<alias>.{topic}` when the target holds those names, else the same name)
-    #[arg(long, value_name = "PATTERN")]
+    #[arg(long, value_name = "PATTERN", value_parser = rename_pattern)]
     pub rename: Option<String>,
     /// Groups to translate (repeatable; default every group of the source)
     #[arg(long = "group", value_name = "GROUP")]
@@ -57,6 +57,17 @@ pub struct CompareArgs {
     pub json: bool,
     #[command(flatten)]
     pub registry: super::profile::RegistryArgs,
+}
+
+/// A `--rename` pattern must name the topic: without `{topic}` every topic would map to one name.
+fn rename_pattern(text: &str) -> Result<String, String> {
+    match text.contains("{topic}") {
+        true => Ok(text.to_owned()),
+        false => Err(format!(
+            "{text:?} has no {{topic}}, so every topic would map to the same name: \
+             write where the source name goes, e.g. \"backup.{{topic}}\""
+        )),
+    }
 }
 
 impl CompareArgs {

@@ -26,8 +26,9 @@ pub struct ConnectArgs {
     /// Read librdkafka properties from a Java-style properties file
     #[arg(short = 'F', value_name = "FILE", global = true)]
     pub properties_file: Option<PathBuf>,
-    /// Use a cluster saved in the GUI (secrets come from its env var or file)
-    #[arg(long = "cluster", global = true)]
+    /// Use a cluster saved in the GUI (secrets come from its env var or file); not with -b or
+    /// FRESHLENS_BOOTSTRAP, which would silently replace its servers
+    #[arg(long = "cluster", global = true, conflicts_with = "bootstrap")]
     pub cluster: Option<String>,
     /// Seconds to wait for the cluster before giving up (1 to 300: librdkafka's socket
     /// timeout allows no more)

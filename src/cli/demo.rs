@@ -51,15 +51,16 @@ pub struct WorkloadArgs {
     /// .profiles; <prefix>.profile-builder, .risk-features
     #[arg(long, default_value = crate::demo::PREFIX)]
     pub prefix: String,
-    #[arg(long, default_value_t = 2_000)]
+    /// Customers (1 to 10 million)
+    #[arg(long, default_value_t = 2_000, value_parser = customers())]
     pub customers: usize,
-    /// Source events in all
-    #[arg(long, default_value_t = 200_000)]
+    /// Source events in all (1 to 100 million)
+    #[arg(long, default_value_t = 200_000, value_parser = events())]
     pub events: usize,
     #[arg(long, default_value_t = 7)]
     pub seed: u64,
-    /// Partitions of every topic
-    #[arg(long, default_value_t = 12)]
+    /// Partitions of every topic (1 to 1000: each is created, written and committed to)
+    #[arg(long, default_value_t = 12, value_parser = partitions())]
     pub partitions: i32,
     /// The end of the generated history, ms since the epoch (default: now)
     #[arg(long)]
@@ -72,6 +73,25 @@ pub struct WorkloadArgs {
     pub risk_group: Option<String>,
 }
 
+/// How much `demo seed` and `bench` may create: beyond these a run outlasts any timeout and
+/// can leave a small broker unresponsive, and none of them is zero (which would write records
+/// for no customer, or topics with no partition).
+pub const MAX_PARTITIONS: i64 = 1000;
+pub const MAX_CUSTOMERS: u64 = 10_000_000;
+pub const MAX_EVENTS: u64 = 100_000_000;
+
+pub fn partitions() -> impl clap::builder::TypedValueParser<Value = i32> {
+    clap::value_parser!(i32).range(1..=MAX_PARTITIONS)
+}
+
+pub fn customers() -> clap::builder::RangedU64ValueParser<usize> {
+    clap::builder::RangedU64ValueParser::new().range(1..=MAX_CUSTOMERS)
+}
+
+pub fn events() -> clap::builder::RangedU64ValueParser<usize> {
+    clap::builder::RangedU64ValueParser::new().range(1..=MAX_EVENTS)
+}
+
 impl WorkloadArgs {
     pub fn config(&self) -> DemoConfig {
         let under = DemoConfig::under(
@@ -79,10 +99,10 @@ impl WorkloadArgs {
             self.end.unwrap_or_else(crate::freshness::now_ms),
         );
         DemoConfig {
-            customers: self.customers.max(1),
+            customers: self.customers,
             events: self.events,
             seed: self.seed,
-            partitions: self.partitions.max(1),
+            partitions: self.partitions,
             builder_group: self.builder_group.clone().unwrap_or(under.builder_group),
             risk_group: self.risk_group.clone().unwrap_or(under.risk_group),
             ..under

@@ -20,7 +20,7 @@ pub struct FreshnessArgs {
     #[arg(long, requires = "key")]
     pub spec: Option<PathBuf>,
     /// Customer id
-    #[arg(long)]
+    #[arg(long, value_parser = super::profile::customer_key)]
     pub key: Option<String>,
     /// A topic whose ingest delay to measure, with --event-time
     #[arg(
@@ -30,8 +30,8 @@ pub struct FreshnessArgs {
         requires = "event_time"
     )]
     pub topic: Option<String>,
-    /// JSON pointer to the event time in the topic's values
-    #[arg(long = "event-time")]
+    /// JSON pointer to the event time in the topic's values (`/ts`, `/meta/time`)
+    #[arg(long = "event-time", value_parser = json_pointer)]
     pub event_time: Option<String>,
     /// Window start: ms since the epoch, RFC 3339, or a duration ago (`6h`)
     #[arg(long)]
@@ -43,7 +43,7 @@ pub struct FreshnessArgs {
     #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=31_536_000))]
     pub bucket: u64,
     /// Records sampled per partition for ingest delay
-    #[arg(long, default_value_t = 10_000)]
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub sample: u64,
     #[command(flatten)]
     pub registry: super::profile::RegistryArgs,
@@ -52,14 +52,30 @@ pub struct FreshnessArgs {
     pub json: bool,
 }
 
-pub fn run(cluster: &dyn Source, args: &FreshnessArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+/// A JSON pointer starts with `/`: `ts` would match nothing and sample no record.
+fn json_pointer(text: &str) -> Result<String, String> {
+    match text.starts_with('/') {
+        true => Ok(text.to_owned()),
+        false => Err(format!(
+            "{text:?} is not a JSON pointer: it starts with /, e.g. \"/{}\"",
+            text.trim_start_matches('/')
+        )),
+    }
+}
+
+pub fn run(
+    cluster: &dyn Source,
+    args: &FreshnessArgs,
+    timeout: std::time::Duration,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
     let now = cluster.now_ms();
     let (since, until) = parse_range(args.since.as_deref(), args.until.as_deref(), now)?;
     let doc = match (&args.spec, &args.key, &args.topic) {
         (Some(spec), Some(key), _) => profile_report(
             cluster,
             args,
-            &Spec::load(spec)?,
+            (&Spec::load(spec)?, timeout),
             key,
             since,
             until.unwrap_or(now),
@@ -79,14 +95,12 @@ pub fn run(cluster: &dyn Source, args: &FreshnessArgs, out: &mut dyn Write) -> a
 fn profile_report(
     cluster: &dyn Source,
     args: &FreshnessArgs,
-    spec: &Spec,
+    (spec, timeout): (&Spec, std::time::Duration),
     key: &str,
     since: Option<i64>,
     until: i64,
 ) -> anyhow::Result<Value> {
-    let decoder = args
-        .registry
-        .decoder(spec, crate::cluster::DEFAULT_TIMEOUT)?;
+    let decoder = args.registry.decoder(spec, timeout)?;
     let window = Window {
         since_ms: since,
         until_ms: Some(until),
@@ -96,6 +110,7 @@ fn profile_report(
         ..LookupRequest::new(spec, &decoder, key, until)
     };
     let found = lookup(cluster, &request)?;
+    super::profile::found_something(spec, key, &found)?;
     let report = profile_freshness(spec, &found, since, until);
     let events: Vec<Value> = report
         .events
@@ -148,5 +163,14 @@ fn topic_ingest(
         args.bucket.max(1) as i64 * 1000,
         &CancelToken::default(),
     )?;
+    if sample.sampled == 0 {
+        match sample.stands_for {
+            0 => anyhow::bail!("no record of {topic} in the window: no ingest delay to measure"),
+            n => anyhow::bail!(
+                "none of the {n} records of {topic} read has an event time at {pointer} (and a \
+                 broker time): check --event-time against a record (`messages -t {topic} -c 1`)"
+            ),
+        }
+    }
     Ok(serde_json::to_value(sample)?)
 }

@@ -23,17 +23,19 @@ pub struct GroupsArgs {
     #[arg(long, value_name = "SECS")]
     pub watch: Option<u64>,
     /// With --watch: stop after this many samples
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", requires = "watch")]
     pub samples: Option<u64>,
-    /// The status window: each partition is judged on its last N commits (Burrow's intervals)
-    #[arg(long, default_value_t = 10, value_name = "N")]
+    /// The status window: each partition is judged on its last N commits (Burrow's intervals;
+    /// at least 2, since a trend needs two commits)
+    #[arg(long, default_value_t = 10, value_name = "N",
+        value_parser = clap::value_parser!(u64).range(2..))]
     pub window: u64,
     /// A lag of up to N records counts as none (a healthy consumer is always a little behind)
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub allowed_lag: i64,
     /// With --json: each group's lag at each of its past commits, where the cluster exposes
     /// its commit log (`__consumer_offsets`)
-    #[arg(long)]
+    #[arg(long, requires = "json")]
     pub history: bool,
 }
 
@@ -75,7 +77,7 @@ fn time_lag_text(ms: Option<i64>) -> String {
 
 pub fn run(cluster: &dyn Source, args: &GroupsArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     let mut watch = GroupWatch::new(Rules {
-        window: args.window.max(2) as usize,
+        window: args.window as usize,
         allowed_lag: args.allowed_lag.max(0),
     });
     let Some(interval) = args.watch else {

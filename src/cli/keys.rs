@@ -15,7 +15,7 @@ pub struct KeysArgs {
     #[arg(short = 't', long = "topic", required = true)]
     pub topics: Vec<String>,
     /// Records sampled per topic, the newest of each partition in equal shares
-    #[arg(long, default_value_t = DEFAULT_SAMPLE)]
+    #[arg(long, default_value_t = DEFAULT_SAMPLE, value_parser = super::sample_size())]
     pub sample: usize,
     /// A profile spec: event times from its sources, and per source the customers whose records
     /// sit on several partitions (reads each source topic's keys whole)
@@ -42,7 +42,7 @@ pub fn run(
         .map(|(spec, decoder)| WithSpec { spec, decoder });
     let request = KeysRequest {
         topics: args.topics.clone(),
-        sample: args.sample.max(1),
+        sample: args.sample,
         with,
     };
     let cancel = CancelToken::default();
@@ -50,9 +50,11 @@ pub fn run(
     if args.json {
         serde_json::to_writer(&mut *out, &report)?;
         writeln!(out)?;
-        return Ok(());
+    } else {
+        print_report(&report, out)?;
     }
-    print_report(&report, out)
+    out.flush()?;
+    super::sampled_something(report.topics.iter().map(|t| (t.topic.as_str(), t.sampled)))
 }
 
 fn print_topic(t: &TopicKeys, out: &mut dyn Write) -> std::io::Result<()> {

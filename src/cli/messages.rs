@@ -93,6 +93,9 @@ pub fn run(
         Some(path) => crate::profile::PiiMask::unless_revealed(&Spec::load(path)?, args.reveal_pii),
         None => crate::profile::PiiMask::none(),
     };
+    if let StartAt::Offset(offset) = request.start {
+        past_every_end(cluster, &request, offset)?;
+    }
     let cancel = CancelToken::default();
     let mut write_error: Option<std::io::Error> = None;
     let mut undecodable = 0u64;
@@ -179,6 +182,35 @@ pub fn run(
         );
     }
     Ok(())
+}
+
+/// An offset at or past the high watermark of every partition read would print nothing and
+/// wait for nothing: an error naming the watermarks.
+fn past_every_end(cluster: &dyn Source, request: &ScanRequest, offset: i64) -> anyhow::Result<()> {
+    let topic = cluster.topic(&request.topic)?;
+    let read: Vec<_> = topic
+        .partitions
+        .iter()
+        .filter(|p| {
+            request
+                .partitions
+                .as_ref()
+                .is_none_or(|only| only.contains(&p.id))
+        })
+        .collect();
+    if read.is_empty() || read.iter().any(|p| offset < p.high) {
+        return Ok(());
+    }
+    let highs: Vec<String> = read
+        .iter()
+        .map(|p| format!("{}: {}", p.id, p.high))
+        .collect();
+    anyhow::bail!(
+        "offset {offset} is past the end of every partition read of {} (high watermarks {}): \
+         pass an offset below one of them, or -o -N for the last N records",
+        request.topic,
+        highs.join(", ")
+    )
 }
 
 /// One line per record: position, time, key, value (the value as decoded and masked).

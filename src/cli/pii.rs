@@ -19,7 +19,7 @@ pub struct PiiArgs {
     #[arg(long)]
     pub spec: Option<PathBuf>,
     /// Records sampled per topic, the newest of each partition in equal shares
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = 1000, value_parser = super::sample_size())]
     pub sample: usize,
     /// Print one JSON document
     #[arg(long)]
@@ -46,14 +46,15 @@ pub fn run(
             topic,
             spec.as_ref(),
             decoder.as_ref(),
-            args.sample.max(1),
+            args.sample,
             &cancel,
         )?);
     }
+    let sampled = || topics.iter().map(|t| (t.topic.as_str(), t.sampled as u64));
     if args.json {
         serde_json::to_writer(&mut *out, &json!({ "topics": topics }))?;
         writeln!(out)?;
-        return Ok(());
+        return super::sampled_something(sampled());
     }
     for t in &topics {
         writeln!(
@@ -67,7 +68,7 @@ pub fn run(
                 String::new()
             }
         )?;
-        if t.fields.is_empty() {
+        if t.fields.is_empty() && t.sampled > 0 {
             writeln!(out, "  no personal data found")?;
         }
         for f in &t.fields {
@@ -95,5 +96,5 @@ pub fn run(
             }
         }
     }
-    Ok(())
+    super::sampled_something(sampled())
 }

@@ -129,7 +129,46 @@ pub fn parse_range(
     now_ms: i64,
 ) -> anyhow::Result<(Option<i64>, Option<i64>)> {
     let parse = |t: Option<&str>| t.map(|t| parse_time(t, now_ms)).transpose();
-    Ok((parse(since)?, parse(until)?))
+    let (from, to) = (parse(since)?, parse(until)?);
+    if let Some(from) = from
+        && from >= to.unwrap_or(now_ms)
+    {
+        anyhow::bail!(
+            "--since {} is not before --until {} (a duration counts back from now: \
+             --since 2h --until 1h is the hour before the last)",
+            since.unwrap_or_default(),
+            until.unwrap_or("now")
+        );
+    }
+    Ok((from, to))
+}
+
+/// A customer id to look up: an empty one names no customer.
+pub fn customer_key(text: &str) -> Result<String, String> {
+    match text.trim().is_empty() {
+        true => Err("an empty key names no customer: pass the customer id".into()),
+        false => Ok(text.to_owned()),
+    }
+}
+
+/// A lookup that found nothing for the key (no event, no store version, nothing undecodable):
+/// an error saying so, rather than a report of an empty, "fresh" profile.
+pub fn found_something(
+    spec: &Spec,
+    key: &str,
+    found: &crate::profile::Lookup,
+) -> anyhow::Result<()> {
+    let timeline = &found.timeline;
+    if !timeline.events.is_empty() || !found.versions.is_empty() || !timeline.undecodable.is_empty()
+    {
+        return Ok(());
+    }
+    let topics: Vec<&str> = spec.sources.iter().map(|s| s.topic.as_str()).collect();
+    anyhow::bail!(
+        "no events were found for key {key:?} in {} (nor in the store): check the key, the \
+         window, and the spec's topics and partitioner",
+        topics.join(", ")
+    )
 }
 
 /// ms since the epoch (optionally `@`-prefixed), RFC 3339, or a duration before `now_ms`.

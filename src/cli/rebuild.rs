@@ -24,7 +24,12 @@ pub struct RebuildArgs {
     pub rehearse: bool,
     /// With --rehearse: only the customers of these partitions (comma-separated), scaled to
     /// the whole store
-    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "LIST",
+        requires = "rehearse"
+    )]
     pub partitions: Option<Vec<i32>>,
     /// Example customers listed per field and class
     #[arg(long, default_value_t = 5)]

@@ -63,6 +63,18 @@ pub fn look(
     )?)
 }
 
+/// The sample as it serializes, except that no customer looked up (`--sample 0`, an empty
+/// store, every lookup failed) has no share and no interval: null, not a [0, 0] that reads as
+/// "certainly none".
+fn sample_json(sample: &freshness::StoreSample) -> serde_json::Value {
+    let mut json = serde_json::to_value(sample).unwrap_or_default();
+    if sample.n == 0 {
+        json["share"] = serde_json::Value::Null;
+        json["ci95"] = serde_json::Value::Null;
+    }
+    json
+}
+
 /// The documented `stale --json` shape.
 pub fn domain_json(domain: &Domain) -> serde_json::Value {
     let Domain {
@@ -87,7 +99,7 @@ pub fn domain_json(domain: &Domain) -> serde_json::Value {
             "undecodable_link_records": census.undecodable_link_records,
             "records_read": census.records_read,
         },
-        "sample": sample,
+        "sample": sample_json(sample),
         "store": store,
         "chain": chain,
         "verdict": verdict,
@@ -205,15 +217,7 @@ fn write_text(spec: &Spec, d: &Domain, limit: usize, out: &mut dyn Write) -> any
         }
     }
     let s = &d.sample;
-    writeln!(
-        out,
-        "\nconsumed but not applied: {} of {} sampled ({:.1}%, 95% CI {:.1}%–{:.1}%)",
-        s.consumed_but_not_applied,
-        s.n,
-        s.share * 100.0,
-        s.ci95[0] * 100.0,
-        s.ci95[1] * 100.0
-    )?;
+    writeln!(out, "\nconsumed but not applied: {}", s.summary())?;
     if !s.keys.is_empty() {
         writeln!(out, "  {}", s.keys.join(", "))?;
     }

@@ -32,7 +32,7 @@ pub struct PartitionInfo {
 impl PartitionInfo {
     /// Records between the watermarks; an upper bound once compaction or transactions left gaps.
     pub fn message_count(&self) -> i64 {
-        (self.high - self.low).max(0)
+        self.high.saturating_sub(self.low).max(0)
     }
 }
 
@@ -49,7 +49,7 @@ impl TopicInfo {
         self.partitions
             .iter()
             .map(PartitionInfo::message_count)
-            .sum()
+            .fold(0, i64::saturating_add)
     }
 
     pub fn internal(&self) -> bool {

@@ -70,6 +70,24 @@ pub fn connector_hops(url: &str, spec: &Spec, timeout: Duration) -> Result<Vec<H
     })?;
     let mut topics: Vec<&str> = spec.sources.iter().map(|s| s.topic.as_str()).collect();
     topics.extend(spec.store.as_ref().map(|s| s.topic.as_str()));
+    // Each connector as `expand=info` describes it: one without its config cannot be said to
+    // touch the spec's topics or not, so it is reported, never dropped.
+    let shapeless: Vec<&str> = connectors
+        .iter()
+        .filter(|(_, c)| !c["info"]["config"].is_object())
+        .map(|(name, _)| name.as_str())
+        .collect();
+    if let Some(first) = shapeless.first() {
+        return Err(ConnectError::NotConnectors {
+            url: base.to_owned(),
+            detail: format!(
+                "{} connector(s) without info.config, so whether they touch the spec's topics \
+                 is unknown (first: {first:?}; Kafka Connect 2.3 and later answer \
+                 ?expand=info)",
+                shapeless.len()
+            ),
+        });
+    }
     let mut hops: Vec<Hop> = connectors
         .iter()
         .filter_map(|(name, c)| hop_of(name, c, &topics))
@@ -237,6 +255,13 @@ mod tests {
                 let refused = authorization.is_some_and(|a| a != "Basic YWRtaW46UHctU2VjcmV0");
                 let (status, body) = if refused {
                     (401, json!({"error_code": 401, "message": "no"}).to_string())
+                } else if first.contains("/old/connectors?expand") {
+                    // A Connect that ignores expand=info: names with their status only.
+                    (
+                        200,
+                        json!({"orders-cdc": {"status": {"connector": {"state": "RUNNING"}}}})
+                            .to_string(),
+                    )
                 } else if first.contains("/connectors?expand=status&expand=info") {
                     (200, listing().to_string())
                 } else {
@@ -259,6 +284,13 @@ mod tests {
         assert_eq!(
             super::super::verdict(&hops).breaking_hop.as_deref(),
             Some("profiles-sink")
+        );
+        let err = connector_hops(&format!("{url}/old"), &spec(), Duration::from_secs(5))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("1 connector(s) without info.config") && err.contains("orders-cdc"),
+            "{err}"
         );
         let err =
             connector_hops("http://127.0.0.1:9", &spec(), Duration::from_secs(2)).unwrap_err();

@@ -239,7 +239,10 @@ pub fn retention_risk(
     retention: Retention,
     drain: &Drain,
 ) -> RetentionRisk {
-    let lost_records = committed.map_or(0, |c| (low - c).max(0));
+    // A negative "commit" is Kafka's "none" (-1), never records lost.
+    let lost_records = committed
+        .filter(|c| *c >= 0)
+        .map_or(0, |c| low.saturating_sub(c).max(0));
     let margin_ms = match (retention, age_ms) {
         (Retention::Ms(keep), Some(age)) if lag > 0 => Some(keep - age),
         _ => None,

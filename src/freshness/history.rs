@@ -122,7 +122,7 @@ impl LagHistory {
                 let commit = Commit {
                     offset: committed,
                     at_ms: p.last_commit_ms.unwrap_or(now_ms),
-                    lag: Some((p.high - committed).max(0)),
+                    lag: Some(p.high.saturating_sub(committed).max(0)),
                 };
                 self.add_commit(&lag.group, &p.topic, p.partition, commit);
             }
@@ -254,7 +254,7 @@ mod tests {
                 partition: 0,
                 committed: Some(committed),
                 high,
-                lag: (high - committed).max(0),
+                lag: high.saturating_sub(committed).max(0),
                 ..PartitionLag::default()
             }],
             ..GroupLag::default()

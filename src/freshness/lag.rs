@@ -85,7 +85,7 @@ impl GroupLag {
     /// Recomputes the group's totals from its partitions.
     pub fn summarize(&mut self) {
         let parts = &self.partitions;
-        self.lag = parts.iter().map(|p| p.lag).sum();
+        self.lag = parts.iter().map(|p| p.lag).fold(0, i64::saturating_add);
         // Over the lagging partitions only: where their time lags are unknown (Tansu cannot
         // fetch inside a multi-record batch) the caught-up partitions' zeros must not make a
         // group hours behind read "0s". Unknown when no lagging partition's is known; a lower
@@ -114,7 +114,8 @@ impl GroupLag {
         } else {
             Some(true)
         };
-        self.lost_records = parts.iter().map(|p| p.retention.lost_records).sum();
+        self.lost_records =
+            (parts.iter().map(|p| p.retention.lost_records)).fold(0, i64::saturating_add);
         self.retention_margin_ms = parts.iter().filter_map(|p| p.retention.margin_ms).min();
     }
 }
@@ -135,7 +136,7 @@ fn partition_rows(
             if commit.is_none() && !assigned.contains(&key) {
                 continue;
             }
-            let lag = (p.high - commit.unwrap_or(p.low)).max(0);
+            let lag = p.high.saturating_sub(commit.unwrap_or(p.low)).max(0);
             rows.push(PartitionLag {
                 topic: topic.name.clone(),
                 partition: p.id,

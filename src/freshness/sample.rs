@@ -28,6 +28,28 @@ pub struct StoreSample {
     pub cancelled: bool,
 }
 
+impl StoreSample {
+    /// "3 of 200 sampled (1.5%, 95% interval 0.5%–4.3%)"; with no customer looked up, that
+    /// none was: an empty sample has no share and no interval (not a [0, 0] that reads as
+    /// "certainly none").
+    pub fn summary(&self) -> String {
+        if self.n > 0 {
+            return format!(
+                "{} of {} sampled ({:.1}%, 95% interval {:.1}%–{:.1}%)",
+                self.consumed_but_not_applied,
+                self.n,
+                self.share * 100.0,
+                self.ci95[0] * 100.0,
+                self.ci95[1] * 100.0
+            );
+        }
+        match self.failed.len() {
+            0 => "unknown, no customer was sampled (--sample 0, or an empty store)".into(),
+            n => format!("unknown, no customer was sampled ({n} lookups failed)"),
+        }
+    }
+}
+
 /// `n` of `keys`, chosen by `seed`: the same keys for the same store and seed.
 pub fn pick_keys(keys: &[String], n: usize, seed: u64) -> Vec<String> {
     let mut sorted: Vec<&String> = keys.iter().collect();

@@ -108,10 +108,16 @@ pub fn compare(
         &rename,
         (&source_configs, &target_configs),
     );
-    let group_names: Vec<String> = if args.groups.is_empty() {
-        source.groups()?.into_iter().map(|g| g.name).collect()
+    let source_groups: Vec<String> = source.groups()?.into_iter().map(|g| g.name).collect();
+    // A group named that the source does not have has nothing to translate: it cannot be
+    // "ready", and is said rather than compared as if it had caught up.
+    let (group_names, unknown_groups): (Vec<String>, Vec<String>) = if args.groups.is_empty() {
+        (source_groups, Vec::new())
     } else {
-        args.groups.clone()
+        args.groups
+            .iter()
+            .cloned()
+            .partition(|g| source_groups.contains(g))
     };
     let names: Vec<&str> = group_names.iter().map(String::as_str).collect();
     let checkpoints = match &checkpoints_topic {
@@ -132,7 +138,15 @@ pub fn compare(
         (&rename, target_alias.as_deref()),
         source.now_ms(),
     )?;
-    let mut reasons = verdict_reasons(&topics, &groups, checkpoints_topic.is_some());
+    let mut reasons: Vec<String> = unknown_groups
+        .iter()
+        .map(|g| format!("group {g} is not a group of the source (`groups` lists them)"))
+        .collect();
+    reasons.extend(verdict_reasons(
+        &topics,
+        &groups,
+        checkpoints_topic.is_some(),
+    ));
     let customer = match &args.customer {
         Some((spec, decoder, key)) => {
             let diff = diff_customer(
@@ -205,6 +219,15 @@ fn verdict_reasons(topics: &[TopicSides], groups: &[GroupSides], checkpoints: bo
             ));
         }
     }
+    for g in groups {
+        if let Some(error) = &g.target_error {
+            reasons.push(format!(
+                "group {}: the target could not be read ({error}), so where it would resume \
+                 there is unknown",
+                g.group
+            ));
+        }
+    }
     for g in groups.iter().filter(|g| g.untranslated > 0) {
         reasons.push(format!(
             "group {}: {} partitions without a checkpoint{}",
@@ -218,4 +241,125 @@ fn verdict_reasons(topics: &[TopicSides], groups: &[GroupSides], checkpoints: bo
         ));
     }
     reasons
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+    use crate::cluster::{GroupInfo, RecordAt, ScanRequest, ScanSummary, TopicInfo};
+    use crate::source::{Capture, CapturedGroup, GroupOffsetsAnswer, Sink};
+
+    const NOW: i64 = 1_795_000_000_000;
+
+    /// A target that lists its topics, then stops answering for any one of them.
+    struct StopsAnswering(Capture);
+
+    impl Source for StopsAnswering {
+        fn name(&self) -> String {
+            self.0.name()
+        }
+        fn topics(&self, internal: bool) -> Result<Vec<TopicInfo>, ClusterError> {
+            self.0.topics(internal)
+        }
+        fn topic(&self, _: &str) -> Result<TopicInfo, ClusterError> {
+            Err(ClusterError::Kafka("Local: Timed out".into()))
+        }
+        fn topic_configs(&self, topic: &str) -> Result<Vec<(String, String)>, ClusterError> {
+            self.0.topic_configs(topic)
+        }
+        fn scan(
+            &self,
+            request: &ScanRequest,
+            cancel: &CancelToken,
+            sink: &mut Sink<'_>,
+        ) -> Result<ScanSummary, ClusterError> {
+            self.0.scan(request, cancel, sink)
+        }
+        fn groups(&self) -> Result<Vec<GroupInfo>, ClusterError> {
+            self.0.groups()
+        }
+        fn group(&self, name: &str) -> Result<GroupInfo, ClusterError> {
+            self.0.group(name)
+        }
+        fn committed_offsets(
+            &self,
+            group: &str,
+            partitions: &[(String, i32)],
+        ) -> Result<HashMap<(String, i32), Option<i64>>, ClusterError> {
+            self.0.committed_offsets(group, partitions)
+        }
+        fn group_offsets(&self, groups: &[&str]) -> Result<GroupOffsetsAnswer, ClusterError> {
+            self.0.group_offsets(groups)
+        }
+        fn records_at(
+            &self,
+            positions: &[(String, i32, i64)],
+        ) -> Result<HashMap<(String, i32, i64), RecordAt>, ClusterError> {
+            self.0.records_at(positions)
+        }
+        fn offsets_at_time(
+            &self,
+            partitions: &[(String, i32)],
+            at_ms: i64,
+        ) -> Result<HashMap<(String, i32), i64>, ClusterError> {
+            self.0.offsets_at_time(partitions, at_ms)
+        }
+    }
+
+    fn sides() -> (Capture, Capture) {
+        let mut source = Capture::new("source", NOW);
+        source.set_watermarks("orders", 0, 0, 10);
+        source.groups.push(CapturedGroup {
+            name: "builder".into(),
+            state: "Empty".into(),
+            offsets: [(("orders".to_owned(), 0), 10)].into_iter().collect(),
+            commits: Vec::new(),
+        });
+        let mut target = Capture::new("target", NOW);
+        target.set_watermarks("orders", 0, 0, 10);
+        (source, target)
+    }
+
+    fn reasons(source: &Capture, target: &dyn Source, groups: &[&str]) -> Vec<String> {
+        let request = CompareRequest {
+            rename: Some("{topic}".into()),
+            groups: groups.iter().map(|g| (*g).to_owned()).collect(),
+            ..CompareRequest::default()
+        };
+        compare(source, target, &request, &CancelToken::default())
+            .unwrap()
+            .reasons
+    }
+
+    #[test]
+    fn an_unknown_group_is_a_reason_not_to_cut_over() {
+        let (source, target) = sides();
+        let known = reasons(&source, &target, &["builder"]);
+        assert!(
+            known.iter().all(|r| !r.contains("not a group")),
+            "{known:?}"
+        );
+        let unknown = reasons(&source, &target, &["no-such-group"]);
+        assert!(
+            unknown.contains(
+                &"group no-such-group is not a group of the source (`groups` lists them)"
+                    .to_owned()
+            ),
+            "{unknown:?}"
+        );
+    }
+
+    #[test]
+    fn a_target_that_stops_answering_is_a_reason_not_a_silent_null() {
+        let (source, target) = sides();
+        let found = reasons(&source, &StopsAnswering(target), &["builder"]);
+        assert!(
+            found.iter().any(|r| r.starts_with(
+                "group builder: the target could not be read (high watermarks of orders:"
+            ) && r.contains("Timed out")),
+            "{found:?}"
+        );
+    }
 }

@@ -148,6 +148,10 @@ pub struct GroupSides {
     /// Why the group's offsets could not be read on the source, where they could not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// What of the group could not be read on the target, and why (its committed offsets
+    /// there, or the high watermarks of its topics): those fields are unknown, not absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_error: Option<String>,
 }
 
 /// Every one of `groups` as it would cut over now. `target_alias`: the target's MirrorMaker 2
@@ -163,6 +167,9 @@ pub fn translate_groups(
     let committed = source.group_offsets(groups)?;
     let target_committed = target.group_offsets(groups)?;
     let mut highs: BTreeMap<String, BTreeMap<i32, i64>> = BTreeMap::new();
+    // The first failure to read the target (other than a topic it does not have): the target
+    // is not asked again, each question would wait its timeout, and each group says so.
+    let mut target_unread: Option<String> = None;
     let mut out = Vec::new();
     for group in groups {
         let mine = match committed.get(*group) {
@@ -174,30 +181,47 @@ pub fn translate_groups(
                     partitions: Vec::new(),
                     untranslated: 0,
                     error: Some(e.to_string()),
+                    target_error: None,
                 });
                 continue;
             }
             None => Default::default(),
         };
-        let theirs = target_committed
-            .get(*group)
-            .and_then(|r| r.as_ref().ok())
-            .cloned()
-            .unwrap_or_default();
+        let (theirs, mut target_error) = match target_committed.get(*group) {
+            Some(Ok(offsets)) => (offsets.clone(), None),
+            Some(Err(ClusterError::UnknownGroup(_))) | None => Default::default(),
+            Some(Err(e)) => (
+                Default::default(),
+                Some(format!("its committed offsets: {e}")),
+            ),
+        };
         let mut partitions = Vec::new();
         let mut ordered: Vec<_> = mine.into_iter().collect();
         ordered.sort();
         for ((topic, partition), offset) in ordered {
             // The group's topic on the target, which is also its checkpoints' key.
             let target_topic = checkpoint_topic(&topic, rename, target_alias);
-            if !highs.contains_key(&target_topic) {
-                let found = target
-                    .topic(&target_topic)
-                    .map(|t| t.partitions.iter().map(|p| (p.id, p.high)).collect())
-                    .unwrap_or_default();
-                highs.insert(target_topic.clone(), found);
+            if !highs.contains_key(&target_topic) && target_unread.is_none() {
+                match target.topic(&target_topic) {
+                    Ok(t) => {
+                        let found = t.partitions.iter().map(|p| (p.id, p.high)).collect();
+                        highs.insert(target_topic.clone(), found);
+                    }
+                    Err(ClusterError::UnknownTopic(_)) => {
+                        highs.insert(target_topic.clone(), BTreeMap::new());
+                    }
+                    Err(e) => target_unread = Some(format!("{target_topic}: {e}")),
+                }
             }
-            let target_high = highs[&target_topic].get(&partition).copied();
+            if !highs.contains_key(&target_topic) && target_error.is_none() {
+                target_error = target_unread
+                    .as_ref()
+                    .map(|e| format!("high watermarks of {e}"));
+            }
+            let target_high = highs
+                .get(&target_topic)
+                .and_then(|h| h.get(&partition))
+                .copied();
             let checkpoint =
                 checkpoints
                     .latest
@@ -242,6 +266,7 @@ pub fn translate_groups(
             untranslated: partitions.iter().filter(|p| p.translated.is_none()).count(),
             partitions,
             error: None,
+            target_error,
         });
     }
     Ok(out)

@@ -103,7 +103,7 @@ pub fn compare_topics(
                 let sp = s.partitions.iter().find(|p| p.id == id);
                 let tp = t.and_then(|t| t.partitions.iter().find(|p| p.id == id));
                 let held = |p: Option<&crate::cluster::PartitionInfo>| {
-                    p.map_or(0, |p| (p.high - p.low).max(0))
+                    p.map_or(0, |p| p.high.saturating_sub(p.low).max(0))
                 };
                 PartitionSides {
                     partition: id,

@@ -212,6 +212,17 @@ impl Spec {
                         .map_err(|p| error(at.clone(), format!("[store] {name}: {p}")))?;
                 }
             }
+            if s.builder_group
+                .as_deref()
+                .is_some_and(|g| g.trim().is_empty())
+            {
+                return Err(error(
+                    at,
+                    "[store] builder_group is empty: name the consumer group that builds the \
+                     store, or leave the line out"
+                        .into(),
+                ));
+            }
         }
         let mut seen_topics = Vec::new();
         for source in &raw.sources {
@@ -410,6 +421,13 @@ builder_group = "profile-builder"
             err.contains("[store] updated_at: \"updated_at\" is not a JSON pointer"),
             "{err}"
         );
+        assert!(err.starts_with("c.toml:"), "{err}");
+        let no_group = EXAMPLE.replace(
+            "builder_group = \"profile-builder\"",
+            "builder_group = \"\"",
+        );
+        let err = Spec::parse(&no_group, "c.toml").unwrap_err().to_string();
+        assert!(err.contains("[store] builder_group is empty"), "{err}");
         assert!(err.starts_with("c.toml:"), "{err}");
     }
 

@@ -314,7 +314,7 @@ impl BuilderPosition {
             Some(committed) if committed <= pending.offset => {
                 let high = self.high.get(&at).copied().unwrap_or(committed);
                 Cause::NotConsumed {
-                    lag: (high - committed).max(0),
+                    lag: high.saturating_sub(committed).max(0),
                     pending_ms: now_ms.saturating_sub(pending.broker_ms),
                 }
             }

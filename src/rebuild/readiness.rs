@@ -190,7 +190,9 @@ fn oldest_records(source: &dyn Source, topics: &mut [TopicReadiness]) -> Result<
                 p.high = p.high.max(high);
             }
         }
-        topic.records = topic.by_partition.iter().map(|p| p.high - p.low).sum();
+        topic.records = (topic.by_partition.iter())
+            .map(|p| p.high.saturating_sub(p.low).max(0))
+            .fold(0, i64::saturating_add);
         topic.oldest_ms = topic.by_partition.iter().filter_map(|p| p.oldest_ms).min();
         topic.history_from_ms = history_from(&topic.by_partition);
     }

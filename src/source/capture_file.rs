@@ -164,6 +164,9 @@ pub fn read_capture(reader: impl Read, name: &str) -> Result<(Capture, Vec<Strin
                 continue;
             }
             header_seen = true;
+            if let Some(problem) = impossible_numbers(&value) {
+                return Err(error(name, format!("line {number}: {problem}")));
+            }
             if let Err(problem) = apply_header(&mut capture, &value) {
                 warnings.push(format!("line {number}: bad header ({problem})"));
             }
@@ -175,6 +178,15 @@ pub fn read_capture(reader: impl Read, name: &str) -> Result<(Capture, Vec<Strin
             freshlens_record(&value)
         };
         match parsed {
+            Ok(record) if !possible_offset(record.offset) => {
+                return Err(error(
+                    name,
+                    format!(
+                        "line {number}: record offset {} of {}/{} is impossible ({})",
+                        record.offset, record.topic, record.partition, OFFSET_RANGE
+                    ),
+                ));
+            }
             Ok(record) => {
                 latest_ts = latest_ts.max(record.timestamp_ms.unwrap_or(0));
                 capture.push(record);
@@ -223,6 +235,63 @@ pub fn read_capture(reader: impl Read, name: &str) -> Result<(Capture, Vec<Strin
     }
     capture.finish();
     Ok((capture, warnings))
+}
+
+/// The largest offset a capture may hold: 2^53, past which JSON readers lose integer precision
+/// and which no log reaches (285 years at a million records a second). Sums of watermarks and
+/// lags of such offsets stay far from overflowing an i64.
+const MAX_OFFSET: i64 = 1 << 53;
+const OFFSET_RANGE: &str = "offsets and watermarks are 0 to 2^53";
+
+fn possible_offset(offset: i64) -> bool {
+    (0..=MAX_OFFSET).contains(&offset)
+}
+
+/// The first watermark or offset in a header that no cluster could have answered: negative,
+/// past [`MAX_OFFSET`], or a high watermark below the low one.
+fn impossible_numbers(header: &Value) -> Option<String> {
+    for topic in header["topics"].as_array().into_iter().flatten() {
+        let name = topic["name"].as_str().unwrap_or("?");
+        for p in topic["partitions"].as_array().into_iter().flatten() {
+            let id = &p["id"];
+            let low = p["low"].as_i64();
+            let high = p["high"].as_i64();
+            for (what, mark) in [("low", low), ("high", high)] {
+                if let Some(mark) = mark.filter(|m| !possible_offset(*m)) {
+                    return Some(format!(
+                        "topic {name} partition {id}: {what} watermark {mark} is impossible \
+                         ({OFFSET_RANGE})"
+                    ));
+                }
+            }
+            if let (Some(low), Some(high)) = (low, high)
+                && high < low
+            {
+                return Some(format!(
+                    "topic {name} partition {id}: high watermark {high} is below the low \
+                     watermark {low}"
+                ));
+            }
+        }
+    }
+    for g in header["groups"].as_array().into_iter().flatten() {
+        let group = g["group"].as_str().unwrap_or("?");
+        let offsets = g["offsets"].as_array().into_iter().flatten();
+        let commits = g["commits"].as_array().into_iter().flatten();
+        for (what, o) in offsets
+            .map(|o| ("committed offset", o))
+            .chain(commits.map(|c| ("commit", c)))
+        {
+            if let Some(offset) = o["offset"].as_i64().filter(|o| !possible_offset(*o)) {
+                return Some(format!(
+                    "group {group}: {what} {offset} on {}/{} is impossible ({OFFSET_RANGE})",
+                    o["topic"].as_str().unwrap_or("?"),
+                    o["partition"]
+                ));
+            }
+        }
+    }
+    None
 }
 
 fn apply_header(capture: &mut Capture, header: &Value) -> Result<(), String> {
@@ -411,10 +480,30 @@ pub fn save_capture(
 ) -> Result<(), ClusterError> {
     let name = path.display().to_string();
     let compress = path.extension().is_some_and(|e| e == "zst");
-    let file =
-        std::fs::File::create(path).map_err(|e| error(&name, format!("cannot create: {e}")))?;
-    write_capture(capture, file, format, compress)
-        .map_err(|e| error(&name, format!("cannot write: {e}")))
+    let partial = partial_path(path);
+    let file = std::fs::File::create(&partial)
+        .map_err(|e| error(&name, format!("cannot create {}: {e}", partial.display())))?;
+    let written = write_capture(capture, &file, format, compress)
+        .and_then(|()| file.sync_all())
+        .map_err(|e| format!("cannot write: {e}"))
+        .and_then(|()| {
+            std::fs::rename(&partial, path)
+                .map_err(|e| format!("cannot rename {} to it: {e}", partial.display()))
+        });
+    written.map_err(|problem| {
+        let _ = std::fs::remove_file(&partial);
+        error(&name, problem)
+    })
+}
+
+/// Where a capture is written before it is complete: a hidden name in the same directory
+/// (so the rename to the final name is atomic), unique to this process. An interrupted write
+/// leaves at most this file, never a truncated capture under the name asked for.
+pub fn partial_path(path: &Path) -> std::path::PathBuf {
+    let file_name = path
+        .file_name()
+        .map_or_else(|| "capture".into(), |n| n.to_string_lossy().into_owned());
+    path.with_file_name(format!(".{file_name}.partial-{}", std::process::id()))
 }
 
 /// Writes `capture` as JSON Lines in `format`, zstd-compressed when `compress`.
@@ -1025,5 +1114,75 @@ mod tests {
             warnings.last().unwrap().contains("the rest is unreadable"),
             "{warnings:?}"
         );
+    }
+
+    #[test]
+    fn impossible_watermarks_and_offsets_are_errors_naming_their_line() {
+        let header = |topics: Value, groups: Value| {
+            json!({HEADER_TAG: 1, "captured_at_ms": 1_700_000_100_000i64,
+                "topics": topics, "groups": groups})
+            .to_string()
+        };
+        let record = json!({"topic": "t", "partition": 0, "offset": 0, "value": "v"}).to_string();
+        let part = |low: i64, high: i64| json!([{"name": "t", "partitions": [{"id": 0, "low": low, "high": high}]}]);
+        let committed = |offset: i64| json!([{"group": "g", "offsets": [{"topic": "t", "partition": 0, "offset": offset}]}]);
+        for (text, says) in [
+            (
+                format!("{}\n{record}", header(part(0, i64::MAX), json!([]))),
+                "line 1: topic t partition 0: high watermark 9223372036854775807 is impossible",
+            ),
+            (
+                format!("{}\n{record}", header(part(-3, 4), json!([]))),
+                "line 1: topic t partition 0: low watermark -3 is impossible",
+            ),
+            (
+                format!("{}\n{record}", header(part(5, 4), json!([]))),
+                "line 1: topic t partition 0: high watermark 4 is below the low watermark 5",
+            ),
+            (
+                format!("{}\n{record}", header(part(0, 4), committed(-5))),
+                "line 1: group g: committed offset -5 on t/0 is impossible",
+            ),
+            (
+                format!(
+                    "{}\n{record}\n{}",
+                    header(part(0, 4), json!([])),
+                    json!({"topic": "t", "partition": 0, "offset": -1, "value": "v"})
+                ),
+                "line 3: record offset -1 of t/0 is impossible",
+            ),
+        ] {
+            let err = read_capture(text.as_bytes(), "bad.jsonl")
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(says), "{err}");
+            assert!(err.contains("bad.jsonl"), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_capture_appears_whole_under_its_name_or_not_at_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.jsonl");
+        std::fs::write(&path, "an older capture").unwrap();
+        save_capture(&sample(), &path, CaptureFormat::Freshlens).unwrap();
+        assert_eq!(load_capture(&path).unwrap().0, sample());
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("c.jsonl")]);
+        // Written to a hidden name first: the final name never holds a partial file.
+        assert_eq!(
+            partial_path(&path),
+            dir.path()
+                .join(format!(".c.jsonl.partial-{}", std::process::id()))
+        );
+        // A final name that cannot be replaced (a directory) leaves no partial file behind.
+        let taken = dir.path().join("taken");
+        std::fs::create_dir(&taken).unwrap();
+        std::fs::write(taken.join("x"), "").unwrap();
+        assert!(save_capture(&sample(), &taken, CaptureFormat::Freshlens).is_err());
+        assert!(!partial_path(&taken).exists());
     }
 }

@@ -13,7 +13,9 @@ use crate::cluster::{
 };
 
 pub use capture::{Capture, CapturedGroup};
-pub use capture_file::{CaptureFormat, load_capture, read_capture, save_capture, write_capture};
+pub use capture_file::{
+    CaptureFormat, load_capture, partial_path, read_capture, save_capture, write_capture,
+};
 pub use recording::Recording;
 
 pub type Sink<'a> = dyn FnMut(ScanEvent) -> bool + 'a;

@@ -502,18 +502,11 @@ pub fn age_histogram(ages_ms: &[i64], budget_ms: i64) -> Vec<Bar> {
 }
 
 fn sample_ui(ui: &mut egui::Ui, sample: &StoreSample, commands: &mut Vec<Command>) {
-    ui.strong(format!(
-        "Consumed but not applied: {} of {} sampled ({:.1}%, 95% interval {:.1}%–{:.1}%)",
-        sample.consumed_but_not_applied,
-        sample.n,
-        sample.share * 100.0,
-        sample.ci95[0] * 100.0,
-        sample.ci95[1] * 100.0
-    ))
-    .on_hover_text(format!(
-        "Seed {}: each sampled customer is looked up in full and its store diff read",
-        sample.seed
-    ));
+    ui.strong(format!("Consumed but not applied: {}", sample.summary()))
+        .on_hover_text(format!(
+            "Seed {}: each sampled customer is looked up in full and its store diff read",
+            sample.seed
+        ));
     if sample.cancelled {
         ui.weak("The sample was cancelled: these are the lookups that finished.");
     }
