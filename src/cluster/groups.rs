@@ -242,9 +242,9 @@ impl Cluster {
                             && self.lists_low())
                         .then(|| {
                             let low = bounds.get(&key).map_or(0, |b| b.0);
-                            asked
-                                .get(&key)
-                                .and_then(|at| super::watermarks::step_back(wanted, *at, low))
+                            asked.get(&key).and_then(|at| {
+                                super::watermarks::step_back(wanted, *at, message.offset(), low)
+                            })
                         })
                         .flatten()
                         .filter(|back| {
@@ -253,6 +253,10 @@ impl Cluster {
                                 .is_ok()
                         });
                         if let Some(back) = back {
+                            log::trace!(
+                                "{key:?}: {wanted} came at {}, from {back}",
+                                message.offset()
+                            );
                             asked.insert(key, back);
                         } else {
                             covered.insert(key.clone());

@@ -402,8 +402,12 @@ impl Cluster {
                         // holding it began earlier. Ask again from further back.
                         if record.offset > state.next
                             && self.lists_low()
-                            && let Some(back) =
-                                super::watermarks::step_back(state.next, state.asked, state.low)
+                            && let Some(back) = super::watermarks::step_back(
+                                state.next,
+                                state.asked,
+                                record.offset,
+                                state.low,
+                            )
                             && consumer
                                 .seek(
                                     &topic.name,

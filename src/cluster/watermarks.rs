@@ -36,12 +36,14 @@ pub(crate) fn probe_start(want: i64, low: i64, listed_high: i64) -> i64 {
     want.min(listed_high - 1).max(low)
 }
 
-/// Where to ask next when a read asked at `tried` got a first record past `want`: further
-/// back by a growing step, never below `low`. `None` once `tried` is `low`: the record at
-/// `want` is gone (compaction, a transaction marker), not in an earlier batch.
-pub(crate) fn step_back(want: i64, tried: i64, low: i64) -> Option<i64> {
+/// Where to ask next when a read asked at `tried` got its first record at `came`, past `want`:
+/// further back by a growing step, never below `low`. The batch holding `want` ends just
+/// before `came`, and batches of one producer are alike in size, so the step is at least four
+/// times the distance to `came` (one step, mostly). `None` once `tried` is `low`: the record
+/// at `want` is gone (compaction, a transaction marker), not in an earlier batch.
+pub(crate) fn step_back(want: i64, tried: i64, came: i64, low: i64) -> Option<i64> {
     (tried > low).then(|| {
-        let step = ((want - tried).max(0) * 4).max(FIRST_STEP);
+        let step = ((want - tried).max(came - want).max(0) * 4).max(FIRST_STEP);
         (tried - step).max(low)
     })
 }
@@ -171,11 +173,14 @@ mod tests {
 
     #[test]
     fn steps_back_grow_and_stop_at_the_low_watermark() {
-        assert_eq!(step_back(1_000, 1_000, 0), Some(936));
-        assert_eq!(step_back(1_000, 936, 0), Some(680));
-        assert_eq!(step_back(1_000, 680, 0), Some(0));
-        assert_eq!(step_back(1_000, 0, 0), None);
-        assert_eq!(step_back(100, 100, 90), Some(90));
-        assert_eq!(step_back(100, 90, 90), None);
+        // The next batch begins right after the offset: at least the first step.
+        assert_eq!(step_back(1_000, 1_000, 1_001, 0), Some(936));
+        assert_eq!(step_back(1_000, 936, 1_001, 0), Some(680));
+        assert_eq!(step_back(1_000, 680, 1_001, 0), Some(0));
+        assert_eq!(step_back(1_000, 0, 1_001, 0), None);
+        assert_eq!(step_back(100, 100, 101, 90), Some(90));
+        assert_eq!(step_back(100, 90, 101, 90), None);
+        // 500 records to the next batch: batches of about that size, one step covers it.
+        assert_eq!(step_back(10_000, 10_000, 10_500, 0), Some(8_000));
     }
 }
