@@ -254,3 +254,130 @@ fn the_compare_tab_shows_the_verdict_and_the_topics() {
             .is_some()
     );
 }
+
+/// The target, as a cluster that answers its topic listing and then stops (SIGSTOP): every
+/// other question is passed on to it.
+struct StopsAfterListing {
+    cluster: freshlens::cluster::Cluster,
+    pid: u32,
+}
+
+mod stops_after_listing {
+    use std::collections::HashMap;
+
+    use freshlens::cluster::{
+        CancelToken, ClusterError, GroupInfo, RecordAt, ScanRequest, ScanSummary, TopicInfo,
+    };
+    use freshlens::source::{GroupOffsetsAnswer, Sink, Source};
+
+    impl Source for super::StopsAfterListing {
+        fn name(&self) -> String {
+            self.cluster.name()
+        }
+        fn topics(&self, internal: bool) -> Result<Vec<TopicInfo>, ClusterError> {
+            let listed = self.cluster.topics(internal);
+            let stopped = std::process::Command::new("kill")
+                .args(["-STOP", &self.pid.to_string()])
+                .status();
+            assert!(stopped.is_ok_and(|s| s.success()));
+            listed
+        }
+        fn topic(&self, name: &str) -> Result<TopicInfo, ClusterError> {
+            self.cluster.topic(name)
+        }
+        fn topic_configs(&self, topic: &str) -> Result<Vec<(String, String)>, ClusterError> {
+            self.cluster.topic_configs(topic)
+        }
+        fn scan(
+            &self,
+            request: &ScanRequest,
+            cancel: &CancelToken,
+            sink: &mut Sink<'_>,
+        ) -> Result<ScanSummary, ClusterError> {
+            self.cluster.scan(request, cancel, sink)
+        }
+        fn groups(&self) -> Result<Vec<GroupInfo>, ClusterError> {
+            self.cluster.groups()
+        }
+        fn group(&self, name: &str) -> Result<GroupInfo, ClusterError> {
+            self.cluster.group(name)
+        }
+        fn committed_offsets(
+            &self,
+            group: &str,
+            partitions: &[(String, i32)],
+        ) -> Result<HashMap<(String, i32), Option<i64>>, ClusterError> {
+            self.cluster.committed_offsets(group, partitions)
+        }
+        fn group_offsets(&self, groups: &[&str]) -> Result<GroupOffsetsAnswer, ClusterError> {
+            self.cluster.group_offsets(groups)
+        }
+        fn records_at(
+            &self,
+            positions: &[(String, i32, i64)],
+        ) -> Result<HashMap<(String, i32, i64), RecordAt>, ClusterError> {
+            self.cluster.records_at(positions)
+        }
+        fn offsets_at_time(
+            &self,
+            partitions: &[(String, i32)],
+            at_ms: i64,
+        ) -> Result<HashMap<(String, i32), i64>, ClusterError> {
+            self.cluster.offsets_at_time(partitions, at_ms)
+        }
+    }
+}
+
+/// A target that stops answering after listing its topics costs one timeout, not one per step,
+/// and the verdict says it stopped: nothing read from it is taken as an answer.
+#[test]
+fn a_target_that_stops_answering_mid_compare_costs_one_timeout() {
+    use freshlens::cluster::{CancelToken, Cluster, ConnectionConfig};
+    use freshlens::migrate::{CompareRequest, compare};
+    let Some(source) = broker() else { return };
+    let Some((tansu, target)) = own_tansu("compare-stops") else {
+        return;
+    };
+    let topic = unique_topic("cmp-stops");
+    let group = format!("{topic}-builder");
+    for side in [&source, &target] {
+        create_topic(side, &topic, 2);
+        produce(side, &topic, &[TestRecord::new(0, "k", "{}", t0())]);
+    }
+    crate::fixtures::Target::Broker(source.clone()).commit(&group, &[(&topic, 0, 1)]);
+    let timeout = std::time::Duration::from_secs(2);
+    let connect = |address: &str| {
+        let mut config = ConnectionConfig::new(address);
+        config.timeout = timeout;
+        Cluster::connect(config).unwrap()
+    };
+    let source = connect(&source);
+    let target = StopsAfterListing {
+        cluster: connect(&target),
+        pid: tansu.0.id(),
+    };
+    let request = CompareRequest {
+        rename: Some("{topic}".into()),
+        groups: vec![group.clone()],
+        ..CompareRequest::default()
+    };
+    let started = std::time::Instant::now();
+    let found = compare(&source, &target, &request, &CancelToken::default()).unwrap();
+    let took = started.elapsed();
+    assert!(
+        found.reasons[0].starts_with("the target stopped answering during the comparison"),
+        "{:?}",
+        found.reasons
+    );
+    assert!(
+        found
+            .reasons
+            .iter()
+            .any(|r| r.starts_with(&format!("group {group}: the target could not be read"))),
+        "{:?}",
+        found.reasons
+    );
+    // One wait for the stopped side, not one per step (settings, offsets, watermarks).
+    assert!(took < timeout * 3, "took {took:?}");
+    eprintln!("compare with a stopped target: {took:?}");
+}

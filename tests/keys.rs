@@ -367,3 +367,95 @@ fn customers_split_by_a_topic_keyed_by_device_ids_are_counted() {
     assert_eq!(of(&identity)["split_customers"], json!(0));
     assert!(want_split > 0, "some devices hash apart");
 }
+
+/// A spec saying murmur2 over topics librdkafka wrote (crc32): a lookup that finds nothing says
+/// the data is placed by crc32, `stale`'s sample carries the same warning beside its count, and
+/// a rehearsal of a slice of partitions refuses rather than call every customer "store behind".
+#[test]
+fn a_spec_hash_the_data_contradicts_is_said_where_it_changes_the_answer() {
+    let target = Target::new();
+    let orders = unique_topic("keys-wrong-hash-orders");
+    let profiles = unique_topic("keys-wrong-hash-profiles");
+    target.create_topic(&orders, P);
+    target.create_topic(&profiles, P);
+    let written = target.produce(&orders, &keyed_by(Partitioner::Crc32, customers(0..60)));
+    let stored: Vec<TestRecord> = customers(0..60)
+        .map(|k| {
+            let value = json!({"updated_at": t0(), "profile": {"amount": 1}}).to_string();
+            TestRecord::new(place(Partitioner::Crc32, &k), &k, &value, t0())
+        })
+        .collect();
+    target.produce(&profiles, &stored);
+    let group = format!("{orders}-builder");
+    let mut ends: BTreeMap<i32, i64> = BTreeMap::new();
+    for (p, offset) in written {
+        let end = ends.entry(p).or_default();
+        *end = (*end).max(offset + 1);
+    }
+    let commits: Vec<(&str, i32, i64)> = ends
+        .iter()
+        .map(|(p, o)| (orders.as_str(), *p, *o))
+        .collect();
+    target.commit(&group, &commits);
+
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("wrong.toml");
+    std::fs::write(
+        &spec,
+        format!(
+            "name = \"customer\"\nbudget = \"5m\"\npartitioner = \"murmur2\"\n\
+             [[source]]\ntopic = \"{orders}\"\nevent_time = \"/ts\"\n\
+             [[field]]\nname = \"amount\"\ntopic = \"{orders}\"\npath = \"/amount\"\nrule = \"sum\"\n\
+             [store]\ntopic = \"{profiles}\"\nupdated_at = \"/updated_at\"\nfields = \"/profile\"\n\
+             builder_group = \"{group}\"\n"
+        ),
+    )
+    .unwrap();
+    let spec = spec.to_str().unwrap();
+    let missed = customers(0..60)
+        .find(|k| place(Partitioner::Murmur2, k) != place(Partitioner::Crc32, k))
+        .unwrap();
+
+    let (found, doc) = events_of(&target, spec, &missed);
+    assert_eq!(found, 0, "{doc}");
+    assert!(
+        doc["placement_warnings"]
+            .to_string()
+            .contains("written with crc32"),
+        "{doc}"
+    );
+    let doc = cli(
+        &target,
+        &["profile", "--spec", spec, "--key", &missed, "--json"],
+    );
+    let warnings = doc["placement_warnings"].to_string();
+    assert!(warnings.contains("written with crc32"), "{doc}");
+
+    let doc = cli(
+        &target,
+        &["stale", "--spec", spec, "--json", "--sample", "20"],
+    );
+    let warnings = doc["sample"]["placement_warnings"].to_string();
+    assert!(warnings.contains("written with crc32"), "{doc}");
+
+    let mut args = target.args();
+    args.extend(
+        [
+            "rebuild",
+            "--spec",
+            spec,
+            "--rehearse",
+            "--partitions",
+            "0",
+            "--json",
+        ]
+        .map(String::from),
+    );
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_freshlens"))
+        .args(&args)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(stderr.contains("written with crc32"), "{stderr}");
+}

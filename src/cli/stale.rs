@@ -221,6 +221,9 @@ fn write_text(spec: &Spec, d: &Domain, limit: usize, out: &mut dyn Write) -> any
     if !s.keys.is_empty() {
         writeln!(out, "  {}", s.keys.join(", "))?;
     }
+    for warning in &s.placement_warnings {
+        writeln!(out, "  warning: {warning}")?;
+    }
     let a = &d.store;
     writeln!(
         out,

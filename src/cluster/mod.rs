@@ -26,7 +26,7 @@ use pool::Pool;
 
 pub use config::{ConnectionConfig, DEFAULT_TIMEOUT, check_property, is_secret_key};
 pub use context::RecordingContext;
-pub use error::{ClusterError, FailureKind};
+pub use error::{ClusterError, FailureKind, classify};
 pub use metadata::{PartitionInfo, TopicInfo, is_internal_topic};
 pub use record::{Record, TimestampKind};
 pub use scan::{

@@ -26,6 +26,8 @@ pub struct StoreSample {
     pub failed: Vec<(String, String)>,
     pub seed: u64,
     pub cancelled: bool,
+    /// Source topics the spec's partitioner does not place (the count is then unreliable).
+    pub placement_warnings: Vec<String>,
 }
 
 impl StoreSample {
@@ -79,6 +81,9 @@ pub fn sample_store(
     let mut sample = StoreSample::default();
     match lookup_many(source, spec, decoder, &wanted, now_ms, cancel, on_progress) {
         Ok(found) => {
+            if let Some((_, first)) = found.first() {
+                sample.placement_warnings = first.timeline.placement_warnings.clone();
+            }
             for (key, found) in found {
                 sample.n += 1;
                 let dropped = found

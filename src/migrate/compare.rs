@@ -7,7 +7,7 @@ use super::{
 };
 use crate::cluster::{CancelToken, ClusterError};
 use crate::profile::{SourceDecoder, Spec};
-use crate::source::Source;
+use crate::source::{AskedOnce, Source};
 
 /// What `compare` found.
 #[derive(Debug, Clone)]
@@ -36,6 +36,29 @@ pub struct CompareRequest {
 
 /// Compares `source` with `target` for a cutover.
 pub fn compare(
+    source: &dyn Source,
+    target: &dyn Source,
+    args: &CompareRequest,
+    cancel: &CancelToken,
+) -> Result<Comparison, ClusterError> {
+    // A side that stops answering costs one `--timeout`, not one per step.
+    let (source, target) = (&AskedOnce::new(source), &AskedOnce::new(target));
+    let mut found = compare_sides(source, target, args, cancel)?;
+    for (side, name) in [(source, "source"), (target, "target")] {
+        if let Some(first) = side.gone() {
+            found.reasons.insert(
+                0,
+                format!(
+                    "the {name} stopped answering during the comparison ({first}): what was \
+                     not read from it is unknown"
+                ),
+            );
+        }
+    }
+    Ok(found)
+}
+
+fn compare_sides(
     source: &dyn Source,
     target: &dyn Source,
     args: &CompareRequest,
@@ -87,21 +110,27 @@ pub fn compare(
             Rename::detect(&s, &t)
         }
     };
-    let configs = |side: &dyn Source, names: Vec<&str>| -> Result<Configs, ClusterError> {
-        Ok(side
-            .topics_configs(&names)?
-            .into_iter()
-            .filter_map(|(t, c)| Some((t, c.ok()?)))
-            .collect())
+    // Settings that cannot be read are said per topic, never compared as if unset.
+    let configs = |side: &dyn Source, names: Vec<&str>| -> Configs {
+        match side.topics_configs(&names) {
+            Ok(answer) => answer
+                .into_iter()
+                .map(|(t, c)| (t, c.map_err(|e| e.to_string())))
+                .collect(),
+            Err(e) => names
+                .iter()
+                .map(|t| ((*t).to_owned(), Err(e.to_string())))
+                .collect(),
+        }
     };
     let source_configs = configs(
         source,
         source_topics.iter().map(|t| t.name.as_str()).collect(),
-    )?;
+    );
     let target_configs = configs(
         target,
         target_topics.iter().map(|t| t.name.as_str()).collect(),
-    )?;
+    );
     let topics = compare_topics(
         &source_topics,
         &target_topics,
@@ -120,14 +149,29 @@ pub fn compare(
             .partition(|g| source_groups.contains(g))
     };
     let names: Vec<&str> = group_names.iter().map(String::as_str).collect();
+    let mut reasons: Vec<String> = unknown_groups
+        .iter()
+        .map(|g| format!("group {g} is not a group of the source (`groups` lists them)"))
+        .collect();
+    // What MirrorMaker 2 wrote that cannot be read is a reason, and translates nothing.
     let checkpoints = match &checkpoints_topic {
-        Some(topic) => read_checkpoints(target, topic, cancel)?,
+        Some(topic) => read_checkpoints(target, topic, cancel).unwrap_or_else(|e| {
+            reasons.push(format!(
+                "the checkpoints in {topic} could not be read ({e})"
+            ));
+            Default::default()
+        }),
         None => Default::default(),
     };
     // MirrorMaker 2 writes its offset syncs on the source by default, on the target when told.
     let syncs = match (source_syncs, target_syncs) {
         (Some(topic), _) => read_offset_syncs(source, &topic, cancel)?,
-        (None, Some(topic)) => read_offset_syncs(target, &topic, cancel)?,
+        (None, Some(topic)) => read_offset_syncs(target, &topic, cancel).unwrap_or_else(|e| {
+            reasons.push(format!(
+                "the offset syncs in {topic} could not be read ({e})"
+            ));
+            OffsetSyncs::default()
+        }),
         (None, None) => OffsetSyncs::default(),
     };
     let groups = translate_groups(
@@ -138,10 +182,6 @@ pub fn compare(
         (&rename, target_alias.as_deref()),
         source.now_ms(),
     )?;
-    let mut reasons: Vec<String> = unknown_groups
-        .iter()
-        .map(|g| format!("group {g} is not a group of the source (`groups` lists them)"))
-        .collect();
     reasons.extend(verdict_reasons(
         &topics,
         &groups,
@@ -149,14 +189,27 @@ pub fn compare(
     ));
     let customer = match &args.customer {
         Some((spec, decoder, key)) => {
-            let diff = diff_customer(
+            let diff = match diff_customer(
                 (source, target),
                 spec,
                 decoder,
                 key,
                 &rename,
                 args.reveal_pii,
-            )?;
+            ) {
+                Ok(diff) => diff,
+                Err(e) => {
+                    reasons.push(format!("customer {key} could not be compared ({e})"));
+                    return Ok(Comparison {
+                        customer: None,
+                        topics,
+                        groups,
+                        checkpoints_topic,
+                        undecodable_checkpoints: checkpoints.undecodable,
+                        reasons,
+                    });
+                }
+            };
             if !diff.is_same() {
                 reasons.push(format!(
                     "customer {key} differs: {} events only on the source, {} only on the \
@@ -211,6 +264,19 @@ fn verdict_reasons(topics: &[TopicSides], groups: &[GroupSides], checkpoints: bo
             _ => {}
         }
     }
+    let unread: Vec<&TopicSides> = topics
+        .iter()
+        .filter(|t| t.configs_unread.is_some())
+        .collect();
+    if let Some(first) = unread.first() {
+        reasons.push(format!(
+            "the settings of {} topic(s) could not be read, so their retention and cleanup \
+             policy are not compared (first: {} {})",
+            unread.len(),
+            first.topic,
+            first.configs_unread.as_deref().unwrap_or_default()
+        ));
+    }
     for g in groups {
         if let Some(error) = &g.error {
             reasons.push(format!(
@@ -253,8 +319,19 @@ mod tests {
 
     const NOW: i64 = 1_795_000_000_000;
 
-    /// A target that lists its topics, then stops answering for any one of them.
-    struct StopsAnswering(Capture);
+    /// A target that lists its topics, then stops answering for any one of them; counting
+    /// the questions it times out on (each would cost a `--timeout`).
+    struct StopsAnswering(Capture, std::sync::atomic::AtomicUsize);
+
+    impl StopsAnswering {
+        fn new(capture: Capture) -> Self {
+            Self(capture, Default::default())
+        }
+        fn timed_out<T>(&self) -> Result<T, ClusterError> {
+            self.1.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            Err(ClusterError::Kafka("Local: Timed out".into()))
+        }
+    }
 
     impl Source for StopsAnswering {
         fn name(&self) -> String {
@@ -264,10 +341,10 @@ mod tests {
             self.0.topics(internal)
         }
         fn topic(&self, _: &str) -> Result<TopicInfo, ClusterError> {
-            Err(ClusterError::Kafka("Local: Timed out".into()))
+            self.timed_out()
         }
-        fn topic_configs(&self, topic: &str) -> Result<Vec<(String, String)>, ClusterError> {
-            self.0.topic_configs(topic)
+        fn topic_configs(&self, _: &str) -> Result<Vec<(String, String)>, ClusterError> {
+            self.timed_out()
         }
         fn scan(
             &self,
@@ -290,8 +367,8 @@ mod tests {
         ) -> Result<HashMap<(String, i32), Option<i64>>, ClusterError> {
             self.0.committed_offsets(group, partitions)
         }
-        fn group_offsets(&self, groups: &[&str]) -> Result<GroupOffsetsAnswer, ClusterError> {
-            self.0.group_offsets(groups)
+        fn group_offsets(&self, _: &[&str]) -> Result<GroupOffsetsAnswer, ClusterError> {
+            self.timed_out()
         }
         fn records_at(
             &self,
@@ -354,12 +431,27 @@ mod tests {
     #[test]
     fn a_target_that_stops_answering_is_a_reason_not_a_silent_null() {
         let (source, target) = sides();
-        let found = reasons(&source, &StopsAnswering(target), &["builder"]);
+        let target = StopsAnswering::new(target);
+        let found = reasons(&source, &target, &["builder"]);
+        assert_eq!(
+            found[0],
+            "the target stopped answering during the comparison (Local: Timed out): what was \
+             not read from it is unknown"
+        );
         assert!(
-            found.iter().any(|r| r.starts_with(
-                "group builder: the target could not be read (high watermarks of orders:"
-            ) && r.contains("Timed out")),
+            found
+                .iter()
+                .any(|r| r.starts_with("the settings of 1 topic(s) could not be read")),
             "{found:?}"
         );
+        assert!(
+            found.iter().any(|r| r.starts_with(
+                "group builder: the target could not be read (its committed offsets:"
+            ) && r.contains("not asked again")),
+            "{found:?}"
+        );
+        // Its settings timed out once; its group offsets and watermarks were not asked, and
+        // an answer (no such topic) would not have counted as a side that stopped.
+        assert_eq!(target.1.load(std::sync::atomic::Ordering::Relaxed), 1);
     }
 }

@@ -165,7 +165,13 @@ pub fn translate_groups(
     now_ms: i64,
 ) -> Result<Vec<GroupSides>, ClusterError> {
     let committed = source.group_offsets(groups)?;
-    let target_committed = target.group_offsets(groups)?;
+    // A target that cannot say its groups' offsets leaves each group's target side unknown.
+    let target_committed = target.group_offsets(groups).unwrap_or_else(|e| {
+        groups
+            .iter()
+            .map(|g| ((*g).to_owned(), Err(e.clone())))
+            .collect()
+    });
     let mut highs: BTreeMap<String, BTreeMap<i32, i64>> = BTreeMap::new();
     // The first failure to read the target (other than a topic it does not have): the target
     // is not asked again, each question would wait its timeout, and each group says so.

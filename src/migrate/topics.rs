@@ -71,12 +71,16 @@ pub struct TopicSides {
     pub on: &'static str,
     pub partitions: Vec<PartitionSides>,
     pub config_diff: Vec<ConfigDiff>,
+    /// Why the settings could not be compared (a side could not read them): then
+    /// `config_diff` is empty because nothing is known, not because they agree.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub configs_unread: Option<String>,
     /// Said loudly: every key lands elsewhere.
     pub partition_count_differs: bool,
 }
 
-/// One side's topic settings, by topic name.
-pub type Configs = BTreeMap<String, Vec<(String, String)>>;
+/// One side's topic settings by topic name, or why they could not be read.
+pub type Configs = BTreeMap<String, Result<Vec<(String, String)>, String>>;
 
 /// Settings whose difference changes what a cutover keeps.
 const COMPARED: &[&str] = &["cleanup.policy", "retention.ms", "retention.bytes"];
@@ -115,25 +119,16 @@ pub fn compare_topics(
                 }
             })
             .collect();
-        let setting = |side: &Configs, topic: &str, key: &str| {
-            side.get(topic)
-                .and_then(|c| c.iter().find(|(k, _)| k == key))
-                .map(|(_, v)| v.clone())
-        };
-        let config_diff = match t {
-            Some(_) => COMPARED
-                .iter()
-                .filter_map(|key| {
-                    let a = setting(configs.0, &s.name, key);
-                    let b = setting(configs.1, &target_name, key);
-                    (a != b).then(|| ConfigDiff {
-                        key: (*key).to_owned(),
-                        source: a,
-                        target: b,
-                    })
-                })
-                .collect(),
-            None => Vec::new(),
+        let no_settings = Ok(Vec::new());
+        let settings = (
+            configs.0.get(&s.name).unwrap_or(&no_settings),
+            configs.1.get(&target_name).unwrap_or(&no_settings),
+        );
+        let (config_diff, configs_unread) = match (t, settings) {
+            (None, _) => (Vec::new(), None),
+            (Some(_), (Ok(a), Ok(b))) => (config_diff(a, b), None),
+            (Some(_), (Err(e), _)) => (Vec::new(), Some(format!("on the source: {e}"))),
+            (Some(_), (_, Err(e))) => (Vec::new(), Some(format!("on the target: {e}"))),
         };
         out.push(TopicSides {
             topic: s.name.clone(),
@@ -142,6 +137,7 @@ pub fn compare_topics(
             target_topic: target_name,
             partitions,
             config_diff,
+            configs_unread,
         });
     }
     for t in target.iter().filter(|t| !matched.contains(&t.name)) {
@@ -151,10 +147,29 @@ pub fn compare_topics(
             on: "target",
             partitions: Vec::new(),
             config_diff: Vec::new(),
+            configs_unread: None,
             partition_count_differs: false,
         });
     }
     out
+}
+
+/// The compared settings whose values differ between the two sides.
+fn config_diff(source: &[(String, String)], target: &[(String, String)]) -> Vec<ConfigDiff> {
+    let setting = |side: &[(String, String)], key: &str| {
+        side.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
+    };
+    COMPARED
+        .iter()
+        .filter_map(|key| {
+            let (a, b) = (setting(source, key), setting(target, key));
+            (a != b).then(|| ConfigDiff {
+                key: (*key).to_owned(),
+                source: a,
+                target: b,
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -204,12 +219,12 @@ mod tests {
         let mut source_configs = BTreeMap::new();
         source_configs.insert(
             "orders".to_owned(),
-            vec![("retention.ms".to_owned(), "604800000".to_owned())],
+            Ok(vec![("retention.ms".to_owned(), "604800000".to_owned())]),
         );
         let mut target_configs = BTreeMap::new();
         target_configs.insert(
             "src.orders".to_owned(),
-            vec![("retention.ms".to_owned(), "86400000".to_owned())],
+            Ok(vec![("retention.ms".to_owned(), "86400000".to_owned())]),
         );
         let sides = compare_topics(
             &source,
@@ -236,8 +251,22 @@ mod tests {
                 target: Some("86400000".into()),
             }]
         );
+        assert_eq!(orders.configs_unread, None);
         let clicks = &sides[1];
         assert!(clicks.partition_count_differs);
+        // Settings that could not be read are said, and no difference is made up from them.
+        target_configs.insert("src.orders".to_owned(), Err("Local: Timed out".into()));
+        let unread = compare_topics(
+            &source,
+            &target,
+            &rename,
+            (&source_configs, &target_configs),
+        );
+        assert_eq!(unread[0].config_diff, []);
+        assert_eq!(
+            unread[0].configs_unread.as_deref(),
+            Some("on the target: Local: Timed out")
+        );
         assert_eq!(clicks.partitions[2].target_high, None);
         assert_eq!(clicks.partitions[2].missing, 5);
         assert_eq!(sides[2].on, "source");

@@ -51,7 +51,8 @@ pub struct Timeline {
     pub scanned: ScanStats,
     /// True when the identity set hit its cap and some links were not followed.
     pub identities_capped: bool,
-    /// Sources read by more than one partitioner, or whole, under `partitioner = "auto"`: why.
+    /// Sources read by more than one partitioner, or whole, under `partitioner = "auto"`: why;
+    /// and sources where nothing was found whose sampled records the spec's hash does not place.
     pub placement_warnings: Vec<String>,
     pub cancelled: bool,
 }
@@ -141,6 +142,19 @@ pub fn load_timeline(
         frontier = timeline.adopt(found);
     }
     sort_timeline(&mut timeline.events);
+    if !timeline.cancelled {
+        let empty: Vec<&str> = spec
+            .sources
+            .iter()
+            .map(|s| s.topic.as_str())
+            .filter(|topic| !timeline.events.iter().any(|e| e.topic == *topic))
+            .collect();
+        timeline
+            .placement_warnings
+            .extend(super::placement::disagreements_of_empty(
+                cluster, spec, &empty, cancel,
+            )?);
+    }
     timeline.scanned.elapsed_ms = started.elapsed().as_millis() as u64;
     Ok(timeline)
 }

@@ -120,6 +120,11 @@ pub enum RehearseError {
          name it, or rehearse everything"
     )]
     NoSliceWithoutPartitioner(&'static str),
+    #[error(
+        "a slice of partitions needs the spec's partitioner to be the one the data was written \
+         with: {0}. Fix the spec, or rehearse everything"
+    )]
+    SliceByAnotherHash(String),
     #[error(transparent)]
     Cluster(#[from] ClusterError),
 }
@@ -139,7 +144,7 @@ pub fn rehearse(
     }
     let started = Instant::now();
     let slice = match &request.partitions {
-        Some(partitions) => Some(Slice::new(source, spec, partitions)?),
+        Some(partitions) => Some(Slice::new(source, spec, partitions, cancel)?),
         None => None,
     };
     // The link sources are read whole even for a slice: an id that hashes into the slice may
@@ -382,11 +387,22 @@ struct Slice {
 }
 
 impl Slice {
-    fn new(source: &dyn Source, spec: &Spec, partitions: &[i32]) -> Result<Self, RehearseError> {
+    fn new(
+        source: &dyn Source,
+        spec: &Spec,
+        partitions: &[i32],
+        cancel: &CancelToken,
+    ) -> Result<Self, RehearseError> {
         if !crate::profile::Partitioner::HASHES.contains(&spec.partitioner) {
             return Err(RehearseError::NoSliceWithoutPartitioner(
                 spec.partitioner.name(),
             ));
+        }
+        // A slice chosen by a hash the data was not written with holds pieces of customers:
+        // every one of them would read "store behind".
+        let disagree = crate::profile::placement::disagreements(source, spec, cancel)?;
+        if !disagree.is_empty() {
+            return Err(RehearseError::SliceByAnotherHash(disagree.join("; ")));
         }
         let mut count = None;
         let topics = spec

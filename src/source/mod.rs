@@ -1,6 +1,7 @@
 //! Where the engine reads from: a live cluster, or a capture (a file, or the built-in demo
 //! data). Every read feature goes through [`Source`], so it works on both.
 
+mod asked_once;
 mod capture;
 mod capture_file;
 mod recording;
@@ -12,6 +13,7 @@ use crate::cluster::{
     ScanSummary, TopicInfo,
 };
 
+pub use asked_once::AskedOnce;
 pub use capture::{Capture, CapturedGroup};
 pub use capture_file::{
     CaptureFormat, load_capture, partial_path, read_capture, save_capture, write_capture,

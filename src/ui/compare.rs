@@ -273,20 +273,24 @@ fn topics_ui(ui: &mut egui::Ui, found: &Comparison) {
                     ui.label("0")
                 }
                 .on_hover_text(per.join("\n"));
-                ui.label(
-                    t.config_diff
-                        .iter()
-                        .map(|d| {
-                            format!(
-                                "{}: {} → {}",
-                                d.key,
-                                d.source.as_deref().unwrap_or("unset"),
-                                d.target.as_deref().unwrap_or("unset")
-                            )
-                        })
-                        .collect::<Vec<_>>()
-                        .join("; "),
-                );
+                if let Some(why) = &t.configs_unread {
+                    ui.colored_label(ui.visuals().warn_fg_color, format!("not read {why}"));
+                } else {
+                    ui.label(
+                        t.config_diff
+                            .iter()
+                            .map(|d| {
+                                format!(
+                                    "{}: {} → {}",
+                                    d.key,
+                                    d.source.as_deref().unwrap_or("unset"),
+                                    d.target.as_deref().unwrap_or("unset")
+                                )
+                            })
+                            .collect::<Vec<_>>()
+                            .join("; "),
+                    );
+                }
                 ui.end_row();
             }
         });

@@ -510,6 +510,9 @@ fn sample_ui(ui: &mut egui::Ui, sample: &StoreSample, commands: &mut Vec<Command
     if sample.cancelled {
         ui.weak("The sample was cancelled: these are the lookups that finished.");
     }
+    for warning in &sample.placement_warnings {
+        ui.colored_label(ui.visuals().warn_fg_color, warning);
+    }
     if !sample.failed.is_empty() {
         let (key, why) = &sample.failed[0];
         ui.colored_label(
