@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::classify::{Class, Evidence, classify};
-use super::replay::{Projection, Replayed, Slim, replay};
+use super::replay::{Projection, Replay, Replayed, Slim};
 use crate::cluster::{CancelToken, ClusterError, ScanProgress};
 use crate::freshness::{Links, store_latest};
 use crate::profile::{MASK, SourceDecoder, Spec, fold};
@@ -163,16 +163,16 @@ pub fn rehearse(
         }
     }
     let keep = |customer: &str| slice.as_ref().is_none_or(|s| s.holds(spec, customer));
-    let replayed = replay(
+    let replayed = Replay {
         source,
         spec,
         decoder,
-        &links,
-        &reads,
-        &keep,
+        links: &links,
+        keep: &keep,
         cancel,
         on_progress,
-    )?;
+    }
+    .run(&reads)?;
     // The whole store even for a slice: the share of its customers the slice holds is what
     // the slice's counts scale by (keys do not spread evenly over a few partitions).
     let latest = store_latest(source, store, None, cancel)?;

@@ -192,139 +192,142 @@ impl<F: Fn(&str) -> bool + Sync> Keep for F {
     }
 }
 
-/// Reads `partitions` of every source (all of each where `None`), each topic by a thread of
-/// its own, keeping the events of the customers `keep` keeps.
-#[allow(clippy::too_many_arguments)]
-pub fn replay(
-    source: &dyn Source,
-    spec: &Spec,
-    decoder: &SourceDecoder,
-    links: &Links,
-    partitions: &HashMap<String, Option<Vec<i32>>>,
-    keep: &dyn Keep,
-    cancel: &CancelToken,
-    on_progress: &(dyn Fn(ScanProgress) + Sync),
-) -> Result<Replayed, ClusterError> {
-    let projection = Projection::new(spec);
-    let progress = std::sync::Mutex::new(vec![ScanProgress::default(); spec.sources.len()]);
-    let report = |index: usize, p: ScanProgress| {
-        if let Ok(mut all) = progress.lock() {
-            all[index] = p;
-            let sum = ScanProgress::sum(&all);
-            on_progress(sum);
-        }
-    };
-    let parts = crate::cluster::in_parallel(&spec.sources, "a replay reader", |index, src| {
-        let wanted = partitions.get(&src.topic).cloned().flatten();
-        read_topic(
-            source,
-            (index, src),
-            decoder,
-            links,
-            &projection,
-            wanted,
-            keep,
-            cancel,
-            &|p| report(index, p),
-        )
-    });
-    let mut all = Replayed::default();
-    for part in parts {
-        let mut part = part?;
-        all.strings.append(&mut part.strings);
-        all.records += part.records;
-        all.bytes += part.bytes;
-        all.undecodable += part.undecodable;
-        all.keyless += part.keyless;
-        all.cancelled |= part.cancelled;
-        all.read_to.extend(part.read_to);
-        for (customer, events) in part.by_customer {
-            all.by_customer.entry(customer).or_default().extend(events);
-        }
-    }
-    Ok(all)
+/// A replay: what it reads with (the source, the spec and its decoder, the identity map),
+/// which customers it keeps, and who hears its progress.
+pub struct Replay<'a> {
+    pub source: &'a dyn Source,
+    pub spec: &'a Spec,
+    pub decoder: &'a SourceDecoder,
+    pub links: &'a Links,
+    pub keep: &'a dyn Keep,
+    pub cancel: &'a CancelToken,
+    pub on_progress: &'a (dyn Fn(ScanProgress) + Sync),
 }
 
-#[allow(clippy::too_many_arguments)]
-fn read_topic(
-    source: &dyn Source,
-    (index, src): (usize, &SourceSpec),
-    decoder: &SourceDecoder,
-    links: &Links,
-    projection: &Projection,
-    partitions: Option<Vec<i32>>,
-    keep: &dyn Keep,
-    cancel: &CancelToken,
-    on_progress: &dyn Fn(ScanProgress),
-) -> Result<Replayed, ClusterError> {
-    let mut part = Replayed::default();
-    let mut strings = Interner::default();
-    let pointers = &projection.pointers[index];
-    let request = ScanRequest {
-        partitions,
-        ..ScanRequest::new(src.topic.clone())
-    };
-    let summary = source.scan(&request, cancel, &mut |event| {
-        let records = match event {
-            ScanEvent::Records(records) => records,
-            ScanEvent::Progress(p) => {
-                on_progress(p);
-                return true;
+impl Replay<'_> {
+    /// Reads `partitions` of every source (all of each where `None`), each topic by a thread of
+    /// its own, keeping the events of the customers `keep` keeps.
+    pub fn run(
+        &self,
+        partitions: &HashMap<String, Option<Vec<i32>>>,
+    ) -> Result<Replayed, ClusterError> {
+        let Self {
+            spec, on_progress, ..
+        } = *self;
+        let projection = Projection::new(spec);
+        let progress = std::sync::Mutex::new(vec![ScanProgress::default(); spec.sources.len()]);
+        let report = |index: usize, p: ScanProgress| {
+            if let Ok(mut all) = progress.lock() {
+                all[index] = p;
+                let sum = ScanProgress::sum(&all);
+                on_progress(sum);
             }
         };
-        for record in records {
-            let to = part
-                .read_to
-                .entry((record.topic.clone(), record.partition))
-                .or_insert(0);
-            *to = (*to).max(record.offset + 1);
-            let Some(key) = record.key.as_deref() else {
-                part.keyless += 1;
-                continue;
-            };
-            let key = String::from_utf8_lossy(key);
-            let customer = links.customer_of(&key).unwrap_or_else(|| key.into_owned());
-            if !keep.keep(&customer) {
-                continue;
+        let parts = crate::cluster::in_parallel(&spec.sources, "a replay reader", |index, src| {
+            let wanted = partitions.get(&src.topic).cloned().flatten();
+            self.read_topic((index, src), &projection, wanted, &|p| report(index, p))
+        });
+        let mut all = Replayed::default();
+        for part in parts {
+            let mut part = part?;
+            all.strings.append(&mut part.strings);
+            all.records += part.records;
+            all.bytes += part.bytes;
+            all.undecodable += part.undecodable;
+            all.keyless += part.keyless;
+            all.cancelled |= part.cancelled;
+            all.read_to.extend(part.read_to);
+            for (customer, events) in part.by_customer {
+                all.by_customer.entry(customer).or_default().extend(events);
             }
-            let Some(bytes) = record.value.as_deref() else {
-                // A tombstone on a source topic carries no event.
-                continue;
-            };
-            let Ok(value) = decoder.decode(src, bytes) else {
-                part.undecodable += 1;
-                continue;
-            };
-            let broker_ms = record
-                .timestamp_ms
-                .filter(|ms| crate::time::plausible_ms(*ms))
-                .unwrap_or(0);
-            let event_ms = src
-                .event_time
-                .as_deref()
-                .and_then(|p| crate::profile::pointer(&value, p))
-                .and_then(parse_event_time)
-                .unwrap_or(broker_ms);
-            let values = pointers
-                .iter()
-                .map(|p| strings.compact(crate::profile::pointer(&value, p)))
-                .collect();
-            part.by_customer.entry(customer).or_default().push(Slim {
-                event_ms,
-                broker_ms,
-                offset: record.offset,
-                partition: record.partition,
-                source: index as u16,
-                values,
-            });
         }
-        true
-    })?;
-    part.records = summary.progress.scanned;
-    part.bytes = summary.progress.bytes;
-    part.cancelled = summary.cancelled;
-    part.strings = vec![strings];
-    Ok(part)
+        Ok(all)
+    }
+
+    fn read_topic(
+        &self,
+        (index, src): (usize, &SourceSpec),
+        projection: &Projection,
+        partitions: Option<Vec<i32>>,
+        on_progress: &dyn Fn(ScanProgress),
+    ) -> Result<Replayed, ClusterError> {
+        let Self {
+            source,
+            decoder,
+            links,
+            keep,
+            cancel,
+            ..
+        } = *self;
+        let mut part = Replayed::default();
+        let mut strings = Interner::default();
+        let pointers = &projection.pointers[index];
+        let request = ScanRequest {
+            partitions,
+            ..ScanRequest::new(src.topic.clone())
+        };
+        let summary = source.scan(&request, cancel, &mut |event| {
+            let records = match event {
+                ScanEvent::Records(records) => records,
+                ScanEvent::Progress(p) => {
+                    on_progress(p);
+                    return true;
+                }
+            };
+            for record in records {
+                let to = part
+                    .read_to
+                    .entry((record.topic.clone(), record.partition))
+                    .or_insert(0);
+                *to = (*to).max(record.offset + 1);
+                let Some(key) = record.key.as_deref() else {
+                    part.keyless += 1;
+                    continue;
+                };
+                let key = String::from_utf8_lossy(key);
+                let customer = links.customer_of(&key).unwrap_or_else(|| key.into_owned());
+                if !keep.keep(&customer) {
+                    continue;
+                }
+                let Some(bytes) = record.value.as_deref() else {
+                    // A tombstone on a source topic carries no event.
+                    continue;
+                };
+                let Ok(value) = decoder.decode(src, bytes) else {
+                    part.undecodable += 1;
+                    continue;
+                };
+                let broker_ms = record
+                    .timestamp_ms
+                    .filter(|ms| crate::time::plausible_ms(*ms))
+                    .unwrap_or(0);
+                let event_ms = src
+                    .event_time
+                    .as_deref()
+                    .and_then(|p| crate::profile::pointer(&value, p))
+                    .and_then(parse_event_time)
+                    .unwrap_or(broker_ms);
+                let values = pointers
+                    .iter()
+                    .map(|p| strings.compact(crate::profile::pointer(&value, p)))
+                    .collect();
+                part.by_customer.entry(customer).or_default().push(Slim {
+                    event_ms,
+                    broker_ms,
+                    offset: record.offset,
+                    partition: record.partition,
+                    source: index as u16,
+                    values,
+                });
+            }
+            true
+        })?;
+        part.records = summary.progress.scanned;
+        part.bytes = summary.progress.bytes;
+        part.cancelled = summary.cancelled;
+        part.strings = vec![strings];
+        Ok(part)
+    }
 }
 
 #[cfg(test)]

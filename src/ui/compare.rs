@@ -3,8 +3,13 @@
 //! checkpoints with what a cutover would replay or skip, the Profile tab's customer on both
 //! sides as two aligned timelines, and the verdict.
 
-use super::Command;
+use std::any::Any;
+
+use super::command::{Command, News};
 use super::groups::BUDGET_COLOR;
+use super::jobs::PanelId;
+use super::panel::{Cx, Panel, expect};
+use super::session::Session;
 use crate::migrate::Comparison;
 use crate::time::format_timestamp;
 
@@ -21,8 +26,12 @@ pub struct CompareSettings {
     pub groups: String,
 }
 
+pub const ID: PanelId = "Compare";
+
 #[derive(Default)]
 pub struct ComparePanel {
+    /// Saved between runs.
+    pub settings: CompareSettings,
     pub result: Option<Comparison>,
     pub running: bool,
     pub error: Option<String>,
@@ -79,7 +88,7 @@ impl ComparePanel {
         }
     }
 
-    pub fn ui(
+    fn draw(
         &mut self,
         ui: &mut egui::Ui,
         settings: &mut CompareSettings,
@@ -169,12 +178,15 @@ impl ComparePanel {
                         .filter(|l| !l.is_empty() && !l.starts_with('#'))
                         .collect(),
                 };
-                commands.push(Command::Compare(CompareAsk {
-                    target,
-                    rename: Some(settings.rename.trim().to_owned()).filter(|r| !r.is_empty()),
-                    groups: list(&settings.groups),
-                    customer: !key.trim().is_empty(),
-                }));
+                commands.push(Command::to(
+                    ID,
+                    CompareAsk {
+                        target,
+                        rename: Some(settings.rename.trim().to_owned()).filter(|r| !r.is_empty()),
+                        groups: list(&settings.groups),
+                        customer: !key.trim().is_empty(),
+                    },
+                ));
             }
         });
         if let Some(error) = &self.error {
@@ -402,6 +414,89 @@ fn customer_ui(ui: &mut egui::Ui, c: &crate::migrate::CustomerDiff) {
                     }
                 });
         });
+}
+
+impl ComparePanel {
+    /// Connects to the target and compares it with the source, in the background.
+    fn start(&mut self, cx: &mut Cx<'_>, ask: CompareAsk) {
+        let Some(source) = cx.session.source.clone() else {
+            return;
+        };
+        self.running = true;
+        let customer = match (&cx.session.spec, ask.customer) {
+            (Some(spec), true) => Some((
+                std::sync::Arc::clone(spec),
+                cx.session.decoding(),
+                cx.session.key().to_owned(),
+            )),
+            _ => None,
+        };
+        cx.jobs.start(ID, "compare", move |reply| {
+            let target = crate::cluster::Cluster::connect(ask.target.config()?)
+                .map_err(|e| e.to_string())?;
+            let customer = match customer {
+                Some((spec, decoding, key)) => {
+                    let decoder = decoding.decoder(&spec)?;
+                    Some(((*spec).clone(), decoder, key))
+                }
+                None => None,
+            };
+            let request = crate::migrate::CompareRequest {
+                rename: ask.rename,
+                groups: ask.groups,
+                checkpoints: None,
+                customer,
+                reveal_pii: false,
+            };
+            crate::migrate::compare(source.as_ref(), &target, &request, &reply.cancel)
+                .map_err(|e| e.to_string())
+        });
+    }
+}
+
+impl Panel for ComparePanel {
+    fn id(&self) -> PanelId {
+        ID
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, session: &Session, out: &mut Vec<Command>) {
+        let mut settings = std::mem::take(&mut self.settings);
+        out.extend(self.draw(
+            ui,
+            &mut settings,
+            (session.connected(), &session.key, &session.saved),
+        ));
+        self.settings = settings;
+    }
+
+    fn ask(&mut self, ask: Box<dyn Any + Send>, cx: &mut Cx<'_>) {
+        if let Some(ask) = expect::<CompareAsk>(ask, ID) {
+            self.start(cx, ask);
+        }
+    }
+
+    fn take(&mut self, message: Box<dyn Any + Send>, _cx: &mut Cx<'_>) {
+        if let Some(result) = expect::<Result<Comparison, String>>(message, ID) {
+            self.done(result);
+        }
+    }
+
+    fn observe(&mut self, news: &News, _cx: &mut Cx<'_>) {
+        if *news == News::SourceChanged {
+            *self = Self {
+                settings: std::mem::take(&mut self.settings),
+                ..Self::default()
+            };
+        }
+    }
+
+    fn saved(&self) -> Option<serde_json::Value> {
+        serde_json::to_value(&self.settings).ok()
+    }
+
+    fn restore(&mut self, saved: serde_json::Value) {
+        self.settings = serde_json::from_value(saved).unwrap_or_default();
+    }
 }
 
 #[cfg(test)]

@@ -2,11 +2,53 @@
 //! PII discovery per topic with the spec lines that would declare what it finds, and the
 //! attribute × reader table from the cluster's ACLs.
 
-use super::Command;
+use std::any::Any;
+
+use super::command::{Command, News};
 use super::groups::BUDGET_COLOR;
+use super::jobs::PanelId;
+use super::panel::{Cx, Panel, expect};
+use super::session::Session;
 use crate::governance::{Access, ErasureCheck, ErasureVerdict, TopicPii};
 use crate::profile::Spec;
 use crate::time::format_timestamp;
+
+pub const ID: PanelId = "Governance";
+
+/// What the Governance tab asks for.
+enum Task {
+    /// One customer's erasure, or every erased customer's.
+    Erasure(Option<String>),
+    Pii,
+    Access,
+}
+
+impl Task {
+    fn what(&self) -> &'static str {
+        match self {
+            Self::Erasure(_) => "erasure",
+            Self::Pii => "PII discovery",
+            Self::Access => "reading ACLs",
+        }
+    }
+}
+
+enum Ask {
+    Run(Task),
+    Cancel,
+}
+
+/// What a task found.
+enum Governed {
+    Erasures(Vec<ErasureCheck>),
+    Pii(Vec<TopicPii>),
+    Access(Access),
+}
+
+/// How long after an erasure its data may live, as the CLI's `erasure --deadline` default.
+const ERASURE_DEADLINE_MS: i64 = 30 * 24 * 3_600_000;
+/// Records sampled per topic for PII, as the CLI's `pii --sample` default.
+const PII_SAMPLE: usize = 1000;
 
 #[derive(Default)]
 pub struct GovernancePanel {
@@ -33,7 +75,7 @@ impl GovernancePanel {
         self.error = Some(error);
     }
 
-    pub fn ui(
+    fn draw(
         &mut self,
         ui: &mut egui::Ui,
         spec: Option<&Spec>,
@@ -52,7 +94,7 @@ impl GovernancePanel {
                 super::busy::indicator(ui);
                 ui.label(format!("{what} running…"));
                 if ui.button("Cancel").clicked() {
-                    commands.push(Command::CancelGovernance);
+                    commands.push(Command::to(ID, Ask::Cancel));
                 }
             }
         });
@@ -80,13 +122,13 @@ impl GovernancePanel {
                         .on_hover_text("The Profile tab's customer")
                         .clicked()
                     {
-                        commands.push(Command::VerifyErasure(Some(key.trim().to_owned())));
+                        commands.push(Command::to(ID, Ask::Run(Task::Erasure(Some(key.trim().to_owned())))));
                     }
                     if ui
                         .add_enabled(idle, egui::Button::new("Verify every erased customer"))
                         .clicked()
                     {
-                        commands.push(Command::VerifyErasure(None));
+                        commands.push(Command::to(ID, Ask::Run(Task::Erasure(None))));
                     }
                 });
                 if let Some(checks) = &self.erasures {
@@ -100,7 +142,7 @@ impl GovernancePanel {
                         .on_hover_text("Sample 1,000 records of each source topic and find e-mails, phones, IPs, cards, IBANs and telling field names")
                         .clicked()
                     {
-                        commands.push(Command::DiscoverPii);
+                        commands.push(Command::to(ID, Ask::Run(Task::Pii)));
                     }
                 });
                 if let Some(topics) = &self.pii {
@@ -110,7 +152,7 @@ impl GovernancePanel {
                 ui.horizontal_wrapped(|ui| {
                     ui.strong("Who can read which attribute");
                     if ui.add_enabled(idle, egui::Button::new("Read ACLs")).clicked() {
-                        commands.push(Command::ReadAcls);
+                        commands.push(Command::to(ID, Ask::Run(Task::Access)));
                     }
                 });
                 if let Some(access) = &self.access {
@@ -266,4 +308,92 @@ fn access_ui(ui: &mut egui::Ui, access: &Access) {
                 ui.end_row();
             }
         });
+}
+
+impl GovernancePanel {
+    fn start(&mut self, cx: &mut Cx<'_>, task: Task) {
+        let (Some(source), Some(spec)) = (cx.session.source.clone(), cx.session.spec.clone())
+        else {
+            return;
+        };
+        self.started(task.what());
+        let decoding = cx.session.decoding();
+        cx.jobs.start(ID, "task", move |reply| {
+            let source = source.as_ref();
+            let cancel = &reply.cancel;
+            let decoder = decoding.decoder(&spec)?;
+            let found = match task {
+                Task::Erasure(key) => crate::governance::verify_erasures(
+                    source,
+                    &spec,
+                    &decoder,
+                    key.as_deref(),
+                    ERASURE_DEADLINE_MS,
+                    cancel,
+                )
+                .map(Governed::Erasures),
+                Task::Pii => spec
+                    .sources
+                    .iter()
+                    .map(|src| {
+                        crate::governance::discover(
+                            source,
+                            &src.topic,
+                            Some(&spec),
+                            Some(&decoder),
+                            PII_SAMPLE,
+                            cancel,
+                        )
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+                    .map(Governed::Pii),
+                Task::Access => source
+                    .describe_acls()
+                    .map(|answer| Governed::Access(crate::governance::access(&spec, &answer))),
+            };
+            found.map_err(|e| e.to_string())
+        });
+    }
+}
+
+impl Panel for GovernancePanel {
+    fn id(&self) -> PanelId {
+        ID
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, session: &Session, out: &mut Vec<Command>) {
+        out.extend(self.draw(
+            ui,
+            session.spec.as_deref(),
+            &session.key,
+            session.connected(),
+        ));
+    }
+
+    fn ask(&mut self, ask: Box<dyn Any + Send>, cx: &mut Cx<'_>) {
+        match expect::<Ask>(ask, ID) {
+            Some(Ask::Run(task)) => self.start(cx, task),
+            Some(Ask::Cancel) if cx.jobs.cancel(ID, "task") => self.failed("cancelled".into()),
+            Some(Ask::Cancel) | None => {}
+        }
+    }
+
+    fn take(&mut self, message: Box<dyn Any + Send>, _cx: &mut Cx<'_>) {
+        let Some(result) = expect::<Result<Governed, String>>(message, ID) else {
+            return;
+        };
+        self.running = None;
+        match result {
+            Ok(Governed::Erasures(checks)) => self.erasures = Some(checks),
+            Ok(Governed::Pii(topics)) => self.pii = Some(topics),
+            Ok(Governed::Access(access)) => self.access = Some(access),
+            Err(e) => self.failed(e),
+        }
+    }
+
+    fn observe(&mut self, news: &News, _cx: &mut Cx<'_>) {
+        if *news == News::SourceChanged {
+            self.clear();
+        }
+    }
 }

@@ -15,7 +15,15 @@ use crate::time::format_duration_ms;
 
 use super::messages::format_timestamp;
 use super::plot_time::{clock_label, plot_x};
-use super::tasks::{Sampled, SamplerState};
+use std::any::Any;
+
+use super::command::{Command, News};
+use super::groups_sampler::{Look, Sampled, SamplerState};
+use super::jobs::PanelId;
+use super::panel::{Cx, Panel, expect};
+use super::session::Session;
+
+pub const ID: PanelId = "Groups";
 
 /// Points kept per group partition for the plots.
 const HISTORY: usize = 720;
@@ -212,51 +220,6 @@ impl GroupsPanel {
         }
     }
 
-    /// The groups that read `topic`, with their lag on it, for the topic view.
-    pub fn readers_ui(&self, ui: &mut egui::Ui, topic: &str) {
-        let readers: Vec<(&GroupLag, i64, Option<i64>, Status)> = self
-            .groups
-            .iter()
-            .filter_map(|g| {
-                let parts: Vec<_> = g.partitions.iter().filter(|p| p.topic == topic).collect();
-                if parts.is_empty() {
-                    return None;
-                }
-                let lag = parts.iter().map(|p| p.lag).sum();
-                let time_lag = parts.iter().filter_map(|p| p.time_lag_ms).max();
-                let status = parts.iter().map(|p| p.status).max().unwrap_or_default();
-                Some((g, lag, time_lag, status))
-            })
-            .collect();
-        egui::CollapsingHeader::new(format!("Consumer groups reading it ({})", readers.len()))
-            .id_salt("topic_readers")
-            .show(ui, |ui| {
-                if readers.is_empty() {
-                    ui.weak(if self.last_sample_ms.is_some() {
-                        "none"
-                    } else {
-                        "sampling…"
-                    });
-                    return;
-                }
-                egui::Grid::new("topic_readers_grid")
-                    .striped(true)
-                    .show(ui, |ui| {
-                        for title in ["Group", "Status", "Lag", "Time lag"] {
-                            ui.strong(title);
-                        }
-                        ui.end_row();
-                        for (g, lag, time_lag, status) in readers {
-                            ui.label(&g.group);
-                            ui.colored_label(status_color(status), status.to_string());
-                            ui.label(lag.to_string());
-                            ui.label(time_lag.map_or("?".to_owned(), format_duration_ms));
-                            ui.end_row();
-                        }
-                    });
-            });
-    }
-
     /// The group's lag over time within `scope`: at each point in time, the offset lags of its
     /// partitions as last seen summed, and the worst time lag. Partitions are sampled at
     /// different times when the history comes from their commits.
@@ -295,7 +258,7 @@ impl GroupsPanel {
         shown
     }
 
-    pub fn ui(&mut self, ui: &mut egui::Ui) {
+    fn draw(&mut self, ui: &mut egui::Ui) {
         ui.horizontal_wrapped(|ui| {
             let label = ui.label("Group filter");
             ui.add(
@@ -671,4 +634,67 @@ fn partition_status_cols(row: &mut egui_extras::TableRow<'_, '_>, p: &PartitionL
             label.on_hover_text(&p.retention.text);
         }
     });
+}
+
+impl Panel for GroupsPanel {
+    fn id(&self) -> PanelId {
+        ID
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _session: &Session, _out: &mut Vec<Command>) {
+        self.draw(ui);
+    }
+
+    fn take(&mut self, message: Box<dyn Any + Send>, cx: &mut Cx<'_>) {
+        if let Some(Look { at_ms, result }) = expect::<Look>(message, ID) {
+            if !cx.session.connected() {
+                return;
+            }
+            self.sampled(at_ms, result);
+            cx.out.push(Command::GroupsJudged(std::sync::Arc::new(
+                self.groups.clone(),
+            )));
+        }
+    }
+
+    fn observe(&mut self, news: &News, cx: &mut Cx<'_>) {
+        match news {
+            News::SourceChanged => self.clear(),
+            News::SpecChanged => {
+                if let Some(spec) = &cx.session.spec {
+                    self.use_spec_budget(spec.budget);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// While connected, every group is sampled at the panel's interval, in the background,
+    /// one sample in flight at a time.
+    fn tick(&mut self, cx: &mut Cx<'_>, _in_view: bool) {
+        let Some(source) = cx.session.source.clone() else {
+            return;
+        };
+        let interval_ms = self.interval_secs as i64 * 1000;
+        let now = crate::time::now_ms();
+        // A capture is a snapshot: looked at once, from its commit history. Sampling it again
+        // would say nothing about motion.
+        let due = match self.last_sample_ms {
+            None => true,
+            Some(_) if source.is_capture() && !self.rules_changed() => false,
+            Some(_) if self.rules_changed() => true,
+            Some(_) => now - self.last_sampled_wall_ms >= interval_ms,
+        };
+        if due && !self.sampling {
+            self.sample_started(source.is_capture(), now);
+            let rules = self.take_rules();
+            let state = Arc::clone(&self.sampler);
+            cx.jobs.start(ID, "sample", move |_| {
+                super::groups_sampler::look(source.as_ref(), rules, &state)
+            });
+        }
+        cx.jobs
+            .ctx()
+            .request_repaint_after(std::time::Duration::from_millis(interval_ms.max(100) as u64));
+    }
 }

@@ -5,6 +5,7 @@
 use egui_plot::{Bar, BarChart, Plot};
 
 use super::Command;
+use super::browse::{Ask, ID};
 use super::groups::BUDGET_COLOR;
 use crate::keys::{SplitSource, TopicKeys};
 use crate::profile::infer::DEFAULT_SAMPLE;
@@ -57,7 +58,7 @@ impl KeysPanel {
                 ui.spinner();
                 ui.label("sampling…");
                 if ui.button("Cancel").clicked() {
-                    command = Some(Command::CancelKeys);
+                    command = Some(Command::to(ID, Ask::CancelKeys));
                 }
             } else if ui
                 .button("Look at keys")
@@ -67,7 +68,7 @@ impl KeysPanel {
                 ))
                 .clicked()
             {
-                command = Some(Command::LookAtKeys(topic.to_owned()));
+                command = Some(Command::to(ID, Ask::LookAtKeys(topic.to_owned())));
             }
         });
         if let Some(error) = &self.error {

@@ -9,6 +9,7 @@ use crate::cluster::{Record, RecordFilter, ScanProgress, ScanRequest, StartAt};
 use crate::codec::{self, Decoded, Expect};
 
 use super::Command;
+use super::browse::{Ask, ID};
 
 /// The most rows the browser keeps; a scan stops there so memory stays bounded.
 pub const MAX_ROWS: usize = 1_000_000;
@@ -145,6 +146,14 @@ impl MessageSettings {
     }
 }
 
+/// What a browse scan sends: rows prepared for display off the UI thread, its progress, and
+/// how it ended.
+pub enum ScanUpdate {
+    Rows(Vec<Row>),
+    Progress(ScanProgress),
+    Done(Result<crate::cluster::ScanSummary, String>),
+}
+
 #[derive(Default)]
 pub struct MessagesPanel {
     pub rows: Vec<Row>,
@@ -168,14 +177,14 @@ impl MessagesPanel {
     /// Appends streamed rows; says `false` when the view is full and the scan should stop.
     /// A scan's update; `Err` carries what the status bar should say when the scan ended with
     /// a warning or failed, `Ok(false)` that the browser is full and the scan should stop.
-    pub fn scan_update(&mut self, update: super::tasks::ScanUpdate) -> Result<bool, String> {
+    pub fn scan_update(&mut self, update: ScanUpdate) -> Result<bool, String> {
         match update {
-            super::tasks::ScanUpdate::Rows(rows) => Ok(self.append(rows)),
-            super::tasks::ScanUpdate::Progress(progress) => {
+            ScanUpdate::Rows(rows) => Ok(self.append(rows)),
+            ScanUpdate::Progress(progress) => {
                 self.progress = Some(progress);
                 Ok(true)
             }
-            super::tasks::ScanUpdate::Done(result) => {
+            ScanUpdate::Done(result) => {
                 self.scanning = false;
                 let summary = result?;
                 self.progress = Some(summary.progress);
@@ -246,7 +255,7 @@ impl MessagesPanel {
             let entered = filter.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
             if self.scanning {
                 if ui.button("Stop").clicked() {
-                    command = Some(Command::CancelScan);
+                    command = Some(Command::to(ID, Ask::CancelScan));
                 }
             } else if (ui
                 .add_enabled(topic.is_some(), egui::Button::new("Read messages"))
@@ -255,7 +264,7 @@ impl MessagesPanel {
                 && let Some(topic) = topic
             {
                 command = Some(match settings.to_request(topic) {
-                    Ok(request) => Command::StartScan(request),
+                    Ok(request) => Command::to(ID, Ask::StartScan(request)),
                     Err(e) => Command::ShowError(e),
                 });
             }

@@ -5,8 +5,13 @@
 
 use egui_plot::{Bar, BarChart, Plot, VLine};
 
-use super::Command;
+use std::any::Any;
+
+use super::command::{Command, News};
 use super::groups::BUDGET_COLOR;
+use super::jobs::PanelId;
+use super::panel::{Cx, Panel, expect};
+use super::session::Session;
 use crate::freshness::{Census, ChainVerdict, DomainStep, Hop, StoreAge, StoreSample};
 use crate::profile::Spec;
 use crate::time::format_duration_ms;
@@ -14,6 +19,14 @@ use crate::time::format_duration_ms;
 const OK_COLOR: egui::Color32 = egui::Color32::from_rgb(80, 180, 100);
 /// Rows of the customer and partition lists drawn; the rest are counted.
 const LIST_ROWS: usize = 200;
+
+pub const ID: PanelId = "Overview";
+
+/// What the Overview's buttons ask.
+enum Ask {
+    Refresh,
+    Cancel,
+}
 
 #[derive(Default)]
 pub struct OverviewPanel {
@@ -45,6 +58,38 @@ impl OverviewPanel {
             sample_size,
             ..Self::default()
         };
+    }
+
+    /// Looks at every customer of the spec in the background; each part shows as it is found.
+    fn start(&mut self, cx: &mut Cx<'_>) {
+        let (Some(source), Some(spec)) = (cx.session.source.clone(), cx.session.spec.clone())
+        else {
+            return;
+        };
+        if !has_builder(&spec) {
+            return;
+        }
+        self.started(&spec.name);
+        let decoding = cx.session.decoding();
+        let domain = crate::freshness::DomainRequest {
+            sample: self.sample_size,
+            ..Default::default()
+        };
+        cx.jobs.start(ID, "look", move |reply| {
+            let decoder = decoding.decoder(&spec)?;
+            let on_step = |step: DomainStep| reply.send(step);
+            crate::freshness::look_at_domain(
+                source.as_ref(),
+                &spec,
+                &decoder,
+                &domain,
+                source.now_ms(),
+                &reply.cancel,
+                &on_step,
+            )
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+        });
     }
 
     pub fn started(&mut self, spec_name: &str) {
@@ -94,7 +139,7 @@ impl OverviewPanel {
         }
     }
 
-    pub fn ui(&mut self, ui: &mut egui::Ui, spec: Option<&Spec>, connected: bool) -> Vec<Command> {
+    fn draw(&mut self, ui: &mut egui::Ui, spec: Option<&Spec>, connected: bool) -> Vec<Command> {
         let mut commands = Vec::new();
         let Some(spec) = spec else {
             ui.weak(
@@ -103,12 +148,7 @@ impl OverviewPanel {
             );
             return commands;
         };
-        if spec
-            .store
-            .as_ref()
-            .and_then(|s| s.builder_group.as_ref())
-            .is_none()
-        {
+        if !has_builder(spec) {
             ui.weak(format!(
                 "The spec {} has no [store] builder_group: the overview reads what that group \
                  has not consumed yet. Add it to the spec to see every customer at once.",
@@ -181,14 +221,14 @@ impl OverviewPanel {
                         .text(text),
                 );
                 if ui.button("Cancel").clicked() {
-                    commands.push(Command::CancelOverview);
+                    commands.push(Command::to(ID, Ask::Cancel));
                 }
             } else if ui
                 .add_enabled(connected, egui::Button::new("Refresh"))
                 .on_hover_text("Look at every customer again, as of now")
                 .clicked()
             {
-                commands.push(Command::RefreshOverview);
+                commands.push(Command::to(ID, Ask::Refresh));
             }
         });
     }
@@ -530,6 +570,67 @@ fn sample_ui(ui: &mut egui::Ui, sample: &StoreSample, commands: &mut Vec<Command
             }
         }
     });
+}
+
+fn has_builder(spec: &Spec) -> bool {
+    spec.store
+        .as_ref()
+        .and_then(|s| s.builder_group.as_ref())
+        .is_some()
+}
+
+impl Panel for OverviewPanel {
+    fn id(&self) -> PanelId {
+        ID
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, session: &Session, out: &mut Vec<Command>) {
+        out.extend(self.draw(ui, session.spec.as_deref(), session.connected()));
+    }
+
+    fn ask(&mut self, ask: Box<dyn Any + Send>, cx: &mut Cx<'_>) {
+        match expect::<Ask>(ask, ID) {
+            Some(Ask::Refresh) => self.start(cx),
+            Some(Ask::Cancel) if cx.jobs.cancel(ID, "look") => {
+                self.done(Err("cancelled: the parts shown are those found".into()));
+            }
+            Some(Ask::Cancel) | None => {}
+        }
+    }
+
+    fn take(&mut self, message: Box<dyn Any + Send>, _cx: &mut Cx<'_>) {
+        let message = match message.downcast::<DomainStep>() {
+            Ok(step) => return self.step(*step),
+            Err(message) => message,
+        };
+        if let Some(result) = expect::<Result<(), String>>(message, ID) {
+            self.done(result);
+            crate::memory::give_back();
+        }
+    }
+
+    fn observe(&mut self, news: &News, _cx: &mut Cx<'_>) {
+        // A new source or spec is looked at again (the user stays on the tab they are on).
+        if matches!(news, News::SourceChanged | News::SpecChanged) {
+            self.clear();
+        }
+    }
+
+    /// Looks as soon as there is a spec with a builder and a source, and again for each new
+    /// spec or source.
+    fn tick(&mut self, cx: &mut Cx<'_>, _in_view: bool) {
+        let due = cx.session.connected()
+            && !cx.jobs.running(ID, "look")
+            && self.error.is_none()
+            && cx
+                .session
+                .spec
+                .as_ref()
+                .is_some_and(|spec| self.looked_at.as_deref() != Some(&spec.name));
+        if due {
+            self.start(cx);
+        }
+    }
 }
 
 #[cfg(test)]

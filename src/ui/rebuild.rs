@@ -3,12 +3,33 @@
 //! progress and cancel, and the result by field and class with example customers (click →
 //! Profile tab) and the time estimate.
 
-use super::Command;
+use std::any::Any;
+
+use super::command::{Command, News};
 use super::groups::BUDGET_COLOR;
+use super::jobs::PanelId;
+use super::panel::{Cx, Panel, expect};
+use super::session::Session;
 use crate::cluster::ScanProgress;
 use crate::profile::Spec;
 use crate::rebuild::{Class, Readiness, Rehearsal};
 use crate::time::{format_duration_ms, format_timestamp};
+
+pub const ID: PanelId = "Rebuild";
+
+/// What the Rebuild tab's buttons ask.
+enum Ask {
+    Readiness,
+    /// Every partition, or a slice.
+    Rehearse(Option<Vec<i32>>),
+    Cancel,
+}
+
+/// What its jobs answer.
+enum Answer {
+    Readiness(String, Result<Readiness, String>),
+    Rehearsed(Result<Rehearsal, String>),
+}
 
 #[derive(Default)]
 pub struct RebuildPanel {
@@ -76,7 +97,7 @@ impl RebuildPanel {
             .map(Some)
     }
 
-    pub fn ui(&mut self, ui: &mut egui::Ui, spec: Option<&Spec>, connected: bool) -> Vec<Command> {
+    fn draw(&mut self, ui: &mut egui::Ui, spec: Option<&Spec>, connected: bool) -> Vec<Command> {
         let mut commands = Vec::new();
         let Some(spec) = spec else {
             ui.weak("Load a profile spec in the Profile tab: this tab says whether its store can be rebuilt from the events the cluster retains.");
@@ -99,7 +120,7 @@ impl RebuildPanel {
                     )
                     .clicked()
             {
-                commands.push(Command::RebuildReadiness);
+                commands.push(Command::to(ID, Ask::Readiness));
             }
         });
         if let Some(error) = &self.error {
@@ -161,7 +182,7 @@ impl RebuildPanel {
                         .text(format!("{read} of {expected} source records")),
                 );
                 if ui.button("Cancel").clicked() {
-                    commands.push(Command::CancelRebuild);
+                    commands.push(Command::to(ID, Ask::Cancel));
                 }
             } else if ui
                 .add_enabled(
@@ -174,7 +195,7 @@ impl RebuildPanel {
                 .clicked()
                 && let Ok(slice) = slice
             {
-                commands.push(Command::Rehearse(slice));
+                commands.push(Command::to(ID, Ask::Rehearse(slice)));
             }
         });
     }
@@ -363,4 +384,100 @@ fn rehearsal_ui(ui: &mut egui::Ui, r: &Rehearsal, commands: &mut Vec<Command>) {
                 ui.end_row();
             }
         });
+}
+
+impl RebuildPanel {
+    /// Readiness (`None`) or a rehearsal of every partition or a slice, in the background.
+    fn start(&mut self, cx: &mut Cx<'_>, rehearse: Option<Option<Vec<i32>>>) {
+        let (Some(source), Some(spec)) = (cx.session.source.clone(), cx.session.spec.clone())
+        else {
+            return;
+        };
+        let Some(partitions) = rehearse else {
+            self.started("readiness");
+            return cx.jobs.start(ID, "work", move |reply| {
+                let result = crate::rebuild::readiness(source.as_ref(), &spec, &reply.cancel)
+                    .map_err(|e| e.to_string());
+                Answer::Readiness(spec.name.clone(), result)
+            });
+        };
+        self.started("rehearsal");
+        let decoding = cx.session.decoding();
+        cx.jobs.start(ID, "work", move |reply| {
+            let on_progress = |progress: ScanProgress| reply.send(progress);
+            let result = decoding.decoder(&spec).and_then(|decoder| {
+                let request = crate::rebuild::RehearseRequest {
+                    partitions,
+                    examples: 5,
+                    reveal_pii: false,
+                };
+                crate::rebuild::rehearse(
+                    source.as_ref(),
+                    &spec,
+                    &decoder,
+                    &request,
+                    &reply.cancel,
+                    &on_progress,
+                )
+                .map_err(|e| e.to_string())
+            });
+            Answer::Rehearsed(result)
+        });
+    }
+}
+
+impl Panel for RebuildPanel {
+    fn id(&self) -> PanelId {
+        ID
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, session: &Session, out: &mut Vec<Command>) {
+        out.extend(self.draw(ui, session.spec.as_deref(), session.connected()));
+    }
+
+    fn ask(&mut self, ask: Box<dyn Any + Send>, cx: &mut Cx<'_>) {
+        match expect::<Ask>(ask, ID) {
+            Some(Ask::Readiness) => self.start(cx, None),
+            Some(Ask::Rehearse(slice)) => self.start(cx, Some(slice)),
+            Some(Ask::Cancel) if cx.jobs.cancel(ID, "work") => {
+                self.rehearsal_done(Err("cancelled".into()));
+            }
+            Some(Ask::Cancel) | None => {}
+        }
+    }
+
+    fn take(&mut self, message: Box<dyn Any + Send>, _cx: &mut Cx<'_>) {
+        let message = match message.downcast::<ScanProgress>() {
+            Ok(progress) => return self.progress = Some(*progress),
+            Err(message) => message,
+        };
+        match expect::<Answer>(message, ID) {
+            Some(Answer::Readiness(spec, result)) => self.readiness_done(&spec, result),
+            Some(Answer::Rehearsed(result)) => {
+                self.rehearsal_done(result);
+                crate::memory::give_back();
+            }
+            None => {}
+        }
+    }
+
+    fn observe(&mut self, news: &News, _cx: &mut Cx<'_>) {
+        if matches!(news, News::SourceChanged | News::SpecChanged) {
+            self.clear();
+        }
+    }
+
+    /// Looks at readiness when the tab is open on a spec it has not seen.
+    fn tick(&mut self, cx: &mut Cx<'_>, in_view: bool) {
+        let due = in_view
+            && cx.session.connected()
+            && !cx.jobs.running(ID, "work")
+            && self.error.is_none()
+            && cx.session.spec.as_ref().is_some_and(|spec| {
+                spec.store.is_some() && self.looked_at.as_deref() != Some(&spec.name)
+            });
+        if due {
+            self.start(cx, None);
+        }
+    }
 }

@@ -6,6 +6,7 @@ use egui_extras::{Column, TableBuilder};
 use crate::cluster::TopicInfo;
 
 use super::Command;
+use super::browse::{Ask, ID};
 
 /// A topic's configuration entries, or why the broker would not give them.
 pub type TopicConfigs = Result<Vec<(String, String)>, String>;
@@ -37,7 +38,7 @@ impl TopicsPanel {
         self.topics = result?;
         Ok(remembered
             .filter(|name| self.selected.is_none() && self.topics.iter().any(|t| t.name == *name))
-            .map(|name| Command::SelectTopic(name.to_owned())))
+            .map(|name| Command::to(ID, Ask::SelectTopic(name.to_owned()))))
     }
 
     pub fn selected_topic(&self) -> Option<&TopicInfo> {
@@ -50,7 +51,7 @@ impl TopicsPanel {
         ui.horizontal(|ui| {
             ui.heading("Topics");
             if ui.small_button("Refresh").clicked() {
-                command = Some(Command::RefreshTopics);
+                command = Some(Command::to(ID, Ask::RefreshTopics));
             }
             if self.loading {
                 super::busy::indicator(ui);
@@ -66,7 +67,7 @@ impl TopicsPanel {
             .labelled_by(label.id);
         });
         if ui.checkbox(show_internal, "internal topics").changed() {
-            command = Some(Command::RefreshTopics);
+            command = Some(Command::to(ID, Ask::RefreshTopics));
         }
         ui.separator();
         let needle = self.search.to_lowercase();
@@ -87,7 +88,7 @@ impl TopicsPanel {
                                 topic.message_count()
                             ));
                     if response.clicked() && !selected {
-                        command = Some(Command::SelectTopic(topic.name.clone()));
+                        command = Some(Command::to(ID, Ask::SelectTopic(topic.name.clone())));
                     }
                 }
             });

@@ -9,7 +9,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::profile::{Event, Lookup, PiiMask, Profile, Spec, fold, format_duration_ms};
 
-use super::Command;
+mod panel;
+
+pub use panel::{Ask, ID};
+
+use super::command::Command;
 use super::messages::format_timestamp;
 
 const RECENT: usize = 10;
@@ -43,12 +47,16 @@ fn remember(list: &mut Vec<String>, item: &str) {
 
 #[derive(Default)]
 pub struct ProfilePanel {
-    pub spec: Option<Arc<Spec>>,
+    /// Saved between runs: the spec path typed, recent specs and keys, topics, registry.
+    settings: ProfileSettings,
+    /// The session's spec, as last told.
+    spec: Option<Arc<Spec>>,
+    /// The customer typed (the session's key once looked up).
     pub key: String,
     pub running: bool,
     /// Events streamed so far by a running lookup.
     pub partial: Vec<Event>,
-    pub result: Option<Lookup>,
+    pub result: Option<Arc<Lookup>>,
     pub error: Option<String>,
     /// Records scanned by the running lookup's current hop.
     pub progress: Option<crate::cluster::ScanProgress>,
@@ -64,22 +72,11 @@ pub struct ProfilePanel {
     events_version: u64,
     /// Sources whose records the spec's partitioner does not place: one sentence each.
     placement: Vec<String>,
-    /// The placement check whose answer is awaited (another spec's or lookup's is dropped).
-    placement_asked: u64,
-    /// The demo is being built and its first stale customer will be shown here.
-    pub demo_building: bool,
 }
 
 impl ProfilePanel {
-    pub fn placement_asked(&mut self, id: u64) {
-        self.placement_asked = id;
-    }
-
     /// What the check of the spec's partitioner against each source found.
-    pub fn placement_checked(&mut self, id: u64, result: Result<Vec<String>, String>) {
-        if id != self.placement_asked {
-            return;
-        }
+    fn placement_checked(&mut self, result: Result<Vec<String>, String>) {
         self.placement = match result {
             Ok(said) => said,
             Err(e) => vec![format!("could not check the sources' partitioners: {e}")],
@@ -103,23 +100,24 @@ impl ProfilePanel {
         // The finished timeline replaces what streamed in; its room is given back too.
         self.partial = Vec::new();
         match result {
-            Ok(lookup) => self.result = Some(lookup),
+            Ok(lookup) => self.result = Some(Arc::new(lookup)),
             Err(e) => self.error = Some(e),
         }
         self.folded = None;
     }
 
-    /// The finished lookup as `profile --json` prints it.
-    /// A spec was loaded (or failed to).
-    pub fn spec_loaded(&mut self, spec: Result<Spec, String>) {
-        match spec {
-            Ok(spec) => {
-                self.spec = Some(Arc::new(spec));
+    /// The session's spec changed (or failed to load).
+    fn spec_changed(&mut self, session: &super::session::Session) {
+        match (&session.spec, &session.spec_error) {
+            (_, Some(e)) => self.error = Some(e.clone()),
+            (Some(spec), None) => {
+                self.spec = Some(Arc::clone(spec));
                 self.error = None;
                 self.placement.clear();
-                self.placement_asked = 0;
+                self.settings.spec_path = session.spec_path.clone();
+                self.settings.remember_spec(&session.spec_path);
             }
-            Err(e) => self.error = Some(e),
+            (None, None) => self.spec = None,
         }
     }
 
@@ -130,7 +128,7 @@ impl ProfilePanel {
 
     /// What to mask wherever an event's payload is shown: the loaded spec's `pii` fields,
     /// unless *Reveal PII* is on.
-    pub fn pii_mask(&self) -> PiiMask {
+    fn pii_mask(&self) -> PiiMask {
         self.spec.as_deref().map_or_else(PiiMask::none, |spec| {
             PiiMask::unless_revealed(spec, self.reveal_pii)
         })
@@ -152,23 +150,19 @@ impl ProfilePanel {
             .map_or(&self.partial, |r| &r.timeline.events)
     }
 
-    pub fn ui(
-        &mut self,
-        ui: &mut egui::Ui,
-        settings: &mut ProfileSettings,
-        connected: bool,
-    ) -> Option<Command> {
+    fn draw(&mut self, ui: &mut egui::Ui, session: &super::session::Session) -> Option<Command> {
+        let connected = session.connected();
         let mut command = None;
         ui.horizontal_wrapped(|ui| {
             let label = ui.label("Spec");
             ui.add(
-                egui::TextEdit::singleline(&mut settings.spec_path)
+                egui::TextEdit::singleline(&mut self.settings.spec_path)
                     .hint_text("c360.toml")
                     .desired_width(260.0),
             )
             .labelled_by(label.id);
             if ui.button("Load spec").clicked() {
-                command = Some(Command::LoadSpec(settings.spec_path.clone()));
+                command = Some(Command::LoadSpec(self.settings.spec_path.clone()));
             }
             if ui.button("Open…").clicked() {
                 command = Some(Command::PickSpec);
@@ -177,7 +171,7 @@ impl ProfilePanel {
             egui::ComboBox::from_id_salt("recent_specs")
                 .selected_text("specs")
                 .show_ui(ui, |ui| {
-                    for path in &settings.recent_specs {
+                    for path in &self.settings.recent_specs {
                         if ui.selectable_label(false, path).clicked() {
                             command = Some(Command::LoadSpec(path.clone()));
                         }
@@ -200,7 +194,7 @@ impl ProfilePanel {
             ui.horizontal(|ui| {
                 let label = ui.label("Topics");
                 ui.add(
-                    egui::TextEdit::singleline(&mut settings.topics)
+                    egui::TextEdit::singleline(&mut self.settings.topics)
                         .hint_text("c360.identity, c360.orders")
                         .desired_width(400.0),
                 )
@@ -221,7 +215,7 @@ impl ProfilePanel {
             egui::ComboBox::from_id_salt("recent_keys")
                 .selected_text("keys")
                 .show_ui(ui, |ui| {
-                    for key in &settings.recent_keys {
+                    for key in &self.settings.recent_keys {
                         if ui.selectable_label(false, key).clicked() {
                             self.key = key.clone();
                         }
@@ -233,7 +227,7 @@ impl ProfilePanel {
                 super::busy::indicator(ui);
                 ui.label(format!("{} events so far", self.partial.len()));
                 if ui.button("Cancel").clicked() {
-                    command = Some(Command::CancelLookup);
+                    command = Some(Command::to(ID, Ask::Cancel));
                 }
             } else if (ui
                 .add_enabled(
@@ -246,18 +240,26 @@ impl ProfilePanel {
             {
                 command = Some(Command::Lookup(self.key.trim().to_owned()));
             }
-            ui.checkbox(&mut self.reveal_pii, "Reveal PII");
+            if ui.checkbox(&mut self.reveal_pii, "Reveal PII").changed() {
+                command = Some(Command::RevealPii(self.reveal_pii));
+            }
             if self.result.is_some() {
                 ui.separator();
                 if ui.button("Export JSON…").clicked() {
-                    command = Some(Command::ExportProfileJson(self.reveal_pii));
+                    command = self
+                        .report_json(self.reveal_pii)
+                        .map(|doc| Command::SaveText {
+                            title: "Export the profile as JSON",
+                            file_name: format!("{}.json", self.key.trim()),
+                            text: serde_json::to_string_pretty(&doc).unwrap_or_default(),
+                        });
                 }
                 if ui
                     .button("Export capture…")
                     .on_hover_text("What this lookup read, to open offline with --capture")
                     .clicked()
                 {
-                    command = Some(Command::ExportCapture(self.reveal_pii));
+                    command = Some(Command::to(ID, Ask::ExportCapture(self.reveal_pii)));
                 }
             }
         });
@@ -285,7 +287,7 @@ impl ProfilePanel {
                     found.timeline.scanned.partitions,
                     found.timeline.scanned.records
                 ),
-                None if self.demo_building => "Building the demo data: its first stale \
+                None if session.demo_building => "Building the demo data: its first stale \
                                                 customer is explained here in a moment."
                     .to_owned(),
                 None => "Type a customer id and look it up.".to_owned(),

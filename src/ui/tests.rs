@@ -1,0 +1,165 @@
+//! The shell's own behaviour: routing, a source switch, the typed-path prompt, the PNG export.
+
+use std::time::{Duration, Instant};
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable as _;
+
+use super::command::Command;
+use super::path_prompt::PathFor;
+use super::*;
+
+fn app(startup: Startup) -> (Harness<'static, FreshlensApp>, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().to_owned();
+    let harness = Harness::builder()
+        .build_eframe(move |cc| FreshlensApp::new(cc, startup, Some(config)).unwrap());
+    (harness, dir)
+}
+
+fn step_until(
+    harness: &mut Harness<'_, FreshlensApp>,
+    what: &str,
+    done: &dyn Fn(&Harness<'_, FreshlensApp>) -> bool,
+) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !done(harness) {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        harness.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn small_demo() -> crate::demo::DemoConfig {
+    crate::demo::DemoConfig {
+        customers: 150,
+        events: 12_000,
+        ..crate::demo::DemoConfig::new(crate::time::now_ms())
+    }
+}
+
+/// A lookup still running when the user leaves the source is cancelled with every other job:
+/// its answer never reaches the Profile tab, and nothing of the old source stays on screen.
+#[test]
+fn a_source_switch_cancels_every_job_the_lookup_included() {
+    let (mut harness, _dir) = app(Startup {
+        demo: Some(small_demo()),
+        ..Startup::default()
+    });
+    step_until(&mut harness, "the demo", &|h| {
+        h.state().session.connected() && h.state().session.lookup.is_some()
+    });
+    let app = harness.state_mut();
+    let key = app.session.key.clone();
+    app.run(Command::Lookup(key.clone()));
+    assert!(app.jobs.running(profile::ID, "lookup"));
+    app.run(Command::Disconnect);
+    assert!(!app.jobs.running(profile::ID, "lookup"), "cancelled");
+    assert!(app.session.lookup.is_none());
+    harness.run_steps(20);
+    std::thread::sleep(Duration::from_millis(300));
+    harness.run_steps(5);
+    let app = harness.state();
+    assert!(
+        app.session.lookup.is_none(),
+        "the cancelled lookup's answer was dropped"
+    );
+    assert!(
+        harness.query_by_label_contains("Timeline:").is_none(),
+        "the old source's customer is gone from the Profile tab"
+    );
+}
+
+/// Where no file dialog can be shown, the prompt takes the path, and the export that asked
+/// for it writes there.
+#[test]
+fn a_typed_path_takes_the_place_of_a_missing_dialog() {
+    let (mut harness, dir) = app(Startup::default());
+    harness.run_steps(2);
+    harness.state_mut().run(Command::PromptPath(PathFor::Text {
+        title: "Export the profile as JSON",
+        text: "{\"key\": 1}".into(),
+    }));
+    harness.run_steps(2);
+    let target = dir.path().join("typed.json");
+    let field = harness.get_by_role_and_label(egui::accesskit::Role::TextInput, "Path");
+    field.focus();
+    harness.step();
+    harness
+        .get_by_role_and_label(egui::accesskit::Role::TextInput, "Path")
+        .type_text(&target.display().to_string());
+    harness.step();
+    harness.get_by_label("OK").click();
+    step_until(&mut harness, "the file", &|_| target.exists());
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "{\"key\": 1}");
+    step_until(&mut harness, "the notice", &|h| {
+        h.state().status.message.is_some()
+    });
+    let said = harness.state().status.message.clone().unwrap_or_default();
+    assert!(said.starts_with("saved "), "{said}");
+    assert!(harness.state().path_prompt.is_none(), "the prompt closes");
+}
+
+/// Export PNG on the demo's Freshness tab at a small and a large window, at one and two
+/// pixels per point: the screenshot is cropped to the plots on screen (axes and labels
+/// included), never past the window, and saved.
+#[test]
+fn export_png_saves_the_plots_on_screen_at_every_window_size() {
+    for (width, height, scale) in [
+        (1024.0, 700.0, 1.0),
+        (1600.0, 1000.0, 1.0),
+        (1024.0, 700.0, 2.0),
+    ] {
+        let at = format!("{width}x{height} at {scale}");
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().to_owned();
+        let mut harness = Harness::builder()
+            .with_size(egui::vec2(width, height))
+            .with_pixels_per_point(scale)
+            .build_eframe(move |cc| {
+                let startup = Startup {
+                    demo: Some(small_demo()),
+                    ..Startup::default()
+                };
+                FreshlensApp::new(cc, startup, Some(config)).unwrap()
+            });
+        step_until(&mut harness, "the explained customer", &|h| {
+            h.state().session.lookup.is_some()
+        });
+        harness.get_by_label("Freshness").click();
+        step_until(&mut harness, "the plots", &|h| {
+            h.query_by_label_contains("Export PNG").is_some()
+        });
+        harness.run_steps(2);
+        let target = dir.path().join("freshness.png");
+        harness.state_mut().run(Command::to(
+            freshness::ID,
+            freshness::Ask::SavePng(target.clone()),
+        ));
+        step_until(&mut harness, "the saved PNG", &|h| {
+            h.query_by_label_contains("saved ").is_some()
+        });
+        let png = image::open(&target).unwrap().to_rgba8();
+        let (w, h) = (png.width() as f32 / scale, png.height() as f32 / scale);
+        // From the panel's left edge, so the y axes' labels are in; across the plots; never
+        // past the window.
+        assert!(w >= width - 30.0 && w <= width, "{at}: {w}x{h}");
+        assert!(h > 100.0 && h <= height, "{at}: {w}x{h}");
+        // Something is drawn in the axis-label strip at the left, not only background.
+        let strip = (0..png.height())
+            .flat_map(|y| (0..(60.0 * scale) as u32).map(move |x| (x, y)))
+            .map(|(x, y)| png.get_pixel(x, y).0)
+            .collect::<std::collections::BTreeSet<_>>();
+        assert!(
+            strip.len() > 4,
+            "{at}: the left strip has {} colours",
+            strip.len()
+        );
+        if let Ok(dir) = std::env::var("FRESHLENS_KEEP_PNG") {
+            let _ = std::fs::copy(
+                &target,
+                std::path::Path::new(&dir).join(format!("export-{width}x{height}@{scale}.png")),
+            );
+        }
+    }
+}
