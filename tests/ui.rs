@@ -96,7 +96,7 @@ fn look_up_the_scripted_customer(
     type_into(harness, "Customer", "cust-42");
     harness.get_by_label("Look up").click();
     wait_for(harness, "the store diff", |h| {
-        h.query_by_label_contains("Store: 3 stale field(s)")
+        h.query_by_label_contains("Store: 3 field(s) behind")
             .is_some()
     });
 }
@@ -583,7 +583,7 @@ fn pii_is_on_no_widget_unless_revealed() {
     };
     let (mut harness, _config_dir) = demo_app(config, egui::vec2(1500.0, 950.0));
     wait_for(&mut harness, "the suggested customer's timeline", |h| {
-        h.query_all_by_label_contains("c360.identity").count() > 1
+        h.query_all_by_label("c360.identity").count() > 0
     });
     // Select an identity event, whose payload carries the email.
     harness

@@ -26,6 +26,10 @@ pub struct Hop {
     pub status: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub eta_ms: Option<i64>,
+    /// The store only: profiles older than the budget. A store written a second ago can still
+    /// serve many stale profiles: the hop is within the budget, its profiles are not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profiles_over_budget: Option<usize>,
 }
 
 impl Hop {
@@ -44,6 +48,7 @@ impl Hop {
             produce_per_sec: None,
             status: None,
             eta_ms: None,
+            profiles_over_budget: None,
         }
     }
 }
@@ -155,12 +160,15 @@ pub fn chain(
         let mut hop = Hop::new(&spec_store.topic, "store", newest, budget_ms);
         hop.detail = match newest {
             Some(ms) => format!(
-                "last written {} ago; profile age p95 {}",
+                "last written {} ago; profile age p95 {}, {} of {} profiles older than the budget",
                 crate::time::format_duration_ms(ms),
-                crate::time::format_duration_ms(age.age_p95_ms)
+                crate::time::format_duration_ms(age.age_p95_ms),
+                age.over_budget,
+                age.keys
             ),
             None => "no profiles in the store".into(),
         };
+        hop.profiles_over_budget = Some(age.over_budget);
         hops.push(hop);
     }
     Ok(hops)

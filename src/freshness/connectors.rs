@@ -147,6 +147,7 @@ fn hop_of(name: &str, connector: &Value, topics: &[&str]) -> Option<Hop> {
             "FAILED".to_owned()
         }),
         eta_ms: None,
+        profiles_over_budget: None,
     })
 }
 

@@ -294,16 +294,23 @@ fn verdict_reasons(topics: &[TopicSides], groups: &[GroupSides], checkpoints: bo
             ));
         }
     }
-    for g in groups.iter().filter(|g| g.untranslated > 0) {
+    let untranslated: Vec<&GroupSides> = groups.iter().filter(|g| g.untranslated > 0).collect();
+    if checkpoints {
+        for g in &untranslated {
+            reasons.push(format!(
+                "group {}: {} partitions without a checkpoint",
+                g.group, g.untranslated
+            ));
+        }
+    } else if !untranslated.is_empty() {
+        // One reason for one cause: without a checkpoints topic no group is translated, and
+        // a line per group (hundreds on a busy cluster) would bury every other reason.
+        let partitions: usize = untranslated.iter().map(|g| g.untranslated).sum();
         reasons.push(format!(
-            "group {}: {} partitions without a checkpoint{}",
-            g.group,
-            g.untranslated,
-            if checkpoints {
-                ""
-            } else {
-                " (no checkpoints topic on the target)"
-            }
+            "no checkpoints topic on the target: {} group(s) with {partitions} committed \
+             partition(s) have nothing to resume from (first: {})",
+            untranslated.len(),
+            untranslated[0].group
         ));
     }
     reasons

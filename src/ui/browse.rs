@@ -185,9 +185,13 @@ impl Panel for BrowsePanel {
             });
         // The topic's partitions and readers above, in a split the user can drag (egui keeps
         // its size between runs); the messages get the rest of the height.
+        // Two fifths of the height by default, so the partition table shows more than a
+        // couple of rows; the drag handle at its lower edge says it can take more.
+        let detail = (ui.available_height() * 0.4).max(220.0);
         egui::Panel::top("topic_detail")
             .resizable(true)
-            .default_size(220.0)
+            .show_separator_line(true)
+            .default_size(detail)
             .min_size(120.0)
             .show(ui, |ui| {
                 egui::ScrollArea::vertical()

@@ -205,22 +205,30 @@ impl ComparePanel {
         egui::ScrollArea::vertical()
             .id_salt("compare_scroll")
             .show(ui, |ui| {
-                if found.reasons.is_empty() {
-                    ui.colored_label(egui::Color32::from_rgb(80, 180, 100), "Ready to cut over");
-                } else {
-                    ui.colored_label(BUDGET_COLOR, "Not ready to cut over:");
-                    for r in &found.reasons {
-                        ui.label(format!("  • {r}"));
-                    }
-                }
+                reasons_ui(ui, &found.reasons);
                 ui.separator();
-                topics_ui(ui, found);
-                ui.separator();
-                groups_ui(ui, found);
+                // The customer first: a handful of rows, where hundreds of groups would push
+                // it out of reach.
                 if let Some(customer) = &found.customer {
-                    ui.separator();
                     customer_ui(ui, customer);
+                    ui.separator();
                 }
+                egui::CollapsingHeader::new(format!("Topics ({})", found.topics.len()))
+                    .id_salt("compare_topics_section")
+                    .default_open(found.topics.len() <= SHOWN_OPEN)
+                    .show(ui, |ui| topics_ui(ui, found));
+                let rows: usize = found.groups.iter().map(|g| g.partitions.len()).sum();
+                egui::CollapsingHeader::new(format!(
+                    "Groups ({}, {rows} partitions; checkpoints: {})",
+                    found.groups.len(),
+                    found
+                        .checkpoints_topic
+                        .as_deref()
+                        .unwrap_or("none found on the target")
+                ))
+                .id_salt("compare_groups_section")
+                .default_open(rows <= SHOWN_OPEN)
+                .show(ui, |ui| groups_ui(ui, found));
             });
         commands
     }
@@ -293,7 +301,7 @@ fn topics_ui(ui: &mut egui::Ui, found: &Comparison) {
                             .iter()
                             .map(|d| {
                                 format!(
-                                    "{}: {} → {}",
+                                    "{}: {} -> {}",
                                     d.key,
                                     d.source.as_deref().unwrap_or("unset"),
                                     d.target.as_deref().unwrap_or("unset")
@@ -308,18 +316,52 @@ fn topics_ui(ui: &mut egui::Ui, found: &Comparison) {
         });
 }
 
+/// Sections with more rows than this start closed.
+const SHOWN_OPEN: usize = 50;
+/// Reasons listed before the rest are folded away.
+const REASONS_SHOWN: usize = 8;
+
+/// The verdict: the first reasons, and the rest behind a fold.
+fn reasons_ui(ui: &mut egui::Ui, reasons: &[String]) {
+    if reasons.is_empty() {
+        ui.colored_label(egui::Color32::from_rgb(80, 180, 100), "Ready to cut over");
+        return;
+    }
+    ui.colored_label(
+        BUDGET_COLOR,
+        format!("Not ready to cut over: {} reason(s)", reasons.len()),
+    );
+    for r in reasons.iter().take(REASONS_SHOWN) {
+        ui.label(format!("  • {r}"));
+    }
+    if reasons.len() > REASONS_SHOWN {
+        egui::CollapsingHeader::new(format!("{} more", reasons.len() - REASONS_SHOWN))
+            .id_salt("compare_more_reasons")
+            .show(ui, |ui| {
+                for r in &reasons[REASONS_SHOWN..] {
+                    ui.label(format!("  • {r}"));
+                }
+            });
+    }
+}
+
+/// A row per group partition under a header that stays in view, scrolled within its own
+/// height however many there are.
 fn groups_ui(ui: &mut egui::Ui, found: &Comparison) {
-    ui.strong(format!(
-        "Groups (checkpoints: {})",
-        found
-            .checkpoints_topic
-            .as_deref()
-            .unwrap_or("none found on the target")
-    ));
-    egui::Grid::new("compare_groups")
+    let rows: Vec<(&str, &crate::migrate::GroupPartition)> = found
+        .groups
+        .iter()
+        .flat_map(|g| g.partitions.iter().map(move |p| (g.group.as_str(), p)))
+        .collect();
+    let row_height = ui.text_style_height(&egui::TextStyle::Body) + 4.0;
+    egui_extras::TableBuilder::new(ui)
+        .id_salt("compare_groups")
         .striped(true)
-        .num_columns(8)
-        .show(ui, |ui| {
+        .max_scroll_height(360.0)
+        .column(egui_extras::Column::auto().at_least(120.0).clip(true))
+        .column(egui_extras::Column::auto().at_least(120.0).clip(true))
+        .columns(egui_extras::Column::auto().at_least(60.0), 6)
+        .header(20.0, |mut header| {
             for h in [
                 "group",
                 "partition",
@@ -330,34 +372,51 @@ fn groups_ui(ui: &mut egui::Ui, found: &Comparison) {
                 "replay / skip",
                 "checkpoint age",
             ] {
-                ui.weak(h);
+                header.col(|ui| {
+                    ui.weak(h);
+                });
             }
-            ui.end_row();
-            for g in &found.groups {
-                for p in &g.partitions {
-                    ui.label(&g.group);
+        })
+        .body(|body| {
+            body.rows(row_height, rows.len(), |mut row| {
+                let (group, p) = rows[row.index()];
+                row.col(|ui| {
+                    ui.label(group);
+                });
+                row.col(|ui| {
                     ui.label(format!("{}/{}", p.topic, p.partition));
+                });
+                row.col(|ui| {
                     ui.label(p.source_committed.to_string());
+                });
+                row.col(|ui| {
                     match p.translated {
                         Some(o) => ui
                             .label(o.to_string())
                             .on_hover_text(format!("translated by {}", p.translated_by)),
                         None => ui.colored_label(BUDGET_COLOR, "untranslated"),
                     };
+                });
+                row.col(|ui| {
                     ui.label(p.target_committed.map_or("-".into(), |o| o.to_string()));
+                });
+                row.col(|ui| {
                     ui.label(p.target_high.map_or("-".into(), |o| o.to_string()));
+                });
+                row.col(|ui| {
                     ui.label(format!(
                         "{} / {}",
                         p.replay.map_or("?".into(), |n| n.to_string()),
                         p.skip.map_or("?".into(), |n| n.to_string())
                     ));
+                });
+                row.col(|ui| {
                     ui.label(
                         p.checkpoint_age_ms
                             .map_or("-".into(), crate::time::format_duration_ms),
                     );
-                    ui.end_row();
-                }
-            }
+                });
+            });
         });
 }
 

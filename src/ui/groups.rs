@@ -340,13 +340,16 @@ impl GroupsPanel {
             );
         }
         ui.separator();
-        // The selected group's partitions and plots get the larger share: they are what a
-        // verdict is read from.
-        egui::Panel::bottom("group_detail")
-            .resizable(true)
-            .default_size(ui.available_height() * 0.65)
-            .show(ui, |ui| self.detail_ui(ui));
-        egui::CentralPanel::default().show(ui, |ui| self.table_ui(ui));
+        // The group table is as tall as its rows, up to two fifths of the height; the
+        // selected group's partitions and plots get the rest: they are what a verdict is read
+        // from.
+        let row_height = ui.text_style_height(&egui::TextStyle::Body) + 4.0;
+        let rows = self.visible().len().max(1) as f32;
+        let table = ((rows + 1.0) * row_height + 12.0).clamp(70.0, ui.available_height() * 0.4);
+        egui::Panel::top("groups_table_panel")
+            .exact_size(table)
+            .show(ui, |ui| self.table_ui(ui));
+        egui::CentralPanel::default().show(ui, |ui| self.detail_ui(ui));
     }
 
     fn table_ui(&mut self, ui: &mut egui::Ui) {
@@ -355,12 +358,13 @@ impl GroupsPanel {
         let mut clicked = None;
         // Row clicks select; selectable labels would swallow them.
         ui.style_mut().interaction.selectable_labels = false;
+        // The name takes what the numbers leave, so every column is on screen at 1024 px.
         TableBuilder::new(ui)
             .id_salt("groups_table")
             .striped(true)
             .sense(egui::Sense::click())
-            .column(Column::initial(280.0).clip(true).resizable(true))
-            .columns(Column::auto().at_least(70.0), 7)
+            .column(Column::remainder().at_least(140.0).clip(true))
+            .columns(Column::auto().at_least(56.0), 7)
             .header(20.0, |mut header| {
                 for title in [
                     "Group",
@@ -489,7 +493,10 @@ impl GroupsPanel {
                 ))
                 .y_axis_min_width(56.0)
                 .y_axis_label("records")
-                .show(ui, |plot| plot.line(Line::new("offset lag", offsets)));
+                .allow_scroll(false)
+                .show(ui, |plot| {
+                    plot.line(Line::new("offset lag", offsets).color(LAG_COLOR))
+                });
             let times: PlotPoints = series
                 .iter()
                 .filter_map(|(t, _, lag)| lag.map(|ms| [secs(*t), ms as f64 / 1000.0]))
@@ -506,9 +513,15 @@ impl GroupsPanel {
                 ))
                 .y_axis_min_width(56.0)
                 .y_axis_label("time lag")
+                .allow_scroll(false)
                 .show(ui, |plot| {
-                    plot.line(Line::new("time lag", times));
-                    plot.hline(HLine::new("budget", budget).color(BUDGET_COLOR));
+                    plot.line(Line::new("time lag", times).color(LAG_COLOR));
+                    // Dashed and apart from the lag's own colour: a threshold, not a series.
+                    plot.hline(
+                        HLine::new("budget", budget)
+                            .color(BUDGET_COLOR)
+                            .style(egui_plot::LineStyle::dashed_loose()),
+                    );
                 });
             self.scope = scope;
         });
@@ -528,8 +541,8 @@ fn partitions_table_ui(
     TableBuilder::new(ui)
         .id_salt("group_partition_table")
         .striped(true)
-        .column(Column::auto().at_least(150.0))
-        .columns(Column::auto().at_least(48.0), 8)
+        .column(Column::remainder().at_least(110.0).clip(true))
+        .columns(Column::auto().at_least(44.0), 8)
         .header(20.0, |mut header| {
             for title in [
                 "Partition",
@@ -589,6 +602,8 @@ fn partitions_table_ui(
 
 /// The budget line's colour, the same on every tab.
 pub const BUDGET_COLOR: egui::Color32 = egui::Color32::from_rgb(230, 80, 70);
+/// The lag lines: blue, so the budget's red stands apart.
+pub const LAG_COLOR: egui::Color32 = egui::Color32::from_rgb(100, 160, 240);
 
 pub fn status_color(status: Status) -> egui::Color32 {
     match status {

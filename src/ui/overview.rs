@@ -17,6 +17,8 @@ use crate::profile::Spec;
 use crate::time::format_duration_ms;
 
 const OK_COLOR: egui::Color32 = egui::Color32::from_rgb(80, 180, 100);
+/// Behind, but within the budget: worth a look, not a breach.
+pub const WARN_COLOR: egui::Color32 = egui::Color32::from_rgb(230, 180, 60);
 /// Rows of the customer and partition lists drawn; the rest are counted.
 const LIST_ROWS: usize = 200;
 
@@ -310,7 +312,12 @@ fn sources_card(ui: &mut egui::Ui, sources: &[&Hop]) {
 }
 
 fn hop_card(ui: &mut egui::Ui, hop: &Hop) {
-    let color = hop_color(hop.within_budget);
+    // A store written a moment ago that serves profiles older than the budget is not green.
+    let stale_profiles = hop.profiles_over_budget.filter(|n| *n > 0);
+    let color = match stale_profiles {
+        Some(_) if hop.within_budget => WARN_COLOR,
+        _ => hop_color(hop.within_budget),
+    };
     egui::Frame::group(ui.style())
         .stroke(egui::Stroke::new(2.0, color))
         .show(ui, |ui| {
@@ -324,8 +331,16 @@ fn hop_card(ui: &mut egui::Ui, hop: &Hop) {
                     .as_deref()
                     .map(|s| format!(" · {s}"))
                     .unwrap_or_default();
+                let value = match stale_profiles {
+                    Some(n) => format!("written {value} ago · {n} profiles past the budget"),
+                    None => value,
+                };
+                let value_color = match stale_profiles {
+                    Some(_) => color,
+                    None => value_color(ui, hop),
+                };
                 ui.colored_label(
-                    value_color(ui, hop),
+                    value_color,
                     egui::RichText::new(format!("{value}{status}")).strong(),
                 );
                 if let Some(eta) = hop.eta_ms {

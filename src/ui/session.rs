@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use crate::cluster::saved::SavedClusters;
+use crate::codec::registry::RegistryClient;
 use crate::freshness::GroupLag;
 use crate::profile::{Lookup, Spec};
 use crate::source::Source;
@@ -26,7 +27,6 @@ pub enum Origin {
     },
 }
 
-#[derive(Default)]
 pub struct Session {
     pub source: Option<Arc<dyn Source>>,
     pub origin: Origin,
@@ -49,6 +49,28 @@ pub struct Session {
     pub saved: SavedClusters,
     /// The demo is being built; its first stale customer will be shown in the Profile tab.
     pub demo_building: bool,
+    /// The connection's timeout, which bounds the Schema Registry's answers too.
+    pub timeout: std::time::Duration,
+}
+
+impl Default for Session {
+    fn default() -> Self {
+        Self {
+            source: None,
+            origin: Origin::default(),
+            spec: None,
+            spec_path: String::new(),
+            spec_error: None,
+            key: String::new(),
+            registry: String::new(),
+            lookup: None,
+            groups: None,
+            reveal_pii: false,
+            saved: SavedClusters::default(),
+            demo_building: false,
+            timeout: crate::cluster::DEFAULT_TIMEOUT,
+        }
+    }
 }
 
 impl Session {
@@ -87,19 +109,23 @@ impl Session {
 #[derive(Debug, Clone)]
 pub struct Decoding {
     registry: Option<String>,
+    timeout: std::time::Duration,
 }
 
 impl Decoding {
-    /// The spec's decoder, with a registry client (credentials from its URL's
-    /// `user:password@`, sent as Basic auth) bounded by the connection timeout.
-    pub fn decoder(&self, spec: &Spec) -> Result<crate::profile::SourceDecoder, String> {
-        let registry = self
-            .registry
+    /// The registry client: credentials from the URL's `user:password@` are sent as Basic
+    /// auth (and shown nowhere), every request bounded by the connection's timeout.
+    fn client(&self) -> Result<Option<RegistryClient>, String> {
+        self.registry
             .as_deref()
-            .map(|url| crate::codec::registry::RegistryClient::new(url, None))
+            .map(|url| RegistryClient::new(url, None).map(|c| c.with_timeout(self.timeout)))
             .transpose()
-            .map_err(|e| e.to_string())?
-            .map(|client| Arc::new(client.with_timeout(crate::cluster::DEFAULT_TIMEOUT)));
+            .map_err(|e| e.to_string())
+    }
+
+    /// The spec's decoder, with the registry client where one is named.
+    pub fn decoder(&self, spec: &Spec) -> Result<crate::profile::SourceDecoder, String> {
+        let registry = self.client()?.map(Arc::new);
         crate::profile::SourceDecoder::new(spec, registry).map_err(|e| e.to_string())
     }
 }
@@ -108,6 +134,81 @@ impl Session {
     pub fn decoding(&self) -> Decoding {
         Decoding {
             registry: self.registry(),
+            timeout: self.timeout,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Write};
+    use std::time::{Duration, Instant};
+
+    use super::*;
+
+    /// A registry on a local port: each connection's request is handed back, and answered
+    /// 404 unless `silent`.
+    fn registry(silent: bool) -> (String, std::sync::mpsc::Receiver<String>) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { return };
+                let mut request = [0u8; 4096];
+                let n = stream.read(&mut request).unwrap_or(0);
+                let _ = tx.send(String::from_utf8_lossy(&request[..n]).into_owned());
+                if silent {
+                    std::thread::sleep(Duration::from_secs(30));
+                } else {
+                    let _ =
+                        stream.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+                }
+            }
+        });
+        (format!("127.0.0.1:{port}"), rx)
+    }
+
+    fn decoding(url: String, timeout: Duration) -> Decoding {
+        let session = Session {
+            registry: url,
+            timeout,
+            ..Session::default()
+        };
+        session.decoding()
+    }
+
+    /// The GUI's registry client sends the URL's credentials as Basic auth, as the CLI does.
+    #[test]
+    fn the_registry_is_asked_with_the_urls_credentials() {
+        let (address, requests) = registry(false);
+        let decoding = decoding(
+            format!("http://reader:s3cret@{address}"),
+            Duration::from_secs(5),
+        );
+        let client = decoding.client().unwrap().unwrap();
+        assert!(client.schema(7).is_err(), "404: no such schema");
+        let request = requests.recv_timeout(Duration::from_secs(5)).unwrap();
+        assert!(request.starts_with("GET /schemas/ids/7"), "{request}");
+        // base64("reader:s3cret")
+        assert!(
+            request.contains("cmVhZGVyOnMzY3JldA=="),
+            "Basic auth sent: {request}"
+        );
+    }
+
+    /// A registry that does not answer costs the connection's timeout, not the 10 s default.
+    #[test]
+    fn a_silent_registry_is_given_up_after_the_connection_timeout() {
+        let (address, _requests) = registry(true);
+        let decoding = decoding(format!("http://{address}"), Duration::from_secs(1));
+        let client = decoding.client().unwrap().unwrap();
+        let started = Instant::now();
+        assert!(client.schema(1).is_err());
+        let waited = started.elapsed();
+        assert!(
+            waited >= Duration::from_millis(900) && waited < Duration::from_secs(5),
+            "{waited:?}"
+        );
     }
 }

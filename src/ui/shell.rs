@@ -21,6 +21,8 @@ use super::{FreshlensApp, log_since_start, profile};
 /// A capture opened, with the lines that could not be read.
 pub struct OpenedCapture {
     pub source: Arc<dyn Source>,
+    /// What to call it: its file's name, else the name it was recorded under.
+    pub name: String,
     pub records: usize,
     pub warnings: Vec<String>,
 }
@@ -28,10 +30,18 @@ pub struct OpenedCapture {
 impl OpenedCapture {
     pub fn new(capture: crate::source::Capture, warnings: Vec<String>) -> Self {
         Self {
+            name: capture.name.clone(),
             records: capture.record_count(),
             source: Arc::new(capture),
             warnings,
         }
+    }
+
+    fn named_by_file(mut self, path: &std::path::Path) -> Self {
+        if let Some(file) = path.file_name() {
+            self.name = file.to_string_lossy().into_owned();
+        }
+        self
     }
 }
 
@@ -62,6 +72,7 @@ impl FreshlensApp {
         match command {
             Command::Connect(config) => {
                 self.leave();
+                self.session.timeout = config.timeout;
                 self.connect.connecting(config.bootstrap.clone());
                 self.jobs.start(SHELL, "source", move |_| {
                     let connected = Cluster::connect(config)
@@ -117,7 +128,9 @@ impl FreshlensApp {
                 self.leave_for(path.display().to_string());
                 self.jobs.start(SHELL, "source", move |_| {
                     let opened = crate::source::load_capture(&path)
-                        .map(|(capture, warnings)| OpenedCapture::new(capture, warnings))
+                        .map(|(capture, warnings)| {
+                            OpenedCapture::new(capture, warnings).named_by_file(&path)
+                        })
                         .map_err(|e| e.to_string());
                     Answer::Capture(opened)
                 });
@@ -278,10 +291,11 @@ impl FreshlensApp {
     /// `source` is in use from now on.
     fn opened(&mut self, source: Arc<dyn Source>, origin: Origin) {
         self.jobs.source_changed();
-        if source.is_capture() {
-            self.connect.opened(source.name());
-        } else {
-            self.connect.connected(source.name());
+        // Said as what it is: a capture of the demo is a capture, not the demo.
+        match &origin {
+            Origin::Cluster => self.connect.connected(source.name()),
+            Origin::Demo { .. } => self.connect.opened("demo data".into()),
+            Origin::Capture { name, .. } => self.connect.opened(format!("capture {name}")),
         }
         self.session.source = Some(source);
         self.session.origin = origin;
@@ -295,11 +309,12 @@ impl FreshlensApp {
     pub(super) fn capture_opened(&mut self, opened: OpenedCapture) {
         let OpenedCapture {
             source,
+            name,
             records,
             warnings,
         } = opened;
         let origin = Origin::Capture {
-            name: source.name(),
+            name,
             taken_ms: source.now_ms(),
             records,
         };

@@ -101,7 +101,8 @@ impl eframe::App for FreshlensApp {
         let state = SavedState {
             connect: self.state.connect.without_secrets(),
             tab: self.tab.to_owned(),
-            registry: self.session.registry.clone(),
+            // Without a password typed into the URL: secrets are never saved.
+            registry: crate::codec::registry::split_credentials(&self.session.registry).0,
             panels: self
                 .panels
                 .iter()

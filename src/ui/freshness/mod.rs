@@ -134,6 +134,8 @@ pub struct FreshnessPanel {
     plots_rect: Option<egui::Rect>,
     /// What the last export did; written by the screenshot callback too.
     pub notice: Arc<Mutex<Option<String>>>,
+    /// A new ingest sample: its plot's delay axis is fitted to it once.
+    ingest_fit: bool,
     /// A PNG export waiting for its screenshot: where to save it, and the frame it was asked in.
     png_export: Option<(std::path::PathBuf, u64)>,
 }
@@ -154,6 +156,7 @@ impl FreshnessPanel {
     pub fn ingest_sampled(&mut self, result: Result<IngestSample, String>) {
         self.ingest_running = false;
         self.ingest = Some(result);
+        self.ingest_fit = true;
     }
 
     /// What an export did, shown beside the export buttons.
@@ -353,8 +356,14 @@ impl FreshnessPanel {
         axis.plot("builder_lag_plot")
             .y_axis_label("builder time lag")
             .show(ui, |plot| {
-                plot.line(Line::new(format!("{name} time lag"), builder));
-                plot.hline(HLine::new("budget", budget_s).color(super::groups::BUDGET_COLOR));
+                plot.line(
+                    Line::new(format!("{name} time lag"), builder).color(super::groups::LAG_COLOR),
+                );
+                plot.hline(
+                    HLine::new("budget", budget_s)
+                        .color(super::groups::BUDGET_COLOR)
+                        .style(egui_plot::LineStyle::dashed_loose()),
+                );
             });
         if empty && matches!(self.builder, Some(Ok(_))) {
             ui.weak(
@@ -451,15 +460,25 @@ impl FreshnessPanel {
     }
 
     /// A topic's ingest delay percentiles over time.
-    fn ingest_plot_ui(&self, ui: &mut egui::Ui, axis: &Axis) {
+    fn ingest_plot_ui(&mut self, ui: &mut egui::Ui, axis: &Axis) {
         let origin = axis.origin;
         let sampled = matches!(&self.ingest, Some(Ok(_)));
+        // Fitted once to a new sample (egui keeps a plot's bounds between frames).
+        let fit = std::mem::take(&mut self.ingest_fit)
+            .then(|| match &self.ingest {
+                Some(Ok(sample)) => sample.buckets.iter().map(|b| b.max_ms).max(),
+                _ => None,
+            })
+            .flatten();
         axis.plot("ingest_plot")
             // Before a sample there is nothing to scale the axis to: it starts at zero.
             .include_y(0.0)
             .auto_bounds([true, sampled])
             .y_axis_label("ingest delay")
             .show(ui, |plot| {
+                if let Some(max_ms) = fit {
+                    plot.set_plot_bounds_y(0.0..=(max_ms as f64 / 1000.0 * 1.1).max(1.0));
+                }
                 if let Some(Ok(sample)) = &self.ingest {
                     let line = |f: fn(&crate::freshness::DelayBucket) -> i64| -> PlotPoints {
                         sample

@@ -139,6 +139,8 @@ impl Axis {
             // A double click would reset one plot alone and unlink it from the others; the
             // window presets reset them together.
             .allow_double_click_reset(false)
+            // The wheel scrolls the page, not the plot: Ctrl+wheel zooms, a drag pans.
+            .allow_scroll(false)
             .y_axis_min_width(56.0)
     }
 }
@@ -164,8 +166,17 @@ pub(super) fn staleness_plot_ui(
         .plot("staleness_plot")
         .y_axis_label("staleness")
         .show(ui, |plot| {
+            // A preset shows the whole staleness again, whatever the plot was panned to.
             if let Some((from, to)) = window {
                 plot.set_plot_bounds_x(from..=to);
+                let top = report
+                    .report
+                    .staleness
+                    .points
+                    .iter()
+                    .map(|p| p.staleness_ms as f64 / 1000.0)
+                    .fold(budget_s, f64::max);
+                plot.set_plot_bounds_y(0.0..=top * 1.1);
             }
             for b in &report.report.staleness.breaches {
                 let end = b.end_ms.unwrap_or(until);

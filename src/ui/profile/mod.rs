@@ -201,6 +201,31 @@ impl ProfilePanel {
                 .labelled_by(label.id);
             });
         }
+        // Only a spec with `avro` sources needs a registry: the field shows for those.
+        let avro = self.spec.as_ref().is_some_and(|spec| {
+            spec.sources
+                .iter()
+                .any(|s| s.format == crate::profile::spec::SourceFormat::Avro)
+        });
+        if avro || !self.settings.schema_registry.is_empty() {
+            ui.horizontal(|ui| {
+                let label = ui.label("Schema Registry");
+                let field = ui
+                    .add(
+                        egui::TextEdit::singleline(&mut self.settings.schema_registry)
+                            .hint_text("http://user:password@registry:8081")
+                            .desired_width(320.0),
+                    )
+                    .labelled_by(label.id)
+                    .on_hover_text(
+                        "Decodes the spec's avro sources; user:password@ is sent as Basic auth \
+                         and never saved",
+                    );
+                if field.lost_focus() || (field.changed() && !field.has_focus()) {
+                    command = Some(Command::SetRegistry(self.settings.schema_registry.clone()));
+                }
+            });
+        }
         ui.horizontal(|ui| {
             let label = ui.label("Customer");
             let response = ui
@@ -296,9 +321,11 @@ impl ProfilePanel {
             return command;
         }
         self.replay_ui(ui);
+        // The fields take a share of the width, so the timeline's values keep room at 1024.
+        let fields_width = (ui.available_width() * 0.47).clamp(400.0, 660.0);
         egui::Panel::right("profile_fields")
             .resizable(true)
-            .default_size(520.0)
+            .default_size(fields_width)
             .show(ui, |ui| {
                 self.fields_ui(ui);
             });
@@ -422,7 +449,8 @@ impl ProfilePanel {
                             ui.label(state);
                             let s = &field.source;
                             if ui
-                                .link(format!("{}/{}@{}", s.topic, s.partition, s.offset))
+                                .link(short_position(&s.topic, s.partition, s.offset))
+                                .on_hover_text(format!("{}/{}@{}", s.topic, s.partition, s.offset))
                                 .clicked()
                             {
                                 jump = Some((s.topic.clone(), s.partition, s.offset));
@@ -441,7 +469,19 @@ impl ProfilePanel {
                 ui.weak("No [store] in the spec: nothing to compare.");
             }
             Some(store) => {
-                ui.heading(format!("Store: {} stale field(s)", store.stale.len()));
+                let budget_ms = self
+                    .spec
+                    .as_ref()
+                    .map_or(i64::MAX, |s| s.budget.as_millis() as i64);
+                let past = store
+                    .stale
+                    .iter()
+                    .filter(|s| s.behind_ms > budget_ms)
+                    .count();
+                ui.heading(match store.stale.len() {
+                    0 => "Store: every field as the events say".to_owned(),
+                    n => format!("Store: {n} field(s) behind, {past} past the budget"),
+                });
                 if let Some(group) = self
                     .spec
                     .as_ref()
@@ -468,13 +508,12 @@ impl ProfilePanel {
                     .show(ui, |ui| {
                         egui::Grid::new("stale_grid")
                             .striped(true)
-                            .num_columns(6)
+                            .num_columns(5)
                             .show(ui, |ui| {
                                 for title in [
                                     "Field",
                                     "Behind",
-                                    "Expected",
-                                    "Served",
+                                    "Expected / served",
                                     "Cause",
                                     "First missing",
                                 ] {
@@ -490,7 +529,13 @@ impl ProfilePanel {
                                     );
                                     // Read out as a sentence: "orders is stale".
                                     let spoken = format!("{} is stale", stale.field);
-                                    ui.colored_label(ui.visuals().error_fg_color, &stale.field)
+                                    // Past the budget red; behind within it amber.
+                                    let color = if stale.behind_ms > budget_ms {
+                                        ui.visuals().error_fg_color
+                                    } else {
+                                        super::overview::WARN_COLOR
+                                    };
+                                    ui.colored_label(color, &stale.field)
                                         .on_hover_text(&since)
                                         .widget_info(|| {
                                             egui::WidgetInfo::labeled(
@@ -501,8 +546,11 @@ impl ProfilePanel {
                                         });
                                     ui.label(format_duration_ms(stale.behind_ms))
                                         .on_hover_text(&since);
-                                    ui.label(mask(pii, &stale.expected));
-                                    ui.label(mask(pii, &stale.served));
+                                    ui.label(format!(
+                                        "{} / {}",
+                                        mask(pii, &stale.expected),
+                                        mask(pii, &stale.served)
+                                    ));
                                     // The kind of cause in the row, its numbers on hover:
                                     // the row then fits at 1024 px.
                                     let cause = stale.cause.to_string();
@@ -512,8 +560,11 @@ impl ProfilePanel {
                                     });
                                     let p = &stale.pending;
                                     if ui
-                                        .link(format!("{}/{}@{}", p.topic, p.partition, p.offset))
-                                        .on_hover_text("the first event the store has not applied")
+                                        .link(short_position(&p.topic, p.partition, p.offset))
+                                        .on_hover_text(format!(
+                                            "the first event the store has not applied: {}/{}@{}",
+                                            p.topic, p.partition, p.offset
+                                        ))
                                         .clicked()
                                     {
                                         jump = Some((p.topic.clone(), p.partition, p.offset));
@@ -575,7 +626,7 @@ impl ProfilePanel {
             .sense(egui::Sense::click())
             .max_scroll_height(table_height)
             .column(Column::auto().at_least(150.0))
-            .column(Column::auto().at_least(140.0))
+            .column(Column::auto().at_least(100.0).clip(true))
             .column(Column::auto().at_least(80.0))
             .column(Column::remainder().clip(true));
         // Once, to the middle: a row scrolled just to the edge reads as not found, and scrolling
@@ -633,11 +684,16 @@ impl ProfilePanel {
             ));
             let pretty =
                 serde_json::to_string_pretty(&mask.apply(&e.topic, &e.value)).unwrap_or_default();
-            egui::ScrollArea::vertical()
+            // The rows above are cut to one line; the payload keeps its lines, scrolled both ways.
+            egui::ScrollArea::both()
                 .id_salt("event_detail")
+                .auto_shrink([false, false])
+                .max_height(detail_height)
                 .show(ui, |ui| {
                     ui.add(
-                        egui::Label::new(egui::RichText::new(pretty).monospace()).selectable(true),
+                        egui::Label::new(egui::RichText::new(pretty).monospace())
+                            .wrap_mode(egui::TextWrapMode::Extend)
+                            .selectable(true),
                     );
                 });
         }
@@ -673,4 +729,11 @@ pub fn topic_color(topic: &str) -> egui::Color32 {
     let hash = crate::profile::murmur2(topic.as_bytes());
     let hue = (hash % 360) as f32 / 360.0;
     egui::ecolor::Hsva::new(hue, 0.55, 0.85, 1.0).into()
+}
+
+/// A record's place in a narrow column: the topic's last dotted part (the whole on hover),
+/// its partition and offset: "orders/3@1551" for c360.orders.
+fn short_position(topic: &str, partition: i32, offset: i64) -> String {
+    let short = topic.rsplit('.').next().unwrap_or(topic);
+    format!("{short}/{partition}@{offset}")
 }

@@ -271,10 +271,16 @@ impl Panel for ProfilePanel {
     }
 
     fn saved(&self) -> Option<serde_json::Value> {
-        serde_json::to_value(&self.settings).ok()
+        // A registry password typed into the URL is never written to disk.
+        let mut settings = self.settings.clone();
+        settings.schema_registry =
+            crate::codec::registry::split_credentials(&settings.schema_registry).0;
+        serde_json::to_value(&settings).ok()
     }
 
     fn restore(&mut self, saved: serde_json::Value) {
         self.settings = serde_json::from_value(saved).unwrap_or_default();
+        // The field shows the spec in use: none yet (the last ones are under Recent).
+        self.settings.spec_path.clear();
     }
 }
