@@ -1,6 +1,7 @@
 //! Everything that talks to a Kafka-compatible cluster through librdkafka: connecting, metadata,
 //! watermarks and message scans. Read-only by construction: clients are built without a
-//! `group.id`, partitions are `assign()`ed, nothing is ever committed or produced.
+//! `group.id`, partitions are `assign()`ed, nothing is ever committed or produced. The one
+//! exception is `write`, the only writing clients, reached by `demo seed` and `bench` alone.
 
 mod config;
 mod context;
@@ -18,6 +19,7 @@ mod record;
 pub mod saved;
 mod scan;
 mod watermarks;
+pub mod write;
 
 use rdkafka::consumer::{BaseConsumer, Consumer as _};
 use rdkafka::error::KafkaError;
