@@ -2,11 +2,6 @@
 
 pub mod access;
 pub mod bench;
-mod bench_groups;
-mod bench_keys;
-mod bench_rebuild;
-mod bench_scan;
-mod bench_stale;
 pub mod capture;
 pub mod compare;
 pub mod connect;

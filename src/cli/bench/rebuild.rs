@@ -8,7 +8,8 @@ use std::time::Instant;
 
 use serde_json::json;
 
-use super::bench::{BenchArgs, Run, median, peak_rss_kb, raw};
+use super::args::BenchArgs;
+use super::common::{Run, median, open_workload, peak_rss_kb, ranges, raw};
 use crate::cluster::{CancelToken, ConnectionConfig};
 use crate::demo::DemoConfig;
 use crate::rebuild::{RehearseRequest, rehearse};
@@ -20,9 +21,9 @@ pub fn run(
     args: &BenchArgs,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
-    let (cluster, spec, decoder) = super::bench::open_workload(connection, config)?;
+    let (cluster, spec, decoder) = open_workload(connection, config)?;
     let cancel = CancelToken::default();
-    let (_, everything) = super::bench_stale::ranges(&cluster, &spec)?;
+    let (_, everything) = ranges(&cluster, &spec)?;
     let (mut rehearsals, mut limits) = (Vec::new(), Vec::new());
     let mut found = json!(null);
     let mut replayed = json!(null);

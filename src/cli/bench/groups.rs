@@ -16,6 +16,7 @@ use rdkafka::consumer::{BaseConsumer, Consumer as _};
 use rdkafka::{Offset, TopicPartitionList};
 use serde_json::json;
 
+use super::args::BenchArgs;
 use crate::cluster::write::{NewTopicSpec, Outgoing, Writer};
 use crate::cluster::{Cluster, ConnectionConfig};
 use crate::freshness::GroupWatch;
@@ -151,7 +152,7 @@ fn stats(runs: &[Duration]) -> serde_json::Value {
 
 pub fn run(
     connection: &ConnectionConfig,
-    args: &super::bench::BenchArgs,
+    args: &BenchArgs,
     groups: usize,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {

@@ -1,110 +1,38 @@
-//! `freshlens bench`: the end-to-end benchmark. Seeds the demo workload, then for customers
-//! chosen by seed measures, alternating in one run: (a) a freshlens lookup (targeted
-//! partitions, identity links, fold, store comparison); (b) what web UIs do, every partition of
-//! every source topic in one polling loop, the key compared on the borrowed message; (c) the
-//! limit, the partitions (a) reads read raw by the same client, with no decoding at all; and a
-//! plain librdkafka loop over what (b) reads, at librdkafka's defaults. Every client is warm.
+//! `freshlens bench`, the default mode: for customers chosen by seed, measures alternating in
+//! one run: (a) a freshlens lookup (targeted partitions, identity links, fold, store
+//! comparison); (b) what web UIs do, every partition of every source topic in one polling
+//! loop, the key compared on the borrowed message; (c) the limit, the partitions (a) reads read
+//! raw by the same client, with no decoding at all; and a plain librdkafka loop over what (b)
+//! reads, at librdkafka's defaults. Every client is warm.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::io::Write;
 use std::time::{Duration, Instant};
 
 use rand::{Rng, SeedableRng};
 use serde_json::json;
 
-use crate::cluster::{CancelToken, Cluster, ScanEvent, ScanRequest};
-use crate::demo::{DemoConfig, customer_id, generate, spec_text};
+use super::args::BenchArgs;
+use super::common::{Run, median, open_workload, peak_rss_kb, raw};
+use super::full_scan::FullScan;
+use crate::cluster::{Cluster, ConnectionConfig};
+use crate::demo::{DemoConfig, customer_id};
 use crate::profile::SourceDecoder;
 use crate::profile::{LookupRequest, Spec, lookup};
-use crate::source::Source;
+use crate::source::Source as _;
 
-use super::ConnectArgs;
-
-#[derive(Debug, Clone, clap::Args)]
-pub struct BenchArgs {
-    /// Source events to seed (1 to 100 million)
-    #[arg(long, default_value_t = 1_000_000, value_parser = super::demo::events())]
-    pub events: usize,
-    /// Customers (1 to 10 million)
-    #[arg(long, default_value_t = 20_000, value_parser = super::demo::customers())]
-    pub customers: usize,
-    /// Partitions of every topic (1 to 1000)
-    #[arg(long, default_value_t = 12, value_parser = super::demo::partitions())]
-    pub partitions: i32,
-    /// Customers to look up, chosen by --seed
-    #[arg(long, default_value_t = 20)]
-    pub lookups: usize,
-    #[arg(long, default_value_t = 7)]
-    pub seed: u64,
-    #[arg(long, default_value = "bench")]
-    pub prefix: String,
-    /// Reuse topics seeded by an earlier run with the same flags
-    #[arg(long)]
-    pub reuse: bool,
-    /// Print one JSON document
-    #[arg(long)]
-    pub json: bool,
-    /// Instead of lookups: one look at N committed consumer groups (creates them)
-    #[arg(long, value_name = "N")]
-    pub groups: Option<usize>,
-    /// With --groups: topics to spread the groups over
-    #[arg(long, default_value_t = 366)]
-    pub group_topics: usize,
-    /// With --groups or --stale: looks to measure
-    #[arg(long, default_value_t = 7)]
-    pub rounds: usize,
-    /// Instead of lookups: `freshlens stale` on the workload, part by part, beside raw reads
-    /// of the same records
-    #[arg(long)]
-    pub stale: bool,
-    /// Instead of lookups: `freshlens rebuild --rehearse` on the workload beside a raw full read
-    #[arg(long)]
-    pub rebuild: bool,
-    /// Instead of lookups: `freshlens keys` on the workload's source topics (sampled, and the
-    /// key choice with the spec) beside raw reads of the same records
-    #[arg(long)]
-    pub keys: bool,
-    /// With --stale: customers sampled for a full lookup each
-    #[arg(long, default_value_t = 200)]
-    pub sample: usize,
-}
-
-#[derive(Debug, Default, Clone, Copy)]
-pub struct Run {
-    pub elapsed: Duration,
-    pub records: u64,
-    pub bytes: u64,
-}
-
-pub fn run(connect: &ConnectArgs, args: &BenchArgs, out: &mut dyn Write) -> anyhow::Result<()> {
-    let connection = connect.to_config()?;
-    eprintln!(
-        "bench WRITES to {}: topics and groups named {}*{}",
-        connection.bootstrap,
-        args.prefix,
-        if args.reuse {
-            " (reusing what is there)"
-        } else {
-            ""
-        }
-    );
-    if let Some(groups) = args.groups {
-        return super::bench_groups::run(&connection, args, groups, out);
-    }
-    let (config, seeded) = seed_workload(&connection, args)?;
-    if args.stale {
-        return super::bench_stale::run(&connection, &config, seeded, args, out);
-    }
-    if args.rebuild {
-        return super::bench_rebuild::run(&connection, &config, seeded, args, out);
-    }
-    if args.keys {
-        return super::bench_keys::run(&connection, &config, seeded, args, out);
-    }
-    let (cluster, spec, decoder) = open_workload(&connection, &config)?;
+/// The default mode: lookups of customers chosen by seed, each beside its baselines.
+pub fn run(
+    connection: &ConnectionConfig,
+    config: &DemoConfig,
+    seeded: serde_json::Value,
+    args: &BenchArgs,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let (cluster, spec, decoder) = open_workload(connection, config)?;
     let topics: Vec<String> = spec.sources.iter().map(|s| s.topic.clone()).collect();
-    let naive_scan = super::bench_scan::FullScan::tuned(&connection, &cluster, &topics)?;
-    let plain_loop = super::bench_scan::FullScan::plain(&connection, &cluster, &topics)?;
+    let naive_scan = FullScan::tuned(connection, &cluster, &topics)?;
+    let plain_loop = FullScan::plain(connection, &cluster, &topics)?;
 
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(args.seed);
     let keys: Vec<String> = (0..args.lookups)
@@ -226,44 +154,6 @@ pub fn run(connect: &ConnectArgs, args: &BenchArgs, out: &mut dyn Write) -> anyh
     Ok(())
 }
 
-/// Each part's median over the rounds, as the part-by-part bench modes report it.
-pub fn parts_summary(
-    parts: &BTreeMap<&str, Vec<Run>>,
-) -> serde_json::Map<String, serde_json::Value> {
-    parts
-        .iter()
-        .map(|(name, runs)| {
-            let m = median(runs);
-            let value = json!({
-                "median_ms": m.elapsed.as_secs_f64() * 1000.0,
-                "records": m.records,
-                "bytes": m.bytes,
-            });
-            ((*name).to_owned(), value)
-        })
-        .collect()
-}
-
-/// The part-by-part modes' output: `doc` as JSON, or each part's median and what was found.
-pub fn print_parts(out: &mut dyn Write, json: bool, doc: &serde_json::Value) -> anyhow::Result<()> {
-    if json {
-        serde_json::to_writer(&mut *out, doc)?;
-        writeln!(out)?;
-        return Ok(());
-    }
-    writeln!(out, "{} rounds, medians:", doc["rounds"])?;
-    for (name, value) in doc["parts"].as_object().into_iter().flatten() {
-        writeln!(
-            out,
-            "  {name:<22} {:>9.1} ms {:>10} records",
-            value["median_ms"].as_f64().unwrap_or_default(),
-            value["records"]
-        )?;
-    }
-    writeln!(out, "  found: {}", doc["found"])?;
-    Ok(())
-}
-
 /// The fastest and slowest of `runs`.
 fn spread(runs: &[Run]) -> (Duration, Duration) {
     let min = runs.iter().map(|r| r.elapsed).min().unwrap_or_default();
@@ -314,57 +204,6 @@ pub fn cannot_be_right(freshlens_over_raw: f64, baselines: &[(&str, &[Run])]) ->
     said
 }
 
-/// The seeded workload's cluster, spec and decoder, as every bench mode reads it.
-pub fn open_workload(
-    connection: &crate::cluster::ConnectionConfig,
-    config: &DemoConfig,
-) -> anyhow::Result<(Cluster, Spec, SourceDecoder)> {
-    let cluster = Cluster::connect(connection.clone())?;
-    let spec = Spec::parse(&spec_text(&config.prefix, &config.builder_group), "bench")?;
-    let decoder = SourceDecoder::new(&spec, None).map_err(anyhow::Error::msg)?;
-    Ok((cluster, spec, decoder))
-}
-
-/// The demo workload under the bench's prefix, seeded unless `--reuse`: its config and what
-/// seeding it took.
-pub fn seed_workload(
-    connection: &crate::cluster::ConnectionConfig,
-    args: &BenchArgs,
-) -> anyhow::Result<(DemoConfig, serde_json::Value)> {
-    // Its groups too live under the prefix: a bench never commits into a group it did not make.
-    let config = DemoConfig {
-        customers: args.customers.max(1),
-        events: args.events,
-        seed: args.seed,
-        partitions: args.partitions.max(1),
-        ..DemoConfig::under(&args.prefix, crate::freshness::now_ms())
-    };
-    let mut seeded = json!(null);
-    if !args.reuse {
-        let started = Instant::now();
-        let mut demo = generate(&config).map_err(anyhow::Error::msg)?;
-        let generated = started.elapsed();
-        let report = crate::demo::seed::seed(connection, &demo, false, &mut |done, total, t| {
-            eprintln!(
-                "seeding: {done}/{total} records, {:.0} records/s",
-                done as f64 / t.as_secs_f64().max(1e-3)
-            );
-        })?;
-        seeded = json!({
-            "records": report.records, "bytes": report.bytes,
-            "generate_ms": generated.as_millis() as u64,
-            "produce_ms": report.elapsed.as_millis() as u64,
-            "peak_rss_mb": peak_rss_kb().map(|kb| kb / 1024),
-        });
-        demo.settle();
-        drop(demo);
-        crate::memory::give_back();
-        // The peak that matters is the lookups': Linux resets the high-water mark on "5".
-        let _ = std::fs::write("/proc/self/clear_refs", "5");
-    }
-    Ok((config, seeded))
-}
-
 /// What a lookup read: the partitions, and how many of its events are keyed by the customer
 /// itself (what the naive scan must find too).
 type Targeted = (Run, BTreeSet<(String, i32)>, u64);
@@ -408,69 +247,6 @@ fn targeted(
         partitions,
         own,
     ))
-}
-
-/// (c): the partitions (a) read, every record from the offset given (0: the start), nothing
-/// decoded; all topics at once, as (a) reads its sources, but in one round where (a) needs a
-/// round per identity hop.
-pub fn raw(cluster: &Cluster, partitions: &BTreeMap<(String, i32), i64>) -> anyhow::Result<Run> {
-    let started = Instant::now();
-    let topics: BTreeSet<&String> = partitions.keys().map(|(t, _)| t).collect();
-    let runs: Vec<anyhow::Result<Run>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = topics
-            .into_iter()
-            .map(|topic| {
-                scope.spawn(move || {
-                    let mut request = ScanRequest::new(topic.clone());
-                    let here = partitions.iter().filter(|((t, _), _)| t == topic);
-                    request.partitions = Some(here.clone().map(|((_, p), _)| *p).collect());
-                    request.resume = here.map(|((_, p), from)| (*p, *from)).collect();
-                    let summary =
-                        cluster.scan(&request, &CancelToken::default(), &mut |event| {
-                            if let ScanEvent::Records(records) = event {
-                                std::hint::black_box(records);
-                            }
-                            true
-                        })?;
-                    Ok(Run {
-                        elapsed: Duration::ZERO,
-                        records: summary.progress.scanned,
-                        bytes: summary.progress.bytes,
-                    })
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err(anyhow::anyhow!("a reader panicked")))
-            })
-            .collect()
-    });
-    let mut run = Run::default();
-    for r in runs {
-        let r = r?;
-        run.records += r.records;
-        run.bytes += r.bytes;
-    }
-    run.elapsed = started.elapsed();
-    Ok(run)
-}
-
-pub fn median(runs: &[Run]) -> Run {
-    let mut sorted = runs.to_vec();
-    sorted.sort_by_key(|r| r.elapsed);
-    sorted.get(sorted.len() / 2).copied().unwrap_or_default()
-}
-
-/// Peak resident memory of this process (Linux), in kB.
-pub fn peak_rss_kb() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
 #[cfg(test)]
