@@ -21,21 +21,19 @@ mod scan;
 mod watermarks;
 pub mod write;
 
-use rdkafka::consumer::{BaseConsumer, Consumer as _};
+use rdkafka::consumer::Consumer as _;
 use rdkafka::error::KafkaError;
 
 use pool::Pool;
 
 pub use config::{ConnectionConfig, DEFAULT_TIMEOUT, check_property, is_secret_key};
-pub use context::RecordingContext;
+pub use context::{Consumer, RecordingContext};
 pub use error::{ClusterError, FailureKind, classify};
 pub use metadata::{PartitionInfo, TopicInfo, is_internal_topic};
 pub use record::{Record, TimestampKind};
 pub use scan::{
     CancelToken, Judged, RecordFilter, ScanEvent, ScanProgress, ScanRequest, ScanSummary, StartAt,
 };
-
-pub type Consumer = BaseConsumer<RecordingContext>;
 
 /// A connected, read-only view of one cluster. Cheap to share behind an `Arc`.
 pub struct Cluster {
