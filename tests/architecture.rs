@@ -500,26 +500,10 @@ fn string_errors(tokens: &[rust_text::Token]) -> Vec<String> {
 /// failure from another and the CLI and GUI can add context; test code may use strings.
 #[test]
 fn the_engine_returns_no_string_errors() {
-    // Being given error types (issue 27), one file at a time.
-    const NOT_YET: &[&str] = &[
-        "codec/avro.rs",
-        "codec/registry.rs",
-        "codec/mod.rs",
-        "source/capture_file/byte_json.rs",
-        "source/capture_file.rs",
-        "profile/decoder.rs",
-        "profile/spec.rs",
-        "migrate/topics.rs",
-        "demo/mod.rs",
-        "cluster/config.rs",
-    ];
     let (files, tests) = source_files();
     let mut wrong = Vec::new();
     for (i, file) in files.iter().enumerate() {
-        if tests.contains(&i)
-            || !ENGINE.contains(&file.module[0].as_str())
-            || NOT_YET.contains(&file.name.as_str())
-        {
+        if tests.contains(&i) || !ENGINE.contains(&file.module[0].as_str()) {
             continue;
         }
         for found in string_errors(&file.tokens) {

@@ -26,7 +26,7 @@ use rdkafka::error::KafkaError;
 
 use pool::Pool;
 
-pub use config::{ConnectionConfig, DEFAULT_TIMEOUT, check_property, is_secret_key};
+pub use config::{ConnectionConfig, DEFAULT_TIMEOUT, PropertyError, check_property, is_secret_key};
 pub use context::{Consumer, RecordingContext};
 pub use error::{ClusterError, FailureKind, classify};
 pub use metadata::{PartitionInfo, TopicInfo, is_internal_topic};

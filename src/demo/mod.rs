@@ -14,7 +14,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::cluster::{Record, TimestampKind};
-use crate::profile::{LookupRequest, Partitioner, Spec, StaleField, lookup};
+use crate::profile::{LookupRequest, Partitioner, Spec, SpecError, StaleField, lookup};
 use crate::source::{Capture, CapturedGroup, RecordedCommit};
 
 pub use builder::STALL_MS;
@@ -84,9 +84,10 @@ pub struct FirstStale {
     pub spec: Spec,
 }
 
-pub fn prepare(config: &DemoConfig) -> Result<Prepared, String> {
+/// Fails only if the demo's own spec does not parse: a freshlens bug.
+pub fn prepare(config: &DemoConfig) -> Result<Prepared, SpecError> {
     let spec_text = spec_text(&config.prefix, &config.builder_group);
-    let spec = Spec::parse(&spec_text, "c360.toml").map_err(|e| e.to_string())?;
+    let spec = Spec::parse(&spec_text, "c360.toml")?;
     let placed = place(config, workload::generate(config));
     let (consumed, committed) = builder::consume(config, &placed);
     let customers = builder::by_customer(&placed);
@@ -101,7 +102,7 @@ pub fn prepare(config: &DemoConfig) -> Result<Prepared, String> {
     })
 }
 
-pub fn generate(config: &DemoConfig) -> Result<Demo, String> {
+pub fn generate(config: &DemoConfig) -> Result<Demo, SpecError> {
     Ok(finish(prepare(config)?))
 }
 

@@ -20,7 +20,7 @@ mod store;
 mod timeline;
 
 pub use batch::lookup_many;
-pub use decoder::{DecodeError, SourceDecoder};
+pub use decoder::{DecodeError, DecoderError, SourceDecoder};
 pub use event::{Event, merge_into_timeline, parse_event_time, sort_timeline};
 pub use fold::{Erasure, FieldValue, Profile, Provenance, Refold, field_changes, fold};
 pub use lookup::{Lookup, lookup, lookup_streaming};

@@ -338,7 +338,7 @@ impl Tasks {
             // The suggested customer first, from its own partitions; the rest behind it.
             let prepared = match crate::demo::prepare(&config) {
                 Ok(prepared) => prepared,
-                Err(e) => return send(Outcome::Demo(Err(e))),
+                Err(e) => return send(Outcome::Demo(Err(e.to_string()))),
             };
             if let Some(first) = crate::demo::first_stale(&prepared) {
                 send(Outcome::DemoFirst(Box::new(first)));
@@ -786,10 +786,10 @@ impl Tasks {
 fn decoder_for(spec: &Spec, registry: Option<String>) -> Result<SourceDecoder, String> {
     let registry = registry
         .filter(|url| !url.trim().is_empty())
-        .map(|url| RegistryClient::new(url.trim(), None))
+        .map(|url| RegistryClient::new(url.trim(), None).map_err(|e| e.to_string()))
         .transpose()?
         .map(Arc::new);
-    SourceDecoder::new(spec, registry)
+    SourceDecoder::new(spec, registry).map_err(|e| e.to_string())
 }
 
 /// What a Governance task found.
@@ -877,10 +877,12 @@ fn export_lookup(
     reveal_pii: bool,
 ) -> Result<String, String> {
     let recording = crate::source::Recording::new(source);
-    let result = crate::profile::SourceDecoder::new(spec, None).and_then(|decoder| {
-        let request = crate::profile::LookupRequest::new(spec, &decoder, key, source.now_ms());
-        lookup(&recording, &request).map_err(|e| e.to_string())
-    });
+    let result = crate::profile::SourceDecoder::new(spec, None)
+        .map_err(|e| e.to_string())
+        .and_then(|decoder| {
+            let request = crate::profile::LookupRequest::new(spec, &decoder, key, source.now_ms());
+            lookup(&recording, &request).map_err(|e| e.to_string())
+        });
     let found = match result {
         Ok(found) => found,
         Err(e) => return Err(format!("cannot export: {e}")),
