@@ -20,6 +20,11 @@ pub struct Run {
     pub bytes: u64,
 }
 
+/// A measured time in milliseconds, as every bench report gives it.
+pub fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
 /// Each part's median over the rounds, as the part-by-part bench modes report it.
 pub fn parts_summary(
     parts: &BTreeMap<&str, Vec<Run>>,
@@ -29,7 +34,7 @@ pub fn parts_summary(
         .map(|(name, runs)| {
             let m = median(runs);
             let value = json!({
-                "median_ms": m.elapsed.as_secs_f64() * 1000.0,
+                "median_ms": ms(m.elapsed),
                 "records": m.records,
                 "bytes": m.bytes,
             });

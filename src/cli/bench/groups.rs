@@ -17,6 +17,7 @@ use rdkafka::{Offset, TopicPartitionList};
 use serde_json::json;
 
 use super::args::BenchArgs;
+use super::common::ms;
 use crate::cluster::write::{NewTopicSpec, Outgoing, Writer};
 use crate::cluster::{Cluster, ConnectionConfig};
 use crate::freshness::GroupWatch;
@@ -134,10 +135,6 @@ fn per_group_clients(cluster: &Cluster, groups: &[String]) -> anyhow::Result<usi
             .collect::<anyhow::Result<Vec<usize>>>()
     })?;
     Ok(answered.into_iter().sum())
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
 }
 
 fn stats(runs: &[Duration]) -> serde_json::Value {

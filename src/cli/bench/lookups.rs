@@ -13,7 +13,7 @@ use rand::{Rng, SeedableRng};
 use serde_json::json;
 
 use super::args::BenchArgs;
-use super::common::{Run, median, open_workload, peak_rss_kb, raw};
+use super::common::{Run, median, ms, open_workload, peak_rss_kb, raw};
 use super::full_scan::FullScan;
 use crate::cluster::{Cluster, ConnectionConfig};
 use crate::demo::{DemoConfig, customer_id};
@@ -70,7 +70,6 @@ pub fn run(
         );
     }
     let (ma, mb, md) = (median(&a), median(&b), median(&d));
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     let summary = |name: &str, runs: &[Run]| {
         let r = median(runs);
         let (min, max) = spread(runs);
