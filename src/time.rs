@@ -18,6 +18,7 @@ pub fn plausible_ms(ms: i64) -> bool {
 }
 
 /// A duration as people read it: `42s`, `3m12s`, `2h05m`, `3d04h` (negative counts as zero).
+/// The one duration format of the engine and the CLI.
 pub fn format_duration_ms(ms: i64) -> String {
     let secs = ms.max(0) / 1000;
     match secs {
@@ -28,9 +29,8 @@ pub fn format_duration_ms(ms: i64) -> String {
     }
 }
 
-/// A time as `2026-11-28 07:35:49.123` (UTC); `-` for none.
-/// A duration in seconds as a person reads it: tenths below a minute, else as
-/// [`format_duration_ms`].
+/// An estimate in seconds, as [`format_duration_ms`] says it but with tenths below a minute
+/// (an estimate of 4.2 s is not "4s").
 pub fn format_seconds(s: f64) -> String {
     if s < 60.0 {
         format!("{s:.1}s")
@@ -39,6 +39,8 @@ pub fn format_seconds(s: f64) -> String {
     }
 }
 
+/// A time as `2026-11-28 07:35:49.123` (UTC); `-` for none. The one timestamp format of the
+/// CLI and the GUI.
 pub fn format_timestamp(ms: Option<i64>) -> String {
     match ms.and_then(chrono::DateTime::from_timestamp_millis) {
         Some(t) => t.format("%Y-%m-%d %H:%M:%S%.3f").to_string(),
@@ -59,6 +61,12 @@ mod tests {
         assert_eq!(format_timestamp(Some(-1)), "1969-12-31 23:59:59.999");
         assert_eq!(format_timestamp(None), "-");
         assert_eq!(format_duration_ms(192_000), "3m12s");
+        assert_eq!(format_duration_ms(5_000), "5s");
+        assert_eq!(format_duration_ms(7_320_000), "2h02m");
         assert_eq!(format_duration_ms(3 * 3_600_000 - 60_000), "2h59m");
+        assert_eq!(format_duration_ms(-5_000), "0s");
+        assert_eq!(format_duration_ms(2 * 86_400_000 + 3_600_000), "2d01h");
+        assert_eq!(format_seconds(4.24), "4.2s");
+        assert_eq!(format_seconds(192.0), "3m12s");
     }
 }

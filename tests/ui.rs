@@ -220,7 +220,7 @@ fn groups_panel_lists_the_lagging_group_first_with_its_time_lag() {
         (freshlens::time::now_ms() - written) / 1000 + 1,
     );
     let shown = (low..=high)
-        .map(|s| freshlens::profile::format_duration_ms(s * 1000))
+        .map(|s| freshlens::time::format_duration_ms(s * 1000))
         .find(|text| harness.query_all_by_label(text).next().is_some());
     assert!(
         shown.is_some(),

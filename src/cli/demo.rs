@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use crate::demo::{Demo, DemoConfig, generate};
-use crate::profile::format_duration_ms;
+use crate::time::format_duration_ms;
 
 use super::ConnectArgs;
 

@@ -15,7 +15,7 @@ pub struct KeysArgs {
     #[arg(short = 't', long = "topic", required = true)]
     pub topics: Vec<String>,
     /// Records sampled per topic, the newest of each partition in equal shares
-    #[arg(long, default_value_t = DEFAULT_SAMPLE, value_parser = super::sample_size())]
+    #[arg(long, default_value_t = DEFAULT_SAMPLE, value_parser = super::sample::sample_size())]
     pub sample: usize,
     /// A profile spec: event times from its sources, and per source the customers whose records
     /// sit on several partitions (reads each source topic's keys whole)
@@ -54,7 +54,7 @@ pub fn run(
         print_report(&report, out)?;
     }
     out.flush()?;
-    super::sampled_something(report.topics.iter().map(|t| (t.topic.as_str(), t.sampled)))
+    super::sample::sampled_something(report.topics.iter().map(|t| (t.topic.as_str(), t.sampled)))
 }
 
 fn print_topic(t: &TopicKeys, out: &mut dyn Write) -> std::io::Result<()> {

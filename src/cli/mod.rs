@@ -2,11 +2,6 @@
 
 pub mod access;
 pub mod bench;
-mod bench_groups;
-mod bench_keys;
-mod bench_rebuild;
-mod bench_scan;
-mod bench_stale;
 pub mod capture;
 pub mod compare;
 pub mod connect;
@@ -19,6 +14,7 @@ pub mod messages;
 pub mod pii;
 pub mod profile;
 pub mod rebuild;
+mod sample;
 pub mod stale;
 pub mod topics;
 
@@ -150,31 +146,6 @@ fn dispatch(connect: &ConnectArgs, command: &Command, out: &mut dyn Write) -> an
         Command::Demo(args) => demo::run(connect, args, out),
         Command::Bench(args) => bench::run(connect, args, out),
     }
-}
-
-/// A sample size: at least one record, or nothing would be judged.
-pub fn sample_size() -> clap::builder::RangedU64ValueParser<usize> {
-    clap::builder::RangedU64ValueParser::new().range(1..)
-}
-
-/// An error naming the topics of which no record could be sampled: a report of no personal
-/// data, or of no misplaced key, judged on nothing must not exit 0.
-pub fn sampled_something<'a>(
-    topics: impl IntoIterator<Item = (&'a str, u64)>,
-) -> anyhow::Result<()> {
-    let empty: Vec<&str> = topics
-        .into_iter()
-        .filter(|(_, sampled)| *sampled == 0)
-        .map(|(topic, _)| topic)
-        .collect();
-    if empty.is_empty() {
-        return Ok(());
-    }
-    anyhow::bail!(
-        "no record could be sampled from {}: nothing was judged there (an empty topic, or \
-         watermarks with no record between them)",
-        empty.join(", ")
-    )
 }
 
 fn is_broken_pipe(error: &anyhow::Error) -> bool {

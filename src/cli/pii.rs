@@ -19,7 +19,7 @@ pub struct PiiArgs {
     #[arg(long)]
     pub spec: Option<PathBuf>,
     /// Records sampled per topic, the newest of each partition in equal shares
-    #[arg(long, default_value_t = 1000, value_parser = super::sample_size())]
+    #[arg(long, default_value_t = 1000, value_parser = super::sample::sample_size())]
     pub sample: usize,
     /// Print one JSON document
     #[arg(long)]
@@ -54,7 +54,7 @@ pub fn run(
     if args.json {
         serde_json::to_writer(&mut *out, &json!({ "topics": topics }))?;
         writeln!(out)?;
-        return super::sampled_something(sampled());
+        return super::sample::sampled_something(sampled());
     }
     for t in &topics {
         writeln!(
@@ -96,5 +96,5 @@ pub fn run(
             }
         }
     }
-    super::sampled_something(sampled())
+    super::sample::sampled_something(sampled())
 }

@@ -41,17 +41,14 @@ const READ_ONLY: &[(&str, Option<&str>)] = &[
 /// Checks one `key=value` against the read-only rules and librdkafka (without creating a
 /// client). The error names the key and never quotes the value: a mistyped key
 /// (`sasl.passwrd`) is not known to be secret.
-pub fn check_property(key: &str, value: &str) -> Result<(), String> {
+pub fn check_property(key: &str, value: &str) -> Result<(), PropertyError> {
     if let Some((_, allowed)) = READ_ONLY.iter().find(|(k, _)| *k == key)
         && allowed.is_none_or(|a| !a.eq_ignore_ascii_case(value))
     {
-        return Err(format!(
-            "-X {key} is not accepted{}: freshlens is read-only (it never joins a group, commits \
-             offsets or creates topics)",
-            allowed
-                .map(|a| format!(" other than {a}"))
-                .unwrap_or_default()
-        ));
+        return Err(PropertyError::ReadOnly {
+            key: key.to_owned(),
+            allowed: *allowed,
+        });
     }
     match ClientConfig::new().set(key, value).create_native_config() {
         Ok(_) => Ok(()),
@@ -65,9 +62,30 @@ pub fn check_property(key: &str, value: &str) -> Result<(), String> {
             } else {
                 detail
             };
-            Err(format!("-X {key}: {detail}"))
+            Err(PropertyError::Refused {
+                key: key.to_owned(),
+                detail,
+            })
         }
     }
+}
+
+/// Why a `-X key=value` is not taken. Never holds the value: it may be a secret.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PropertyError {
+    #[error(
+        "-X {key} is not accepted{}: freshlens is read-only (it never joins a group, commits \
+         offsets or creates topics)",
+        allowed.map(|a| format!(" other than {a}")).unwrap_or_default()
+    )]
+    ReadOnly {
+        key: String,
+        /// The one value accepted, where there is one.
+        allowed: Option<&'static str>,
+    },
+    /// librdkafka refused it, in its words with the value masked.
+    #[error("-X {key}: {detail}")]
+    Refused { key: String, detail: String },
 }
 
 /// True when the value of this librdkafka property must never be printed or saved.
@@ -225,7 +243,9 @@ impl ConnectionConfig {
             .set("fetch.queue.backoff.ms", "10")
             .set("topic.metadata.refresh.interval.ms", "60000");
         for (key, value) in &self.properties {
-            check_property(key, value).map_err(|reason| ClusterError::Config { reason })?;
+            check_property(key, value).map_err(|e| ClusterError::Config {
+                reason: e.to_string(),
+            })?;
             config.set(key, value);
         }
         Ok(config)
@@ -332,7 +352,7 @@ mod tests {
             ("group.instance.id", "x"),
             ("transactional.id", "t"),
         ] {
-            let error = check_property(key, value).unwrap_err();
+            let error = check_property(key, value).unwrap_err().to_string();
             assert!(error.contains("freshlens is read-only"), "{error}");
         }
         // The read-only value itself is fine.
@@ -342,10 +362,14 @@ mod tests {
 
     #[test]
     fn a_mistyped_property_never_shows_its_value() {
-        let error = check_property("sasl.passwrd", "Hunter2secret").unwrap_err();
+        let error = check_property("sasl.passwrd", "Hunter2secret")
+            .unwrap_err()
+            .to_string();
         assert!(error.contains("sasl.passwrd"), "{error}");
         assert!(!error.contains("Hunter2"), "{error}");
-        let error = check_property("fetch.max.bytes", "lots-of-Hunter2").unwrap_err();
+        let error = check_property("fetch.max.bytes", "lots-of-Hunter2")
+            .unwrap_err()
+            .to_string();
         assert!(!error.contains("Hunter2"), "{error}");
         let config = ConnectionConfig::new("b")
             .with_property_args(["sasl.passwrd=Hunter2secret"])

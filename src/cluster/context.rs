@@ -6,12 +6,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use rdkafka::ClientContext;
 use rdkafka::config::RDKafkaLogLevel;
-use rdkafka::consumer::ConsumerContext;
+use rdkafka::consumer::{BaseConsumer, ConsumerContext};
 use rdkafka::error::KafkaError;
 
 use super::error::{FailureKind, classify};
 
 const KEPT_FAILURES: usize = 8;
+
+/// Every freshlens reading client: a consumer that remembers its connection failures.
+pub type Consumer = BaseConsumer<RecordingContext>;
 
 #[derive(Default)]
 pub struct RecordingContext {

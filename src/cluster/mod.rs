@@ -1,6 +1,7 @@
 //! Everything that talks to a Kafka-compatible cluster through librdkafka: connecting, metadata,
 //! watermarks and message scans. Read-only by construction: clients are built without a
-//! `group.id`, partitions are `assign()`ed, nothing is ever committed or produced.
+//! `group.id`, partitions are `assign()`ed, nothing is ever committed or produced. The one
+//! exception is `write`, the only writing clients, reached by `demo seed` and `bench` alone.
 
 mod config;
 mod context;
@@ -18,22 +19,21 @@ mod record;
 pub mod saved;
 mod scan;
 mod watermarks;
+pub mod write;
 
-use rdkafka::consumer::{BaseConsumer, Consumer as _};
+use rdkafka::consumer::Consumer as _;
 use rdkafka::error::KafkaError;
 
 use pool::Pool;
 
-pub use config::{ConnectionConfig, DEFAULT_TIMEOUT, check_property, is_secret_key};
-pub use context::RecordingContext;
+pub use config::{ConnectionConfig, DEFAULT_TIMEOUT, PropertyError, check_property, is_secret_key};
+pub use context::{Consumer, RecordingContext};
 pub use error::{ClusterError, FailureKind, classify};
 pub use metadata::{PartitionInfo, TopicInfo, is_internal_topic};
 pub use record::{Record, TimestampKind};
 pub use scan::{
     CancelToken, Judged, RecordFilter, ScanEvent, ScanProgress, ScanRequest, ScanSummary, StartAt,
 };
-
-pub type Consumer = BaseConsumer<RecordingContext>;
 
 /// A connected, read-only view of one cluster. Cheap to share behind an `Arc`.
 pub struct Cluster {

@@ -6,7 +6,9 @@ use apache_avro::Schema;
 use apache_avro::schema::{InnerDecimalSchema, Name, NamespaceRef, UuidSchema};
 use serde_json::Value;
 
-use super::{MAX_DEPTH, too_deep};
+use super::MAX_DEPTH;
+#[cfg(test)]
+use super::too_deep;
 
 const MAX_AVRO_ALLOCATION: usize = 64 << 20;
 
@@ -19,6 +21,28 @@ const INLINE_DEPTH: usize = 12;
 /// take some 10 MB; only what is used is ever backed by memory.
 const DEEP_STACK: usize = 64 << 20;
 
+/// Why a schema or a datum cannot be used. apache-avro's errors are kept in words: a datum's
+/// error travels with each undecodable record, which must be cloned and compared.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AvroError {
+    #[error("bad Avro schema: {0}")]
+    BadSchema(String),
+    #[error("{0}")]
+    Encode(String),
+    #[error("nested deeper than {MAX_DEPTH} levels")]
+    TooDeep,
+    #[error("cannot decode a deep Avro datum: {0}")]
+    NoThread(String),
+    #[error("the Avro decoder panicked")]
+    Panicked,
+    #[error("not Avro for this schema: {0}")]
+    NotForSchema(String),
+    #[error("not Avro for this schema: {0} trailing bytes")]
+    TrailingBytes(usize),
+    #[error("Avro value has no JSON form: {0}")]
+    NoJsonForm(String),
+}
+
 /// A writer schema ready to decode with, plus the named schemas it references.
 #[derive(Debug)]
 pub struct ParsedSchema {
@@ -30,18 +54,18 @@ pub struct ParsedSchema {
 
 impl ParsedSchema {
     /// Parses `schema`; `references` are the texts of the schemas it names (in any order).
-    pub fn parse(schema: &str, references: &[String]) -> Result<Self, String> {
+    pub fn parse(schema: &str, references: &[String]) -> Result<Self, AvroError> {
         // A payload announcing a huge string or array must not make the decoder allocate it:
         // no broker hands out records past a few MB, so 64 MB bounds any honest one.
         apache_avro::util::max_allocation_bytes(MAX_AVRO_ALLOCATION);
         let (schema, references) = if references.is_empty() {
             (
-                Schema::parse_str(schema).map_err(|e| format!("bad Avro schema: {e}"))?,
+                Schema::parse_str(schema).map_err(|e| AvroError::BadSchema(e.to_string()))?,
                 Vec::new(),
             )
         } else {
             Schema::parse_str_with_list(schema, references)
-                .map_err(|e| format!("bad Avro schema: {e}"))?
+                .map_err(|e| AvroError::BadSchema(e.to_string()))?
         };
         let mut parsed = Self {
             schema,
@@ -49,7 +73,7 @@ impl ParsedSchema {
             names: HashMap::new(),
         };
         parsed.names = apache_avro::schema::ResolvedSchema::new_with_schemata(parsed.schemata())
-            .map_err(|e| format!("bad Avro schema: {e}"))?
+            .map_err(|e| AvroError::BadSchema(e.to_string()))?
             .get_names()
             .iter()
             .map(|(name, schema)| (name.clone(), (*schema).clone()))
@@ -68,16 +92,19 @@ impl ParsedSchema {
     }
 
     /// Encodes one datum (for tests and the demo generator).
-    pub fn encode(&self, value: impl Into<apache_avro::types::Value>) -> Result<Vec<u8>, String> {
+    pub fn encode(
+        &self,
+        value: impl Into<apache_avro::types::Value>,
+    ) -> Result<Vec<u8>, AvroError> {
         apache_avro::writer::datum::GenericDatumWriter::builder(&self.schema)
             .schemata(self.schemata())
             .and_then(|builder| builder.build())
             .and_then(|writer| writer.write_value_to_vec(value))
-            .map_err(|e| e.to_string())
+            .map_err(|e| AvroError::Encode(e.to_string()))
     }
 
     /// Decodes one datum; trailing bytes mean the schema is not the writer's.
-    pub fn decode(&self, bytes: &[u8]) -> Result<Value, String> {
+    pub fn decode(&self, bytes: &[u8]) -> Result<Value, AvroError> {
         // apache-avro's decoder recurses once per nested value with no limit (a recursive
         // schema nested 10,000 levels deep overflowed the stack), and its frames are large.
         // The bytes are walked first with the depth counted: past `MAX_DEPTH` they are not
@@ -89,7 +116,7 @@ impl ParsedSchema {
             deepest: 0,
         };
         if let Err(Stop::TooDeep) = check.value(&self.schema, None, 1) {
-            return Err(too_deep());
+            return Err(AvroError::TooDeep);
         }
         if check.deepest <= INLINE_DEPTH {
             return self.decode_checked(bytes);
@@ -99,27 +126,24 @@ impl ParsedSchema {
                 .name("avro-deep".into())
                 .stack_size(DEEP_STACK)
                 .spawn_scoped(scope, || self.decode_checked(bytes))
-                .map_err(|e| format!("cannot decode a deep Avro datum: {e}"))?
+                .map_err(|e| AvroError::NoThread(e.to_string()))?
                 .join()
-                .unwrap_or_else(|_| Err("the Avro decoder panicked".to_owned()))
+                .unwrap_or(Err(AvroError::Panicked))
         })
     }
 
     /// Decodes a datum [`NestingCheck`] found no deeper than [`MAX_DEPTH`].
-    fn decode_checked(&self, bytes: &[u8]) -> Result<Value, String> {
+    fn decode_checked(&self, bytes: &[u8]) -> Result<Value, AvroError> {
         let mut reader = bytes;
         let value = apache_avro::reader::datum::GenericDatumReader::builder(&self.schema)
             .writer_schemata(self.schemata())
             .and_then(|builder| builder.build())
             .and_then(|datum_reader| datum_reader.read_value(&mut reader))
-            .map_err(|e| format!("not Avro for this schema: {e}"))?;
+            .map_err(|e| AvroError::NotForSchema(e.to_string()))?;
         if !reader.is_empty() {
-            return Err(format!(
-                "not Avro for this schema: {} trailing bytes",
-                reader.len()
-            ));
+            return Err(AvroError::TrailingBytes(reader.len()));
         }
-        Value::try_from(value).map_err(|e| format!("Avro value has no JSON form: {e}"))
+        Value::try_from(value).map_err(|e| AvroError::NoJsonForm(e.to_string()))
     }
 }
 
@@ -361,7 +385,7 @@ mod tests {
         for records in [10_000, 1_000, MAX_DEPTH] {
             assert_eq!(
                 parsed.decode(&linked(records)),
-                Err("nested deeper than 128 levels".to_owned()),
+                Err(AvroError::TooDeep),
                 "{records}"
             );
         }
@@ -379,8 +403,8 @@ mod tests {
         .unwrap();
         let mut bytes = [0x02, 0x02].repeat(10_000);
         bytes.push(0);
-        assert_eq!(parsed.decode(&bytes).unwrap_err(), too_deep());
-        assert_eq!(arrays.decode(&bytes).unwrap_err(), too_deep());
+        assert_eq!(parsed.decode(&bytes).unwrap_err().to_string(), too_deep());
+        assert_eq!(arrays.decode(&bytes).unwrap_err().to_string(), too_deep());
         let maps = ParsedSchema::parse(
             r#"{"type":"record","name":"M","fields":[{"name":"m","type":{"type":"map","values":"M"}}]}"#,
             &[],
@@ -388,7 +412,7 @@ mod tests {
         .unwrap();
         let mut bytes = [0x02, 0x02, b'k'].repeat(10_000);
         bytes.push(0);
-        assert_eq!(maps.decode(&bytes).unwrap_err(), too_deep());
+        assert_eq!(maps.decode(&bytes).unwrap_err().to_string(), too_deep());
     }
 
     #[test]
@@ -396,8 +420,11 @@ mod tests {
         // No value of it can end, and the decoder would recurse without reading a byte.
         let endless = r#"{"type":"record","name":"E","fields":[{"name":"flag","type":"boolean"},{"name":"e","type":"E"}]}"#;
         let parsed = ParsedSchema::parse(endless, &[]).unwrap();
-        assert_eq!(parsed.decode(&[]).unwrap_err(), too_deep());
-        assert_eq!(parsed.decode(&[1; 10_000]).unwrap_err(), too_deep());
+        assert_eq!(parsed.decode(&[]).unwrap_err().to_string(), too_deep());
+        assert_eq!(
+            parsed.decode(&[1; 10_000]).unwrap_err().to_string(),
+            too_deep()
+        );
     }
 
     #[test]
@@ -424,12 +451,19 @@ mod tests {
         let parsed = ParsedSchema::parse(CUSTOMER, &[ADDRESS.to_owned()]).unwrap();
         let mut bytes = encoded(&parsed);
         bytes.push(0);
-        assert!(parsed.decode(&bytes).unwrap_err().contains("trailing"));
+        assert!(
+            parsed
+                .decode(&bytes)
+                .unwrap_err()
+                .to_string()
+                .contains("trailing")
+        );
         assert!(parsed.decode(&[0xff, 0xff, 0xff]).is_err());
         assert!(parsed.decode(&[]).is_err());
         assert!(
             ParsedSchema::parse("{nope", &[])
                 .unwrap_err()
+                .to_string()
                 .starts_with("bad Avro schema")
         );
         assert!(

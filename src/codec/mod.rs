@@ -9,7 +9,7 @@ pub mod registry;
 use base64::Engine as _;
 use serde_json::Value;
 
-pub use avro::ParsedSchema;
+pub use avro::{AvroError, ParsedSchema};
 pub use record::record_json;
 
 /// How deeply a payload may nest, counting the payload itself as level 1 and each record,
@@ -23,19 +23,32 @@ pub fn too_deep() -> String {
     format!("nested deeper than {MAX_DEPTH} levels")
 }
 
-/// Parses JSON (serde_json keeps its recursion limit: no `unbounded_depth`), saying
-/// [`too_deep`] where the payload nests past it.
-pub fn parse_json(bytes: &[u8]) -> Result<Value, String> {
-    serde_json::from_slice(bytes).map_err(|e| json_error(&e))
+/// Why bytes are not JSON. serde_json's error is kept in its words: it travels with each
+/// undecodable record, which must be cloned and compared.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JsonError {
+    #[error("nested deeper than {MAX_DEPTH} levels")]
+    TooDeep,
+    #[error("{0}")]
+    Syntax(String),
 }
 
-/// A JSON parse error in words, with nesting past [`MAX_DEPTH`] said as such.
-pub fn json_error(error: &serde_json::Error) -> String {
-    if error.to_string().starts_with("recursion limit exceeded") {
-        too_deep()
-    } else {
-        error.to_string()
+impl From<&serde_json::Error> for JsonError {
+    /// Nesting past [`MAX_DEPTH`] said as such.
+    fn from(error: &serde_json::Error) -> Self {
+        let words = error.to_string();
+        if words.starts_with("recursion limit exceeded") {
+            Self::TooDeep
+        } else {
+            Self::Syntax(words)
+        }
     }
+}
+
+/// Parses JSON (serde_json keeps its recursion limit: no `unbounded_depth`), saying
+/// [`too_deep`] where the payload nests past it.
+pub fn parse_json(bytes: &[u8]) -> Result<Value, JsonError> {
+    serde_json::from_slice(bytes).map_err(|e| JsonError::from(&e))
 }
 
 /// Whether `value` nests deeper than [`MAX_DEPTH`] levels (found without recursing, so any
@@ -336,7 +349,7 @@ mod tests {
     fn json_nested_past_the_limit_is_refused_in_words() {
         let deep = [vec![b'['; 10_000], vec![b']'; 10_000]].concat();
         assert_eq!(
-            parse_json(&deep).unwrap_err(),
+            parse_json(&deep).unwrap_err().to_string(),
             "nested deeper than 128 levels"
         );
         let d = decode(&deep, Expect::Json);
@@ -348,9 +361,12 @@ mod tests {
         // The limit is serde_json's: 127 arrays inside each other are read, 128 are not.
         let nested = |n: usize| [vec![b'['; n], vec![b']'; n]].concat();
         assert!(parse_json(&nested(MAX_DEPTH - 1)).is_ok());
-        assert_eq!(parse_json(&nested(MAX_DEPTH)).unwrap_err(), too_deep());
         assert_eq!(
-            parse_json(b"[1,").unwrap_err(),
+            parse_json(&nested(MAX_DEPTH)).unwrap_err().to_string(),
+            too_deep()
+        );
+        assert_eq!(
+            parse_json(b"[1,").unwrap_err().to_string(),
             "EOF while parsing a value at line 1 column 3"
         );
     }

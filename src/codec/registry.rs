@@ -8,7 +8,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use serde_json::Value;
 
-use super::avro::ParsedSchema;
+use super::avro::{AvroError, ParsedSchema};
 
 /// What a schema id decodes as.
 #[derive(Debug)]
@@ -37,6 +37,11 @@ pub enum RegistryError {
     },
     #[error("{0}")]
     Unusable(String),
+    /// Says the schema's error itself rather than as `source()`, as `DecodeError` does.
+    #[error("schema id {0}: {1}")]
+    BadSchema(u32, AvroError),
+    #[error("schema registry URL {shown:?} needs http:// or https://")]
+    NotAUrl { shown: String },
 }
 
 impl RegistryError {
@@ -104,12 +109,10 @@ fn agent(timeout: Duration) -> ureq::Agent {
 
 impl RegistryClient {
     /// `url` may carry `user:password@`; `auth` (`user:password`) overrides it.
-    pub fn new(url: &str, auth: Option<&str>) -> Result<Self, String> {
+    pub fn new(url: &str, auth: Option<&str>) -> Result<Self, RegistryError> {
         let (shown, userinfo) = split_credentials(url);
         if !url.contains("://") {
-            return Err(format!(
-                "schema registry URL {shown:?} needs http:// or https://"
-            ));
+            return Err(RegistryError::NotAUrl { shown });
         }
         let authorization = auth.or(userinfo).map(basic_authorization);
         Ok(Self {
@@ -163,7 +166,8 @@ impl RegistryClient {
                 let mut seen = HashSet::new();
                 self.collect_references(&doc, &mut references, &mut seen, 0)?;
                 Ok(RegisteredSchema::Avro(Box::new(
-                    ParsedSchema::parse(text, &references).map_err(unusable)?,
+                    ParsedSchema::parse(text, &references)
+                        .map_err(|e| RegistryError::BadSchema(id, e))?,
                 )))
             }
             "JSON" => Ok(RegisteredSchema::Json),
@@ -289,7 +293,9 @@ mod tests {
             split_credentials("https://host:8081"),
             ("https://host:8081".into(), None)
         );
-        let error = RegistryClient::new("admin:Pw-Secret@host:8081", None).unwrap_err();
+        let error = RegistryClient::new("admin:Pw-Secret@host:8081", None)
+            .unwrap_err()
+            .to_string();
         assert!(!error.contains("Pw-Secret"), "{error}");
         assert!(error.contains("host:8081"), "{error}");
         let client = RegistryClient::new("http://admin:Pw-Secret@host:8081/", None).unwrap();

@@ -10,8 +10,9 @@ use std::collections::{BTreeMap, HashMap};
 use rayon::prelude::*;
 use serde_json::json;
 
+use super::DemoConfig;
+use super::placed::Placed;
 use super::workload::{CLICKS, ORDERS, SOURCES};
-use super::{DemoConfig, Placed};
 use crate::profile::{Event, Refold, Spec};
 
 /// How far the stalled partitions are behind at the end of the window: longer than ten

@@ -3,6 +3,8 @@
 //! [`Capture`] for `--demo`, or written to a cluster by `demo seed`.
 
 mod builder;
+mod config;
+mod placed;
 pub mod seed;
 mod workload;
 
@@ -12,94 +14,18 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::cluster::{Record, TimestampKind};
-use crate::profile::{Event, LookupRequest, Partitioner, Spec, StaleField, lookup};
+use crate::profile::{LookupRequest, Partitioner, Spec, SpecError, StaleField, lookup};
 use crate::source::{Capture, CapturedGroup, RecordedCommit};
 
 pub use builder::STALL_MS;
+pub use config::{BUILDER_GROUP, DemoConfig, PREFIX, RISK_GROUP, under_prefix};
 pub use workload::{SOURCES, customer_id};
 
-/// The group that builds the profile store, under the prefix: `c360.profile-builder`.
-pub const BUILDER_GROUP: &str = "profile-builder";
-/// The group that stopped, under the prefix: `c360.risk-features`.
-pub const RISK_GROUP: &str = "risk-features";
-/// The prefix of `--demo` and of `demo seed` unless told otherwise.
-pub const PREFIX: &str = "c360";
+use placed::Placed;
+
 /// How long ago the risk-features group stopped.
 pub const RISK_STALLED_MS: i64 = 3 * 3_600_000;
 const SPEC: &str = include_str!("../../assets/demo/c360.toml");
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DemoConfig {
-    pub prefix: String,
-    pub customers: usize,
-    /// Source events in all.
-    pub events: usize,
-    pub seed: u64,
-    /// The end of the generated history ("now" for the demo).
-    pub end_ms: i64,
-    pub span_ms: i64,
-    pub partitions: i32,
-    /// How often the builder writes the store.
-    pub batch_ms: i64,
-    pub builder_group: String,
-    pub risk_group: String,
-}
-
-impl DemoConfig {
-    /// The `--demo` workload, ending at `end_ms`.
-    pub fn new(end_ms: i64) -> Self {
-        Self::under(PREFIX, end_ms)
-    }
-
-    /// The `--demo` workload with its topics and groups named under `prefix`, ending at
-    /// `end_ms`.
-    pub fn under(prefix: &str, end_ms: i64) -> Self {
-        Self {
-            prefix: prefix.into(),
-            customers: 2_000,
-            events: 200_000,
-            seed: 7,
-            end_ms,
-            span_ms: 6 * 3_600_000,
-            partitions: 12,
-            batch_ms: 600_000,
-            builder_group: under_prefix(prefix, BUILDER_GROUP),
-            risk_group: under_prefix(prefix, RISK_GROUP),
-        }
-    }
-
-    pub fn topic(&self, name: &str) -> String {
-        under_prefix(&self.prefix, name)
-    }
-}
-
-/// A topic's or group's name under `prefix`: `c360.orders`, `c360.profile-builder`.
-pub fn under_prefix(prefix: &str, name: &str) -> String {
-    format!("{prefix}.{name}")
-}
-
-/// A source event with its place in the log.
-#[derive(Debug, Clone)]
-pub struct Placed {
-    pub event: workload::SourceEvent,
-    pub topic: String,
-    pub partition: i32,
-    pub offset: i64,
-}
-
-impl Placed {
-    fn to_event(&self) -> Event {
-        Event {
-            topic: self.topic.clone(),
-            partition: self.partition,
-            offset: self.offset,
-            broker_ms: self.event.broker_ms,
-            event_ms: self.event.event_ms,
-            id: self.event.key.clone(),
-            value: self.event.value.clone(),
-        }
-    }
-}
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StaleCustomer {
@@ -158,9 +84,10 @@ pub struct FirstStale {
     pub spec: Spec,
 }
 
-pub fn prepare(config: &DemoConfig) -> Result<Prepared, String> {
+/// Fails only if the demo's own spec does not parse: a freshlens bug.
+pub fn prepare(config: &DemoConfig) -> Result<Prepared, SpecError> {
     let spec_text = spec_text(&config.prefix, &config.builder_group);
-    let spec = Spec::parse(&spec_text, "c360.toml").map_err(|e| e.to_string())?;
+    let spec = Spec::parse(&spec_text, "c360.toml")?;
     let placed = place(config, workload::generate(config));
     let (consumed, committed) = builder::consume(config, &placed);
     let customers = builder::by_customer(&placed);
@@ -175,7 +102,7 @@ pub fn prepare(config: &DemoConfig) -> Result<Prepared, String> {
     })
 }
 
-pub fn generate(config: &DemoConfig) -> Result<Demo, String> {
+pub fn generate(config: &DemoConfig) -> Result<Demo, SpecError> {
     Ok(finish(prepare(config)?))
 }
 

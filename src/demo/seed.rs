@@ -6,13 +6,9 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
-use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::client::DefaultClientContext;
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer as _};
-use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer as _, ThreadedProducer};
-use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 
-use super::{Demo, DemoConfig, SOURCES};
+use super::{Demo, DemoConfig, SOURCES, under_prefix};
+use crate::cluster::write::{NewTopicSpec, Outgoing, Writer};
 use crate::cluster::{Cluster, ConnectionConfig};
 
 #[derive(Debug, Clone, Default)]
@@ -20,18 +16,6 @@ pub struct SeedReport {
     pub records: u64,
     pub bytes: u64,
     pub elapsed: Duration,
-}
-
-/// Client settings for the seeding clients: the user's connection properties, no read-only ones.
-fn client(connection: &ConnectionConfig) -> ClientConfig {
-    let mut config = ClientConfig::new();
-    config
-        .set("bootstrap.servers", connection.bootstrap.trim())
-        .set("client.id", "freshlens-demo-seed");
-    for (key, value) in &connection.properties {
-        config.set(key, value);
-    }
-    config
 }
 
 /// Writes `demo` to the cluster. Refuses non-empty topics and existing groups unless `force`;
@@ -86,48 +70,36 @@ pub fn seed(
             Err(e) => return Err(e.into()),
         }
     }
-    create_topics(connection, &cluster, &missing, config)?;
+    // Topics under the prefix; the groups under it too unless the user named them.
+    let writer = Writer::new(connection, under_prefix(&config.prefix, ""))
+        .with_groups([config.builder_group.clone(), config.risk_group.clone()])
+        .with_client_id("freshlens-demo-seed");
+    create_topics(&writer, &cluster, &missing, config)?;
 
-    let producer: ThreadedProducer<DefaultProducerContext> = client(connection)
-        .set("linger.ms", "5")
-        .set("enable.idempotence", "false")
-        // One request in flight keeps each partition's records in the order they were sent,
-        // so the broker's offsets are the generator's.
-        .set("max.in.flight.requests.per.connection", "1")
-        .set("queue.buffering.max.messages", "100000")
-        .create()
+    let producer = writer
+        .producer(&[
+            ("linger.ms", "5"),
+            ("enable.idempotence", "false"),
+            // One request in flight keeps each partition's records in the order they were
+            // sent, so the broker's offsets are the generator's.
+            ("max.in.flight.requests.per.connection", "1"),
+            ("queue.buffering.max.messages", "100000"),
+        ])
         .context("cannot create a producer")?;
     let total = demo.capture.record_count() as u64;
     let started = Instant::now();
     let mut report = SeedReport::default();
     let mut last = Instant::now();
     for record in demo.capture.records() {
-        let mut out = BaseRecord::to(&record.topic).partition(record.partition);
-        if let Some(ts) = record.timestamp_ms {
-            out = out.timestamp(ts);
-        }
-        if let Some(key) = &record.key {
-            out = out.key(key.as_slice());
-        }
-        if let Some(value) = &record.value {
-            out = out.payload(value.as_slice());
-        }
-        let mut pending = out;
-        loop {
-            match producer.send(pending) {
-                Ok(()) => break,
-                Err((
-                    rdkafka::error::KafkaError::MessageProduction(
-                        rdkafka::types::RDKafkaErrorCode::QueueFull,
-                    ),
-                    back,
-                )) => {
-                    pending = back;
-                    std::thread::sleep(Duration::from_millis(5));
-                }
-                Err((e, _)) => return Err(e).context("cannot produce"),
-            }
-        }
+        producer
+            .send(Outgoing {
+                topic: &record.topic,
+                partition: record.partition,
+                timestamp_ms: record.timestamp_ms,
+                key: record.key.as_deref(),
+                value: record.value.as_deref(),
+            })
+            .context("cannot produce")?;
         report.records += 1;
         report.bytes += record.size_bytes() as u64;
         if last.elapsed() >= Duration::from_millis(500) {
@@ -142,25 +114,23 @@ pub fn seed(
     progress(report.records, total, report.elapsed);
 
     for group in &demo.capture.groups {
-        let consumer: BaseConsumer = client(connection)
-            .set("group.id", &group.name)
-            .set("enable.auto.commit", "false")
-            .create()
-            .context("cannot create a client to commit offsets")?;
-        let mut offsets = TopicPartitionList::new();
-        for ((topic, partition), offset) in &group.offsets {
-            let shift = base.get(&(topic.clone(), *partition)).copied().unwrap_or(0);
-            offsets.add_partition_offset(topic, *partition, Offset::Offset(offset + shift))?;
-        }
-        consumer
-            .commit(&offsets, CommitMode::Sync)
+        let offsets: Vec<(String, i32, i64)> = group
+            .offsets
+            .iter()
+            .map(|((topic, partition), offset)| {
+                let shift = base.get(&(topic.clone(), *partition)).copied().unwrap_or(0);
+                (topic.clone(), *partition, offset + shift)
+            })
+            .collect();
+        writer
+            .commit(&group.name, &offsets)
             .with_context(|| format!("cannot commit the offsets of {}", group.name))?;
     }
     Ok(report)
 }
 
 fn create_topics(
-    connection: &ConnectionConfig,
+    writer: &Writer,
     cluster: &Cluster,
     names: &[String],
     demo: &DemoConfig,
@@ -169,34 +139,22 @@ fn create_topics(
     if names.is_empty() {
         return Ok(());
     }
-    let admin: AdminClient<DefaultClientContext> = client(connection)
-        .create()
-        .context("cannot create an admin client")?;
     let configs = super::topic_configs(demo);
-    let topics: Vec<NewTopic> = names
+    let topics: Vec<NewTopicSpec> = names
         .iter()
-        .map(|name| {
-            // The broker's default replication factor (-1) suits any cluster size.
-            let mut topic = NewTopic::new(name, partitions, TopicReplication::Fixed(-1));
+        .map(|name| NewTopicSpec {
+            name: name.clone(),
+            partitions,
             // The demo's retention and compaction, so lag verdicts can weigh retention risk.
-            for (key, value) in configs
+            configs: configs
                 .iter()
                 .filter(|(t, _)| t == name)
-                .flat_map(|(_, c)| c)
-            {
-                topic = topic.set(key, value);
-            }
-            topic
+                .flat_map(|(_, c)| c.clone())
+                .collect(),
         })
         .collect();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let results = runtime.block_on(admin.create_topics(&topics, &AdminOptions::new()))?;
-    for result in results {
-        if let Err((name, code)) = result {
-            bail!("cannot create topic {name}: {code}");
-        }
+    if let Some((name, code)) = writer.create_topics(&topics)?.into_iter().next() {
+        bail!("cannot create topic {name}: {code}");
     }
     // New topics take a moment to show in metadata everywhere.
     let deadline = Instant::now() + cluster.config().timeout;

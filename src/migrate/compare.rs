@@ -113,13 +113,10 @@ fn compare_sides(
     // Settings that cannot be read are said per topic, never compared as if unset.
     let configs = |side: &dyn Source, names: Vec<&str>| -> Configs {
         match side.topics_configs(&names) {
-            Ok(answer) => answer
-                .into_iter()
-                .map(|(t, c)| (t, c.map_err(|e| e.to_string())))
-                .collect(),
+            Ok(answer) => answer.into_iter().collect(),
             Err(e) => names
                 .iter()
-                .map(|t| ((*t).to_owned(), Err(e.to_string())))
+                .map(|t| ((*t).to_owned(), Err(e.clone())))
                 .collect(),
         }
     };

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::cluster::TopicInfo;
+use crate::cluster::{ClusterError, TopicInfo};
 
 /// How a source topic is named on the target.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,7 +80,7 @@ pub struct TopicSides {
 }
 
 /// One side's topic settings by topic name, or why they could not be read.
-pub type Configs = BTreeMap<String, Result<Vec<(String, String)>, String>>;
+pub type Configs = BTreeMap<String, Result<Vec<(String, String)>, ClusterError>>;
 
 /// Settings whose difference changes what a cutover keeps.
 const COMPARED: &[&str] = &["cleanup.policy", "retention.ms", "retention.bytes"];
@@ -255,7 +255,10 @@ mod tests {
         let clicks = &sides[1];
         assert!(clicks.partition_count_differs);
         // Settings that could not be read are said, and no difference is made up from them.
-        target_configs.insert("src.orders".to_owned(), Err("Local: Timed out".into()));
+        target_configs.insert(
+            "src.orders".to_owned(),
+            Err(ClusterError::Kafka("Local: Timed out".into())),
+        );
         let unread = compare_topics(
             &source,
             &target,

@@ -2,25 +2,29 @@
 //! about formats.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use serde_json::Value;
 
 use super::spec::{Source, SourceFormat, Spec};
 use crate::codec::registry::{RegisteredSchema, RegistryClient, RegistryError};
-use crate::codec::{ParsedSchema, confluent_frame, parse_json};
+use crate::codec::{AvroError, JsonError, ParsedSchema, confluent_frame, parse_json};
 
 /// Why a payload is not what its source's format says (`undecodable` records carry its words).
+/// A variant that adds words to the error it holds says that error itself rather than
+/// returning it as `source()`: the CLI prints errors with their sources (`{:#}`), which would
+/// say it twice, and per-record words are taken with `to_string()`, which would drop it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DecodeError {
     #[error("null value (tombstone)")]
     Tombstone,
     #[error("not JSON: {0}")]
-    NotJson(String),
+    NotJson(JsonError),
     #[error("not UTF-8: {0}")]
-    NotUtf8(String),
-    #[error("{0}")]
-    NotAvro(String),
+    NotUtf8(std::str::Utf8Error),
+    #[error(transparent)]
+    NotAvro(#[from] AvroError),
     #[error("source {0}: no schema_file loaded")]
     NoSchemaFile(String),
     #[error("not in the Confluent wire format (magic byte 0 and a 4-byte schema id)")]
@@ -31,7 +35,28 @@ pub enum DecodeError {
     #[error("schema id {0}: {1}")]
     Registry(u32, RegistryError),
     #[error("schema id {0}: {1}")]
-    WithSchema(u32, String),
+    WithSchema(u32, AvroError),
+    #[error("schema id {0}: not JSON: {1}")]
+    WithJsonSchema(u32, JsonError),
+}
+
+/// Why a spec's decoder cannot be made. Each says the error it holds (see [`DecodeError`]).
+#[derive(Debug, thiserror::Error)]
+pub enum DecoderError {
+    #[error("{topic}: format avro needs a Schema Registry (--schema-registry URL)")]
+    NeedsRegistry { topic: String },
+    #[error("source {topic}: cannot read {}: {error}", path.display())]
+    CannotRead {
+        topic: String,
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    #[error("source {topic}: {}: {error}", path.display())]
+    BadSchemaFile {
+        topic: String,
+        path: PathBuf,
+        error: AvroError,
+    },
 }
 
 /// Decodes payloads per the spec's source formats. Shared between scan threads.
@@ -56,7 +81,7 @@ impl SourceDecoder {
     }
 
     /// Loads every `schema_file` the spec names; Avro sources need `registry`.
-    pub fn new(spec: &Spec, registry: Option<Arc<RegistryClient>>) -> Result<Self, String> {
+    pub fn new(spec: &Spec, registry: Option<Arc<RegistryClient>>) -> Result<Self, DecoderError> {
         // Without a registry every Avro payload would be undecodable: say so up front instead
         // of answering with a profile missing a whole source.
         if registry.is_none() {
@@ -71,23 +96,25 @@ impl SourceDecoder {
                 .filter(|s| s.format == SourceFormat::Avro)
                 .map(|s| s.topic.as_str());
             if let Some(topic) = avro_source.or(avro_store) {
-                return Err(format!(
-                    "{topic}: format avro needs a Schema Registry (--schema-registry URL)"
-                ));
+                return Err(DecoderError::NeedsRegistry {
+                    topic: topic.to_owned(),
+                });
             }
         }
         let mut files = HashMap::new();
         for source in &spec.sources {
             if let (SourceFormat::AvroFile, Some(path)) = (source.format, &source.schema_file) {
-                let text = std::fs::read_to_string(path).map_err(|e| {
-                    format!(
-                        "source {}: cannot read {}: {e}",
-                        source.topic,
-                        path.display()
-                    )
+                let text = std::fs::read_to_string(path).map_err(|e| DecoderError::CannotRead {
+                    topic: source.topic.clone(),
+                    path: path.clone(),
+                    error: e,
                 })?;
-                let parsed = ParsedSchema::parse(&text, &[])
-                    .map_err(|e| format!("source {}: {}: {e}", source.topic, path.display()))?;
+                let parsed =
+                    ParsedSchema::parse(&text, &[]).map_err(|e| DecoderError::BadSchemaFile {
+                        topic: source.topic.clone(),
+                        path: path.clone(),
+                        error: e,
+                    })?;
                 files.insert(source.topic.clone(), Arc::new(parsed));
             }
         }
@@ -99,13 +126,13 @@ impl SourceDecoder {
             SourceFormat::Json => parse_json(bytes).map_err(DecodeError::NotJson),
             SourceFormat::Text => std::str::from_utf8(bytes)
                 .map(|t| Value::String(t.to_owned()))
-                .map_err(|e| DecodeError::NotUtf8(e.to_string())),
+                .map_err(DecodeError::NotUtf8),
             SourceFormat::AvroFile => self
                 .files
                 .get(&source.topic)
                 .ok_or_else(|| DecodeError::NoSchemaFile(source.topic.clone()))?
                 .decode(bytes)
-                .map_err(DecodeError::NotAvro),
+                .map_err(DecodeError::from),
             SourceFormat::Avro => {
                 let (id, body) = confluent_frame(bytes).ok_or(DecodeError::NotFramed)?;
                 let registry = self.registry.as_ref().ok_or(DecodeError::NoRegistry(id))?;
@@ -116,8 +143,9 @@ impl SourceDecoder {
                     RegisteredSchema::Avro(schema) => schema
                         .decode(body)
                         .map_err(|e| DecodeError::WithSchema(id, e)),
-                    RegisteredSchema::Json => parse_json(body)
-                        .map_err(|e| DecodeError::WithSchema(id, format!("not JSON: {e}"))),
+                    RegisteredSchema::Json => {
+                        parse_json(body).map_err(|e| DecodeError::WithJsonSchema(id, e))
+                    }
                 }
             }
         }
@@ -152,7 +180,7 @@ mod tests {
         .unwrap();
         let error = SourceDecoder::new(&spec, None).err().unwrap();
         assert_eq!(
-            error,
+            error.to_string(),
             "c360.identity: format avro needs a Schema Registry (--schema-registry URL)"
         );
     }

@@ -1,13 +1,13 @@
 //! One customer lookup, end to end: timeline, store versions, builder position and the store
 //! comparison. The CLI and the GUI both run exactly this.
 
-use crate::cluster::{CancelToken, ClusterError};
-use crate::profile::SourceDecoder;
+use crate::cluster::ClusterError;
 use crate::source::Source;
 
+use super::request::LookupRequest;
 use super::timeline::ProgressFn;
 use super::{
-    BuilderPosition, Event, Spec, StoreComparison, StoreVersion, Timeline, Window, compare, fold,
+    BuilderPosition, Event, Spec, StoreComparison, StoreVersion, Timeline, compare, fold,
     load_timeline, store_versions,
 };
 
@@ -18,33 +18,6 @@ pub struct Lookup {
     pub versions: Vec<StoreVersion>,
     /// The latest version compared with the fold as of `now_ms`; `None` without a `[store]`.
     pub store: Option<StoreComparison>,
-}
-
-/// What one lookup reads: the request the CLI, the GUI, the demo and the bench fill in.
-#[derive(Clone)]
-pub struct LookupRequest<'a> {
-    pub spec: &'a Spec,
-    pub decoder: &'a SourceDecoder,
-    pub key: &'a str,
-    /// Event times to read; everything by default.
-    pub window: Window,
-    /// "Now" for the store comparison: the wall clock, or when a capture was taken.
-    pub now_ms: i64,
-    pub cancel: CancelToken,
-}
-
-impl<'a> LookupRequest<'a> {
-    /// The whole history of `key`, compared as of `now_ms`, not cancelled.
-    pub fn new(spec: &'a Spec, decoder: &'a SourceDecoder, key: &'a str, now_ms: i64) -> Self {
-        Self {
-            spec,
-            decoder,
-            key,
-            window: Window::default(),
-            now_ms,
-            cancel: CancelToken::default(),
-        }
-    }
 }
 
 /// A lookup that nobody watches while it runs.

@@ -14,26 +14,28 @@ mod pii;
 pub mod placement;
 mod pointer;
 mod report;
+mod request;
 pub mod spec;
 mod store;
 mod timeline;
 
 pub use batch::lookup_many;
-pub use decoder::{DecodeError, SourceDecoder};
+pub use decoder::{DecodeError, DecoderError, SourceDecoder};
 pub use event::{Event, merge_into_timeline, parse_event_time, sort_timeline};
 pub use fold::{Erasure, FieldValue, Profile, Provenance, Refold, field_changes, fold};
-pub use lookup::{Lookup, LookupRequest, lookup, lookup_streaming};
+pub use lookup::{Lookup, lookup, lookup_streaming};
 pub use partitioner::{Partitioner, fnv1a, murmur2};
 pub use pending::{Pending, not_consumed};
 pub use pii::{MASK, PiiIds, PiiMask};
 pub use pointer::pointer;
 pub use report::{ProfileReport, pii_state, report_json, shown_value};
+pub use request::{LookupRequest, Window};
 pub use spec::{Rule, Spec, SpecError};
 pub use store::{
     BuilderPosition, Cause, StaleField, StoreComparison, StoreVersion, compare, format_duration_ms,
     same_value, store_versions, store_versions_of,
 };
 pub use timeline::{
-    MAX_HOPS, MAX_IDENTITIES, ProgressFn, ScanStats, Timeline, Undecodable, Window, id_text,
-    load_timeline, to_event,
+    MAX_HOPS, MAX_IDENTITIES, ProgressFn, ScanStats, Timeline, Undecodable, id_text, load_timeline,
+    to_event,
 };

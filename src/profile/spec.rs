@@ -236,7 +236,7 @@ impl Spec {
             seen_topics.push(&s.topic);
             let erase = s.erase_when.iter().map(|e| &e.path);
             for pointer in s.event_time.iter().chain(&s.links).chain(erase) {
-                check_pointer(pointer).map_err(|p| error(Some(source.span()), p))?;
+                check_pointer(pointer).map_err(|p| error(Some(source.span()), p.to_string()))?;
             }
             if s.format == SourceFormat::AvroFile && s.schema_file.is_none() {
                 return Err(error(
@@ -314,18 +314,25 @@ impl Spec {
     }
 }
 
-fn check_pointer(pointer: &str) -> Result<(), String> {
+/// Why a spec's JSON pointer cannot be followed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+enum PointerError {
+    #[error("{0:?} is not a JSON pointer (it must start with /)")]
+    NoLeadingSlash(String),
+    #[error(
+        "a JSON pointer {tokens} levels down reaches past what a payload may nest ({} levels)",
+        crate::codec::MAX_DEPTH
+    )]
+    TooDeep { tokens: usize },
+}
+
+fn check_pointer(pointer: &str) -> Result<(), PointerError> {
     let tokens = pointer.matches('/').count();
     if !(pointer.is_empty() || pointer.starts_with('/')) {
-        Err(format!(
-            "{pointer:?} is not a JSON pointer (it must start with /)"
-        ))
+        Err(PointerError::NoLeadingSlash(pointer.to_owned()))
     } else if tokens >= crate::codec::MAX_DEPTH {
         // Nothing decoded sits that deep, and a rebuild would make a value that deep.
-        Err(format!(
-            "a JSON pointer {tokens} levels down reaches past what a payload may nest ({} levels)",
-            crate::codec::MAX_DEPTH
-        ))
+        Err(PointerError::TooDeep { tokens })
     } else {
         Ok(())
     }

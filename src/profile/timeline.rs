@@ -77,12 +77,6 @@ impl Timeline {
     }
 }
 
-#[derive(Debug, Clone, Default)]
-pub struct Window {
-    pub since_ms: Option<i64>,
-    pub until_ms: Option<i64>,
-}
-
 /// Called from the scan threads with the progress of the current hop, all sources summed.
 pub type ProgressFn<'a> = &'a (dyn Fn(ScanProgress) + Sync);
 

@@ -140,7 +140,7 @@ pub fn read_capture(reader: impl Read, name: &str) -> Result<(Capture, Vec<Strin
             Ok(line) => (serde_json::from_str(line).map_err(|e| e.to_string()), None),
             Err(_) => match byte_json::parse(&buf) {
                 Ok(json) => (Ok(json.to_value()), Some(json)),
-                Err(e) => (Err(e), None),
+                Err(e) => (Err(e.to_string()), None),
             },
         };
         let value: Value = match read {
@@ -294,7 +294,26 @@ fn impossible_numbers(header: &Value) -> Option<String> {
     None
 }
 
-fn apply_header(capture: &mut Capture, header: &Value) -> Result<(), String> {
+/// Why a header or record line cannot be read, in the words its warning quotes.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+enum LineError {
+    /// What the line lacks: "no topic", "a header without a key".
+    #[error("{0}")]
+    Missing(&'static str),
+    #[error("{field}_b64 is not base64 ({error})")]
+    NotBase64 {
+        field: String,
+        error: base64::DecodeError,
+    },
+}
+
+impl From<&'static str> for LineError {
+    fn from(missing: &'static str) -> Self {
+        Self::Missing(missing)
+    }
+}
+
+fn apply_header(capture: &mut Capture, header: &Value) -> Result<(), LineError> {
     if let Some(name) = header["name"].as_str() {
         capture.name = name.to_owned();
     }
@@ -354,7 +373,7 @@ fn apply_header(capture: &mut Capture, header: &Value) -> Result<(), String> {
     Ok(())
 }
 
-fn position(value: &Value) -> Result<(String, i32, i64), String> {
+fn position(value: &Value) -> Result<(String, i32, i64), LineError> {
     let topic = value["topic"].as_str().ok_or("no topic")?;
     let partition = value["partition"].as_i64().ok_or("no partition")?;
     let offset = value["offset"].as_i64().ok_or("no offset")?;
@@ -362,7 +381,7 @@ fn position(value: &Value) -> Result<(String, i32, i64), String> {
 }
 
 /// Text as is, or base64 under `<field>_b64` for bytes that are not UTF-8.
-fn bytes(value: &Value, field: &str) -> Result<Option<Vec<u8>>, String> {
+fn bytes(value: &Value, field: &str) -> Result<Option<Vec<u8>>, LineError> {
     if let Some(text) = value.get(field).and_then(Value::as_str) {
         return Ok(Some(text.as_bytes().to_vec()));
     }
@@ -370,7 +389,10 @@ fn bytes(value: &Value, field: &str) -> Result<Option<Vec<u8>>, String> {
         Some(encoded) => B64
             .decode(encoded)
             .map(Some)
-            .map_err(|e| format!("{field}_b64 is not base64 ({e})")),
+            .map_err(|error| LineError::NotBase64 {
+                field: field.to_owned(),
+                error,
+            }),
         None => Ok(None),
     }
 }
@@ -392,7 +414,7 @@ fn put_bytes(out: &mut Map<String, Value>, field: &str, data: Option<&[u8]>) {
     }
 }
 
-fn freshlens_record(value: &Value) -> Result<Record, String> {
+fn freshlens_record(value: &Value) -> Result<Record, LineError> {
     let (topic, partition, offset) = position(value)?;
     let timestamp_ms = value["timestamp_ms"].as_i64();
     let timestamp_kind = match value["timestamp_type"].as_str() {
@@ -421,7 +443,7 @@ fn freshlens_record(value: &Value) -> Result<Record, String> {
 /// A kcat line as a record. `exact` is the line read byte for byte where it was not UTF-8: the
 /// key, payload and header values come from it, so raw bytes stay the record's bytes (topic and
 /// header names are text in Kafka).
-fn kcat_record(value: &Value, exact: Option<&Json>) -> Result<Record, String> {
+fn kcat_record(value: &Value, exact: Option<&Json>) -> Result<Record, LineError> {
     let field = |name: &str| match exact.and_then(|line| line.get(name)) {
         Some(json) => Cow::Borrowed(json),
         None => Cow::Owned(Json::from(&value[name])),

@@ -20,18 +20,7 @@ use super::panel::{Busy, Cx, Panel, expect};
 use super::session::Session;
 use super::topics::{TopicConfigs, TopicsPanel};
 
-pub const ID: PanelId = "Browse";
-
-/// What the Browse tab's widgets ask.
-pub enum Ask {
-    RefreshTopics,
-    SelectTopic(String),
-    StartScan(ScanRequest),
-    CancelScan,
-    /// Sample a topic's keys: partitioner, skew, order within a key.
-    LookAtKeys(String),
-    CancelKeys,
-}
+pub use super::browse_ask::{Ask, ID};
 
 /// What its jobs answer.
 enum Answer {

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::cluster::ConnectionConfig;
 use crate::cluster::saved::{SavedCluster, SavedClusters, SecretSource};
 
-use super::Command;
+use super::command::Command;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum ConnectionState {

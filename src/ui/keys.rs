@@ -4,8 +4,8 @@
 
 use egui_plot::{Bar, BarChart, Plot};
 
-use super::Command;
-use super::browse::{Ask, ID};
+use super::browse_ask::{Ask, ID};
+use super::command::Command;
 use super::groups::BUDGET_COLOR;
 use crate::keys::{SplitSource, TopicKeys};
 use crate::profile::infer::DEFAULT_SAMPLE;

@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use crate::cluster::{Record, RecordFilter, ScanProgress, ScanRequest, StartAt};
 use crate::codec::{self, Decoded, Expect};
 
-use super::Command;
-use super::browse::{Ask, ID};
+use super::browse_ask::{Ask, ID};
+use super::command::Command;
 
 /// The most rows the browser keeps; a scan stops there so memory stays bounded.
 pub const MAX_ROWS: usize = 1_000_000;

@@ -10,13 +10,15 @@ use crate::cluster::Cluster;
 use crate::profile::{Lookup, Spec};
 use crate::source::Source;
 
+use super::app::{FreshlensApp, Startup};
 use super::command::{Command, News};
 use super::dialog::{Asked, ask};
 use super::jobs::SHELL;
 use super::panel::expect;
 use super::path_prompt::{PathFor, PathPrompt};
+use super::profile;
 use super::session::Origin;
-use super::{FreshlensApp, log_since_start, profile};
+use super::timing::log_since_start;
 
 /// A capture opened, with the lines that could not be read.
 pub struct OpenedCapture {
@@ -67,6 +69,33 @@ enum Answer {
 }
 
 impl FreshlensApp {
+    /// Does what the command line asked: a spec, a customer, a cluster, a capture or the demo.
+    pub(super) fn start(&mut self, startup: Startup) {
+        if let Some(spec) = startup.spec {
+            self.tab = super::overview::ID;
+            self.run(Command::LoadSpec(spec));
+        }
+        if let Some(key) = startup.key {
+            self.tab = profile::ID;
+            self.session.key = key.clone();
+            self.pending_lookup = Some(key);
+        }
+        if let Some(config) = startup.connect {
+            self.run(Command::Connect(config));
+        }
+        if let Some(path) = startup.capture {
+            self.run(Command::OpenCapture(path));
+        }
+        if let Some(capture) = startup.source {
+            self.connect.connecting(capture.name.clone());
+            self.capture_opened(OpenedCapture::new(capture, Vec::new()));
+        }
+        if let Some(config) = startup.demo {
+            self.connect.connecting("demo data");
+            self.open_demo(config);
+        }
+    }
+
     /// Applies one command; those it leads to are applied after it, in order.
     pub(super) fn apply(&mut self, command: Command) {
         match command {

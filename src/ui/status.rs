@@ -2,7 +2,7 @@
 
 use crate::cluster::ScanProgress;
 
-use super::Command;
+use super::command::Command;
 
 #[derive(Default)]
 pub struct StatusBar {

@@ -5,8 +5,8 @@ use egui_extras::{Column, TableBuilder};
 
 use crate::cluster::TopicInfo;
 
-use super::Command;
-use super::browse::{Ask, ID};
+use super::browse_ask::{Ask, ID};
+use super::command::Command;
 
 /// A topic's configuration entries, or why the broker would not give them.
 pub type TopicConfigs = Result<Vec<(String, String)>, String>;

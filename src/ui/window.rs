@@ -1,10 +1,12 @@
 //! The window: the connection bar, the banner, the tabs, the tab in view and the status bar,
 //! laid out each frame; and what is saved when the app closes.
 
+use super::app::{FreshlensApp, SavedState, Startup};
 use super::command::Command;
 use super::panel::Cx;
 use super::session::Origin;
-use super::{FreshlensApp, SavedState, Startup, log_since_start, messages, profile};
+use super::timing::log_since_start;
+use super::{messages, profile};
 
 /// Opens the window on what `startup` says (the binary builds it from the command line).
 pub fn run(startup: Startup) -> anyhow::Result<()> {

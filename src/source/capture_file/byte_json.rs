@@ -23,8 +23,17 @@ pub enum Json {
 
 use crate::codec::MAX_DEPTH;
 
+/// Where a value stops being JSON, in serde_json's words: "expected value at byte 7".
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{what} at byte {byte}")]
+pub struct SyntaxError {
+    pub what: &'static str,
+    /// 1-based.
+    pub byte: usize,
+}
+
 /// Reads one JSON value filling all of `input` (whitespace around it aside).
-pub fn parse(input: &[u8]) -> Result<Json, String> {
+pub fn parse(input: &[u8]) -> Result<Json, SyntaxError> {
     let mut parser = Parser { input, at: 0 };
     let value = parser.value(0)?;
     parser.skip_whitespace();
@@ -94,12 +103,15 @@ struct Parser<'a> {
 }
 
 impl Parser<'_> {
-    fn error(&self, what: &str) -> String {
-        format!("{what} at byte {}", self.at + 1)
+    fn error(&self, what: &'static str) -> SyntaxError {
+        SyntaxError {
+            what,
+            byte: self.at + 1,
+        }
     }
 
     /// An error at the byte just read.
-    fn error_before(&mut self, what: &str) -> String {
+    fn error_before(&mut self, what: &'static str) -> SyntaxError {
         self.at -= 1;
         self.error(what)
     }
@@ -126,7 +138,7 @@ impl Parser<'_> {
         }
     }
 
-    fn value(&mut self, depth: usize) -> Result<Json, String> {
+    fn value(&mut self, depth: usize) -> Result<Json, SyntaxError> {
         self.skip_whitespace();
         match self.peek() {
             None => Err(self.error("EOF while parsing a value")),
@@ -145,7 +157,7 @@ impl Parser<'_> {
         }
     }
 
-    fn literal(&mut self, word: &str, value: Json) -> Result<Json, String> {
+    fn literal(&mut self, word: &str, value: Json) -> Result<Json, SyntaxError> {
         let rest = &self.input[self.at..];
         if rest.starts_with(word.as_bytes()) {
             self.at += word.len();
@@ -158,7 +170,7 @@ impl Parser<'_> {
         }
     }
 
-    fn digits(&mut self) -> Result<(), String> {
+    fn digits(&mut self) -> Result<(), SyntaxError> {
         let start = self.at;
         while matches!(self.peek(), Some(b'0'..=b'9')) {
             self.at += 1;
@@ -171,7 +183,7 @@ impl Parser<'_> {
 
     /// JSON's number grammar; the value itself is serde_json's reading of the text, so numbers
     /// come out exactly as they do from a line that is UTF-8.
-    fn number(&mut self) -> Result<Json, String> {
+    fn number(&mut self) -> Result<Json, SyntaxError> {
         let start = self.at;
         self.eat(b'-');
         if !self.eat(b'0') {
@@ -190,10 +202,13 @@ impl Parser<'_> {
         // The grammar holds, so serde_json can only find the number out of range (1e400).
         serde_json::from_slice(&self.input[start..self.at])
             .map(Json::Number)
-            .map_err(|_| format!("number out of range at byte {}", start + 1))
+            .map_err(|_| SyntaxError {
+                what: "number out of range",
+                byte: start + 1,
+            })
     }
 
-    fn array(&mut self, depth: usize) -> Result<Json, String> {
+    fn array(&mut self, depth: usize) -> Result<Json, SyntaxError> {
         self.at += 1; // [
         let mut items = Vec::new();
         self.skip_whitespace();
@@ -212,7 +227,7 @@ impl Parser<'_> {
         }
     }
 
-    fn object(&mut self, depth: usize) -> Result<Json, String> {
+    fn object(&mut self, depth: usize) -> Result<Json, SyntaxError> {
         self.at += 1; // {
         let mut fields = Vec::new();
         self.skip_whitespace();
@@ -246,7 +261,7 @@ impl Parser<'_> {
     }
 
     /// A string from its opening quote: its bytes, escapes resolved.
-    fn string(&mut self) -> Result<Vec<u8>, String> {
+    fn string(&mut self) -> Result<Vec<u8>, SyntaxError> {
         self.at += 1; // "
         let mut out = Vec::new();
         loop {
@@ -272,7 +287,7 @@ impl Parser<'_> {
         }
     }
 
-    fn escape(&mut self, out: &mut Vec<u8>) -> Result<(), String> {
+    fn escape(&mut self, out: &mut Vec<u8>) -> Result<(), SyntaxError> {
         let byte = match self.next() {
             None => return Err(self.error("EOF while parsing a string")),
             Some(b'"') => b'"',
@@ -295,7 +310,7 @@ impl Parser<'_> {
     }
 
     /// The character of a `\u` escape (after the `u`), a surrogate pair taken together.
-    fn unicode_escape(&mut self) -> Result<char, String> {
+    fn unicode_escape(&mut self) -> Result<char, SyntaxError> {
         let unit = self.hex4()?;
         let code = match unit {
             0xd800..=0xdbff => {
@@ -314,7 +329,7 @@ impl Parser<'_> {
         char::from_u32(code).ok_or_else(|| self.error("invalid unicode code point"))
     }
 
-    fn hex4(&mut self) -> Result<u32, String> {
+    fn hex4(&mut self) -> Result<u32, SyntaxError> {
         let mut unit = 0;
         for _ in 0..4 {
             let digit = match self.next() {
@@ -409,11 +424,11 @@ mod tests {
             (b"1e400", "number out of range at byte 1"),
             (b"{} x", "trailing characters at byte 4"),
         ] {
-            assert_eq!(parse(input).unwrap_err(), error, "{input:?}");
+            assert_eq!(parse(input).unwrap_err().to_string(), error, "{input:?}");
         }
         let deep = [vec![b'['; MAX_DEPTH], vec![b']'; MAX_DEPTH]].concat();
         assert_eq!(
-            parse(&deep).unwrap_err(),
+            parse(&deep).unwrap_err().to_string(),
             format!("recursion limit exceeded at byte {MAX_DEPTH}")
         );
         assert!(

@@ -3,25 +3,25 @@
 //! time lag and a topic's ingest-delay percentiles, on one shared, linked time axis.
 
 use std::collections::BTreeSet;
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use egui_extras::{Column, TableBuilder};
-use egui_plot::{HLine, HoverPosition, Legend, Line, MarkerShape, Plot, PlotPoints, Points, Span};
+use egui_plot::{HLine, Line, PlotPoints};
 
-use crate::freshness::{IngestSample, LagPoint, ProfileFreshness, Staleness};
+use crate::freshness::{IngestSample, LagPoint};
 use crate::profile::{Spec, format_duration_ms};
 
+mod ask;
 mod panel;
 mod plots;
+mod series;
 
-pub use panel::{Ask, ID, IngestRequest};
+pub use ask::{Ask, ID, IngestRequest};
 use plots::*;
+use series::*;
 
 use super::command::Command;
 use super::messages::format_timestamp;
-use super::plot_time::{clock_label, duration_axis, plot_x, signed_duration};
-use super::profile::topic_color;
+use super::plot_time::plot_x;
 
 const PRESETS: [(&str, i64); 5] = [
     ("15 m", 15 * 60_000),
@@ -30,60 +30,6 @@ const PRESETS: [(&str, i64); 5] = [
     ("24 h", 24 * 3_600_000),
     ("7 d", 7 * 24 * 3_600_000),
 ];
-
-/// Screen distance within which a click picks an event point.
-const PICK_RADIUS: f32 = 12.0;
-
-/// Room around the plots in an exported PNG, so labels at their edges are not cut.
-const EXPORT_MARGIN: f32 = 6.0;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Metric {
-    Ingest,
-    Lag,
-    EndToEnd,
-    Pending,
-}
-
-impl Metric {
-    const ALL: [Metric; 4] = [Self::Ingest, Self::Lag, Self::EndToEnd, Self::Pending];
-
-    fn label(self) -> &'static str {
-        match self {
-            Self::Ingest => "ingest delay",
-            Self::Lag => "source-to-profile",
-            Self::EndToEnd => "end-to-end",
-            Self::Pending => "pending for",
-        }
-    }
-
-    fn shape(self) -> MarkerShape {
-        match self {
-            Self::Ingest => MarkerShape::Circle,
-            Self::Lag => MarkerShape::Square,
-            Self::EndToEnd => MarkerShape::Diamond,
-            Self::Pending => MarkerShape::Cross,
-        }
-    }
-}
-
-/// One plotted series of event points: a topic and a metric.
-struct EventSeries {
-    name: String,
-    topic: String,
-    metric: Metric,
-    /// (x, y, index into the report's events).
-    points: Vec<(f64, f64, usize)>,
-}
-
-/// A finished lookup's freshness, with what its plots need.
-pub struct Report {
-    key: String,
-    report: ProfileFreshness,
-    series: Vec<EventSeries>,
-    /// The staleness summary for the part of the window in view.
-    in_view: Option<((i64, i64), Staleness)>,
-}
 
 /// When the builder group is projected to be back within the budget, from its worst
 /// partition: "profile-builder STALL: not catching up …" or "… back within budget in 4m10s".
@@ -609,7 +555,7 @@ mod tests {
     }
 
     use super::*;
-    use crate::freshness::{EventFreshness, StalenessPoint};
+    use crate::freshness::{EventFreshness, ProfileFreshness, Staleness, StalenessPoint};
 
     fn report() -> ProfileFreshness {
         let event = |offset: i64, broker: i64, applied: Option<i64>| EventFreshness {

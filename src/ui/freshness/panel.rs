@@ -11,25 +11,9 @@ use super::super::jobs::PanelId;
 use super::super::panel::{Cx, Panel, expect};
 use super::super::path_prompt::PathFor;
 use super::super::session::Session;
+use super::ask::{Ask, ID, IngestRequest};
 use super::{FreshnessPanel, IngestSample, LagPoint};
 use crate::cluster::CancelToken;
-
-pub const ID: PanelId = "Freshness";
-
-/// A topic's ingest delay to sample over [since, until].
-pub struct IngestRequest {
-    pub topic: String,
-    pub pointer: String,
-    pub since: i64,
-    pub until: i64,
-}
-
-/// What the Freshness tab's widgets (and the path prompt) ask.
-pub enum Ask {
-    SampleIngest(IngestRequest),
-    PickPng,
-    SavePng(PathBuf),
-}
 
 enum Answer {
     BuilderLag(Result<Vec<LagPoint>, String>),

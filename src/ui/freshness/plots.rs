@@ -1,6 +1,16 @@
 //! The Freshness tab's plots on one time axis, and the summary above them.
 
-use super::*;
+use std::collections::{BTreeSet, HashMap};
+
+use egui_extras::{Column, TableBuilder};
+use egui_plot::{HLine, HoverPosition, Legend, Line, Plot, PlotPoints, Points, Span};
+
+use super::series::{EventSeries, Metric, PICK_RADIUS, Report};
+use crate::freshness::ProfileFreshness;
+use crate::time::format_duration_ms;
+use crate::ui::messages::format_timestamp;
+use crate::ui::plot_time::{clock_label, duration_axis, plot_x, signed_duration};
+use crate::ui::profile::topic_color;
 
 pub(super) fn summary_ui(ui: &mut egui::Ui, report: &Report) {
     ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Extend);

@@ -12,26 +12,10 @@ use super::super::panel::{Busy, Cx, Panel, expect};
 use super::super::path_prompt::PathFor;
 use super::super::session::{Decoding, Session};
 use super::ProfilePanel;
+use super::ask::{Ask, ID};
 use crate::cluster::{CancelToken, ScanProgress};
 use crate::profile::{Event, Lookup, Spec};
 use crate::source::Source;
-
-pub const ID: PanelId = "Profile";
-
-/// What the Profile tab is asked, by its widgets or by the shell.
-pub enum Ask {
-    /// Look this key up (the session's key already is it).
-    Lookup(String),
-    Cancel,
-    /// Select a timeline event.
-    SelectEvent(String, i32, i64),
-    /// Show a lookup made elsewhere (the demo's first stale customer) as this key's answer.
-    Explained(String, Box<Lookup>),
-    /// The lookup as a capture; `true` keeps PII values (the header says so).
-    ExportCapture(bool),
-    /// The same, to a path typed by hand.
-    ExportCaptureTo(PathBuf, bool),
-}
 
 enum Answer {
     Events(Vec<Event>),
@@ -100,7 +84,7 @@ impl ProfilePanel {
     /// checked against each source (sampled once per topic, after the answer so it never
     /// delays it).
     fn found(&mut self, cx: &mut Cx<'_>, found: Result<Lookup, String>) {
-        super::super::log_since_start(&format!("lookup of {} done", self.key));
+        super::super::timing::log_since_start(&format!("lookup of {} done", self.key));
         self.lookup_done(found);
         crate::memory::give_back();
         let Some(found) = self.result.clone() else {

@@ -14,11 +14,11 @@ use std::time::Instant;
 
 use serde_json::json;
 
-use super::bench::{BenchArgs, Run, raw};
-use crate::cluster::{CancelToken, Cluster, ConnectionConfig};
+use super::args::BenchArgs;
+use super::common::{Run, open_workload, parts_summary, peak_rss_kb, print_parts, ranges, raw};
+use crate::cluster::{CancelToken, ConnectionConfig};
 use crate::demo::DemoConfig;
 use crate::freshness;
-use crate::profile::Spec;
 use crate::source::Source as _;
 
 pub fn run(
@@ -28,7 +28,7 @@ pub fn run(
     args: &BenchArgs,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
-    let (cluster, spec, decoder) = super::bench::open_workload(connection, config)?;
+    let (cluster, spec, decoder) = open_workload(connection, config)?;
     let cancel = CancelToken::default();
     let (tails, everything) = ranges(&cluster, &spec)?;
     let mut parts: BTreeMap<&str, Vec<Run>> = BTreeMap::new();
@@ -93,52 +93,14 @@ pub fn run(
             "consumed_but_not_applied": sample.consumed_but_not_applied,
         });
     }
-    let summary = super::bench::parts_summary(&parts);
+    let summary = parts_summary(&parts);
     let doc = json!({
         "seeded": seeded,
         "rounds": args.rounds.max(1),
         "sample": args.sample,
         "found": found,
         "parts": summary,
-        "peak_rss_mb": super::bench::peak_rss_kb().map(|kb| kb / 1024),
+        "peak_rss_mb": peak_rss_kb().map(|kb| kb / 1024),
     });
-    super::bench::print_parts(out, args.json, &doc)
-}
-
-/// Where the census's limit reads from (the builder's committed offset on every source
-/// partition, the link sources and the store topic from their start), and every source and
-/// store partition from its start, the sample's.
-pub type Ranges = BTreeMap<(String, i32), i64>;
-
-pub fn ranges(cluster: &Cluster, spec: &Spec) -> anyhow::Result<(Ranges, Ranges)> {
-    let mut tails = Ranges::new();
-    let mut everything = Ranges::new();
-    let store = spec
-        .store
-        .as_ref()
-        .ok_or_else(|| anyhow::anyhow!("the bench spec has a store"))?;
-    let builder = store.builder_group.clone().unwrap_or_default();
-    for src in &spec.sources {
-        let info = cluster.topic(&src.topic)?;
-        let partitions: Vec<(String, i32)> = info
-            .partitions
-            .iter()
-            .map(|p| (src.topic.clone(), p.id))
-            .collect();
-        let committed = cluster.committed_offsets(&builder, &partitions)?;
-        for p in &partitions {
-            let from = if src.links.is_empty() {
-                committed.get(p).copied().flatten().unwrap_or(0)
-            } else {
-                0
-            };
-            tails.insert(p.clone(), from);
-            everything.insert(p.clone(), 0);
-        }
-    }
-    for p in cluster.topic(&store.topic)?.partitions {
-        tails.insert((store.topic.clone(), p.id), 0);
-        everything.insert((store.topic.clone(), p.id), 0);
-    }
-    Ok((tails, everything))
+    print_parts(out, args.json, &doc)
 }

@@ -12,13 +12,13 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use rayon::prelude::*;
-use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::client::DefaultClientContext;
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer as _};
-use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer as _, ThreadedProducer};
-use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use rdkafka::consumer::{BaseConsumer, Consumer as _};
+use rdkafka::{Offset, TopicPartitionList};
 use serde_json::json;
 
+use super::args::BenchArgs;
+use super::common::ms;
+use crate::cluster::write::{NewTopicSpec, Outgoing, Writer};
 use crate::cluster::{Cluster, ConnectionConfig};
 use crate::freshness::GroupWatch;
 
@@ -26,15 +26,6 @@ use crate::freshness::GroupWatch;
 const TOPICS_PER_GROUP: usize = 4;
 /// Records written to each bench topic.
 const RECORDS_PER_TOPIC: usize = 10;
-
-fn client(connection: &ConnectionConfig) -> ClientConfig {
-    let mut config = ClientConfig::new();
-    config.set("bootstrap.servers", connection.bootstrap.trim());
-    for (key, value) in &connection.properties {
-        config.set(key, value);
-    }
-    config
-}
 
 /// Creates the topics, writes their records and commits the groups' offsets (the bench's
 /// only writes, to topics and groups named `<prefix>-…`).
@@ -68,51 +59,48 @@ fn set_up(
             used.name
         );
     }
-    let admin: AdminClient<DefaultClientContext> = client(connection).create()?;
-    let new: Vec<NewTopic> = names
+    // The writer refuses any name outside `<prefix>-`.
+    let writer = Writer::new(connection, format!("{prefix}-"));
+    let new: Vec<NewTopicSpec> = names
         .iter()
-        .map(|n| NewTopic::new(n, 1, TopicReplication::Fixed(-1)))
+        .map(|n| NewTopicSpec {
+            name: n.clone(),
+            partitions: 1,
+            configs: Vec::new(),
+        })
         .collect();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
     for chunk in new.chunks(50) {
         // An existing topic is fine: a rerun reuses it.
-        runtime.block_on(admin.create_topics(chunk, &AdminOptions::new()))?;
+        writer.create_topics(chunk)?;
     }
     // One record per batch: some brokers (Tansu) return nothing when a read starts inside a
     // multi-record batch, which would measure their gap, not the look.
-    let producer: ThreadedProducer<DefaultProducerContext> = client(connection)
-        .set("linger.ms", "0")
-        .set("batch.num.messages", "1")
-        .create()
+    let producer = writer
+        .producer(&[("linger.ms", "0"), ("batch.num.messages", "1")])
         .context("cannot create a producer")?;
     for name in &names {
         for i in 0..RECORDS_PER_TOPIC {
             let key = format!("k{i}");
-            producer
-                .send(BaseRecord::to(name).partition(0).key(&key).payload("v"))
-                .map_err(|(e, _)| e)?;
+            producer.send(Outgoing {
+                topic: name,
+                partition: 0,
+                timestamp_ms: None,
+                key: Some(key.as_bytes()),
+                value: Some(b"v"),
+            })?;
         }
     }
     producer.flush(Duration::from_secs(30))?;
     (0..groups).into_par_iter().try_for_each(|g| {
-        let consumer: BaseConsumer = client(connection)
-            .set("group.id", format!("{prefix}-g{g:04}"))
-            .set("enable.auto.commit", "false")
-            .create()?;
-        let mut offsets = TopicPartitionList::new();
-        for k in 0..TOPICS_PER_GROUP {
-            let topic = &names[(g * 7 + k * 13) % names.len()];
-            // Every third group is behind by a few records on one topic.
-            let behind = if g % 3 == 0 && k == 0 { 3 } else { 0 };
-            offsets.add_partition_offset(
-                topic,
-                0,
-                Offset::Offset((RECORDS_PER_TOPIC - behind) as i64),
-            )?;
-        }
-        consumer.commit(&offsets, CommitMode::Sync)?;
+        let offsets: Vec<(String, i32, i64)> = (0..TOPICS_PER_GROUP)
+            .map(|k| {
+                let topic = &names[(g * 7 + k * 13) % names.len()];
+                // Every third group is behind by a few records on one topic.
+                let behind = if g % 3 == 0 && k == 0 { 3 } else { 0 };
+                (topic.clone(), 0, (RECORDS_PER_TOPIC - behind) as i64)
+            })
+            .collect();
+        writer.commit(&format!("{prefix}-g{g:04}"), &offsets)?;
         anyhow::Ok(())
     })
 }
@@ -149,10 +137,6 @@ fn per_group_clients(cluster: &Cluster, groups: &[String]) -> anyhow::Result<usi
     Ok(answered.into_iter().sum())
 }
 
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
 fn stats(runs: &[Duration]) -> serde_json::Value {
     let mut sorted = runs.to_vec();
     sorted.sort();
@@ -165,7 +149,7 @@ fn stats(runs: &[Duration]) -> serde_json::Value {
 
 pub fn run(
     connection: &ConnectionConfig,
-    args: &super::bench::BenchArgs,
+    args: &BenchArgs,
     groups: usize,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {

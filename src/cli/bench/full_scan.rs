@@ -11,7 +11,7 @@ use rdkafka::consumer::{BaseConsumer, Consumer as _, ConsumerContext};
 use rdkafka::error::KafkaError;
 use rdkafka::{Message as _, Offset, TopicPartitionList};
 
-use super::bench::Run;
+use super::common::Run;
 use crate::cluster::{Cluster, ConnectionConfig};
 
 /// Says nothing: an end of partition reaches the loop as an event, and librdkafka's default

@@ -12,7 +12,8 @@ use std::time::Instant;
 
 use serde_json::json;
 
-use super::bench::{BenchArgs, Run, raw};
+use super::args::BenchArgs;
+use super::common::{Run, open_workload, parts_summary, peak_rss_kb, print_parts, raw};
 use crate::cluster::{CancelToken, ConnectionConfig};
 use crate::demo::DemoConfig;
 use crate::keys::{KeysRequest, WithSpec, look_at_keys, spec_keys};
@@ -25,7 +26,7 @@ pub fn run(
     args: &BenchArgs,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
-    let (cluster, spec, decoder) = super::bench::open_workload(connection, config)?;
+    let (cluster, spec, decoder) = open_workload(connection, config)?;
     let cancel = CancelToken::default();
     let topics: Vec<String> = spec.sources.iter().map(|s| s.topic.clone()).collect();
     let (mut tails, mut whole) = (BTreeMap::new(), BTreeMap::new());
@@ -88,13 +89,13 @@ pub fn run(
             "split_customers": split.sources.iter().map(|s| (s.topic.clone(), s.split_customers)).collect::<BTreeMap<_, _>>(),
         });
     }
-    let summary = super::bench::parts_summary(&parts);
+    let summary = parts_summary(&parts);
     let doc = json!({
         "seeded": seeded,
         "rounds": args.rounds.max(1),
         "found": found,
         "parts": summary,
-        "peak_rss_mb": super::bench::peak_rss_kb().map(|kb| kb / 1024),
+        "peak_rss_mb": peak_rss_kb().map(|kb| kb / 1024),
     });
-    super::bench::print_parts(out, args.json, &doc)
+    print_parts(out, args.json, &doc)
 }

@@ -8,7 +8,8 @@ use std::time::Instant;
 
 use serde_json::json;
 
-use super::bench::{BenchArgs, Run, median, peak_rss_kb, raw};
+use super::args::BenchArgs;
+use super::common::{Run, median, ms, open_workload, peak_rss_kb, ranges, raw};
 use crate::cluster::{CancelToken, ConnectionConfig};
 use crate::demo::DemoConfig;
 use crate::rebuild::{RehearseRequest, rehearse};
@@ -20,9 +21,9 @@ pub fn run(
     args: &BenchArgs,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
-    let (cluster, spec, decoder) = super::bench::open_workload(connection, config)?;
+    let (cluster, spec, decoder) = open_workload(connection, config)?;
     let cancel = CancelToken::default();
-    let (_, everything) = super::bench_stale::ranges(&cluster, &spec)?;
+    let (_, everything) = ranges(&cluster, &spec)?;
     let (mut rehearsals, mut limits) = (Vec::new(), Vec::new());
     let mut found = json!(null);
     let mut replayed = json!(null);
@@ -65,9 +66,9 @@ pub fn run(
         "seeded": seeded,
         "rounds": args.rounds.max(1),
         "found": found,
-        "rehearsal": {"median_ms": a.elapsed.as_secs_f64() * 1000.0, "records": a.records, "records_per_s": per_s(&a), "read": replayed,
+        "rehearsal": {"median_ms": ms(a.elapsed), "records": a.records, "records_per_s": per_s(&a), "read": replayed,
             "source_records_per_s": replayed["source_records"].as_f64().unwrap_or_default() / a.elapsed.as_secs_f64().max(1e-9)},
-        "raw_full_read": {"median_ms": b.elapsed.as_secs_f64() * 1000.0, "records": b.records, "records_per_s": per_s(&b)},
+        "raw_full_read": {"median_ms": ms(b.elapsed), "records": b.records, "records_per_s": per_s(&b)},
         "rehearsal_over_raw_speed": per_s(&a) / per_s(&b).max(1e-9),
         "peak_rss_mb": peak_rss_kb().map(|kb| kb / 1024),
     });
@@ -80,12 +81,12 @@ pub fn run(
         out,
         "{} rounds, medians: rehearsal {:.0} ms ({:.0} records/s read, {:.0} source records/s replayed), raw full read {:.0} ms ({:.0} records/s): {:.2} of the limit's speed; peak RSS {} MB; {found}",
         args.rounds.max(1),
-        a.elapsed.as_secs_f64() * 1000.0,
+        ms(a.elapsed),
         per_s(&a),
         doc["rehearsal"]["source_records_per_s"]
             .as_f64()
             .unwrap_or_default(),
-        b.elapsed.as_secs_f64() * 1000.0,
+        ms(b.elapsed),
         per_s(&b),
         doc["rehearsal_over_raw_speed"].as_f64().unwrap_or_default(),
         doc["peak_rss_mb"],
