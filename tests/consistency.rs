@@ -343,3 +343,75 @@ fn the_gui_panels_show_what_the_commands_say() {
         h.query_by_label_contains(&count).is_some()
     });
 }
+
+/// On the demo (no broker), the app and the commands tell the same story: the chain's breaking
+/// hop, a customer's fields behind (and nothing else), and the builder's projection back within
+/// the budget, in the same words.
+#[test]
+fn the_app_and_the_commands_agree_on_the_demo() {
+    use egui_kittest::kittest::Queryable as _;
+    const SPEC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/demo/c360.toml");
+    let cli = |args: &[&str]| {
+        let mut all = vec!["--demo"];
+        all.extend_from_slice(args);
+        freshlens_json(&all)
+    };
+    let stale = cli(&["stale", "--spec", SPEC, "--json", "--sample", "0"]);
+    let breaking = stale["verdict"]["breaking_hop"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let key = stale["customers"][0]["key"].as_str().unwrap().to_owned();
+    let profile = cli(&["profile", "--spec", SPEC, "--key", &key, "--json"]);
+    let behind: Vec<String> = profile["store"]["stale"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["field"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(!behind.is_empty(), "{profile}");
+    let freshness = cli(&["freshness", "--spec", SPEC, "--key", &key, "--json"]);
+    let projection = freshness["builder"]["text"].as_str().unwrap().to_owned();
+
+    let config_dir = tempfile::tempdir().unwrap();
+    let dir = config_dir.path().to_owned();
+    let mut harness = egui_kittest::Harness::builder()
+        .with_size(egui::vec2(1600.0, 1000.0))
+        .build_eframe(move |cc| {
+            let startup = freshlens::ui::Startup {
+                demo: Some(freshlens::demo::DemoConfig::new(freshlens::time::now_ms())),
+                ..Default::default()
+            };
+            freshlens::ui::FreshlensApp::new(cc, startup, Some(dir)).unwrap()
+        });
+    crate::ui::wait_for(&mut harness, "the demo", |h| {
+        h.query_by_label_contains("Demo data: ").is_some()
+    });
+    harness.get_by_label("Overview").click();
+    crate::ui::wait_for(&mut harness, "the chain", |h| {
+        h.query_by_label(&format!("Out of budget at {breaking}"))
+            .is_some()
+    });
+    // The worst customer, clicked in the Overview's list, is looked up in the Profile tab.
+    harness
+        .query_all_by_label(&key)
+        .next()
+        .expect("the customer in the Overview's list")
+        .click();
+    let heading = format!("Store: {} field(s) behind", behind.len());
+    crate::ui::wait_for(&mut harness, &heading, |h| {
+        h.query_by_label_contains(&heading).is_some()
+    });
+    for field in &behind {
+        assert!(
+            harness
+                .query_by_label(&format!("{field} is stale"))
+                .is_some(),
+            "{field} behind in the app too"
+        );
+    }
+    harness.get_by_label("Freshness").click();
+    crate::ui::wait_for(&mut harness, &projection, |h| {
+        h.query_by_label(&projection).is_some()
+    });
+}

@@ -140,7 +140,29 @@ fn profile_report(
             "oldest_ms": report.not_consumed.oldest_ms,
             "behind_ms": report.not_consumed.behind_ms(report.until_ms),
         },
+        "builder": builder_projection(cluster, spec, report.budget_ms),
     }))
+}
+
+/// The spec's builder group projected back within the budget, as the Freshness tab says it;
+/// null without a builder group, the error where the group could not be read.
+fn builder_projection(cluster: &dyn Source, spec: &Spec, budget_ms: i64) -> Value {
+    let Some(group) = spec.store.as_ref().and_then(|s| s.builder_group.as_deref()) else {
+        return Value::Null;
+    };
+    // Judged as the Groups tab judges it: the status rules over its commit history.
+    let mut watch = crate::freshness::GroupWatch::default();
+    let looked = watch.look(cluster, Some(group));
+    match looked.map(|look| look.groups.into_iter().find(|g| g.group == group)) {
+        Ok(Some(lag)) => {
+            let projection = crate::freshness::back_within_budget(&lag, budget_ms);
+            let mut doc = serde_json::to_value(&projection).unwrap_or_default();
+            doc["text"] = projection.to_string().into();
+            doc
+        }
+        Ok(None) => json!({"group": group, "error": "no such group"}),
+        Err(e) => json!({"group": group, "error": e.to_string()}),
+    }
 }
 
 fn topic_ingest(

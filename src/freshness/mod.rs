@@ -16,6 +16,7 @@ mod interpolate;
 mod lag;
 mod links;
 mod offsets_topic;
+mod projection;
 mod recent;
 mod report;
 mod sample;
@@ -43,6 +44,7 @@ pub use links::Links;
 pub use offsets_topic::{
     OFFSETS_TOPIC, OffsetCommit, OffsetsRecord, decode_offsets_record, offsets_partition,
 };
+pub use projection::{BackWithinBudget, back_within_budget};
 pub use recent::{Recent, produce_rate, recent};
 pub use report::{ProfileFreshness, profile_freshness};
 pub use sample::{StoreSample, pick_keys, sample_store, wilson_95};

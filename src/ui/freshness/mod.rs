@@ -31,35 +31,6 @@ const PRESETS: [(&str, i64); 5] = [
     ("7 d", 7 * 24 * 3_600_000),
 ];
 
-/// When the builder group is projected to be back within the budget, from its worst
-/// partition: "profile-builder STALL: not catching up …" or "… back within budget in 4m10s".
-pub fn builder_projection(group: &crate::freshness::GroupLag, budget_ms: i64) -> String {
-    let mut last: Option<(i64, &crate::freshness::PartitionLag)> = None;
-    for p in &group.partitions {
-        match crate::freshness::back_within_budget_ms(&p.drain, p.lag, p.time_lag_ms, budget_ms) {
-            None => {
-                return format!(
-                    "{} ({}): not projected back within budget: {}/{} {}",
-                    group.group, group.status, p.topic, p.partition, p.drain.text
-                );
-            }
-            Some(ms) if last.is_none_or(|(longest, _)| ms > longest) => last = Some((ms, p)),
-            Some(_) => {}
-        }
-    }
-    match last {
-        Some((ms, p)) if ms > 0 => format!(
-            "{} ({}): back within budget in {} ({}/{} is the last)",
-            group.group,
-            group.status,
-            format_duration_ms(ms),
-            p.topic,
-            p.partition
-        ),
-        _ => format!("{} ({}): within budget now", group.group, group.status),
-    }
-}
-
 #[derive(Default)]
 pub struct FreshnessPanel {
     report: Option<Report>,
@@ -318,7 +289,8 @@ impl FreshnessPanel {
             );
         }
         if let Some(group) = &self.builder_now {
-            let text = builder_projection(group, report.report.budget_ms);
+            let text =
+                crate::freshness::back_within_budget(group, report.report.budget_ms).to_string();
             ui.label(text).on_hover_text(&group.status_reason);
         }
         match &self.builder {
@@ -514,46 +486,6 @@ impl FreshnessPanel {
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn builder_projection_names_the_last_partition_back_within_budget() {
-        use crate::freshness::{Drain, GroupLag, PartitionLag};
-        let part = |partition, lag, time_lag_ms, consume, produce| PartitionLag {
-            topic: "orders".into(),
-            partition,
-            lag,
-            time_lag_ms: Some(time_lag_ms),
-            drain: Drain {
-                consume_per_sec: Some(consume),
-                produce_per_sec: Some(produce),
-                draining: Some(consume > produce),
-                ..Drain::default()
-            },
-            ..PartitionLag::default()
-        };
-        let mut group = GroupLag {
-            group: "profile-builder".into(),
-            partitions: vec![
-                part(0, 10, 1_000, 2.0, 1.0),
-                part(1, 4_000, 600_000, 120.0, 80.0),
-            ],
-            ..GroupLag::default()
-        };
-        group.summarize();
-        // Partition 1: 4,000 behind over 10 minutes. A 15-minute budget holds all of it.
-        assert_eq!(
-            builder_projection(&group, 900_000),
-            "profile-builder (OK): within budget now"
-        );
-        // A 1-minute budget: the 3,600 records older than it, at 40/s net.
-        assert_eq!(
-            builder_projection(&group, 60_000),
-            "profile-builder (OK): back within budget in 1m30s (orders/1 is the last)"
-        );
-        group.partitions[1].drain.draining = Some(false);
-        group.partitions[1].drain.text = "not catching up".into();
-        assert!(builder_projection(&group, 60_000).contains("not projected back within budget"));
-    }
-
     use super::*;
     use crate::freshness::{EventFreshness, ProfileFreshness, Staleness, StalenessPoint};
 

@@ -317,6 +317,9 @@ impl ProfilePanel {
                 None if session.demo_building => "Building the demo data: its first stale \
                                                 customer is explained here in a moment."
                     .to_owned(),
+                None if !connected => "Connect to a cluster, or open a capture or the demo, \
+                                       then look a customer up."
+                    .to_owned(),
                 None => "Type a customer id and look it up.".to_owned(),
             };
             ui.weak(text);
