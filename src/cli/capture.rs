@@ -8,7 +8,7 @@ use anyhow::bail;
 
 use crate::cluster::{CancelToken, ScanRequest, StartAt};
 use crate::freshness::{CommitLog, look_at_groups};
-use crate::profile::{LookupRequest, PiiMask, Spec, Window, lookup};
+use crate::profile::{LookupRequest, Spec, Window, capture_lookup};
 use crate::source::{Capture, CaptureFormat, Recording, Source, save_capture};
 
 use super::profile::parse_range;
@@ -52,7 +52,6 @@ pub fn run(
 ) -> anyhow::Result<()> {
     let now = source.now_ms();
     let (since, until) = parse_range(args.since.as_deref(), args.until.as_deref(), now)?;
-    let recording = Recording::new(source);
     let capture = match (&args.spec, &args.key) {
         (Some(spec), Some(key)) => {
             let spec = Spec::load(spec)?;
@@ -65,19 +64,14 @@ pub fn run(
                 window,
                 ..LookupRequest::new(&spec, &decoder, key, now)
             };
-            let found = lookup(&recording, &request)?;
+            let (capture, found) = capture_lookup(source, &request, args.reveal_pii)?;
             super::profile::found_something(&spec, key, &found)
                 .map_err(|e| e.context(format!("nothing written to {}", args.output.display())))?;
-            let mut capture = recording.into_capture();
-            let mask = PiiMask::unless_revealed(&spec, args.reveal_pii);
-            mask.apply_to_capture(
-                &mut capture,
-                args.reveal_pii,
-                &mask.pii_ids(&found.timeline),
-            );
             capture
         }
-        _ if !args.topics.is_empty() => capture_topics(recording, &args.topics, since, until)?,
+        _ if !args.topics.is_empty() => {
+            capture_topics(Recording::new(source), &args.topics, since, until)?
+        }
         _ => bail!("pass -t TOPIC (repeatable), or --spec F --key K"),
     };
     save(&capture, &args.output, &args.format)?;

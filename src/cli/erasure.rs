@@ -112,3 +112,15 @@ pub fn run(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    /// `--deadline`'s default is the engine's, which the Governance tab uses.
+    #[test]
+    fn the_default_deadline_is_the_engines() {
+        assert_eq!(
+            super::parse_span("30d"),
+            Ok(crate::governance::DEFAULT_ERASURE_DEADLINE_MS)
+        );
+    }
+}

@@ -19,7 +19,7 @@ pub struct PiiArgs {
     #[arg(long)]
     pub spec: Option<PathBuf>,
     /// Records sampled per topic, the newest of each partition in equal shares
-    #[arg(long, default_value_t = 1000, value_parser = super::sample::sample_size())]
+    #[arg(long, default_value_t = crate::governance::DEFAULT_PII_SAMPLE, value_parser = super::sample::sample_size())]
     pub sample: usize,
     /// Print one JSON document
     #[arg(long)]

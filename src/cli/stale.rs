@@ -19,7 +19,7 @@ pub struct StaleArgs {
     #[arg(long)]
     pub spec: PathBuf,
     /// Customers sampled from the store's keys for a full lookup each
-    #[arg(long, default_value_t = 200, value_name = "N")]
+    #[arg(long, default_value_t = crate::freshness::DEFAULT_SAMPLE, value_name = "N")]
     pub sample: usize,
     /// Seed of the sample: the same seed picks the same customers of the same store
     #[arg(long, default_value_t = 1)]

@@ -12,6 +12,9 @@ use crate::cluster::{CancelToken, ClusterError};
 use crate::profile::{SourceDecoder, Spec};
 use crate::source::Source;
 
+/// Customers sampled for a full lookup each by default (`stale --sample`, the Overview).
+pub const DEFAULT_SAMPLE: usize = 200;
+
 /// How much of the domain to look at.
 #[derive(Debug, Clone)]
 pub struct DomainRequest {
@@ -26,7 +29,7 @@ pub struct DomainRequest {
 impl Default for DomainRequest {
     fn default() -> Self {
         Self {
-            sample: 200,
+            sample: DEFAULT_SAMPLE,
             seed: 1,
             connect: None,
             timeout: Duration::from_secs(10),

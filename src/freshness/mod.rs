@@ -32,7 +32,7 @@ pub use census::{Census, CensusError, NOT_CONSUMED, PartitionTail, PendingCustom
 pub use chain::{ChainVerdict, Hop, chain, verdict};
 pub use commit_log::CommitLog;
 pub use connectors::{ConnectError, connector_hops};
-pub use domain::{Domain, DomainError, DomainRequest, DomainStep, look_at_domain};
+pub use domain::{DEFAULT_SAMPLE, Domain, DomainError, DomainRequest, DomainStep, look_at_domain};
 pub use drain::{Drain, Retention, RetentionRisk, back_within_budget_ms};
 pub use history::LagHistory;
 pub use ingest::{DelayBucket, IngestSample, ingest_buckets, nearest_rank, sample_ingest};

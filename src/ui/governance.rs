@@ -45,10 +45,9 @@ enum Governed {
     Access(Access),
 }
 
-/// How long after an erasure its data may live, as the CLI's `erasure --deadline` default.
-const ERASURE_DEADLINE_MS: i64 = 30 * 24 * 3_600_000;
-/// Records sampled per topic for PII, as the CLI's `pii --sample` default.
-const PII_SAMPLE: usize = 1000;
+use crate::governance::{
+    DEFAULT_ERASURE_DEADLINE_MS as ERASURE_DEADLINE_MS, DEFAULT_PII_SAMPLE as PII_SAMPLE,
+};
 
 #[derive(Default)]
 pub struct GovernancePanel {

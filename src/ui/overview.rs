@@ -49,7 +49,7 @@ pub struct OverviewPanel {
 impl OverviewPanel {
     pub fn new() -> Self {
         Self {
-            sample_size: 200,
+            sample_size: crate::freshness::DEFAULT_SAMPLE,
             ..Self::default()
         }
     }

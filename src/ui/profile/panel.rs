@@ -145,8 +145,7 @@ struct Export<'a> {
 
 impl Export<'_> {
     fn save(&self, source: &dyn Source, path: &std::path::Path) -> Result<String, String> {
-        let recording = crate::source::Recording::new(source);
-        let found = self
+        let (capture, _) = self
             .decoding
             .decoder(self.spec)
             .and_then(|decoder| {
@@ -156,16 +155,10 @@ impl Export<'_> {
                     self.key,
                     source.now_ms(),
                 );
-                crate::profile::lookup(&recording, &request).map_err(|e| e.to_string())
+                crate::profile::capture_lookup(source, &request, self.reveal_pii)
+                    .map_err(|e| e.to_string())
             })
             .map_err(|e| format!("cannot export: {e}"))?;
-        let mut capture = recording.into_capture();
-        let mask = crate::profile::PiiMask::unless_revealed(self.spec, self.reveal_pii);
-        mask.apply_to_capture(
-            &mut capture,
-            self.reveal_pii,
-            &mask.pii_ids(&found.timeline),
-        );
         let format = crate::source::CaptureFormat::Freshlens;
         match crate::source::save_capture(&capture, path, format) {
             Ok(()) => Ok(format!(
