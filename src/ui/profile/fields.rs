@@ -7,6 +7,10 @@ use crate::time::{format_duration_ms, format_timestamp};
 impl ProfilePanel {
     pub(super) fn fields_ui(&mut self, ui: &mut egui::Ui) {
         let reveal = self.reveal_pii;
+        let budget_ms = self
+            .spec
+            .as_ref()
+            .map_or(i64::MAX, |s| s.budget.as_millis() as i64);
         let profile = self.profile().clone();
         let store = self.result.as_ref().and_then(|r| r.store.clone());
         // An id a `pii` path linked in is a PII value: masked like the others.
@@ -47,14 +51,20 @@ impl ProfilePanel {
                         }
                         ui.end_row();
                         for (name, field) in &profile.fields {
-                            let stale = store
-                                .as_ref()
-                                .is_some_and(|s| s.stale.iter().any(|st| &st.field == name));
+                            // Coloured as in the store diff: red past the budget, amber within.
+                            let behind = store.as_ref().and_then(|s| {
+                                s.stale
+                                    .iter()
+                                    .find(|st| &st.field == name)
+                                    .map(|st| st.behind_ms)
+                            });
                             let text = egui::RichText::new(name);
-                            ui.label(if stale {
-                                text.color(ui.visuals().error_fg_color)
-                            } else {
-                                text
+                            ui.label(match behind {
+                                Some(ms) if ms > budget_ms => {
+                                    text.color(ui.visuals().error_fg_color)
+                                }
+                                Some(_) => text.color(crate::ui::overview::WARN_COLOR),
+                                None => text,
                             });
                             ui.label(mask(field.pii, &field.value));
                             ui.label(
@@ -90,10 +100,6 @@ impl ProfilePanel {
                 ui.weak("No [store] in the spec: nothing to compare.");
             }
             Some(store) => {
-                let budget_ms = self
-                    .spec
-                    .as_ref()
-                    .map_or(i64::MAX, |s| s.budget.as_millis() as i64);
                 let past = store
                     .stale
                     .iter()
