@@ -12,6 +12,7 @@ use crate::keys::{SplitSource, TopicKeys};
 use crate::time::format_duration_ms;
 
 use super::command::{Command, News};
+use super::failure::Failure;
 use super::groups::status_color;
 use super::jobs::{Jobs, PanelId};
 use super::keys::KeysPanel;
@@ -24,9 +25,9 @@ pub use super::browse_ask::{Ask, ID};
 
 /// What its jobs answer.
 enum Answer {
-    Topics(Result<Vec<TopicInfo>, String>),
+    Topics(Result<Vec<TopicInfo>, Failure>),
     Configs(String, TopicConfigs),
-    Keys(Box<Result<(TopicKeys, Option<SplitSource>), String>>),
+    Keys(Box<Result<(TopicKeys, Option<SplitSource>), Failure>>),
 }
 
 /// Saved between runs.
@@ -55,7 +56,7 @@ impl BrowsePanel {
         self.topics.loading = true;
         let internal = self.settings.show_internal;
         cx.jobs.start(ID, "topics", move |_| {
-            Answer::Topics(source.topics(internal).map_err(|e| e.to_string()))
+            Answer::Topics(source.topics(internal).map_err(Failure::from))
         });
     }
 
@@ -66,7 +67,7 @@ impl BrowsePanel {
         self.topics.select(name.clone());
         if let Some(source) = cx.session.source.clone() {
             cx.jobs.start(ID, "configs", move |_| {
-                let result = source.topic_configs(&name).map_err(|e| e.to_string());
+                let result = source.topic_configs(&name).map_err(Failure::from);
                 Answer::Configs(name, result)
             });
         }
@@ -92,7 +93,7 @@ impl BrowsePanel {
                 reply.send(update);
                 !reply.cancel.is_cancelled()
             });
-            ScanUpdate::Done(result.map_err(|e| e.to_string()))
+            ScanUpdate::Done(result.map_err(Failure::from))
         });
     }
 
@@ -120,13 +121,11 @@ impl BrowsePanel {
                     .zip(decoder.as_ref())
                     .map(|(spec, decoder)| crate::keys::WithSpec { spec, decoder });
                 let sample = crate::profile::infer::DEFAULT_SAMPLE;
-                let keys = crate::keys::topic_keys(source.as_ref(), &topic, sample, with, cancel)
-                    .map_err(|e| e.to_string())?;
+                let keys = crate::keys::topic_keys(source.as_ref(), &topic, sample, with, cancel)?;
                 // With a spec: its customers split over this topic's partitions.
                 let split = match with {
                     Some(with) if !cancel.is_cancelled() => {
-                        crate::keys::topic_split(source.as_ref(), with, &topic, cancel)
-                            .map_err(|e| e.to_string())?
+                        crate::keys::topic_split(source.as_ref(), with, &topic, cancel)?
                     }
                     _ => None,
                 };
@@ -226,7 +225,7 @@ impl Panel for BrowsePanel {
             Some(Ask::CancelScan) => self.cancel_scan(cx.jobs),
             Some(Ask::LookAtKeys(topic)) => self.look_at_keys(cx, topic),
             Some(Ask::CancelKeys) if cx.jobs.cancel(ID, "keys") => {
-                self.keys.done(Err("cancelled".into()));
+                self.keys.done(Err(Failure::msg("cancelled")));
             }
             Some(Ask::CancelKeys) | None => {}
         }
@@ -243,7 +242,7 @@ impl Panel for BrowsePanel {
                 match self.topics.loaded(result, remembered.as_deref()) {
                     Ok(Some(select)) => cx.out.push(select),
                     Ok(None) => {}
-                    Err(e) => cx.out.push(Command::ShowError(e)),
+                    Err(e) => cx.out.push(Command::ShowError(e.to_string())),
                 }
             }
             Some(Answer::Configs(topic, result)) => self.topics.configs = Some((topic, result)),

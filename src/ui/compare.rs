@@ -6,6 +6,7 @@
 use std::any::Any;
 
 use super::command::{Command, News};
+use super::failure::Failure;
 use super::groups::BUDGET_COLOR;
 use super::jobs::PanelId;
 use super::panel::{Cx, Panel, expect};
@@ -34,7 +35,7 @@ pub struct ComparePanel {
     pub settings: CompareSettings,
     pub result: Option<Comparison>,
     pub running: bool,
-    pub error: Option<String>,
+    pub error: Option<Failure>,
     /// The target's librdkafka properties, `key=value` a line. Never saved: they may hold
     /// secrets.
     pub properties: String,
@@ -77,7 +78,7 @@ pub struct CompareAsk {
 }
 
 impl ComparePanel {
-    pub fn done(&mut self, result: Result<Comparison, String>) {
+    pub fn done(&mut self, result: Result<Comparison, Failure>) {
         self.running = false;
         match result {
             Ok(found) => {
@@ -190,7 +191,7 @@ impl ComparePanel {
             }
         });
         if let Some(error) = &self.error {
-            ui.colored_label(ui.visuals().error_fg_color, error);
+            ui.colored_label(ui.visuals().error_fg_color, error.to_string());
         }
         let Some(found) = &self.result else {
             ui.weak(if connected {
@@ -491,8 +492,8 @@ impl ComparePanel {
             _ => None,
         };
         cx.jobs.start(ID, "compare", move |reply| {
-            let target = crate::cluster::Cluster::connect(ask.target.config()?)
-                .map_err(|e| e.to_string())?;
+            let target =
+                crate::cluster::Cluster::connect(ask.target.config().map_err(Failure::msg)?)?;
             let customer = match customer {
                 Some((spec, decoding, key)) => {
                     let decoder = decoding.decoder(&spec)?;
@@ -508,7 +509,7 @@ impl ComparePanel {
                 reveal_pii: false,
             };
             crate::migrate::compare(source.as_ref(), &target, &request, &reply.cancel)
-                .map_err(|e| e.to_string())
+                .map_err(Failure::from)
         });
     }
 }
@@ -535,7 +536,7 @@ impl Panel for ComparePanel {
     }
 
     fn take(&mut self, message: Box<dyn Any + Send>, _cx: &mut Cx<'_>) {
-        if let Some(result) = expect::<Result<Comparison, String>>(message, ID) {
+        if let Some(result) = expect::<Result<Comparison, Failure>>(message, ID) {
             self.done(result);
         }
     }

@@ -5,6 +5,7 @@
 use std::any::Any;
 
 use super::command::{Command, News};
+use super::failure::Failure;
 use super::groups::BUDGET_COLOR;
 use super::jobs::PanelId;
 use super::panel::{Cx, Panel, expect};
@@ -56,7 +57,7 @@ pub struct GovernancePanel {
     pub access: Option<Access>,
     /// What runs: "erasure", "pii" or "access".
     pub running: Option<&'static str>,
-    pub error: Option<String>,
+    pub error: Option<Failure>,
 }
 
 impl GovernancePanel {
@@ -69,7 +70,7 @@ impl GovernancePanel {
         self.error = None;
     }
 
-    pub fn failed(&mut self, error: String) {
+    pub fn failed(&mut self, error: Failure) {
         self.running = None;
         self.error = Some(error);
     }
@@ -98,7 +99,7 @@ impl GovernancePanel {
             }
         });
         if let Some(error) = &self.error {
-            ui.colored_label(ui.visuals().error_fg_color, error);
+            ui.colored_label(ui.visuals().error_fg_color, error.to_string());
         }
         egui::ScrollArea::vertical()
             .id_salt("governance_scroll")
@@ -350,7 +351,7 @@ impl GovernancePanel {
                     .describe_acls()
                     .map(|answer| Governed::Access(crate::governance::access(&spec, &answer))),
             };
-            found.map_err(|e| e.to_string())
+            found.map_err(Failure::from)
         });
     }
 }
@@ -372,13 +373,15 @@ impl Panel for GovernancePanel {
     fn ask(&mut self, ask: Box<dyn Any + Send>, cx: &mut Cx<'_>) {
         match expect::<Ask>(ask, ID) {
             Some(Ask::Run(task)) => self.start(cx, task),
-            Some(Ask::Cancel) if cx.jobs.cancel(ID, "task") => self.failed("cancelled".into()),
+            Some(Ask::Cancel) if cx.jobs.cancel(ID, "task") => {
+                self.failed(Failure::msg("cancelled"))
+            }
             Some(Ask::Cancel) | None => {}
         }
     }
 
     fn take(&mut self, message: Box<dyn Any + Send>, _cx: &mut Cx<'_>) {
-        let Some(result) = expect::<Result<Governed, String>>(message, ID) else {
+        let Some(result) = expect::<Result<Governed, Failure>>(message, ID) else {
             return;
         };
         self.running = None;

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
+use super::failure::Failure;
 use crate::freshness;
 use crate::source::Source;
 
@@ -25,7 +26,7 @@ pub struct Sampled {
 /// One look at every group by `rules`, taken at the source's `at_ms`.
 pub struct Look {
     pub at_ms: i64,
-    pub result: Result<Sampled, String>,
+    pub result: Result<Sampled, Failure>,
 }
 
 /// Looks at every group once; a slow commit log only stretches the interval, as one look is
@@ -46,6 +47,6 @@ pub fn look(
             past: look.past,
             unreadable_commits: state.watch.log.unreadable().0,
         })
-        .map_err(|e| e.to_string());
+        .map_err(Failure::from);
     Look { at_ms, result }
 }

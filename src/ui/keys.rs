@@ -6,6 +6,7 @@ use egui_plot::{Bar, BarChart, Plot};
 
 use super::browse_ask::{Ask, ID};
 use super::command::Command;
+use super::failure::Failure;
 use super::groups::BUDGET_COLOR;
 use crate::keys::{SplitSource, TopicKeys};
 use crate::profile::infer::DEFAULT_SAMPLE;
@@ -23,7 +24,7 @@ pub struct KeysPanel {
     pub result: Option<TopicKeys>,
     /// With a spec that reads the topic: its customers split over the topic's partitions.
     pub split: Option<SplitSource>,
-    pub error: Option<String>,
+    pub error: Option<Failure>,
     /// The topic last sampled unasked, so the view samples each topic once by itself.
     pub asked: Option<String>,
 }
@@ -34,7 +35,7 @@ impl KeysPanel {
         self.error = None;
     }
 
-    pub fn done(&mut self, result: Result<(TopicKeys, Option<SplitSource>), String>) {
+    pub fn done(&mut self, result: Result<(TopicKeys, Option<SplitSource>), Failure>) {
         self.running = None;
         match result {
             Ok((keys, split)) => {
@@ -72,7 +73,7 @@ impl KeysPanel {
             }
         });
         if let Some(error) = &self.error {
-            ui.colored_label(ui.visuals().error_fg_color, error);
+            ui.colored_label(ui.visuals().error_fg_color, error.to_string());
         }
         let Some(keys) = self.result.as_ref().filter(|k| k.topic == topic) else {
             if self.running.is_none() {

@@ -151,7 +151,7 @@ impl MessageSettings {
 pub enum ScanUpdate {
     Rows(Vec<Row>),
     Progress(ScanProgress),
-    Done(Result<crate::cluster::ScanSummary, String>),
+    Done(Result<crate::cluster::ScanSummary, super::failure::Failure>),
 }
 
 #[derive(Default)]
@@ -186,7 +186,7 @@ impl MessagesPanel {
             }
             ScanUpdate::Done(result) => {
                 self.scanning = false;
-                let summary = result?;
+                let summary = result.map_err(|e| e.to_string())?;
                 self.progress = Some(summary.progress);
                 match summary.warnings.first() {
                     Some(warning) => Err(warning.clone()),

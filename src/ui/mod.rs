@@ -11,6 +11,7 @@ mod command;
 mod compare;
 mod connect;
 mod dialog;
+mod failure;
 mod freshness;
 mod governance;
 mod groups;

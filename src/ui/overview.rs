@@ -8,6 +8,7 @@ use egui_plot::{Bar, BarChart, Plot, VLine};
 use std::any::Any;
 
 use super::command::{Command, News};
+use super::failure::Failure;
 use super::groups::BUDGET_COLOR;
 use super::jobs::PanelId;
 use super::panel::{Cx, Panel, expect};
@@ -39,7 +40,7 @@ pub struct OverviewPanel {
     /// The sample's customers and its reading so far.
     sampling: Option<(usize, crate::cluster::ScanProgress)>,
     pub running: bool,
-    pub error: Option<String>,
+    pub error: Option<Failure>,
     /// Customers sampled for a full lookup each.
     pub sample_size: usize,
     /// The spec the shown look is of, so a newly loaded spec is looked at again.
@@ -90,7 +91,7 @@ impl OverviewPanel {
                 &on_step,
             )
             .map(|_| ())
-            .map_err(|e| e.to_string())
+            .map_err(Failure::from)
         });
     }
 
@@ -113,7 +114,7 @@ impl OverviewPanel {
         }
     }
 
-    pub fn done(&mut self, result: Result<(), String>) {
+    pub fn done(&mut self, result: Result<(), Failure>) {
         self.running = false;
         self.sampling = None;
         if let Err(e) = result {
@@ -160,7 +161,7 @@ impl OverviewPanel {
         }
         self.controls_ui(ui, spec, connected, &mut commands);
         if let Some(error) = &self.error {
-            ui.colored_label(ui.visuals().error_fg_color, error);
+            ui.colored_label(ui.visuals().error_fg_color, error.to_string());
         }
         egui::ScrollArea::vertical()
             .id_salt("overview_scroll")
@@ -607,7 +608,9 @@ impl Panel for OverviewPanel {
         match expect::<Ask>(ask, ID) {
             Some(Ask::Refresh) => self.start(cx),
             Some(Ask::Cancel) if cx.jobs.cancel(ID, "look") => {
-                self.done(Err("cancelled: the parts shown are those found".into()));
+                self.done(Err(Failure::msg(
+                    "cancelled: the parts shown are those found",
+                )));
             }
             Some(Ask::Cancel) | None => {}
         }
@@ -618,7 +621,7 @@ impl Panel for OverviewPanel {
             Ok(step) => return self.step(*step),
             Err(message) => message,
         };
-        if let Some(result) = expect::<Result<(), String>>(message, ID) {
+        if let Some(result) = expect::<Result<(), Failure>>(message, ID) {
             self.done(result);
             crate::memory::give_back();
         }

@@ -6,6 +6,7 @@
 use std::any::Any;
 
 use super::command::{Command, News};
+use super::failure::Failure;
 use super::groups::BUDGET_COLOR;
 use super::jobs::PanelId;
 use super::panel::{Cx, Panel, expect};
@@ -27,8 +28,8 @@ enum Ask {
 
 /// What its jobs answer.
 enum Answer {
-    Readiness(String, Result<Readiness, String>),
-    Rehearsed(Result<Rehearsal, String>),
+    Readiness(String, Result<Readiness, Failure>),
+    Rehearsed(Result<Rehearsal, Failure>),
 }
 
 #[derive(Default)]
@@ -38,7 +39,7 @@ pub struct RebuildPanel {
     pub progress: Option<ScanProgress>,
     /// What runs: "readiness" or "rehearsal".
     pub running: Option<&'static str>,
-    pub error: Option<String>,
+    pub error: Option<Failure>,
     /// The slice to rehearse, as typed ("0,5"; empty: every partition).
     pub partitions: String,
     /// The spec the readiness shown is of.
@@ -63,7 +64,7 @@ impl RebuildPanel {
         }
     }
 
-    pub fn readiness_done(&mut self, spec: &str, result: Result<Readiness, String>) {
+    pub fn readiness_done(&mut self, spec: &str, result: Result<Readiness, Failure>) {
         self.running = None;
         self.looked_at = Some(spec.to_owned());
         match result {
@@ -72,7 +73,7 @@ impl RebuildPanel {
         }
     }
 
-    pub fn rehearsal_done(&mut self, result: Result<Rehearsal, String>) {
+    pub fn rehearsal_done(&mut self, result: Result<Rehearsal, Failure>) {
         self.running = None;
         self.progress = None;
         match result {
@@ -124,7 +125,7 @@ impl RebuildPanel {
             }
         });
         if let Some(error) = &self.error {
-            ui.colored_label(ui.visuals().error_fg_color, error);
+            ui.colored_label(ui.visuals().error_fg_color, error.to_string());
         }
         egui::ScrollArea::vertical()
             .id_salt("rebuild_scroll")
@@ -397,7 +398,7 @@ impl RebuildPanel {
             self.started("readiness");
             return cx.jobs.start(ID, "work", move |reply| {
                 let result = crate::rebuild::readiness(source.as_ref(), &spec, &reply.cancel)
-                    .map_err(|e| e.to_string());
+                    .map_err(Failure::from);
                 Answer::Readiness(spec.name.clone(), result)
             });
         };
@@ -419,7 +420,7 @@ impl RebuildPanel {
                     &reply.cancel,
                     &on_progress,
                 )
-                .map_err(|e| e.to_string())
+                .map_err(Failure::from)
             });
             Answer::Rehearsed(result)
         });
@@ -440,7 +441,7 @@ impl Panel for RebuildPanel {
             Some(Ask::Readiness) => self.start(cx, None),
             Some(Ask::Rehearse(slice)) => self.start(cx, Some(slice)),
             Some(Ask::Cancel) if cx.jobs.cancel(ID, "work") => {
-                self.rehearsal_done(Err("cancelled".into()));
+                self.rehearsal_done(Err(Failure::msg("cancelled")));
             }
             Some(Ask::Cancel) | None => {}
         }

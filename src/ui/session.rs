@@ -6,6 +6,8 @@ use std::sync::Arc;
 
 use crate::cluster::saved::SavedClusters;
 use crate::codec::registry::RegistryClient;
+
+use super::failure::Failure;
 use crate::freshness::GroupLag;
 use crate::profile::{Lookup, Spec};
 use crate::source::Source;
@@ -34,7 +36,7 @@ pub struct Session {
     /// Where the spec was read from.
     pub spec_path: String,
     /// Why the spec asked for last could not be loaded.
-    pub spec_error: Option<String>,
+    pub spec_error: Option<Failure>,
     /// The customer in view (what the Profile tab looks up, Compare and Governance use).
     pub key: String,
     /// The Confluent Schema Registry the spec's `avro` sources are decoded with (the Profile
@@ -115,18 +117,18 @@ pub struct Decoding {
 impl Decoding {
     /// The registry client: credentials from the URL's `user:password@` are sent as Basic
     /// auth (and shown nowhere), every request bounded by the connection's timeout.
-    fn client(&self) -> Result<Option<RegistryClient>, String> {
-        self.registry
+    fn client(&self) -> Result<Option<RegistryClient>, Failure> {
+        Ok(self
+            .registry
             .as_deref()
             .map(|url| RegistryClient::new(url, None).map(|c| c.with_timeout(self.timeout)))
-            .transpose()
-            .map_err(|e| e.to_string())
+            .transpose()?)
     }
 
     /// The spec's decoder, with the registry client where one is named.
-    pub fn decoder(&self, spec: &Spec) -> Result<crate::profile::SourceDecoder, String> {
+    pub fn decoder(&self, spec: &Spec) -> Result<crate::profile::SourceDecoder, Failure> {
         let registry = self.client()?.map(Arc::new);
-        crate::profile::SourceDecoder::new(spec, registry).map_err(|e| e.to_string())
+        Ok(crate::profile::SourceDecoder::new(spec, registry)?)
     }
 }
 

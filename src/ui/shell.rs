@@ -13,6 +13,7 @@ use crate::source::Source;
 use super::app::{FreshlensApp, Startup};
 use super::command::{Command, News};
 use super::dialog::{Asked, ask};
+use super::failure::Failure;
 use super::jobs::SHELL;
 use super::panel::expect;
 use super::path_prompt::{PathFor, PathPrompt};
@@ -58,12 +59,12 @@ pub struct DemoReady {
 
 /// What the shell's jobs answer.
 enum Answer {
-    Connected(Result<Arc<dyn Source>, String>),
-    Capture(Result<OpenedCapture, String>),
+    Connected(Result<Arc<dyn Source>, Failure>),
+    Capture(Result<OpenedCapture, Failure>),
     /// The demo's first stale customer, explained before the rest of its data is built.
     DemoFirst(Box<crate::demo::FirstStale>),
-    Demo(Result<DemoReady, String>),
-    Spec(String, Result<Spec, String>),
+    Demo(Result<DemoReady, Failure>),
+    Spec(String, Result<Spec, Failure>),
     Picked(PathFor, Asked),
     Saved(Result<String, String>),
 }
@@ -106,7 +107,7 @@ impl FreshlensApp {
                 self.jobs.start(SHELL, "source", move |_| {
                     let connected = Cluster::connect(config)
                         .map(|c| Arc::new(c) as Arc<dyn Source>)
-                        .map_err(|e| e.to_string());
+                        .map_err(Failure::from);
                     Answer::Connected(connected)
                 });
             }
@@ -160,7 +161,7 @@ impl FreshlensApp {
                         .map(|(capture, warnings)| {
                             OpenedCapture::new(capture, warnings).named_by_file(&path)
                         })
-                        .map_err(|e| e.to_string());
+                        .map_err(Failure::from);
                     Answer::Capture(opened)
                 });
             }
@@ -220,8 +221,8 @@ impl FreshlensApp {
             Answer::Connected(Ok(source)) => self.opened(source, Origin::Cluster),
             Answer::Connected(Err(e)) | Answer::Capture(Err(e)) | Answer::Demo(Err(e)) => {
                 self.session.demo_building = false;
-                self.connect.failed(e.clone());
-                self.apply(Command::ShowError(e));
+                self.connect.failed(e.to_string());
+                self.apply(Command::ShowError(e.to_string()));
             }
             Answer::Capture(Ok(opened)) => self.capture_opened(opened),
             Answer::DemoFirst(first) => self.demo_first_explained(*first),
@@ -281,12 +282,12 @@ impl FreshlensApp {
             return self.tell(News::SpecChanged);
         }
         self.jobs.start_unbound(SHELL, "spec", move |_| {
-            let loaded = Spec::load(std::path::Path::new(&path)).map_err(|e| e.to_string());
+            let loaded = Spec::load(std::path::Path::new(&path)).map_err(Failure::from);
             Answer::Spec(path, loaded)
         });
     }
 
-    fn spec_loaded(&mut self, path: String, loaded: Result<Spec, String>) {
+    fn spec_loaded(&mut self, path: String, loaded: Result<Spec, Failure>) {
         match loaded {
             Ok(spec) => {
                 self.session.spec = Some(Arc::new(spec));
@@ -362,7 +363,7 @@ impl FreshlensApp {
         self.jobs.start(SHELL, "source", move |reply| {
             let prepared = match crate::demo::prepare(&config) {
                 Ok(prepared) => prepared,
-                Err(e) => return Answer::Demo(Err(e.to_string())),
+                Err(e) => return Answer::Demo(Err(Failure::from(e))),
             };
             if let Some(first) = crate::demo::first_stale(&prepared) {
                 reply.send(Answer::DemoFirst(Box::new(first)));

@@ -7,9 +7,10 @@ use crate::cluster::TopicInfo;
 
 use super::browse_ask::{Ask, ID};
 use super::command::Command;
+use super::failure::Failure;
 
 /// A topic's configuration entries, or why the broker would not give them.
-pub type TopicConfigs = Result<Vec<(String, String)>, String>;
+pub type TopicConfigs = Result<Vec<(String, String)>, Failure>;
 
 #[derive(Default)]
 pub struct TopicsPanel {
@@ -31,9 +32,9 @@ impl TopicsPanel {
     /// is still there (the command to do so is returned).
     pub fn loaded(
         &mut self,
-        result: Result<Vec<TopicInfo>, String>,
+        result: Result<Vec<TopicInfo>, Failure>,
         remembered: Option<&str>,
-    ) -> Result<Option<Command>, String> {
+    ) -> Result<Option<Command>, Failure> {
         self.loading = false;
         self.topics = result?;
         Ok(remembered

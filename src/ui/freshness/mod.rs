@@ -20,6 +20,7 @@ use plots::*;
 use series::*;
 
 use super::command::Command;
+use super::failure::Failure;
 use super::messages::format_timestamp;
 use super::plot_time::plot_x;
 
@@ -37,13 +38,13 @@ pub struct FreshnessPanel {
     /// A finished lookup whose report is not computed yet: its key and "now".
     pending: Option<(String, i64)>,
     pub builder_group: Option<String>,
-    pub builder: Option<Result<Vec<LagPoint>, String>>,
+    pub builder: Option<Result<Vec<LagPoint>, Failure>>,
     /// The builder group as the lag sampler last judged it.
     pub builder_now: Option<crate::freshness::GroupLag>,
     /// Topics whose events the event-lag plot leaves out.
     hidden_topics: BTreeSet<String>,
     pub ingest_topic: Option<String>,
-    pub ingest: Option<Result<IngestSample, String>>,
+    pub ingest: Option<Result<IngestSample, Failure>>,
     pub ingest_running: bool,
     /// A preset window to apply to the plots on the next frame.
     pending_window: Option<i64>,
@@ -59,7 +60,7 @@ pub struct FreshnessPanel {
 
 impl FreshnessPanel {
     /// The builder group's lag history arrived.
-    pub fn builder_lag_read(&mut self, result: Result<Vec<LagPoint>, String>) {
+    pub fn builder_lag_read(&mut self, result: Result<Vec<LagPoint>, Failure>) {
         self.builder = Some(result);
     }
 
@@ -70,7 +71,7 @@ impl FreshnessPanel {
     }
 
     /// A topic's ingest-delay sample arrived.
-    pub fn ingest_sampled(&mut self, result: Result<IngestSample, String>) {
+    pub fn ingest_sampled(&mut self, result: Result<IngestSample, Failure>) {
         self.ingest_running = false;
         self.ingest = Some(result);
         self.ingest_fit = true;
@@ -366,7 +367,7 @@ impl FreshnessPanel {
                     ));
                 }
                 Some(Err(e)) => {
-                    ui.colored_label(ui.visuals().error_fg_color, e);
+                    ui.colored_label(ui.visuals().error_fg_color, e.to_string());
                 }
                 None if self.ingest_running => {
                     super::busy::indicator(ui);

@@ -7,6 +7,7 @@ use std::sync::{Arc, PoisonError};
 
 use super::super::command::{Command, News};
 use super::super::dialog::{Asked, ask};
+use super::super::failure::Failure;
 use super::super::jobs::PanelId;
 use super::super::panel::{Cx, Panel, expect};
 use super::super::path_prompt::PathFor;
@@ -16,8 +17,8 @@ use super::{FreshnessPanel, IngestSample, LagPoint};
 use crate::cluster::CancelToken;
 
 enum Answer {
-    BuilderLag(Result<Vec<LagPoint>, String>),
-    Ingest(Result<IngestSample, String>),
+    BuilderLag(Result<Vec<LagPoint>, Failure>),
+    Ingest(Result<IngestSample, Failure>),
     PngPath(Asked),
 }
 
@@ -45,7 +46,7 @@ impl FreshnessPanel {
                 bucket_ms,
                 &CancelToken::default(),
             )
-            .map_err(|e| e.to_string());
+            .map_err(Failure::from);
             Answer::Ingest(result)
         });
     }
@@ -154,7 +155,7 @@ impl Panel for FreshnessPanel {
                     cx.jobs.start(ID, "builder", move |_| {
                         let history =
                             crate::freshness::group_time_lag_history(source.as_ref(), &group, now);
-                        Answer::BuilderLag(history.map_err(|e| e.to_string()))
+                        Answer::BuilderLag(history.map_err(Failure::from))
                     });
                 }
             }

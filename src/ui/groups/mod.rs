@@ -16,6 +16,7 @@ mod detail;
 use std::any::Any;
 
 use super::command::{Command, News};
+use super::failure::Failure;
 use super::groups_sampler::{Look, Sampled, SamplerState};
 use super::jobs::PanelId;
 use super::panel::{Cx, Panel, expect};
@@ -80,7 +81,7 @@ pub struct GroupsPanel {
     pub sampling: bool,
     /// Commit records that could not be read, as the last sample said.
     unreadable_commits: u64,
-    pub error: Option<String>,
+    pub error: Option<Failure>,
     filter: String,
     min_status: Status,
     sort: Sort,
@@ -160,7 +161,7 @@ impl GroupsPanel {
     }
 
     /// Applies one sample of every group taken at `at_ms` (the source's time).
-    pub fn sampled(&mut self, at_ms: i64, result: Result<Sampled, String>) {
+    pub fn sampled(&mut self, at_ms: i64, result: Result<Sampled, Failure>) {
         self.sampling = false;
         self.last_sample_ms = Some(at_ms);
         self.generation += 1;
@@ -326,7 +327,7 @@ impl GroupsPanel {
             }
         });
         if let Some(error) = &self.error {
-            ui.colored_label(ui.visuals().error_fg_color, error);
+            ui.colored_label(ui.visuals().error_fg_color, error.to_string());
         }
         if self.unreadable_commits > 0 {
             ui.colored_label(

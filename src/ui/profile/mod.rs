@@ -16,6 +16,7 @@ mod panel;
 pub use ask::{Ask, ID};
 
 use super::command::Command;
+use super::failure::Failure;
 use super::messages::format_timestamp;
 
 const RECENT: usize = 10;
@@ -59,7 +60,7 @@ pub struct ProfilePanel {
     /// Events streamed so far by a running lookup.
     pub partial: Vec<Event>,
     pub result: Option<Arc<Lookup>>,
-    pub error: Option<String>,
+    pub error: Option<Failure>,
     /// Records scanned by the running lookup's current hop.
     pub progress: Option<crate::cluster::ScanProgress>,
     selected: Option<usize>,
@@ -78,7 +79,7 @@ pub struct ProfilePanel {
 
 impl ProfilePanel {
     /// What the check of the spec's partitioner against each source found.
-    fn placement_checked(&mut self, result: Result<Vec<String>, String>) {
+    fn placement_checked(&mut self, result: Result<Vec<String>, Failure>) {
         self.placement = match result {
             Ok(said) => said,
             Err(e) => vec![format!("could not check the sources' partitioners: {e}")],
@@ -97,7 +98,7 @@ impl ProfilePanel {
         self.progress = None;
     }
 
-    pub fn lookup_done(&mut self, result: Result<Lookup, String>) {
+    pub fn lookup_done(&mut self, result: Result<Lookup, Failure>) {
         self.running = false;
         // The finished timeline replaces what streamed in; its room is given back too.
         self.partial = Vec::new();
@@ -291,7 +292,7 @@ impl ProfilePanel {
             }
         });
         if let Some(error) = &self.error {
-            ui.colored_label(ui.visuals().error_fg_color, error);
+            ui.colored_label(ui.visuals().error_fg_color, error.to_string());
         }
         let read_more = self
             .result

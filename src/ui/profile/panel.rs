@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use super::super::command::{Command, News};
 use super::super::dialog::{Asked, ask};
+use super::super::failure::Failure;
 use super::super::jobs::{Jobs, PanelId};
 use super::super::panel::{Busy, Cx, Panel, expect};
 use super::super::path_prompt::PathFor;
@@ -19,8 +20,8 @@ use crate::source::Source;
 
 enum Answer {
     Events(Vec<Event>),
-    Found(Box<Result<Lookup, String>>),
-    Placement(Result<Vec<String>, String>),
+    Found(Box<Result<Lookup, Failure>>),
+    Placement(Result<Vec<String>, Failure>),
     ExportPath(Asked, bool),
     Exported(Result<String, String>),
 }
@@ -74,7 +75,7 @@ impl ProfilePanel {
                     &mut on_events,
                     &on_progress,
                 )
-                .map_err(|e| e.to_string())
+                .map_err(Failure::from)
             });
             Answer::Found(Box::new(found))
         });
@@ -83,7 +84,7 @@ impl ProfilePanel {
     /// A finished lookup: shown, published to the session, and the spec's partitioner
     /// checked against each source (sampled once per topic, after the answer so it never
     /// delays it).
-    fn found(&mut self, cx: &mut Cx<'_>, found: Result<Lookup, String>) {
+    fn found(&mut self, cx: &mut Cx<'_>, found: Result<Lookup, Failure>) {
         super::super::timing::log_since_start(&format!("lookup of {} done", self.key));
         self.lookup_done(found);
         crate::memory::give_back();
@@ -98,7 +99,7 @@ impl ProfilePanel {
                     &spec,
                     &CancelToken::default(),
                 );
-                Answer::Placement(said.map_err(|e| e.to_string()))
+                Answer::Placement(said.map_err(Failure::from))
             });
         }
     }
@@ -156,7 +157,7 @@ impl Export<'_> {
                     source.now_ms(),
                 );
                 crate::profile::capture_lookup(source, &request, self.reveal_pii)
-                    .map_err(|e| e.to_string())
+                    .map_err(Failure::from)
             })
             .map_err(|e| format!("cannot export: {e}"))?;
         let format = crate::source::CaptureFormat::Freshlens;
@@ -184,7 +185,7 @@ impl Panel for ProfilePanel {
         match expect::<Ask>(ask, ID) {
             Some(Ask::Lookup(key)) => self.start_lookup(cx, key),
             Some(Ask::Cancel) if cx.jobs.cancel(ID, "lookup") => {
-                self.lookup_done(Err("cancelled".into()));
+                self.lookup_done(Err(Failure::msg("cancelled")));
             }
             Some(Ask::Cancel) => {}
             Some(Ask::SelectEvent(topic, partition, offset)) => {
