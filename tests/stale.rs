@@ -378,7 +378,7 @@ fn the_demo_chain_breaks_at_its_builder() {
     assert_eq!(sources, demo.spec.sources.len());
     assert_eq!(&kinds[kinds.len() - 2..], ["builder", "store"]);
     let builder = &hops[kinds.len() - 2];
-    let budget = demo.spec.budget.as_millis() as i64;
+    let budget = demo.spec.budget.ms();
     assert!(builder.value_ms.unwrap() > budget, "{builder:?}");
     // Every source has a produce rate and an ingest delay: the demo's events reach the broker
     // about 2 s after they happen, on every topic, up to its last minute.

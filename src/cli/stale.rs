@@ -86,7 +86,7 @@ pub fn domain_json(domain: &Domain) -> serde_json::Value {
     } = domain;
     json!({
         "as_of_ms": census.as_of_ms,
-        "budget_ms": census.budget_ms,
+        "budget_ms": census.budget.ms(),
         "builder_group": census.builder_group,
         "customers": census.customers,
         "not_consumed": {
@@ -137,7 +137,7 @@ fn write_text(spec: &Spec, d: &Domain, limit: usize, out: &mut dyn Write) -> any
         "{} as of {} (budget {}): {}",
         spec.name,
         format_timestamp(Some(c.as_of_ms)),
-        format_duration_ms(c.budget_ms),
+        c.budget,
         match d.verdict.as_ref().and_then(|v| v.breaking_hop.as_ref()) {
             None => "within budget".to_owned(),
             Some(hop) => format!("OUT OF BUDGET at {hop}"),

@@ -125,7 +125,7 @@ pub fn build(
     consumed: &[Option<i64>],
     customers: &[(usize, Vec<usize>)],
 ) -> (Vec<Version>, Vec<(usize, Behind)>) {
-    let budget_ms = spec.budget.as_millis() as i64;
+    let budget_ms = spec.budget.ms();
     let results: Vec<CustomerBuilt> = customers
         .par_iter()
         .map(|(customer, indices)| {

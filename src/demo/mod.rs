@@ -183,7 +183,7 @@ fn assemble(
 pub fn first_stale(p: &Prepared) -> Option<FirstStale> {
     let config = &p.config;
     let decoder = crate::profile::SourceDecoder::new(&p.spec, None).ok()?;
-    let budget_ms = p.spec.budget.as_millis() as i64;
+    let budget_ms = p.spec.budget.ms();
     for (c, indices) in &p.customers {
         let reason = builder::behind(config, budget_ms, &p.placed, &p.consumed, indices);
         if reason != Some(builder::Behind::Stalled) {
@@ -488,7 +488,7 @@ fn explain(
     c: usize,
     reason: builder::Behind,
 ) -> Option<(StaleCustomer, crate::profile::Lookup)> {
-    let budget_ms = spec.budget.as_millis() as i64;
+    let budget_ms = spec.budget.ms();
     let consent = config.topic("consent");
     let key = customer_id(c);
     let request = LookupRequest::new(spec, decoder, &key, capture.captured_at_ms);

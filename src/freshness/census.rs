@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::Links;
 use crate::cluster::{CancelToken, ClusterError, ScanEvent, ScanRequest};
-use crate::profile::{SourceDecoder, Spec};
+use crate::profile::{Budget, SourceDecoder, Spec};
 use crate::source::Source;
 
 /// Why a census customer is behind; the words scripts match on.
@@ -53,7 +53,9 @@ pub struct PartitionTail {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Census {
     pub as_of_ms: i64,
-    pub budget_ms: i64,
+    /// Serialized as its milliseconds, under the name it always had.
+    #[serde(rename = "budget_ms")]
+    pub budget: Budget,
     pub builder_group: String,
     /// Worst first.
     pub customers: Vec<PendingCustomer>,
@@ -113,7 +115,7 @@ pub fn census(
     let links = Links::read(source, spec, decoder, None, cancel)?;
     let mut census = Census {
         as_of_ms: now_ms,
-        budget_ms: spec.budget.as_millis() as i64,
+        budget: spec.budget,
         builder_group: builder.clone(),
         undecodable_link_records: links.undecodable,
         records_read: links.records,
@@ -177,7 +179,7 @@ pub fn census(
     census.over_budget = census
         .customers
         .iter()
-        .filter(|c| c.behind_ms > census.budget_ms)
+        .filter(|c| census.budget.is_past(c.behind_ms))
         .count();
     census.by_partition.sort_by(|a, b| {
         let age = |t: &PartitionTail| t.oldest_pending_ms.unwrap_or(i64::MAX);

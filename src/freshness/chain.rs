@@ -86,7 +86,7 @@ pub fn chain(
     now_ms: i64,
     cancel: &CancelToken,
 ) -> Result<Vec<Hop>, ClusterError> {
-    let budget_ms = spec.budget.as_millis() as i64;
+    let budget_ms = spec.budget.ms();
     let window = (now_ms - RECENT_MS, now_ms);
     // Each source's newest records are read by a client of their own, all at once.
     let answers = crate::cluster::in_parallel(&spec.sources, "a chain reader", |_, src| {

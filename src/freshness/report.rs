@@ -38,7 +38,7 @@ pub fn profile_freshness(
     let from_ms = since
         .or_else(|| deliveries.iter().map(|d| d.broker_ms).min())
         .unwrap_or(until);
-    let budget_ms = spec.budget.as_millis() as i64;
+    let budget_ms = spec.budget.ms();
     ProfileFreshness {
         budget_ms,
         from_ms,

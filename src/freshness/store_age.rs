@@ -128,7 +128,7 @@ pub fn store_age(
         cancelled: found.cancelled,
         ..StoreAge::default()
     };
-    let budget_ms = spec.budget.as_millis() as i64;
+    let budget_ms = spec.budget.ms();
     for (key, version) in found.latest {
         let broker_ms = version.broker_ms;
         let Some(bytes) = version.value else {

@@ -3,6 +3,7 @@
 //! comparison with what the profile store serves.
 
 mod batch;
+mod budget;
 mod decoder;
 mod event;
 mod fold;
@@ -21,6 +22,7 @@ mod store;
 mod timeline;
 
 pub use batch::lookup_many;
+pub use budget::{Budget, BudgetOutOfRange, MAX_BUDGET, Standing};
 pub use decoder::{DecodeError, DecoderError, SourceDecoder};
 pub use event::{Event, merge_into_timeline, parse_event_time, sort_timeline};
 pub use fold::{Erasure, FieldValue, Profile, Provenance, Refold, field_changes, fold};

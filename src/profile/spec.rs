@@ -2,13 +2,12 @@
 //! store lives. Loaded from TOML; every error names the line it is about.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use serde::Deserialize;
 use serde_json::Value;
 use toml::Spanned;
 
-use super::Partitioner;
+use super::{Budget, Partitioner};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]
@@ -110,7 +109,7 @@ impl Store {
 pub struct Spec {
     pub name: String,
     pub partitioner: Partitioner,
-    pub budget: Duration,
+    pub budget: Budget,
     pub sources: Vec<Source>,
     pub fields: Vec<Field>,
     pub store: Option<Store>,
@@ -139,10 +138,6 @@ struct RawSpec {
     fields: Vec<Spanned<Field>>,
     store: Option<Spanned<Store>>,
 }
-
-/// The longest budget a spec may set: any longer cannot be a freshness contract, and times
-/// past it stop fitting the millisecond arithmetic.
-const MAX_BUDGET: Duration = Duration::from_secs(10 * 365 * 86_400);
 
 fn default_name() -> String {
     "profile".into()
@@ -183,15 +178,9 @@ impl Spec {
                 let parsed = humantime::parse_duration(text)
                     .map_err(|e| error(at.clone(), format!("budget {text:?}: {e}")))?;
                 // Times are i64 milliseconds: a budget must fit, and mean something.
-                if parsed.is_zero() || parsed > MAX_BUDGET {
-                    return Err(error(
-                        at,
-                        format!("budget {text:?}: must be more than 0 and at most 10 years"),
-                    ));
-                }
-                parsed
+                Budget::new(parsed).map_err(|e| error(at, format!("budget {text:?}: {e}")))?
             }
-            None => Duration::from_secs(300),
+            None => Budget::DEFAULT,
         };
         if raw.sources.is_empty() {
             return Err(error(
@@ -288,7 +277,7 @@ impl Spec {
         Self {
             name: "profile".into(),
             partitioner: Partitioner::Murmur2,
-            budget: Duration::from_secs(300),
+            budget: Budget::DEFAULT,
             sources: topics
                 .iter()
                 .map(|topic| Source {
@@ -387,7 +376,7 @@ builder_group = "profile-builder"
     #[test]
     fn parses_the_documented_example() {
         let spec = Spec::parse(EXAMPLE, "c360.toml").unwrap();
-        assert_eq!(spec.budget, Duration::from_secs(300));
+        assert_eq!(spec.budget, Budget::DEFAULT);
         assert_eq!(spec.partitioner, Partitioner::Murmur2);
         assert_eq!(spec.sources.len(), 2);
         assert_eq!(spec.sources[0].links, vec!["/anonymous_id", "/device_id"]);

@@ -14,12 +14,21 @@ use super::jobs::PanelId;
 use super::panel::{Cx, Panel, expect};
 use super::session::Session;
 use crate::freshness::{Census, ChainVerdict, DomainStep, Hop, StoreAge, StoreSample};
-use crate::profile::Spec;
+use crate::profile::{Budget, Spec, Standing};
 use crate::time::format_duration_ms;
 
 const OK_COLOR: egui::Color32 = egui::Color32::from_rgb(80, 180, 100);
 /// Behind, but within the budget: worth a look, not a breach.
 pub const WARN_COLOR: egui::Color32 = egui::Color32::from_rgb(230, 180, 60);
+
+/// How an age is painted against the budget on every tab: red past it, amber behind within it.
+pub fn standing_color(ui: &egui::Ui, standing: Standing) -> egui::Color32 {
+    match standing {
+        Standing::Past => ui.visuals().error_fg_color,
+        Standing::Within => WARN_COLOR,
+        Standing::Current => ui.visuals().text_color(),
+    }
+}
 /// Rows of the customer and partition lists drawn; the rest are counted.
 const LIST_ROWS: usize = 200;
 
@@ -175,7 +184,7 @@ impl OverviewPanel {
                 }
                 if let Some(store) = &self.store {
                     ui.add_space(6.0);
-                    store_ui(ui, store, spec.budget.as_millis() as i64);
+                    store_ui(ui, store, spec.budget);
                 }
                 if let Some(sample) = &self.sample {
                     ui.add_space(6.0);
@@ -194,10 +203,7 @@ impl OverviewPanel {
     ) {
         ui.horizontal_wrapped(|ui| {
             ui.heading(format!("Every {} profile", spec.name));
-            ui.label(format!(
-                "budget {}",
-                format_duration_ms(spec.budget.as_millis() as i64)
-            ));
+            ui.label(format!("budget {}", spec.budget));
             if let Some(census) = &self.census {
                 ui.label(format!(
                     "as of {}",
@@ -427,7 +433,7 @@ fn customers_ui(ui: &mut egui::Ui, census: &Census, commands: &mut Vec<Command>)
                             commands.push(Command::OpenCustomer(c.key.clone()));
                         }
                         let behind = format_duration_ms(c.behind_ms);
-                        if c.behind_ms > census.budget_ms {
+                        if census.budget.is_past(c.behind_ms) {
                             ui.colored_label(BUDGET_COLOR, behind);
                         } else {
                             ui.label(behind);
@@ -467,7 +473,7 @@ fn partitions_ui(ui: &mut egui::Ui, census: &Census) {
                         ui.label(format!("{}/{}", t.topic, t.partition));
                         let behind = t.oldest_pending_ms.map(|at| census.as_of_ms - at);
                         let text = behind.map_or("?".into(), format_duration_ms);
-                        if behind.is_some_and(|b| b > census.budget_ms) {
+                        if behind.is_some_and(|b| census.budget.is_past(b)) {
                             ui.colored_label(BUDGET_COLOR, text);
                         } else {
                             ui.label(text);
@@ -486,7 +492,7 @@ fn partitions_ui(ui: &mut egui::Ui, census: &Census) {
 }
 
 /// The store's age: percentiles and a histogram of every profile's age with the budget line.
-fn store_ui(ui: &mut egui::Ui, store: &StoreAge, budget_ms: i64) {
+fn store_ui(ui: &mut egui::Ui, store: &StoreAge, budget: Budget) {
     ui.strong(format!(
         "Store: {} profiles, age p50 {} · p95 {} · max {}, {} older than the budget",
         store.keys,
@@ -504,7 +510,7 @@ fn store_ui(ui: &mut egui::Ui, store: &StoreAge, budget_ms: i64) {
     if store.ages_ms.is_empty() {
         return;
     }
-    let bars = age_histogram(&store.ages_ms, budget_ms);
+    let bars = age_histogram(&store.ages_ms, budget.ms());
     Plot::new("overview_store_age")
         .height(160.0)
         .allow_scroll(false)
@@ -521,7 +527,7 @@ fn store_ui(ui: &mut egui::Ui, store: &StoreAge, budget_ms: i64) {
         .y_axis_label("profiles")
         .show(ui, |plot| {
             plot.bar_chart(BarChart::new("profiles", bars));
-            plot.vline(VLine::new("budget", budget_ms as f64 / 1000.0).color(BUDGET_COLOR));
+            plot.vline(VLine::new("budget", budget.secs_f64()).color(BUDGET_COLOR));
         });
 }
 

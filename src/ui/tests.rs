@@ -24,7 +24,11 @@ fn step_until(
 ) {
     let deadline = Instant::now() + Duration::from_secs(60);
     while !done(harness) {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for {what}; the status bar says {:?}",
+            harness.state().status.message
+        );
         harness.step();
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -100,6 +104,46 @@ fn a_typed_path_takes_the_place_of_a_missing_dialog() {
     assert!(harness.state().path_prompt.is_none(), "the prompt closes");
 }
 
+/// The whole demo on its Freshness tab, in a harness from `builder`; its config in the dir.
+fn freshness_on_demo(
+    builder: egui_kittest::HarnessBuilder<FreshlensApp>,
+) -> (Harness<'static, FreshlensApp>, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().to_owned();
+    let mut harness = builder.build_eframe(move |cc| {
+        let startup = Startup {
+            demo: Some(small_demo()),
+            ..Startup::default()
+        };
+        FreshlensApp::new(cc, startup, Some(config)).unwrap()
+    });
+    // The whole demo, not only its first customer: the source it opens on replaces the
+    // first one's and clears the tabs.
+    step_until(&mut harness, "the demo", &|h| {
+        h.state().session.lookup.is_some() && !h.state().session.demo_building
+    });
+    harness.get_by_label("Freshness").click();
+    step_until(&mut harness, "the plots", &|h| {
+        h.query_by_label_contains("Export PNG").is_some()
+    });
+    (harness, dir)
+}
+
+/// Asks for a PNG at `target` and waits for the export's notice ("saved …" or "not saved …").
+fn export_png(harness: &mut Harness<'_, FreshlensApp>, target: &std::path::Path) -> String {
+    harness.state_mut().run(Command::to(
+        freshness::ID,
+        freshness::Ask::SavePng(target.to_owned()),
+    ));
+    step_until(harness, "the export's notice", &|h| {
+        h.query_by_label_contains("saved ").is_some()
+    });
+    harness
+        .query_by_label_contains("saved ")
+        .and_then(|n| n.value())
+        .unwrap_or_default()
+}
+
 /// Export PNG on the demo's Freshness tab at a small and a large window, at one and two
 /// pixels per point: the screenshot is cropped to the plots on screen (axes and labels
 /// included), never past the window, and saved.
@@ -111,34 +155,27 @@ fn export_png_saves_the_plots_on_screen_at_every_window_size() {
         (1024.0, 700.0, 2.0),
     ] {
         let at = format!("{width}x{height} at {scale}");
-        let dir = tempfile::tempdir().unwrap();
-        let config = dir.path().to_owned();
-        let mut harness = Harness::builder()
-            .with_size(egui::vec2(width, height))
-            .with_pixels_per_point(scale)
-            .build_eframe(move |cc| {
-                let startup = Startup {
-                    demo: Some(small_demo()),
-                    ..Startup::default()
-                };
-                FreshlensApp::new(cc, startup, Some(config)).unwrap()
-            });
-        step_until(&mut harness, "the explained customer", &|h| {
-            h.state().session.lookup.is_some()
-        });
-        harness.get_by_label("Freshness").click();
-        step_until(&mut harness, "the plots", &|h| {
-            h.query_by_label_contains("Export PNG").is_some()
-        });
+        let (mut harness, dir) = freshness_on_demo(
+            Harness::builder()
+                .with_size(egui::vec2(width, height))
+                .with_pixels_per_point(scale)
+                // Made now, not at the first screenshot: a lazy renderer whose first frame
+                // fails (Mesa's software Vulkan compiling its shaders on a loaded machine can
+                // take longer than kittest's 10 s wait) stays failed, and every later one.
+                .wgpu(),
+        );
         harness.run_steps(2);
         let target = dir.path().join("freshness.png");
-        harness.state_mut().run(Command::to(
-            freshness::ID,
-            freshness::Ask::SavePng(target.clone()),
-        ));
-        step_until(&mut harness, "the saved PNG", &|h| {
-            h.query_by_label_contains("saved ").is_some()
-        });
+        // The app's own answer to a renderer that gave nothing is "not saved …"; the test's
+        // renderer is asked again (it is the machine, not the app, that was slow).
+        let mut said = String::new();
+        for _ in 0..3 {
+            said = export_png(&mut harness, &target);
+            if !said.contains("gave no screenshot") {
+                break;
+            }
+        }
+        assert!(said.starts_with("saved "), "{at}: {said}");
         let png = image::open(&target).unwrap().to_rgba8();
         let (w, h) = (png.width() as f32 / scale, png.height() as f32 / scale);
         // From the panel's left edge, so the y axes' labels are in; across the plots; never
@@ -162,4 +199,56 @@ fn export_png_saves_the_plots_on_screen_at_every_window_size() {
             );
         }
     }
+}
+
+/// A renderer that never gives a picture: the window's side of a screenshot that fails.
+struct Blind;
+
+impl egui_kittest::TestRenderer for Blind {
+    fn handle_delta(&mut self, delta: &mut egui::TexturesDelta) {
+        delta.clear();
+    }
+
+    fn render(
+        &mut self,
+        _ctx: &egui::Context,
+        _output: &egui::FullOutput,
+    ) -> Result<image::RgbaImage, String> {
+        Err("no picture".into())
+    }
+}
+
+/// A screenshot the window never answers ends in a notice that nothing was saved, not in an
+/// export that waits forever.
+#[test]
+fn an_unanswered_screenshot_says_the_png_was_not_saved() {
+    let (mut harness, dir) = freshness_on_demo(Harness::builder().renderer(Blind));
+    let target = dir.path().join("never.png");
+    let asked = Instant::now();
+    let said = export_png(&mut harness, &target);
+    assert!(said.starts_with("not saved "), "{said}");
+    assert!(said.contains("gave no screenshot"), "{said}");
+    assert!(asked.elapsed() >= freshness::SCREENSHOT_WAIT);
+    assert!(!target.exists());
+}
+
+/// An export still waiting for its frame when the source changes says it saved nothing: the
+/// plots it was to show are gone.
+#[test]
+fn a_source_change_before_the_screenshot_says_the_png_was_not_saved() {
+    let (mut harness, dir) = freshness_on_demo(Harness::builder());
+    let target = dir.path().join("gone.png");
+    let app = harness.state_mut();
+    app.run(Command::to(
+        freshness::ID,
+        freshness::Ask::SavePng(target.clone()),
+    ));
+    app.run(Command::Disconnect);
+    harness.run_steps(3);
+    let notice = harness.state().status.message.clone().unwrap_or_default();
+    assert!(
+        notice.starts_with("not saved ") && notice.contains("the source changed"),
+        "{notice}"
+    );
+    assert!(!target.exists());
 }

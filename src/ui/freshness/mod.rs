@@ -16,6 +16,8 @@ mod plots;
 mod series;
 
 pub use ask::{Ask, ID, IngestRequest};
+#[cfg(test)]
+pub(super) use panel::SCREENSHOT_WAIT;
 use plots::*;
 use series::*;
 
@@ -56,6 +58,15 @@ pub struct FreshnessPanel {
     ingest_fit: bool,
     /// A PNG export waiting for its screenshot: where to save it, and the frame it was asked in.
     png_export: Option<(std::path::PathBuf, u64)>,
+    /// A screenshot asked for and not yet answered: where it goes, since when, and whether the
+    /// callback ran. An integration that never answers gets a notice, not silence.
+    screenshot: Option<Screenshot>,
+}
+
+pub(super) struct Screenshot {
+    pub path: std::path::PathBuf,
+    pub asked: std::time::Instant,
+    pub answered: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl FreshnessPanel {
@@ -122,11 +133,22 @@ impl FreshnessPanel {
         });
     }
 
-    pub fn clear(&mut self) {
+    /// Forgets the old source's customer. An export waiting for its frame saves nothing (the
+    /// plots it would show are gone): what to tell the user is returned. One whose screenshot
+    /// was already asked for still saves what it showed.
+    pub fn clear(&mut self) -> Option<String> {
+        let waiting = self.png_export.take();
         *self = Self {
             notice: Arc::clone(&self.notice),
+            screenshot: self.screenshot.take(),
             ..Self::default()
         };
+        waiting.map(|(path, _)| {
+            format!(
+                "not saved {}: the source changed before the plots were drawn",
+                path.display()
+            )
+        })
     }
 
     /// The window shown, in ms: what the plots show, else the whole report.

@@ -3,7 +3,9 @@
 
 use std::any::Any;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, PoisonError};
+use std::time::{Duration, Instant};
 
 use super::super::command::{Command, News};
 use super::super::dialog::{Asked, ask};
@@ -13,8 +15,12 @@ use super::super::panel::{Cx, Panel, expect};
 use super::super::path_prompt::PathFor;
 use super::super::session::Session;
 use super::ask::{Ask, ID, IngestRequest};
-use super::{FreshnessPanel, IngestSample, LagPoint};
+use super::{FreshnessPanel, IngestSample, LagPoint, Screenshot};
 use crate::cluster::CancelToken;
+
+/// How long a PNG export waits for the window's screenshot before saying it was not saved.
+/// eframe answers within a frame or two; a software renderer under load takes seconds.
+pub(in crate::ui) const SCREENSHOT_WAIT: Duration = Duration::from_secs(5);
 
 enum Answer {
     BuilderLag(Result<Vec<LagPoint>, Failure>),
@@ -55,6 +61,8 @@ impl FreshnessPanel {
     /// one, which may still show the path prompt; see [`Self::screenshot_plots`].
     fn export_png(&mut self, cx: &mut Cx<'_>, path: PathBuf) {
         let ctx = cx.jobs.ctx();
+        // The last export's notice goes: what shows next is this one's.
+        *self.notice.lock().unwrap_or_else(PoisonError::into_inner) = None;
         self.png_export = Some((path, ctx.cumulative_frame_nr()));
         ctx.request_repaint();
     }
@@ -80,11 +88,38 @@ impl FreshnessPanel {
         let viewport = ctx.viewport_rect();
         let asked_scale = ctx.pixels_per_point();
         let repaint = ctx.clone();
+        let answered = Arc::new(AtomicBool::new(false));
+        self.screenshot = Some(Screenshot {
+            path: path.clone(),
+            asked: Instant::now(),
+            answered: Arc::clone(&answered),
+        });
         ctx.request_screenshot(move |image| {
             let text = super::super::png::save_region(&image, rect, viewport, asked_scale, &path);
             *notice.lock().unwrap_or_else(PoisonError::into_inner) = Some(text);
+            answered.store(true, Ordering::Release);
             repaint.request_repaint();
         });
+    }
+
+    /// A screenshot the window has not answered within [`SCREENSHOT_WAIT`] is given up with a
+    /// notice (a renderer that failed drops the request without a word).
+    fn screenshot_overdue(&mut self, ctx: &egui::Context) {
+        let Some(shot) = &self.screenshot else {
+            return;
+        };
+        if shot.answered.load(Ordering::Acquire) {
+            self.screenshot = None;
+        } else if shot.asked.elapsed() >= SCREENSHOT_WAIT {
+            self.notify(format!(
+                "not saved {}: the window gave no screenshot within {}s",
+                shot.path.display(),
+                SCREENSHOT_WAIT.as_secs()
+            ));
+            self.screenshot = None;
+        } else {
+            ctx.request_repaint_after(Duration::from_millis(250));
+        }
     }
 }
 
@@ -99,6 +134,7 @@ impl Panel for FreshnessPanel {
             out.extend(self.draw(ui, session.spec.as_deref(), found));
         });
         self.screenshot_plots(ui.ctx());
+        self.screenshot_overdue(ui.ctx());
     }
 
     fn ask(&mut self, request: Box<dyn Any + Send>, cx: &mut Cx<'_>) {
@@ -132,7 +168,11 @@ impl Panel for FreshnessPanel {
 
     fn observe(&mut self, news: &News, cx: &mut Cx<'_>) {
         match news {
-            News::SourceChanged => self.clear(),
+            News::SourceChanged => {
+                if let Some(lost) = self.clear() {
+                    cx.out.push(Command::Notice(lost));
+                }
+            }
             News::GroupsJudged => {
                 if let Some(groups) = &cx.session.groups {
                     self.groups_judged(groups);

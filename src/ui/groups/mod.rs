@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use egui_extras::{Column, TableBuilder};
 
 use crate::freshness::{Drain, GroupLag, LagPoint, PastLag, Rules, Status, merge_partitions};
+use crate::profile::Budget;
 use crate::time::format_duration_ms;
 
 use super::messages::format_timestamp;
@@ -115,7 +116,7 @@ impl Default for GroupsPanel {
             min_status: Status::Ok,
             sort: Sort::Worst,
             selected: None,
-            budget_secs: 300.0,
+            budget_secs: Budget::DEFAULT.secs_f64(),
             budget_set: false,
             interval_secs: 5,
             rules: Rules::default(),
@@ -136,9 +137,9 @@ impl GroupsPanel {
     }
 
     /// The freshness budget of the spec in use, unless one was set here by hand.
-    pub fn use_spec_budget(&mut self, budget: std::time::Duration) {
+    pub fn use_spec_budget(&mut self, budget: Budget) {
         if !self.budget_set {
-            self.budget_secs = budget.as_secs_f64().max(1.0);
+            self.budget_secs = budget.secs_f64().max(1.0);
         }
     }
 

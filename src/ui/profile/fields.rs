@@ -2,15 +2,18 @@
 //! and the store's diff (each stale field, how far behind, its cause, the first event missing).
 
 use super::ProfilePanel;
+use crate::profile::Budget;
 use crate::time::{format_duration_ms, format_timestamp};
+use crate::ui::overview::standing_color;
 
 impl ProfilePanel {
     pub(super) fn fields_ui(&mut self, ui: &mut egui::Ui) {
         let reveal = self.reveal_pii;
-        let budget_ms = self
+        // Without a spec nothing is past a budget: behind is only amber.
+        let budget = self
             .spec
             .as_ref()
-            .map_or(i64::MAX, |s| s.budget.as_millis() as i64);
+            .map_or(Budget::from_secs_f64(f64::INFINITY), |s| s.budget);
         let profile = self.profile().clone();
         let store = self.result.as_ref().and_then(|r| r.store.clone());
         // An id a `pii` path linked in is a PII value: masked like the others.
@@ -60,10 +63,7 @@ impl ProfilePanel {
                             });
                             let text = egui::RichText::new(name);
                             ui.label(match behind {
-                                Some(ms) if ms > budget_ms => {
-                                    text.color(ui.visuals().error_fg_color)
-                                }
-                                Some(_) => text.color(crate::ui::overview::WARN_COLOR),
+                                Some(ms) => text.color(standing_color(ui, budget.standing(ms))),
                                 None => text,
                             });
                             ui.label(mask(field.pii, &field.value));
@@ -103,7 +103,7 @@ impl ProfilePanel {
                 let past = store
                     .stale
                     .iter()
-                    .filter(|s| s.behind_ms > budget_ms)
+                    .filter(|s| budget.is_past(s.behind_ms))
                     .count();
                 ui.heading(match store.stale.len() {
                     0 => "Store: every field as the events say".to_owned(),
@@ -157,11 +157,8 @@ impl ProfilePanel {
                                     // Read out as a sentence: "orders is stale".
                                     let spoken = format!("{} is stale", stale.field);
                                     // Past the budget red; behind within it amber.
-                                    let color = if stale.behind_ms > budget_ms {
-                                        ui.visuals().error_fg_color
-                                    } else {
-                                        crate::ui::overview::WARN_COLOR
-                                    };
+                                    let color =
+                                        standing_color(ui, budget.standing(stale.behind_ms));
                                     ui.colored_label(color, &stale.field)
                                         .on_hover_text(&since)
                                         .widget_info(|| {

@@ -188,7 +188,7 @@ impl ProfilePanel {
                     spec.name,
                     spec.sources.len(),
                     spec.fields.len(),
-                    humantime::format_duration(spec.budget)
+                    spec.budget
                 )),
                 None => ui.weak("no spec: the topics below, top-level fields, latest wins"),
             };
