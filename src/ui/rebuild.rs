@@ -292,17 +292,25 @@ fn rehearsal_ui(ui: &mut egui::Ui, r: &Rehearsal, commands: &mut Vec<Command>) {
             )
         })
         .unwrap_or_default();
+    // Two lines, the measured rate apart: a rate's digits must not move the rest.
     ui.label(format!(
-        "Rehearsed{slice}: {} customers, {} match the store; {} source records replayed in {:.1} s ({:.0} records/s, {:.1} MB/s), {} store versions and {} link records read beside them{}",
+        "Rehearsed{slice}: {} customers, {} match the store{}",
         r.customers,
         r.matches,
+        if r.cancelled {
+            ", cancelled: these are the customers read so far"
+        } else {
+            ""
+        }
+    ));
+    ui.weak(format!(
+        "{} source records replayed in {:.1} s ({:.0} records/s, {:.1} MB/s); {} store versions and {} link records read beside them",
         r.records,
         r.seconds,
         r.records_per_s,
         r.mb_per_s,
         r.store_records,
         r.link_records,
-        if r.cancelled { ", cancelled: these are the customers read so far" } else { "" }
     ));
     if let Some(whole) = &r.whole {
         ui.label(format!(
