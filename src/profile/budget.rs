@@ -45,19 +45,6 @@ impl Budget {
         })
     }
 
-    /// A budget of whole seconds as a GUI field holds them (clamped into range).
-    pub fn from_secs_f64(secs: f64) -> Budget {
-        let ms = (secs * 1000.0).round();
-        let max = MAX_BUDGET.as_millis() as f64;
-        Budget {
-            ms: if ms.is_finite() {
-                ms.clamp(1.0, max)
-            } else {
-                max
-            } as i64,
-        }
-    }
-
     pub fn ms(self) -> i64 {
         self.ms
     }
@@ -122,7 +109,7 @@ mod tests {
     }
 
     #[test]
-    fn out_of_range_budgets_are_refused_and_gui_values_clamped() {
+    fn out_of_range_budgets_are_refused() {
         assert_eq!(Budget::new(Duration::ZERO), Err(BudgetOutOfRange));
         assert_eq!(
             Budget::new(MAX_BUDGET + Duration::from_secs(1)),
@@ -130,9 +117,6 @@ mod tests {
         );
         assert_eq!(Budget::new(Duration::from_micros(10)).unwrap().ms(), 1);
         assert_eq!(Budget::new(MAX_BUDGET).unwrap().duration(), MAX_BUDGET);
-        assert_eq!(Budget::from_secs_f64(0.0).ms(), 1);
-        assert_eq!(Budget::from_secs_f64(f64::NAN).duration(), MAX_BUDGET);
-        assert_eq!(Budget::from_secs_f64(90.0).ms(), 90_000);
         assert_eq!(Budget::DEFAULT.to_string(), "5m00s");
         assert_eq!(Budget::default(), Budget::DEFAULT);
     }

@@ -2,7 +2,7 @@
 //! and the store's diff (each stale field, how far behind, its cause, the first event missing).
 
 use super::ProfilePanel;
-use crate::profile::Budget;
+use crate::profile::Standing;
 use crate::time::{format_duration_ms, format_timestamp};
 use crate::ui::overview::standing_color;
 
@@ -10,10 +10,8 @@ impl ProfilePanel {
     pub(super) fn fields_ui(&mut self, ui: &mut egui::Ui) {
         let reveal = self.reveal_pii;
         // Without a spec nothing is past a budget: behind is only amber.
-        let budget = self
-            .spec
-            .as_ref()
-            .map_or(Budget::from_secs_f64(f64::INFINITY), |s| s.budget);
+        let budget = self.spec.as_ref().map(|s| s.budget);
+        let standing = |behind_ms: i64| budget.map_or(Standing::Within, |b| b.standing(behind_ms));
         let profile = self.profile().clone();
         let store = self.result.as_ref().and_then(|r| r.store.clone());
         // An id a `pii` path linked in is a PII value: masked like the others.
@@ -63,7 +61,7 @@ impl ProfilePanel {
                             });
                             let text = egui::RichText::new(name);
                             ui.label(match behind {
-                                Some(ms) => text.color(standing_color(ui, budget.standing(ms))),
+                                Some(ms) => text.color(standing_color(ui, standing(ms))),
                                 None => text,
                             });
                             ui.label(mask(field.pii, &field.value));
@@ -103,7 +101,7 @@ impl ProfilePanel {
                 let past = store
                     .stale
                     .iter()
-                    .filter(|s| budget.is_past(s.behind_ms))
+                    .filter(|s| standing(s.behind_ms) == Standing::Past)
                     .count();
                 ui.heading(match store.stale.len() {
                     0 => "Store: every field as the events say".to_owned(),
@@ -157,8 +155,7 @@ impl ProfilePanel {
                                     // Read out as a sentence: "orders is stale".
                                     let spoken = format!("{} is stale", stale.field);
                                     // Past the budget red; behind within it amber.
-                                    let color =
-                                        standing_color(ui, budget.standing(stale.behind_ms));
+                                    let color = standing_color(ui, standing(stale.behind_ms));
                                     ui.colored_label(color, &stale.field)
                                         .on_hover_text(&since)
                                         .widget_info(|| {
