@@ -7,7 +7,7 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use freshlens::ui::{FreshlensApp, Startup};
 
-/// 2026-11-18 08:53:20 UTC: any fixed time will do.
+/// 2026-11-18 11:06:40 UTC: any fixed time will do.
 const DEMO_END_MS: i64 = 1_795_000_000_000;
 
 fn demo_at(size: egui::Vec2) -> (Harness<'static, FreshlensApp>, tempfile::TempDir) {
@@ -167,4 +167,65 @@ fn every_tab_at_1024x700() {
 #[test]
 fn every_tab_at_1600x1000() {
     every_tab_at(1600.0, 1000.0);
+}
+
+/// A capture of the demo opened with its spec: the banner says what it is and when it was
+/// taken, the top bar no longer says the demo is being read, and the Overview reads the
+/// capture as it reads a cluster.
+fn capture_at(w: f32, h: f32) {
+    let config = freshlens::demo::DemoConfig {
+        customers: 150,
+        events: 12_000,
+        ..freshlens::demo::DemoConfig::new(DEMO_END_MS)
+    };
+    let demo = freshlens::demo::generate(&config).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let capture = dir.path().join("c360.jsonl.zst");
+    freshlens::source::save_capture(
+        &demo.capture,
+        &capture,
+        freshlens::source::CaptureFormat::Freshlens,
+    )
+    .unwrap();
+    let spec = dir.path().join("c360.toml");
+    std::fs::write(&spec, &demo.spec_text).unwrap();
+    let config_dir = dir.path().join("config");
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(w, h))
+        .build_eframe(move |cc| {
+            let startup = Startup {
+                capture: Some(capture),
+                spec: Some(spec.display().to_string()),
+                ..Startup::default()
+            };
+            FreshlensApp::new(cc, startup, Some(config_dir)).unwrap()
+        });
+    wait_until(&mut harness, |h| {
+        h.query_by_label_contains("Capture c360.jsonl.zst: ")
+            .is_some()
+    });
+    harness.get_by_label("Overview").click();
+    wait_until(&mut harness, |h| {
+        h.query_by_label_contains("Consumed but not applied:")
+            .is_some()
+            && h.query_by_label("Refresh").is_some()
+    });
+    assert!(
+        harness
+            .query_by_label_contains("reading demo data")
+            .is_none()
+    );
+    let banner = harness.get_by_label_contains("Offline and read-only.");
+    assert!(banner.rect().max.x <= w, "{:?}", banner.rect());
+    snapshot(&mut harness, &format!("capture_overview_{w}x{h}"));
+}
+
+#[test]
+fn a_capture_at_1024x700() {
+    capture_at(1024.0, 700.0);
+}
+
+#[test]
+fn a_capture_at_1600x1000() {
+    capture_at(1600.0, 1000.0);
 }

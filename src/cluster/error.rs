@@ -6,7 +6,11 @@ use std::time::Duration;
 pub enum ClusterError {
     #[error("configuration: {reason}")]
     Config { reason: String },
-    #[error("cannot reach the cluster at {bootstrap} within {timeout:?}: {detail}")]
+    #[error(
+        "cannot reach the cluster at {bootstrap} within {}: {} (librdkafka: {detail})",
+        crate::time::format_seconds(.timeout.as_secs_f64()),
+        unreachable_cause(.detail)
+    )]
     Unreachable {
         bootstrap: String,
         timeout: Duration,
@@ -29,6 +33,25 @@ pub enum ClusterError {
     /// A worker thread ended in a panic: a bug in freshlens, not the cluster's doing.
     #[error("{0} stopped unexpectedly: a freshlens bug, please report it")]
     Panicked(String),
+}
+
+/// Why a connection failed, in words a user can act on; librdkafka's own text follows it in the
+/// message for whoever needs the detail.
+pub fn unreachable_cause(detail: &str) -> &'static str {
+    let d = detail.to_ascii_lowercase();
+    if d.contains("connection refused") {
+        "nothing accepts connections at that address (is a broker running there?)"
+    } else if d.contains("resolve") {
+        "the host name does not resolve"
+    } else if d.contains("network is unreachable") || d.contains("no route to host") {
+        "no network route to that address"
+    } else if d.contains("timed out") || d.contains("timeout") {
+        "the address did not answer in time"
+    } else if d.contains("disconnected") || d.contains("connection reset") {
+        "the server closed the connection (is it a Kafka listener, and plaintext or TLS as configured?)"
+    } else {
+        "no broker answered"
+    }
 }
 
 /// Which kind of failure a librdkafka message describes. Connection problems only surface as log
@@ -79,6 +102,36 @@ pub fn classify(message: &str) -> Option<FailureKind> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unreachable_cluster_is_said_in_words_with_a_readable_wait() {
+        let err = ClusterError::Unreachable {
+            bootstrap: "127.0.0.1:9092".into(),
+            timeout: Duration::from_millis(401),
+            detail: "Global error: AllBrokersDown (Local: All broker connections are down)".into(),
+        };
+        assert_eq!(
+            err.to_string(),
+            "cannot reach the cluster at 127.0.0.1:9092 within 0.4s: no broker answered \
+             (librdkafka: Global error: AllBrokersDown (Local: All broker connections are down))"
+        );
+        let refused = ClusterError::Unreachable {
+            bootstrap: "127.0.0.1:1".into(),
+            timeout: Duration::from_secs(10),
+            detail: "127.0.0.1:1/bootstrap: Connect to ipv4#127.0.0.1:1 failed: Connection refused"
+                .into(),
+        };
+        assert!(
+            refused.to_string().starts_with(
+                "cannot reach the cluster at 127.0.0.1:1 within 10.0s: nothing accepts"
+            ),
+            "{refused}"
+        );
+        assert_eq!(
+            unreachable_cause("nosuchhost:9092/bootstrap: Failed to resolve 'nosuchhost:9092'"),
+            "the host name does not resolve"
+        );
+    }
 
     #[test]
     fn the_protocol_in_a_broker_name_does_not_decide() {

@@ -125,7 +125,8 @@ impl Cluster {
         for group in groups {
             answers.entry((*group).to_owned()).or_insert_with(|| {
                 Err(ClusterError::Kafka(format!(
-                    "no committed offsets for {group} within {timeout:?}"
+                    "no committed offsets for {group} within {}",
+                    crate::time::format_seconds(timeout.as_secs_f64())
                 )))
             });
         }

@@ -106,6 +106,7 @@ impl ComparePanel {
             )
             .labelled_by(label.id);
             let chosen = saved.get(&settings.saved).cloned();
+            let or = ui.label("or");
             egui::ComboBox::from_id_salt("compare_saved")
                 .selected_text(if settings.saved.is_empty() {
                     "no saved cluster"
@@ -117,7 +118,9 @@ impl ComparePanel {
                     for c in &saved.clusters {
                         ui.selectable_value(&mut settings.saved, c.name.clone(), &c.name);
                     }
-                });
+                })
+                .response
+                .labelled_by(or.id);
             if chosen.as_ref().is_some_and(|c| c.needs_prompt()) {
                 ui.add(
                     egui::TextEdit::singleline(&mut self.password)
@@ -236,7 +239,6 @@ impl ComparePanel {
 }
 
 fn topics_ui(ui: &mut egui::Ui, found: &Comparison) {
-    ui.strong("Topics");
     egui::Grid::new("compare_topics")
         .striped(true)
         .num_columns(6)
@@ -355,10 +357,13 @@ fn groups_ui(ui: &mut egui::Ui, found: &Comparison) {
         .flat_map(|g| g.partitions.iter().map(move |p| (g.group.as_str(), p)))
         .collect();
     let row_height = ui.text_style_height(&egui::TextStyle::Body) + 4.0;
+    // The rest of the visible page, so a tall window shows more rows; never so little that
+    // the table is a sliver at the bottom of a short one.
+    let visible = ui.clip_rect().bottom() - ui.cursor().top() - 40.0;
     egui_extras::TableBuilder::new(ui)
         .id_salt("compare_groups")
         .striped(true)
-        .max_scroll_height(360.0)
+        .max_scroll_height(visible.max(240.0))
         .column(egui_extras::Column::auto().at_least(120.0).clip(true))
         .column(egui_extras::Column::auto().at_least(120.0).clip(true))
         .columns(egui_extras::Column::auto().at_least(60.0), 6)

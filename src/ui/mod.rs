@@ -38,4 +38,6 @@ pub use timing::note_process_start;
 pub use window::run;
 
 #[cfg(test)]
+mod compare_tests;
+#[cfg(test)]
 mod tests;
