@@ -227,16 +227,30 @@ fn timeline_follows_links_over_only_the_keys_partitions() {
     let w = world();
     let cluster = w.target.source();
     let spec = Spec::load(&w.spec_path).unwrap();
-    let reported = std::sync::atomic::AtomicU64::new(0);
+    let reported = std::sync::Mutex::new(freshlens::cluster::ScanProgress::default());
     let decoder = SourceDecoder::default();
     let request = freshlens::profile::LookupRequest::new(&spec, &decoder, "cust-42", 0);
     let timeline = load_timeline(cluster.as_ref(), &request, &mut |_| {}, &|progress| {
-        reported.fetch_max(progress.scanned, std::sync::atomic::Ordering::Relaxed);
+        let mut furthest = reported.lock().unwrap();
+        if progress.partitions_done >= furthest.partitions_done
+            && progress.scanned >= furthest.scanned
+        {
+            *furthest = progress;
+        }
     })
     .unwrap();
-    assert!(
-        reported.into_inner() > 0,
-        "progress is reported while partitions are read"
+    // The progress runs over the whole lookup, every hop: its last word is the timeline's
+    // count (the status bar and the Timeline heading say the same numbers).
+    let last = reported.into_inner().unwrap();
+    assert_eq!(
+        (last.scanned, last.partitions_done, last.partitions),
+        (
+            timeline.scanned.records,
+            timeline.scanned.partitions,
+            timeline.scanned.partitions
+        ),
+        "{last:?} against {:?}",
+        timeline.scanned
     );
     assert_eq!(timeline.identities, vec!["cust-42", "anon-7", "dev-9"]);
     let order: Vec<(String, i64, &str)> = timeline

@@ -103,11 +103,27 @@ pub fn load_timeline(
         ..Timeline::default()
     };
     let mut frontier = vec![key.to_owned()];
+    // Progress of the lookup as a whole: the hops before this one, plus this one's so far, so
+    // the last report says what the timeline's `scanned` says.
+    let before = Mutex::new(ScanProgress::default());
+    let this_hop = Mutex::new(ScanProgress::default());
+    let cumulative = |p: ScanProgress| {
+        let Ok(before) = before.lock() else { return };
+        if let Ok(mut hop) = this_hop.lock() {
+            hop.clone_from(&p);
+        }
+        let mut sum = ScanProgress::sum(&[before.clone(), p]);
+        sum.elapsed = started.elapsed();
+        on_progress(sum);
+    };
     for _hop in 0..=MAX_HOPS {
         if frontier.is_empty() || cancel.is_cancelled() {
             break;
         }
-        let results = read_hop(cluster, request, &placements, &frontier, on_progress);
+        let results = read_hop(cluster, request, &placements, &frontier, &cumulative);
+        if let (Ok(mut before), Ok(mut hop)) = (before.lock(), this_hop.lock()) {
+            *before = ScanProgress::sum(&[before.clone(), std::mem::take(&mut *hop)]);
+        }
         let mut found = BTreeSet::new();
         for part in results? {
             on_events(&part.events);

@@ -68,6 +68,9 @@ impl TargetAsk {
     }
 }
 
+/// Stop the running comparison.
+pub struct CancelCompare;
+
 /// What the Compare button asks for.
 pub struct CompareAsk {
     pub target: TargetAsk,
@@ -96,6 +99,7 @@ impl ComparePanel {
         (connected, key, saved): (bool, &str, &crate::cluster::saved::SavedClusters),
     ) -> Vec<Command> {
         let mut commands = Vec::new();
+        let chosen = saved.get(&settings.saved).cloned();
         ui.horizontal_wrapped(|ui| {
             ui.heading("Compare with");
             let label = ui.label("Target");
@@ -105,7 +109,6 @@ impl ComparePanel {
                     .desired_width(200.0),
             )
             .labelled_by(label.id);
-            let chosen = saved.get(&settings.saved).cloned();
             let or = ui.label("or");
             egui::ComboBox::from_id_salt("compare_saved")
                 .selected_text(if settings.saved.is_empty() {
@@ -137,6 +140,10 @@ impl ComparePanel {
                         .hint_text("security.protocol=SASL_SSL"),
                 );
             });
+        });
+        // What to compare on a row of its own, so a narrow window never splits a label from
+        // its field.
+        ui.horizontal_wrapped(|ui| {
             ui.label("Names");
             ui.add(
                 egui::TextEdit::singleline(&mut settings.rename)
@@ -152,6 +159,9 @@ impl ComparePanel {
             if self.running {
                 super::busy::indicator(ui);
                 ui.label("comparing…");
+                if ui.button("Cancel").clicked() {
+                    commands.push(Command::to(ID, CancelCompare));
+                }
             } else if ui
                 .add_enabled(
                     connected && (!settings.target.trim().is_empty() || chosen.is_some()),
@@ -535,7 +545,11 @@ impl Panel for ComparePanel {
     }
 
     fn ask(&mut self, ask: Box<dyn Any + Send>, cx: &mut Cx<'_>) {
-        if let Some(ask) = expect::<CompareAsk>(ask, ID) {
+        if ask.is::<CancelCompare>() {
+            if cx.jobs.cancel(ID, "compare") {
+                self.done(Err(Failure::msg("comparison cancelled: nothing compared")));
+            }
+        } else if let Some(ask) = expect::<CompareAsk>(ask, ID) {
             self.start(cx, ask);
         }
     }

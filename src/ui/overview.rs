@@ -303,7 +303,13 @@ fn sources_card(ui: &mut egui::Ui, sources: &[&Hop]) {
                 ui.weak("sources: ingest delay p95 · produced now");
                 egui::Grid::new("overview_sources").show(ui, |ui| {
                     for hop in sources {
-                        let value = hop.value_ms.map_or("?".into(), format_duration_ms);
+                        // No recent record to measure: a topic nobody writes to now is idle,
+                        // not unknown (the hover says which window was looked at).
+                        let value = match (hop.value_ms, hop.produce_per_sec) {
+                            (Some(ms), _) => format_duration_ms(ms),
+                            (None, Some(0.0)) => "idle".into(),
+                            (None, _) => "?".into(),
+                        };
                         ui.label(&hop.hop).on_hover_text(&hop.detail);
                         ui.colored_label(value_color(ui, hop), value)
                             .on_hover_text(&hop.detail);
@@ -412,11 +418,17 @@ fn census_ui(ui: &mut egui::Ui, census: &Census, commands: &mut Vec<Command>) {
     }
 }
 
+/// The census tables' height: ten rows in a small window, more where the window has room
+/// (the store histogram and the sample below keep theirs).
+fn table_height(ui: &egui::Ui) -> f32 {
+    (ui.ctx().content_rect().height() - 560.0).clamp(240.0, 600.0)
+}
+
 fn customers_ui(ui: &mut egui::Ui, census: &Census, commands: &mut Vec<Command>) {
     ui.label("Stale customers, worst first (click to look one up)");
     egui::ScrollArea::vertical()
         .id_salt("overview_customers")
-        .max_height(240.0)
+        .max_height(table_height(ui))
         .auto_shrink([false, true])
         .show(ui, |ui| {
             egui::Grid::new("overview_customers_grid")
@@ -456,7 +468,7 @@ fn partitions_ui(ui: &mut egui::Ui, census: &Census) {
     ui.label("Blast radius per partition, oldest first");
     egui::ScrollArea::vertical()
         .id_salt("overview_partitions")
-        .max_height(240.0)
+        .max_height(table_height(ui))
         .auto_shrink([false, true])
         .show(ui, |ui| {
             egui::Grid::new("overview_partitions_grid")

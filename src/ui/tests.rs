@@ -252,3 +252,38 @@ fn a_source_change_before_the_screenshot_says_the_png_was_not_saved() {
     );
     assert!(!target.exists());
 }
+
+/// A comparison with a target that accepts connections but never answers runs until the
+/// connection's timeout; Cancel ends it at once and says so.
+#[test]
+fn a_comparison_with_a_silent_target_can_be_cancelled() {
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = silent.local_addr().unwrap().to_string();
+    let (mut harness, _dir) = app(Startup {
+        demo: Some(small_demo()),
+        ..Startup::default()
+    });
+    step_until(&mut harness, "the demo", &|h| {
+        h.state().session.connected() && !h.state().session.demo_building
+    });
+    harness.get_by_label("Compare").click();
+    harness.run_steps(2);
+    harness.get_by_label("Target").click();
+    harness.run_steps(2);
+    harness.get_by_label("Target").type_text(&address);
+    harness.run_steps(2);
+    assert_eq!(
+        harness.get_by_label("Target").value().as_deref(),
+        Some(address.as_str())
+    );
+    harness.get_by_label("Compare clusters").click();
+    step_until(&mut harness, "the comparison to start", &|h| {
+        h.query_by_label("comparing…").is_some()
+    });
+    harness.get_by_label("Cancel").click();
+    step_until(&mut harness, "the cancel", &|h| {
+        h.query_by_label_contains("comparison cancelled").is_some()
+    });
+    assert!(!harness.state().jobs.running(compare::ID, "compare"));
+    drop(silent);
+}

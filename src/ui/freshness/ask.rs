@@ -18,6 +18,8 @@ pub struct IngestRequest {
 /// What the Freshness tab's widgets (and the path prompt) ask.
 pub enum Ask {
     SampleIngest(IngestRequest),
+    /// Stop the running sample: what it read is thrown away.
+    CancelIngest,
     PickPng,
     SavePng(PathBuf),
 }

@@ -280,24 +280,31 @@ impl FreshnessPanel {
     /// group is projected back within the budget.
     fn builder_plot_ui(&self, ui: &mut egui::Ui, axis: &Axis, report: &Report) {
         let origin = axis.origin;
-        let builder: PlotPoints = match &self.builder {
+        let builder: Vec<[f64; 2]> = match &self.builder {
             Some(Ok(points)) => points
                 .iter()
                 .filter_map(|(t, _, lag)| lag.map(|ms| [plot_x(origin, *t), ms as f64 / 1000.0]))
                 .collect(),
-            _ => PlotPoints::default(),
+            _ => Vec::new(),
         };
         let name = self
             .builder_group
             .clone()
             .unwrap_or_else(|| "no builder group in the spec".into());
         let budget_s = report.report.budget_ms as f64 / 1000.0;
-        let empty = builder.points().is_empty();
+        let empty = builder.is_empty();
+        let series = format!("{name} time lag");
         axis.plot("builder_lag_plot")
             .y_axis_label("builder time lag")
             .show(ui, |plot| {
+                // Markers too: a history of one or two commits draws no visible line.
+                plot.points(
+                    egui_plot::Points::new(series.clone(), PlotPoints::from(builder.clone()))
+                        .radius(2.5)
+                        .color(super::groups::LAG_COLOR),
+                );
                 plot.line(
-                    Line::new(format!("{name} time lag"), builder).color(super::groups::LAG_COLOR),
+                    Line::new(series, PlotPoints::from(builder)).color(super::groups::LAG_COLOR),
                 );
                 plot.hline(
                     HLine::new("budget", budget_s)
@@ -393,6 +400,10 @@ impl FreshnessPanel {
                 }
                 None if self.ingest_running => {
                     super::busy::indicator(ui);
+                    ui.label("sampling…");
+                    if ui.button("Cancel").clicked() {
+                        command = Some(Command::to(ID, Ask::CancelIngest));
+                    }
                 }
                 None => {}
             }

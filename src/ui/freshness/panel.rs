@@ -16,7 +16,6 @@ use super::super::path_prompt::PathFor;
 use super::super::session::Session;
 use super::ask::{Ask, ID, IngestRequest};
 use super::{FreshnessPanel, IngestSample, LagPoint, Screenshot};
-use crate::cluster::CancelToken;
 
 /// How long a PNG export waits for the window's screenshot before saying it was not saved.
 /// eframe answers within a frame or two; a software renderer under load takes seconds.
@@ -34,7 +33,7 @@ impl FreshnessPanel {
             return;
         };
         self.ingest_started();
-        cx.jobs.start(ID, "ingest", move |_| {
+        cx.jobs.start(ID, "ingest", move |reply| {
             let IngestRequest {
                 topic,
                 pointer,
@@ -50,7 +49,7 @@ impl FreshnessPanel {
                 (Some(since), Some(until)),
                 10_000,
                 bucket_ms,
-                &CancelToken::default(),
+                &reply.cancel,
             )
             .map_err(Failure::from);
             Answer::Ingest(result)
@@ -140,6 +139,10 @@ impl Panel for FreshnessPanel {
     fn ask(&mut self, request: Box<dyn Any + Send>, cx: &mut Cx<'_>) {
         match expect::<Ask>(request, ID) {
             Some(Ask::SampleIngest(request)) => self.sample_ingest(cx, request),
+            Some(Ask::CancelIngest) if cx.jobs.cancel(ID, "ingest") => {
+                self.ingest_sampled(Err(Failure::msg("sampling cancelled: nothing shown")));
+            }
+            Some(Ask::CancelIngest) => {}
             Some(Ask::PickPng) => cx.jobs.start_unbound(ID, "png", |_| {
                 Answer::PngPath(ask(|| {
                     rfd::FileDialog::new()

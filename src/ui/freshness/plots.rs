@@ -130,7 +130,10 @@ pub(super) struct Axis {
 
 impl Axis {
     pub(super) fn plot(&self, id: &'static str) -> Plot<'static> {
-        self.bare_plot(id).legend(Legend::default())
+        // Top left: staleness and lag rise towards now, on the right, where a legend
+        // would hide the latest (and worst) values.
+        self.bare_plot(id)
+            .legend(Legend::default().position(egui_plot::Corner::LeftTop))
     }
 
     /// A plot on this axis without egui_plot's legend (for one that draws its own).

@@ -68,7 +68,7 @@ impl GroupsPanel {
             let link = egui::Id::unique("group_lag_time_axis");
             Plot::new("offset_lag_plot")
                 .height(height)
-                .legend(Legend::default())
+                .legend(Legend::default().position(egui_plot::Corner::LeftTop))
                 .link_axis(link, [true, false])
                 .x_axis_formatter(move |mark, _| clock_label(origin, mark.value))
                 .y_axis_formatter(crate::ui::plot_time::count_axis)
@@ -88,7 +88,7 @@ impl GroupsPanel {
             let budget = self.budget_secs;
             Plot::new("time_lag_plot")
                 .height(height)
-                .legend(Legend::default())
+                .legend(Legend::default().position(egui_plot::Corner::LeftTop))
                 .link_axis(link, [true, false])
                 .x_axis_formatter(move |mark, _| clock_label(origin, mark.value))
                 .y_axis_formatter(crate::ui::plot_time::duration_axis)
