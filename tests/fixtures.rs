@@ -406,3 +406,27 @@ pub fn own_tansu(cluster_id: &str) -> Option<(Broker, String)> {
     }
     Some((child, address))
 }
+
+/// A Python with Confluent's client and serializers (`tests/python/requirements.txt`), from
+/// `FRESHLENS_TEST_PYTHON` (`.ci/run` makes one); `None`, with a note, where there is none,
+/// and a failure under `CI=true`.
+pub fn confluent_python() -> Option<std::path::PathBuf> {
+    let python = std::env::var_os("FRESHLENS_TEST_PYTHON").map(std::path::PathBuf::from);
+    let works = python.as_ref().is_some_and(|p| {
+        std::process::Command::new(p)
+            .args(["-c", "import confluent_kafka, grpc_tools"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    });
+    if works {
+        return python;
+    }
+    if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
+        panic!(
+            "FRESHLENS_TEST_PYTHON names no Python with confluent-kafka and grpcio-tools, and \
+             CI=true: see .ci/run"
+        );
+    }
+    eprintln!("skipped: set FRESHLENS_TEST_PYTHON to a Python with tests/python/requirements.txt");
+    None
+}

@@ -2,6 +2,7 @@
 //! With `CI=true` a missing broker fails the tests; elsewhere they are skipped with a note.
 
 mod fixtures;
+mod schema_registry;
 
 mod architecture;
 mod bad_input;
@@ -18,6 +19,7 @@ mod hardening;
 mod keys;
 mod outage;
 mod profile;
+mod protobuf;
 mod readonly;
 mod rebuild;
 mod registry;

@@ -3,6 +3,7 @@
 //! so the schema id is visible even where the payload itself stays binary. Never panics on input.
 
 mod avro;
+pub mod protobuf;
 mod record;
 pub mod registry;
 

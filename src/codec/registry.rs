@@ -9,11 +9,13 @@ use base64::Engine as _;
 use serde_json::Value;
 
 use super::avro::{AvroError, ParsedSchema};
+use super::protobuf::{ProtoSchema, ProtobufError};
 
 /// What a schema id decodes as.
 #[derive(Debug)]
 pub enum RegisteredSchema {
     Avro(Box<ParsedSchema>),
+    Protobuf(Box<ProtoSchema>),
     /// JSON Schema: the payload after the header is JSON.
     Json,
 }
@@ -40,6 +42,8 @@ pub enum RegistryError {
     /// Says the schema's error itself rather than as `source()`, as `DecodeError` does.
     #[error("schema id {0}: {1}")]
     BadSchema(u32, AvroError),
+    #[error("schema id {0}: {1}")]
+    BadProtobuf(u32, ProtobufError),
     #[error("schema registry URL {shown:?} needs http:// or https://")]
     NotAUrl { shown: String },
 }
@@ -165,9 +169,22 @@ impl RegistryClient {
                 let mut references = Vec::new();
                 let mut seen = HashSet::new();
                 self.collect_references(&doc, &mut references, &mut seen, 0)?;
+                let texts: Vec<String> = references.into_iter().map(|(_, text)| text).collect();
                 Ok(RegisteredSchema::Avro(Box::new(
-                    ParsedSchema::parse(text, &references)
+                    ParsedSchema::parse(text, &texts)
                         .map_err(|e| RegistryError::BadSchema(id, e))?,
+                )))
+            }
+            "PROTOBUF" => {
+                let text = doc["schema"]
+                    .as_str()
+                    .ok_or_else(|| unusable("answer has no schema".into()))?;
+                let mut references = Vec::new();
+                let mut seen = HashSet::new();
+                self.collect_references(&doc, &mut references, &mut seen, 0)?;
+                Ok(RegisteredSchema::Protobuf(Box::new(
+                    ProtoSchema::compile(text, &references)
+                        .map_err(|e| RegistryError::BadProtobuf(id, e))?,
                 )))
             }
             "JSON" => Ok(RegisteredSchema::Json),
@@ -175,11 +192,12 @@ impl RegistryClient {
         }
     }
 
-    /// Depth-first: a reference's own references come before it.
+    /// Depth-first: a reference's own references come before it. Each as (the name it is
+    /// imported by, its schema).
     fn collect_references(
         &self,
         doc: &Value,
-        out: &mut Vec<String>,
+        out: &mut Vec<(String, String)>,
         seen: &mut HashSet<(String, i64)>,
         depth: usize,
     ) -> Result<(), RegistryError> {
@@ -205,7 +223,10 @@ impl RegistryClient {
                 &format!("subject {subject} version {version}"),
             )?;
             self.collect_references(&referenced, out, seen, depth + 1)?;
-            out.push(
+            // Protobuf imports a reference by its `name`; Avro needs no name.
+            let name = reference["name"].as_str().unwrap_or(subject).to_owned();
+            out.push((
+                name,
                 referenced["schema"]
                     .as_str()
                     .ok_or_else(|| {
@@ -214,7 +235,7 @@ impl RegistryClient {
                         ))
                     })?
                     .to_owned(),
-            );
+            ));
         }
         Ok(())
     }

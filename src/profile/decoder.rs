@@ -8,6 +8,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::spec::{Source, SourceFormat, Spec};
+use crate::codec::protobuf::{ProtoSchema, ProtobufError, decode_message};
 use crate::codec::registry::{RegisteredSchema, RegistryClient, RegistryError};
 use crate::codec::{AvroError, JsonError, ParsedSchema, confluent_frame, parse_json};
 
@@ -38,13 +39,19 @@ pub enum DecodeError {
     WithSchema(u32, AvroError),
     #[error("schema id {0}: not JSON: {1}")]
     WithJsonSchema(u32, JsonError),
+    #[error("schema id {0}: {1}")]
+    WithProtobuf(u32, ProtobufError),
+    #[error(transparent)]
+    NotProtobuf(ProtobufError),
+    #[error("source {0}: no proto files loaded")]
+    NoProtoFiles(String),
 }
 
 /// Why a spec's decoder cannot be made. Each says the error it holds (see [`DecodeError`]).
 #[derive(Debug, thiserror::Error)]
 pub enum DecoderError {
-    #[error("{topic}: format avro needs a Schema Registry (--schema-registry URL)")]
-    NeedsRegistry { topic: String },
+    #[error("{topic}: format {format} needs a Schema Registry (--schema-registry URL)")]
+    NeedsRegistry { topic: String, format: &'static str },
     #[error("source {topic}: cannot read {}: {error}", path.display())]
     CannotRead {
         topic: String,
@@ -57,6 +64,8 @@ pub enum DecoderError {
         path: PathBuf,
         error: AvroError,
     },
+    #[error("source {topic}: {error}")]
+    BadProto { topic: String, error: ProtobufError },
 }
 
 /// Decodes payloads per the spec's source formats. Shared between scan threads.
@@ -65,6 +74,8 @@ pub struct SourceDecoder {
     registry: Option<Arc<RegistryClient>>,
     /// Schemas of `avro-file` sources, by topic.
     files: HashMap<String, Arc<ParsedSchema>>,
+    /// The message types of `protobuf-file` sources (and store), by topic.
+    protos: HashMap<String, prost_reflect::MessageDescriptor>,
 }
 
 impl SourceDecoder {
@@ -77,6 +88,11 @@ impl SourceDecoder {
                 .iter()
                 .map(|(topic, schema)| (rename(topic), Arc::clone(schema)))
                 .collect(),
+            protos: self
+                .protos
+                .iter()
+                .map(|(topic, message)| (rename(topic), message.clone()))
+                .collect(),
         }
     }
 
@@ -84,21 +100,26 @@ impl SourceDecoder {
     pub fn new(spec: &Spec, registry: Option<Arc<RegistryClient>>) -> Result<Self, DecoderError> {
         // Without a registry every Avro payload would be undecodable: say so up front instead
         // of answering with a profile missing a whole source.
-        if registry.is_none() {
-            let avro_source = spec
-                .sources
-                .iter()
-                .find(|s| s.format == SourceFormat::Avro)
-                .map(|s| s.topic.as_str());
-            let avro_store = spec
-                .store
-                .as_ref()
-                .filter(|s| s.format == SourceFormat::Avro)
-                .map(|s| s.topic.as_str());
-            if let Some(topic) = avro_source.or(avro_store) {
-                return Err(DecoderError::NeedsRegistry {
-                    topic: topic.to_owned(),
-                });
+        let store = spec.store.as_ref().map(super::spec::Store::as_source);
+        let every = || spec.sources.iter().chain(store.iter());
+        if registry.is_none()
+            && let Some(source) = every().find(|s| s.format.needs_registry())
+        {
+            return Err(DecoderError::NeedsRegistry {
+                topic: source.topic.clone(),
+                format: source.format.name(),
+            });
+        }
+        let mut protos = HashMap::new();
+        for source in every() {
+            if let Some(files) = source.proto_files() {
+                let bad = |error| DecoderError::BadProto {
+                    topic: source.topic.clone(),
+                    error,
+                };
+                let schema = ProtoSchema::from_files(&files.files, &files.root).map_err(bad)?;
+                let message = schema.message(&files.message).map_err(bad)?;
+                protos.insert(source.topic.clone(), message);
             }
         }
         let mut files = HashMap::new();
@@ -118,7 +139,11 @@ impl SourceDecoder {
                 files.insert(source.topic.clone(), Arc::new(parsed));
             }
         }
-        Ok(Self { registry, files })
+        Ok(Self {
+            registry,
+            files,
+            protos,
+        })
     }
 
     pub fn decode(&self, source: &Source, bytes: &[u8]) -> Result<Value, DecodeError> {
@@ -133,9 +158,23 @@ impl SourceDecoder {
                 .ok_or_else(|| DecodeError::NoSchemaFile(source.topic.clone()))?
                 .decode(bytes)
                 .map_err(DecodeError::from),
-            SourceFormat::Avro => {
+            SourceFormat::ProtobufFile => decode_message(
+                self.protos
+                    .get(&source.topic)
+                    .ok_or_else(|| DecodeError::NoProtoFiles(source.topic.clone()))?,
+                bytes,
+            )
+            .map_err(DecodeError::NotProtobuf),
+            SourceFormat::Avro | SourceFormat::Protobuf | SourceFormat::JsonSchema => {
                 let (id, body) = confluent_frame(bytes).ok_or(DecodeError::NotFramed)?;
-                let registry = self.registry.as_ref().ok_or(DecodeError::NoRegistry(id))?;
+                // JSON Schema payloads are JSON after the header: no schema needed to read them.
+                let registry = match (&self.registry, source.format) {
+                    (None, SourceFormat::JsonSchema) => {
+                        return parse_json(body).map_err(|e| DecodeError::WithJsonSchema(id, e));
+                    }
+                    (registry, _) => registry.as_ref().ok_or(DecodeError::NoRegistry(id))?,
+                };
+                // The registry says what the id is, whatever the spec expected.
                 match &*registry
                     .schema(id)
                     .map_err(|e| DecodeError::Registry(id, e))?
@@ -143,6 +182,10 @@ impl SourceDecoder {
                     RegisteredSchema::Avro(schema) => schema
                         .decode(body)
                         .map_err(|e| DecodeError::WithSchema(id, e)),
+                    RegisteredSchema::Protobuf(schema) => schema
+                        .decode_framed(body)
+                        .map(|(value, _)| value)
+                        .map_err(|e| DecodeError::WithProtobuf(id, e)),
                     RegisteredSchema::Json => {
                         parse_json(body).map_err(|e| DecodeError::WithJsonSchema(id, e))
                     }

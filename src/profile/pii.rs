@@ -185,10 +185,27 @@ impl PiiMask {
                 }
                 Err(_) => whole("not UTF-8 text".into()),
             },
-            // Avro is not decoded here (no schema at hand, nothing to write it back with), and
-            // its bytes carry strings as they are.
+            // The Confluent header kept, the JSON after it masked as JSON is.
+            SourceFormat::JsonSchema => match crate::codec::confluent_frame(bytes)
+                .map(|(_, body)| (&bytes[..bytes.len() - body.len()], body))
+                .map(|(header, body)| (header, serde_json::from_slice::<Value>(body)))
+            {
+                Some((header, Ok(value))) => {
+                    let mut masked = header.to_vec();
+                    masked
+                        .extend(serde_json::to_vec(&self.apply(topic, &value)).unwrap_or_default());
+                    (Cow::Owned(masked), None)
+                }
+                Some((_, Err(e))) => whole(format!("not JSON after the schema id: {e}")),
+                None => whole("not in the Confluent wire format".into()),
+            },
+            // Avro and Protobuf are not decoded here (no schema at hand, nothing to write them
+            // back with), and their bytes carry strings as they are.
             SourceFormat::Avro | SourceFormat::AvroFile => {
                 whole("Avro, which is not decoded here".into())
+            }
+            SourceFormat::Protobuf | SourceFormat::ProtobufFile => {
+                whole("Protobuf, which is not decoded here".into())
             }
         }
     }

@@ -18,7 +18,43 @@ pub enum SourceFormat {
     Avro,
     /// Raw Avro datums written with the schema in `schema_file`.
     AvroFile,
+    /// Confluent wire format with message indexes, schemas from a Schema Registry.
+    Protobuf,
+    /// Plain Protobuf messages of type `message`, compiled from the `proto` files.
+    ProtobufFile,
+    /// Confluent wire format around JSON (the registry's JSON Schema).
+    JsonSchema,
     Text,
+}
+
+impl SourceFormat {
+    /// Whether payloads carry a schema id the registry must be asked about.
+    pub fn needs_registry(self) -> bool {
+        matches!(self, Self::Avro | Self::Protobuf)
+    }
+
+    /// The spec's word for the format.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Json => "json",
+            Self::Avro => "avro",
+            Self::AvroFile => "avro-file",
+            Self::Protobuf => "protobuf",
+            Self::ProtobufFile => "protobuf-file",
+            Self::JsonSchema => "json-schema",
+            Self::Text => "text",
+        }
+    }
+}
+
+/// The `.proto` files of a `protobuf-file` source (relative to the spec, imports resolved in
+/// its folder) and the message its records hold.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProtoFiles {
+    pub files: Vec<PathBuf>,
+    pub message: String,
+    /// The spec's folder.
+    pub root: PathBuf,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
@@ -60,6 +96,28 @@ pub struct Source {
     pub erase_when: Option<Condition>,
     /// Avro schema for `avro-file` sources, relative to the spec file.
     pub schema_file: Option<PathBuf>,
+    /// `.proto` files of a `protobuf-file` source, relative to the spec file.
+    #[serde(default)]
+    pub proto: Vec<PathBuf>,
+    /// The message type of a `protobuf-file` source's records (`package.Message`).
+    pub message: Option<String>,
+    /// Where `proto` files and their imports are looked for: the spec's folder.
+    #[serde(skip)]
+    pub proto_root: Option<PathBuf>,
+}
+
+impl Source {
+    /// A `protobuf-file` source's files and message, when it has them.
+    pub fn proto_files(&self) -> Option<ProtoFiles> {
+        (self.format == SourceFormat::ProtobufFile).then(|| ProtoFiles {
+            files: self.proto.clone(),
+            message: self.message.clone().unwrap_or_default(),
+            root: self
+                .proto_root
+                .clone()
+                .unwrap_or_else(|| PathBuf::from(".")),
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -89,6 +147,12 @@ pub struct Store {
     pub builder_group: Option<String>,
     /// JSON pointer to the newest source event time the builder had applied.
     pub watermark: Option<String>,
+    /// As a source's, for a `protobuf-file` store.
+    #[serde(default)]
+    pub proto: Vec<PathBuf>,
+    pub message: Option<String>,
+    #[serde(skip)]
+    pub proto_root: Option<PathBuf>,
 }
 
 impl Store {
@@ -101,6 +165,9 @@ impl Store {
             links: Vec::new(),
             erase_when: None,
             schema_file: None,
+            proto: self.proto.clone(),
+            message: self.message.clone(),
+            proto_root: self.proto_root.clone(),
         }
     }
 }
@@ -158,6 +225,10 @@ impl Spec {
             {
                 *schema = dir.join(&*schema);
             }
+            source.proto_root = Some(dir.to_owned());
+        }
+        if let Some(store) = &mut spec.store {
+            store.proto_root = Some(dir.to_owned());
         }
         Ok(spec)
     }
@@ -191,6 +262,16 @@ impl Spec {
         if let Some(store) = &raw.store {
             let at = Some(store.span());
             let s = store.get_ref();
+            check_proto(s.format, &s.proto, s.message.as_deref())
+                .map_err(|p| error(at.clone(), format!("[store]: {p}")))?;
+            if s.format == SourceFormat::AvroFile {
+                return Err(error(
+                    at,
+                    "[store]: format avro-file is for sources (the store takes avro, \
+                     protobuf, protobuf-file, json-schema, json or text)"
+                        .into(),
+                ));
+            }
             for (name, pointer) in [
                 ("updated_at", s.updated_at.as_deref()),
                 ("fields", Some(s.fields.as_str())),
@@ -233,6 +314,8 @@ impl Spec {
                     format!("source {}: format avro-file needs schema_file", s.topic),
                 ));
             }
+            check_proto(s.format, &s.proto, s.message.as_deref())
+                .map_err(|p| error(Some(source.span()), format!("source {}: {p}", s.topic)))?;
         }
         let names: Vec<&str> = raw
             .fields
@@ -287,6 +370,9 @@ impl Spec {
                     links: Vec::new(),
                     erase_when: None,
                     schema_file: None,
+                    proto: Vec::new(),
+                    message: None,
+                    proto_root: None,
                 })
                 .collect(),
             fields: Vec::new(),
@@ -313,6 +399,28 @@ enum PointerError {
         crate::codec::MAX_DEPTH
     )]
     TooDeep { tokens: usize },
+}
+
+/// `protobuf-file` needs its files and message; nothing else takes them.
+fn check_proto(
+    format: SourceFormat,
+    proto: &[PathBuf],
+    message: Option<&str>,
+) -> Result<(), String> {
+    match (format, proto.is_empty(), message) {
+        (SourceFormat::ProtobufFile, true, _) => {
+            Err("format protobuf-file needs proto = [\"file.proto\", …]".into())
+        }
+        (SourceFormat::ProtobufFile, false, None) => {
+            Err("format protobuf-file needs message = \"package.Message\"".into())
+        }
+        (SourceFormat::ProtobufFile, false, Some(_)) => Ok(()),
+        (other, false, _) | (other, true, Some(_)) => Err(format!(
+            "proto and message are for format protobuf-file, not {}",
+            other.name()
+        )),
+        (_, true, None) => Ok(()),
+    }
 }
 
 fn check_pointer(pointer: &str) -> Result<(), PointerError> {

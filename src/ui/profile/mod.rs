@@ -204,11 +204,15 @@ impl ProfilePanel {
                 .labelled_by(label.id);
             });
         }
-        // Only a spec with `avro` sources needs a registry: the field shows for those.
+        // Only a spec with registry-framed sources needs a registry: the field shows for those.
         let avro = self.spec.as_ref().is_some_and(|spec| {
             spec.sources
                 .iter()
-                .any(|s| s.format == crate::profile::spec::SourceFormat::Avro)
+                .chain(spec.store.as_ref().map(|s| s.as_source()).as_ref())
+                .any(|s| {
+                    s.format.needs_registry()
+                        || s.format == crate::profile::spec::SourceFormat::JsonSchema
+                })
         });
         if avro || !self.settings.schema_registry.is_empty() {
             ui.horizontal(|ui| {
@@ -221,7 +225,8 @@ impl ProfilePanel {
                     )
                     .labelled_by(label.id)
                     .on_hover_text(
-                        "Decodes the spec's avro sources; user:password@ is sent as Basic auth \
+                        "Decodes the spec's avro, protobuf and json-schema sources; \
+                         user:password@ is sent as Basic auth \
                          and never saved",
                     );
                 if field.lost_focus() || (field.changed() && !field.has_focus()) {
