@@ -76,6 +76,7 @@ fn events(n: usize) -> Vec<Event> {
                 event_ms: i as i64 * 10,
                 id: "c-1".into(),
                 value: value.into(),
+                schema_id: None,
             }
         })
         .collect();

@@ -67,13 +67,18 @@ fn profile(args: &[&str]) -> Value {
     serde_json::from_slice(&output.stdout).unwrap()
 }
 
+/// The broker, Confluent's Python and a fresh registry; `None` (skipped) without them.
+fn world() -> Option<(String, std::path::PathBuf, schema_registry::Registry)> {
+    let bootstrap = broker()?;
+    let python = confluent_python()?;
+    Some((bootstrap, python, schema_registry::start(AUTH)))
+}
+
 #[test]
 fn protobuf_and_json_schema_from_confluents_client_fold_like_json() {
-    let Some(bootstrap) = broker() else { return };
-    let Some(python) = confluent_python() else {
+    let Some((bootstrap, python, registry)) = world() else {
         return;
     };
-    let registry = schema_registry::start(AUTH);
     let (identities, orders, plain) = (
         unique_topic("pb-identity"),
         unique_topic("js-orders"),
@@ -258,4 +263,163 @@ event_time = "/updatedAt"
     // The Device record read as an Identity is not one: its fields land elsewhere, and the
     // fold takes none of them (a plain topic carries no message indexes to tell).
     assert_eq!(field("lifetime_cents"), json!("9007199254740993"));
+}
+
+/// A producer renames `email` to `email_address` in a new JSON Schema version: the store and
+/// the fold agree (both read `/email`, which stopped changing), and the field is stale all the
+/// same, with cause `schema_change` at the first record of the new version. `schemas` lists
+/// both versions, where they appeared and the paths each carries.
+#[test]
+fn a_renamed_field_is_named_a_schema_change_with_its_offset() {
+    let Some((bootstrap, python, registry)) = world() else {
+        return;
+    };
+    let identities = unique_topic("js-identity");
+    create_topic(&bootstrap, &identities, 1);
+    registry.set_compatibility(&format!("{identities}-value"), "NONE");
+    let schema = |email: &str| {
+        json!({
+            "$schema": "http://json-schema.org/draft-07/schema#",
+            "title": "Identity", "type": "object",
+            "properties": {"ts": {"type": "integer"}, email: {"type": "string"},
+                           "country": {"type": "string"}}
+        })
+    };
+    let record = |ms: i64, email_key: &str, email: &str| {
+        let mut value = json!({"ts": ms, "country": "FR"});
+        value[email_key] = json!(email);
+        json!({"key": "cust-1", "timestamp_ms": ms, "value": value})
+    };
+    let plan = |email_key: &str, records: Value| {
+        json!({
+            "bootstrap": bootstrap, "registry": registry.url, "registry_auth": AUTH,
+            "proto_dir": concat!(env!("CARGO_MANIFEST_DIR"), "/tests/proto"),
+            "topics": [{"topic": identities, "format": "json-schema",
+                        "schema": schema(email_key), "records": records}]
+        })
+    };
+    confluent_produce(
+        &python,
+        &plan(
+            "email",
+            json!([
+                record(t0() + 1000, "email", "a@example.com"),
+                record(t0() + 2000, "email", "b@example.com")
+            ]),
+        ),
+    );
+    let placed = confluent_produce(
+        &python,
+        &plan(
+            "email_address",
+            json!([
+                record(t0() + 3000, "email_address", "c@example.com"),
+                record(t0() + 4000, "email_address", "d@example.com")
+            ]),
+        ),
+    );
+    let (partition, since) = (
+        placed[&identities][0][0].as_i64().unwrap(),
+        placed[&identities][0][1].as_i64().unwrap(),
+    );
+    let ids: Vec<usize> = registry.versions().into_iter().map(|v| v.2).collect();
+    assert_eq!(ids.len(), 2, "two versions registered: {ids:?}");
+    // The store a builder reading `/email` wrote: the last address it saw.
+    let store = unique_topic("js-profiles");
+    create_topic(&bootstrap, &store, 1);
+    let mut version = TestRecord::new(
+        0,
+        "cust-1",
+        &json!({"updated_at": t0() + 4500, "profile": {"email": "b@example.com", "country": "FR"}})
+            .to_string(),
+        t0() + 4500,
+    );
+    version.partition = 0;
+    produce(&bootstrap, &store, &[version]);
+
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("c360.toml");
+    std::fs::write(
+        &spec,
+        format!(
+            r#"
+[[source]]
+topic = "{identities}"
+format = "json-schema"
+event_time = "/ts"
+[[field]]
+name = "email"
+topic = "{identities}"
+path = "/email"
+rule = "last"
+[[field]]
+name = "country"
+topic = "{identities}"
+path = "/country"
+rule = "last"
+[store]
+topic = "{store}"
+updated_at = "/updated_at"
+fields = "/profile"
+"#
+        ),
+    )
+    .unwrap();
+    let registry_args = [
+        "--schema-registry",
+        registry.url.as_str(),
+        "--schema-registry-auth",
+        AUTH,
+    ];
+    let spec_arg = spec.to_str().unwrap();
+    let mut args = vec!["-b", bootstrap.as_str(), "--spec", spec_arg];
+    args.extend(registry_args);
+    let doc = profile(&args);
+    let stale = doc["store"]["stale"].as_array().unwrap();
+    let email = stale
+        .iter()
+        .find(|f| f["field"] == "email")
+        .unwrap_or_else(|| panic!("email listed stale: {stale:?}"));
+    assert_eq!(email["cause"], "schema_change");
+    assert_eq!(email["schema_id"], json!(ids[1]));
+    assert_eq!(email["since_offset"], json!(since));
+    assert_eq!(email["topic"], json!(identities));
+    assert_eq!(email["partition"], json!(partition));
+    assert_eq!(email["subject"], json!(format!("{identities}-value")));
+    assert_eq!(email["version"], json!(2));
+    assert_eq!(email["expected"], email["served"], "store and fold agree");
+    assert!(
+        stale.iter().all(|f| f["field"] != "country"),
+        "country is still written: {stale:?}"
+    );
+
+    let mut args = vec![
+        "schemas",
+        "-b",
+        bootstrap.as_str(),
+        "--spec",
+        spec_arg,
+        "--json",
+    ];
+    args.extend(registry_args);
+    let schemas = crate::fixtures::freshlens_json(&args);
+    let source = &schemas["sources"][0];
+    assert_eq!(source["topic"], json!(identities));
+    assert_eq!(source["format"], "json-schema");
+    assert_eq!(source["compatibility"], "NONE");
+    let versions = source["versions"].as_array().unwrap();
+    assert_eq!(versions.len(), 2, "{versions:?}");
+    assert_eq!(versions[0]["schema_id"], json!(ids[0]));
+    assert_eq!(versions[0]["records"], 2);
+    assert_eq!(versions[0]["paths"]["/email"], true);
+    assert_eq!(versions[1]["schema_id"], json!(ids[1]));
+    assert_eq!(versions[1]["version"], 2);
+    assert_eq!(versions[1]["paths"]["/email"], false);
+    assert_eq!(versions[1]["paths"]["/country"], true);
+    assert_eq!(
+        versions[1]["partitions"][partition.to_string()]["first_offset"],
+        json!(since)
+    );
+    assert_eq!(source["changes"][0]["path"], "/email");
+    assert_eq!(source["changes"][0]["since_offset"], json!(since));
 }

@@ -136,6 +136,25 @@ fn answer(store: &Mutex<Store>, method: &str, path: &str, body: &Value) -> (u16,
             }
             _ => not_found,
         },
+        ("GET", ["schemas", "ids", id, "versions"]) => {
+            let id: usize = id.parse().unwrap_or(0);
+            let mut found: Vec<Value> = store
+                .subjects
+                .iter()
+                .flat_map(|(subject, ids)| {
+                    ids.iter()
+                        .enumerate()
+                        .filter(move |(_, i)| **i == id)
+                        .map(move |(v, _)| json!({"subject": subject, "version": v + 1}))
+                })
+                .collect();
+            found.sort_by_key(|v| v.to_string());
+            if found.is_empty() {
+                not_found
+            } else {
+                (200, Value::Array(found))
+            }
+        }
         ("GET", ["subjects", subject, "versions", version]) => {
             let Some(ids) = store.subjects.get(*subject) else {
                 return (

@@ -266,7 +266,10 @@ fn the_demo_census_is_the_records_after_the_commits() {
     for src in spec.sources.iter().filter(|s| !s.links.is_empty()) {
         for record in capture.records().filter(|r| r.topic == src.topic) {
             let key = String::from_utf8(record.key.clone().unwrap()).unwrap();
-            let value: Value = serde_json::from_slice(record.value.as_deref().unwrap()).unwrap();
+            // The identity topic is JSON behind Confluent's header (its JSON Schema id).
+            let bytes = record.value.as_deref().unwrap();
+            let body = freshlens::codec::confluent_frame(bytes).map_or(bytes, |(_, body)| body);
+            let value: Value = serde_json::from_slice(body).unwrap();
             for pointer in &src.links {
                 if let Some(id) = value.pointer(pointer).and_then(Value::as_str) {
                     alias.insert(id.to_owned(), key.clone());

@@ -15,6 +15,7 @@ pub mod pii;
 pub mod profile;
 pub mod rebuild;
 mod sample;
+pub mod schemas;
 pub mod stale;
 pub mod topics;
 
@@ -66,6 +67,9 @@ pub enum Command {
     /// Personal data in sampled records of topics (e-mails, phones, IPs, cards, IBANs, telling
     /// field names), by JSON path, and whether the spec declares it
     Pii(pii::PiiArgs),
+    /// The schema versions each source's records were written with, when and where each
+    /// appeared, the spec paths each carries, and the subject's compatibility level
+    Schemas(schemas::SchemasArgs),
     /// Is an erased customer really gone: records left before the erasure, when they expire,
     /// and whether the store still serves personal data
     Erasure(erasure::ErasureArgs),
@@ -132,6 +136,9 @@ fn dispatch(connect: &ConnectArgs, command: &Command, out: &mut dyn Write) -> an
             rebuild::run(connect.open()?.as_ref(), args, connect.timeout(), out)
         }
         Command::Pii(args) => pii::run(connect.open()?.as_ref(), args, connect.timeout(), out),
+        Command::Schemas(args) => {
+            schemas::run(connect.open()?.as_ref(), args, connect.timeout(), out)
+        }
         Command::Erasure(args) => {
             erasure::run(connect.open()?.as_ref(), args, connect.timeout(), out)
         }

@@ -224,6 +224,17 @@ fn write_text(spec: &Spec, d: &Domain, limit: usize, out: &mut dyn Write) -> any
     for warning in &s.placement_warnings {
         writeln!(out, "  warning: {warning}")?;
     }
+    if !s.schema_changes.is_empty() {
+        writeln!(
+            out,
+            "\nschema change: {} of {} sampled read a path their producer no longer writes",
+            s.schema_changes.len(),
+            s.n
+        )?;
+        for (key, why) in &s.schema_changes {
+            writeln!(out, "  {key}: {why}")?;
+        }
+    }
     let a = &d.store;
     writeln!(
         out,

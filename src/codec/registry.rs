@@ -61,6 +61,8 @@ pub struct RegistryClient {
     authorization: Option<String>,
     agent: ureq::Agent,
     cache: Mutex<HashMap<u32, Result<Arc<RegisteredSchema>, RegistryError>>>,
+    /// Subject and version by schema id.
+    subjects: Mutex<HashMap<u32, Option<(String, u32)>>>,
     /// Set when a request got no answer in time: later ids fail at once instead of each
     /// waiting out the timeout again, so one timeout bounds a whole command.
     silent: std::sync::atomic::AtomicBool,
@@ -124,6 +126,7 @@ impl RegistryClient {
             authorization,
             agent: agent(DEFAULT_TIMEOUT),
             cache: Mutex::new(HashMap::new()),
+            subjects: Mutex::new(HashMap::new()),
             silent: std::sync::atomic::AtomicBool::new(false),
         })
     }
@@ -152,6 +155,55 @@ impl RegistryClient {
             cache.insert(id, fetched.clone());
         }
         fetched
+    }
+
+    /// The subject and version `id` is registered under (the first the registry lists), asked
+    /// once per id; `None` where the registry cannot say.
+    pub fn subject_version(&self, id: u32) -> Option<(String, u32)> {
+        if let Some(hit) = self.subjects.lock().ok().and_then(|c| c.get(&id).cloned()) {
+            return hit;
+        }
+        let answer = self
+            .get(
+                &format!("/schemas/ids/{id}/versions"),
+                &format!("subjects of schema id {id}"),
+            )
+            .ok()
+            .and_then(|doc| {
+                let first = doc.as_array()?.first()?.clone();
+                Some((
+                    first["subject"].as_str()?.to_owned(),
+                    u32::try_from(first["version"].as_u64()?).ok()?,
+                ))
+            });
+        if let Ok(mut cache) = self.subjects.lock() {
+            cache.insert(id, answer.clone());
+        }
+        answer
+    }
+
+    /// The compatibility level of `subject`, or the registry's global one where the subject
+    /// has none (`GET /config/{subject}`, then `GET /config`).
+    pub fn compatibility(&self, subject: &str) -> Result<String, RegistryError> {
+        let level = |doc: &Value| {
+            doc.get("compatibilityLevel")
+                .or_else(|| doc.get("compatibility"))
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        };
+        match self.get(
+            &format!("/config/{}", encode_path(subject)),
+            &format!("compatibility of {subject}"),
+        ) {
+            Ok(doc) if level(&doc).is_some() => Ok(level(&doc).unwrap_or_default()),
+            Ok(_) | Err(RegistryError::Answered { status: 404, .. }) => {
+                let doc = self.get("/config", "the global compatibility")?;
+                level(&doc).ok_or_else(|| {
+                    RegistryError::Unusable("the global config names no compatibility".into())
+                })
+            }
+            Err(e) => Err(e),
+        }
     }
 
     fn fetch(&self, id: u32) -> Result<RegisteredSchema, RegistryError> {

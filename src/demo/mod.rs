@@ -127,7 +127,7 @@ fn assemble(
         .collect();
     let values: Vec<Vec<u8>> = kept
         .par_iter()
-        .map(|e| serde_json::to_vec(e.event.value.as_ref()).unwrap_or_default())
+        .map(|e| framed(e.event.schema_id, e.event.value.as_ref()))
         .collect();
     for (e, value) in kept.iter().zip(values) {
         capture.push(record(
@@ -431,6 +431,16 @@ fn risk_offsets(config: &DemoConfig, placed: &[Placed]) -> BTreeMap<(String, i32
     offsets
 }
 
+/// A value as its producer writes it: JSON, behind Confluent's header where it has a schema id.
+fn framed(schema_id: Option<u32>, value: &serde_json::Value) -> Vec<u8> {
+    let mut bytes = match schema_id {
+        Some(id) => [&[crate::codec::CONFLUENT_MAGIC][..], &id.to_be_bytes()].concat(),
+        None => Vec::new(),
+    };
+    serde_json::to_writer(&mut bytes, value).unwrap_or_default();
+    bytes
+}
+
 fn record(
     topic: &str,
     partition: i32,
@@ -581,7 +591,7 @@ mod tests {
         let demo = generate(&small(5)).unwrap();
         let decoder = crate::profile::SourceDecoder::new(&demo.spec, None).unwrap();
         let consent = demo.config.topic("consent");
-        let mut unread = 0;
+        let (mut unread, mut renamed) = (0, 0);
         for customer in 0..demo.config.customers {
             let key = workload::customer_id(customer);
             let request =
@@ -590,6 +600,14 @@ mod tests {
             for field in found.store.iter().flat_map(|s| &s.stale) {
                 if field.cause.not_consumed() {
                     unread += 1;
+                } else if let crate::profile::Cause::SchemaChange(change) = &field.cause {
+                    // The one producer that renamed `email`: named as such, not as dropped.
+                    assert_eq!(
+                        (field.field.as_str(), change.schema_id, customer % 50),
+                        ("email", workload::RENAMED_SCHEMA, 17),
+                        "{key}: {field:?}"
+                    );
+                    renamed += 1;
                 } else {
                     // The builder skips consent changes only; everything else it reads, it
                     // applies, so any other stale field is one it has not read yet.
@@ -601,6 +619,7 @@ mod tests {
             unread > 0,
             "the stalled partitions leave some fields unread"
         );
+        assert!(renamed > 0, "the renamed e-mail is named a schema change");
     }
 
     /// Groups are named under the prefix as topics are, and the spec written for a prefix reads

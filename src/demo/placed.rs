@@ -23,6 +23,7 @@ impl Placed {
             event_ms: self.event.event_ms,
             id: self.event.key.clone(),
             value: self.event.value.clone(),
+            schema_id: self.event.schema_id,
         }
     }
 }

@@ -39,6 +39,20 @@ pub struct SourceEvent {
     pub value: std::sync::Arc<Value>,
     /// The builder reads it but never applies it (a consent change it drops).
     pub skipped: bool,
+    /// The JSON Schema id the producer framed it with (identity events only).
+    pub schema_id: Option<u32>,
+}
+
+/// The identity topic's schema ids: the first, and the one whose producer renamed `email` to
+/// `email_address`.
+pub const IDENTITY_SCHEMA: u32 = 1;
+pub const RENAMED_SCHEMA: u32 = 2;
+
+/// When customer `c`'s identity events start being written by the renaming producer: for one
+/// customer in fifty, three quarters of the way from sign-in to the end (no random draw, so
+/// the rest of the workload is the same with or without it).
+fn renamed_from(c: usize, signed_in: i64, end: i64) -> Option<i64> {
+    (c % 50 == 17).then(|| signed_in + (end - signed_in) * 3 / 4)
 }
 
 pub fn customer_id(c: usize) -> String {
@@ -85,20 +99,46 @@ pub fn generate(config: &DemoConfig) -> Vec<SourceEvent> {
             end,
             event(&mut rng, IDENTITY, c, id.clone(), at, identity),
         );
+        let renamed = renamed_from(c, at, end);
         if rng.random_bool(0.15) {
             let t = rng.random_range(at..end);
             let moved = COUNTRIES[rng.random_range(0..COUNTRIES.len())];
+            let mut e = event(
+                &mut rng,
+                IDENTITY,
+                c,
+                id.clone(),
+                t,
+                json!({"ts": t, "customer_id": id, "country": moved}),
+            );
+            if renamed.is_some_and(|from| t >= from) {
+                e.schema_id = Some(RENAMED_SCHEMA);
+            }
+            keep(&mut events, end, e);
+        }
+        if let Some(from) = renamed {
+            // The new producer writes the e-mail under its new name: the spec's `/email` and
+            // the builder never see it.
+            // Built without a random draw: the rest of the workload stays as it was. The whole
+            // identity record, as the new producer writes it: only the e-mail's name changed.
+            let value = json!({
+                "ts": from, "customer_id": id, "email_address": format!("{id}@example.net"),
+                "country": country, "anonymous_id": format!("anon-{c:05}"),
+                "device_id": format!("dev-{c:05}"),
+            });
             keep(
                 &mut events,
                 end,
-                event(
-                    &mut rng,
-                    IDENTITY,
-                    c,
-                    id.clone(),
-                    t,
-                    json!({"ts": t, "customer_id": id, "country": moved}),
-                ),
+                SourceEvent {
+                    source: IDENTITY,
+                    customer: c,
+                    key: id.clone(),
+                    event_ms: from,
+                    broker_ms: from + 1_500,
+                    value: value.into(),
+                    skipped: false,
+                    schema_id: Some(RENAMED_SCHEMA),
+                },
             );
         }
         if rng.random_bool(0.8) {
@@ -239,5 +279,6 @@ fn event(
         broker_ms: event_ms + delay,
         value: value.into(),
         skipped: false,
+        schema_id: (source == IDENTITY).then_some(IDENTITY_SCHEMA),
     }
 }

@@ -146,6 +146,7 @@ rule = "last"
             event_ms,
             id: "c".into(),
             value: value.into(),
+            schema_id: None,
         }
     }
 

@@ -28,6 +28,10 @@ pub struct StoreSample {
     pub cancelled: bool,
     /// Source topics the spec's partitioner does not place (the count is then unreliable).
     pub placement_warnings: Vec<String>,
+    /// Sampled customers with a field whose path the producer stopped writing (a new schema
+    /// renamed or dropped it), in key order, with the first such field's reason. Not counted
+    /// in `consumed_but_not_applied`: that is not what happened to them.
+    pub schema_changes: Vec<(String, String)>,
 }
 
 impl StoreSample {
@@ -86,11 +90,16 @@ pub fn sample_store(
             }
             for (key, found) in found {
                 sample.n += 1;
-                let dropped = found
-                    .store
-                    .iter()
-                    .flat_map(|s| &s.stale)
-                    .any(|f| f.cause.consumed_not_applied());
+                let stale = || found.store.iter().flat_map(|s| &s.stale);
+                let dropped = stale().any(|f| f.cause.consumed_not_applied());
+                if let Some(change) = stale().find_map(|f| match &f.cause {
+                    crate::profile::Cause::SchemaChange(change) => {
+                        Some(format!("{}: {change}", f.field))
+                    }
+                    _ => None,
+                }) {
+                    sample.schema_changes.push((key.clone(), change));
+                }
                 if dropped {
                     sample.keys.push(key);
                 }

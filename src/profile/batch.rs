@@ -169,7 +169,7 @@ pub fn lookup_many(
             let mut timeline = timelines.remove(key.as_str()).unwrap_or_default();
             sort_timeline(&mut timeline.events);
             let versions = versions.remove(key).unwrap_or_default();
-            let found = compared(spec, timeline, versions, &builder, now_ms);
+            let found = compared(spec, decoder, timeline, versions, &builder, now_ms);
             (key.clone(), found)
         })
         .collect())

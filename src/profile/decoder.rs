@@ -146,6 +146,16 @@ impl SourceDecoder {
         })
     }
 
+    /// The registry's subject and version of schema `id`, where there is a registry to say.
+    pub fn subject_version(&self, id: u32) -> Option<(String, u32)> {
+        self.registry.as_ref()?.subject_version(id)
+    }
+
+    /// The registry client all registry-framed formats share, if any.
+    pub fn registry(&self) -> Option<&RegistryClient> {
+        self.registry.as_deref()
+    }
+
     pub fn decode(&self, source: &Source, bytes: &[u8]) -> Result<Value, DecodeError> {
         match source.format {
             SourceFormat::Json => parse_json(bytes).map_err(DecodeError::NotJson),

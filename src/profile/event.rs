@@ -20,6 +20,9 @@ pub struct Event {
     pub id: String,
     /// Shared: the UI streams events while a lookup runs, and a copy must not copy payloads.
     pub value: Arc<Value>,
+    /// The schema id of a registry-framed payload (`avro`, `protobuf`, `json-schema`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schema_id: Option<u32>,
 }
 
 impl Event {
@@ -97,6 +100,7 @@ mod tests {
             event_ms: ms,
             id: "k".into(),
             value: json!({}).into(),
+            schema_id: None,
         };
         let mut timeline = Vec::new();
         let mut all = Vec::new();

@@ -609,6 +609,7 @@ rule = "distinct"
             event_ms,
             id: "c-1".into(),
             value: value.into(),
+            schema_id: None,
         }
     }
 

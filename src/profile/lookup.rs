@@ -63,12 +63,15 @@ pub fn lookup_streaming(
     };
     let versions = versions?;
     let builder = BuilderPosition::read(cluster, store.builder_group.as_deref(), &timeline.events)?;
-    Ok(compared(spec, timeline, versions, &builder, now_ms))
+    Ok(compared(
+        spec, decoder, timeline, versions, &builder, now_ms,
+    ))
 }
 
 /// The lookup of a timeline and its store versions: the fold compared with the latest version.
 pub(super) fn compared(
     spec: &Spec,
+    decoder: &super::SourceDecoder,
     timeline: Timeline,
     versions: Vec<StoreVersion>,
     builder: &BuilderPosition,
@@ -84,6 +87,11 @@ pub(super) fn compared(
         builder,
         now_ms,
     );
+    let mut comparison = comparison;
+    // A field whose path the producer stopped writing is named as such, store agreeing or not.
+    super::schema_cause::apply(&mut comparison, spec, &timeline.events, &|id| {
+        decoder.subject_version(id)
+    });
     Lookup {
         timeline,
         versions,

@@ -450,6 +450,7 @@ pii = true
             event_ms: 0,
             id: id.into(),
             value: value.into(),
+            schema_id: None,
         };
         let timeline = super::super::Timeline {
             key: "cust-1".into(),

@@ -64,7 +64,7 @@ pub fn report_json(spec: &Spec, report: &ProfileReport, reveal_pii: bool) -> Val
             .stale
             .iter()
             .map(|st| {
-                json!({
+                let mut field = json!({
                     "field": st.field,
                     "expected": masked(&st.field, &st.expected),
                     "served": masked(&st.field, &st.served),
@@ -73,7 +73,18 @@ pub fn report_json(spec: &Spec, report: &ProfileReport, reveal_pii: bool) -> Val
                     "cause": st.cause,
                     "source": st.source,
                     "pending": st.pending,
-                })
+                });
+                // `"cause": "schema_change"` with where and since which schema, beside it.
+                if let (Some(change), Value::Object(map)) = (
+                    st.schema_change
+                        .as_ref()
+                        .and_then(|c| serde_json::to_value(c).ok()),
+                    &mut field,
+                ) && let Value::Object(change) = change
+                {
+                    map.extend(change);
+                }
+                field
             })
             .collect();
         json!({

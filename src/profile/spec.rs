@@ -401,24 +401,28 @@ enum PointerError {
     TooDeep { tokens: usize },
 }
 
+/// What a source's `proto` and `message` keys get wrong.
+#[derive(Debug, thiserror::Error)]
+enum ProtoKeys {
+    #[error("format protobuf-file needs proto = [\"file.proto\", …]")]
+    NoFiles,
+    #[error("format protobuf-file needs message = \"package.Message\"")]
+    NoMessage,
+    #[error("proto and message are for format protobuf-file, not {0}")]
+    NotProtobufFile(&'static str),
+}
+
 /// `protobuf-file` needs its files and message; nothing else takes them.
 fn check_proto(
     format: SourceFormat,
     proto: &[PathBuf],
     message: Option<&str>,
-) -> Result<(), String> {
+) -> Result<(), ProtoKeys> {
     match (format, proto.is_empty(), message) {
-        (SourceFormat::ProtobufFile, true, _) => {
-            Err("format protobuf-file needs proto = [\"file.proto\", …]".into())
-        }
-        (SourceFormat::ProtobufFile, false, None) => {
-            Err("format protobuf-file needs message = \"package.Message\"".into())
-        }
+        (SourceFormat::ProtobufFile, true, _) => Err(ProtoKeys::NoFiles),
+        (SourceFormat::ProtobufFile, false, None) => Err(ProtoKeys::NoMessage),
         (SourceFormat::ProtobufFile, false, Some(_)) => Ok(()),
-        (other, false, _) | (other, true, Some(_)) => Err(format!(
-            "proto and message are for format protobuf-file, not {}",
-            other.name()
-        )),
+        (other, false, _) | (other, true, Some(_)) => Err(ProtoKeys::NotProtobufFile(other.name())),
         (_, true, None) => Ok(()),
     }
 }

@@ -136,6 +136,9 @@ pub enum Cause {
     },
     /// The builder has not read the event yet.
     NotConsumed { lag: i64, pending_ms: i64 },
+    /// The producer stopped writing the field's path (a new schema renamed or dropped it):
+    /// builder and spec both read a path nobody writes.
+    SchemaChange(super::schema_change::SchemaChange),
     /// The builder read past the event and the store still does not show it.
     ConsumedNotApplied {
         group: String,
@@ -164,6 +167,7 @@ impl std::fmt::Display for Cause {
             Self::NoBuilderGroup => {
                 f.write_str("unknown: the spec's [store] names no builder_group")
             }
+            Self::SchemaChange(change) => write!(f, "schema change: {change}"),
             Self::NoCommit {
                 group,
                 topic,
@@ -193,8 +197,13 @@ impl std::fmt::Display for Cause {
 }
 
 impl Serialize for Cause {
+    /// The words, but for a schema change: `schema_change`, its details beside it in the
+    /// stale field (`schema_id`, `since_offset`, `topic`, `partition`).
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
+        match self {
+            Self::SchemaChange(_) => serializer.serialize_str("schema_change"),
+            _ => serializer.collect_str(self),
+        }
     }
 }
 
@@ -211,6 +220,27 @@ pub struct StaleField {
     pub source: Provenance,
     /// The earliest event the store does not reflect.
     pub pending: Provenance,
+    /// With cause `schema_change`: where the path stopped being written, in words too.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub schema_change: Option<SchemaChangeJson>,
+}
+
+/// A schema change as `profile --json` prints it beside `"cause": "schema_change"`: where and
+/// since which schema, and the reason in words.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SchemaChangeJson {
+    #[serde(flatten)]
+    pub change: super::schema_change::SchemaChange,
+    pub reason: String,
+}
+
+impl From<&super::schema_change::SchemaChange> for SchemaChangeJson {
+    fn from(change: &super::schema_change::SchemaChange) -> Self {
+        Self {
+            change: change.clone(),
+            reason: change.to_string(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -412,6 +442,7 @@ pub fn compare(
             cause: builder.cause(pending, now_ms),
             source,
             pending: Provenance::of(pending),
+            schema_change: None,
         });
     }
     StoreComparison {
@@ -501,6 +532,7 @@ builder_group = "builder"
             event_ms: ms,
             id: "c".into(),
             value: value.into(),
+            schema_id: None,
         }
     }
 

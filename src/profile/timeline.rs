@@ -212,6 +212,17 @@ pub(super) fn read_hop(
     .collect()
 }
 
+/// The schema id a registry-framed source's payload carries.
+fn framed_schema_id(source: &Source, bytes: &[u8]) -> Option<u32> {
+    use super::spec::SourceFormat;
+    matches!(
+        source.format,
+        SourceFormat::Avro | SourceFormat::Protobuf | SourceFormat::JsonSchema
+    )
+    .then(|| crate::codec::confluent_frame(bytes).map(|(id, _)| id))
+    .flatten()
+}
+
 /// A linked id as text: a non-empty string or a number.
 pub fn id_text(value: &Value) -> Option<String> {
     match value {
@@ -342,6 +353,7 @@ pub fn to_event(
         event_ms,
         id: key_string(record),
         value: value.into(),
+        schema_id: framed_schema_id(source, bytes),
     };
     Ok((event, time_read))
 }

@@ -131,6 +131,7 @@ impl Projection {
             event_ms: slim.event_ms,
             id: String::new(),
             value: Arc::new(value),
+            schema_id: None,
         }
     }
 }

@@ -604,6 +604,20 @@ fn sample_ui(ui: &mut egui::Ui, sample: &StoreSample, commands: &mut Vec<Command
             }
         }
     });
+    if !sample.schema_changes.is_empty() {
+        ui.strong(format!(
+            "Schema change: {} of {} sampled read a path their producer no longer writes",
+            sample.schema_changes.len(),
+            sample.n
+        ));
+        ui.horizontal_wrapped(|ui| {
+            for (key, why) in &sample.schema_changes {
+                if ui.link(key).on_hover_text(why).clicked() {
+                    commands.push(Command::OpenCustomer(key.clone()));
+                }
+            }
+        });
+    }
 }
 
 fn has_builder(spec: &Spec) -> bool {
