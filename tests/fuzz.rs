@@ -1,6 +1,7 @@
 //! Mutation fuzzing that stays in the suite: thousands of mutants of valid inputs through the
 //! capture reader (both formats, zstd), the spec parser, payload sniffing and Confluent
-//! framing, the Avro decoder and the `__consumer_offsets` decoder. Each must answer (a value or
+//! framing, the Avro decoder, Protobuf's message indexes, payloads and descriptors, and the
+//! `__consumer_offsets` decoder. Each must answer (a value or
 //! an error that says where), never panic, never allocate without bound. Payloads made loose
 //! (a BOM, trailing text, two objects, NaN, 1e400, comments, deep nesting) go through the PII
 //! mask: no `pii` value comes out raw. Deterministic by
@@ -207,6 +208,77 @@ fn avro_decoding_survives_mutants() {
             Ok(())
         })
         .unwrap();
+}
+
+/// A recursive Protobuf schema with a reference, a map, a oneof, an enum and a well-known
+/// type: what the mutants of its framed payloads and of its descriptor are read against.
+const PROTO_COMMON: &str = r#"syntax = "proto3";
+package c360.common;
+message Address { string city = 1; }
+"#;
+const PROTO: &str = r#"syntax = "proto3";
+package c360;
+import "c360/common/address.proto";
+import "google/protobuf/timestamp.proto";
+message First { string x = 1; }
+message Node {
+  enum Kind { NONE = 0; LEAF = 1; }
+  message Inner { repeated int64 v = 1; }
+  int32 v = 1;
+  Node next = 2;
+  map<string, int64> meta = 3;
+  oneof pick { string s = 4; bytes b = 5; }
+  Kind kind = 6;
+  c360.common.Address address = 7;
+  google.protobuf.Timestamp at = 8;
+  Inner inner = 9;
+}
+"#;
+
+#[test]
+fn protobuf_framing_indexes_and_descriptors_survive_mutants() {
+    use base64::Engine as _;
+    use freshlens::codec::protobuf::{ProtoSchema, message_indexes};
+    let references = [(
+        "c360/common/address.proto".to_owned(),
+        PROTO_COMMON.to_owned(),
+    )];
+    let schema = ProtoSchema::compile(PROTO, &references).unwrap();
+    // Indexes [1] (Node), then v=1, next={v=2, next={v=3}}, meta{"k":4}, s="x", kind=LEAF,
+    // address{city="Lyon"}, at{seconds=5}, inner{v=[1,2]}.
+    let seed: &[u8] = &[
+        0x02, 0x02, 0x08, 0x01, 0x12, 0x06, 0x08, 0x02, 0x12, 0x02, 0x08, 0x03, 0x1a, 0x05, 0x0a,
+        0x01, b'k', 0x10, 0x04, 0x22, 0x01, b'x', 0x30, 0x01, 0x3a, 0x06, 0x0a, 0x04, b'L', b'y',
+        b'o', b'n', 0x42, 0x02, 0x08, 0x05, 0x4a, 0x04, 0x0a, 0x02, 0x01, 0x02,
+    ];
+    let (value, decoded) = schema.decode_framed(seed).unwrap();
+    assert_eq!(decoded.message, "c360.Node");
+    assert_eq!(value["address"]["city"], "Lyon");
+    runner()
+        .run(&edits(), |edits| {
+            let bytes = mutate(seed, &edits);
+            // A value or an error in words: never a panic, never an allocation the bytes ask for.
+            let _ = message_indexes(&bytes);
+            if let Err(e) = schema.decode_framed(&bytes) {
+                prop_assert!(!e.to_string().is_empty());
+            }
+            Ok(())
+        })
+        .unwrap();
+    // Descriptors: the serialized form (as `?format=serialized` answers) and the text, mutated.
+    let compiled = ProtoSchema::compile(PROTO, &references).unwrap();
+    let descriptor = base64::engine::general_purpose::STANDARD.encode(compiled.descriptor_bytes());
+    runner_of(DEEP_CASES)
+        .run(&edits(), |edits| {
+            let text = String::from_utf8_lossy(&mutate(PROTO.as_bytes(), &edits)).into_owned();
+            let _ = ProtoSchema::compile(&text, &references);
+            let bytes = mutate(&compiled.descriptor_bytes(), &edits);
+            let mutated = base64::engine::general_purpose::STANDARD.encode(bytes);
+            let _ = ProtoSchema::compile(&mutated, &references);
+            Ok(())
+        })
+        .unwrap();
+    assert!(ProtoSchema::compile(&descriptor, &references).is_ok());
 }
 
 /// How deep a generated payload nests: mostly around the limit, sometimes far past it.

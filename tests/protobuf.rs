@@ -227,6 +227,73 @@ rule = "sum"
         undecodable[0]
     );
 
+    // The browser's view of the topic (`messages --spec`), through a bearer token: each
+    // record read through its schema, the message its indexes chose, `pii` masked.
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_freshlens"))
+        .args(["messages", "-b", &bootstrap, "-t", &identities, "--json"])
+        .args(["--spec", spec.to_str().unwrap()])
+        .args(["--schema-registry", &registry.url])
+        .args(["--schema-registry-token", schema_registry::TOKEN])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let rows: Vec<Value> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let device = rows
+        .iter()
+        .find(|r| r["message"] == "c360.Identity.Device")
+        .unwrap_or_else(|| panic!("{rows:?}"));
+    assert_eq!(device["message_indexes"], json!([1, 0]));
+    assert_eq!(device["value"], json!({"id": "dev-1", "seenMs": "5"}));
+    assert_eq!(device["schema_id"], json!(identity_id));
+    let identity_rows: Vec<&Value> = rows
+        .iter()
+        .filter(|r| r["message"] == "c360.Identity")
+        .collect();
+    assert_eq!(identity_rows.len(), 3, "{rows:?}");
+    assert!(identity_rows.iter().all(|r| r["value"]["email"] == "***"));
+    assert!(
+        identity_rows
+            .iter()
+            .all(|r| r["message_indexes"] == json!([1]))
+    );
+    assert!(
+        !String::from_utf8_lossy(&output.stdout).contains("@example.com"),
+        "no e-mail shown"
+    );
+    assert_eq!(
+        rows.iter().filter(|r| r["error"].is_string()).count(),
+        1,
+        "the broken record is undecodable"
+    );
+    let refused = std::process::Command::new(env!("CARGO_BIN_EXE_freshlens"))
+        .arg("profile")
+        .args([
+            "-b",
+            &bootstrap,
+            "--spec",
+            spec.to_str().unwrap(),
+            "--key",
+            "cust-1",
+        ])
+        .args(["--schema-registry", &registry.url])
+        .args(["--schema-registry-token", "wrong-token"])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&refused.stdout).to_string()
+        + &String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains("refused the credentials"), "{said}");
+    assert!(
+        !said.contains("wrong-token"),
+        "the token is never shown: {said}"
+    );
+
     // The same records unframed, read with the .proto files next to the spec.
     let proto_dir = dir.path().join("protos");
     for file in ["c360/identity.proto", "c360/common/address.proto"] {

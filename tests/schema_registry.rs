@@ -190,7 +190,10 @@ fn answer(store: &Mutex<Store>, method: &str, path: &str, body: &Value) -> (u16,
     }
 }
 
-/// Starts the registry; every request must carry Basic `credentials`.
+/// The bearer token the registry also takes.
+pub const TOKEN: &str = "sr-token-7f3a";
+
+/// Starts the registry; every request must carry Basic `credentials` or Bearer [`TOKEN`].
 pub fn start(credentials: &str) -> Registry {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
@@ -203,7 +206,7 @@ pub fn start(credentials: &str) -> Registry {
     std::thread::spawn(move || {
         for stream in listener.incoming().flatten() {
             let shared = Arc::clone(&shared);
-            let expected = expected.clone();
+            let expected = [expected.clone(), format!("Bearer {TOKEN}")];
             std::thread::spawn(move || serve(stream, &shared, &expected));
         }
     });
@@ -211,7 +214,7 @@ pub fn start(credentials: &str) -> Registry {
 }
 
 /// One connection: requests until the client closes it (httpx keeps connections alive).
-fn serve(stream: std::net::TcpStream, store: &Mutex<Store>, expected: &str) {
+fn serve(stream: std::net::TcpStream, store: &Mutex<Store>, expected: &[String]) {
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     let mut stream = stream;
     loop {
@@ -231,7 +234,7 @@ fn serve(stream: std::net::TcpStream, store: &Mutex<Store>, expected: &str) {
             }
             if let Some((name, value)) = line.trim_end().split_once(": ") {
                 if name.eq_ignore_ascii_case("authorization") {
-                    authorized = value == expected;
+                    authorized = expected.iter().any(|e| e == value);
                 } else if name.eq_ignore_ascii_case("content-length") {
                     length = value.parse().unwrap_or(0);
                 }

@@ -56,6 +56,9 @@ pub struct MessagesArgs {
     /// With --spec: show `pii` values instead of masking them
     #[arg(long, requires = "spec")]
     pub reveal_pii: bool,
+    /// With --spec: how its Avro and Protobuf sources are read
+    #[command(flatten)]
+    pub registry: super::profile::RegistryArgs,
 }
 
 impl MessagesArgs {
@@ -83,15 +86,60 @@ impl MessagesArgs {
     }
 }
 
+/// A record read through its spec's schema: the masked value (or why it did not decode), the
+/// schema id, and for Protobuf the message and indexes.
+fn show_viewed(json: &mut serde_json::Value, viewed: crate::profile::view::Viewed) {
+    let format = if viewed.message.is_some() {
+        "protobuf"
+    } else {
+        "avro"
+    };
+    match viewed.value {
+        Ok(value) => {
+            json["value"] = value;
+            json["value_format"] = format.into();
+            if let Some(object) = json.as_object_mut() {
+                object.remove("error");
+            }
+        }
+        Err(why) => {
+            json["value"] = crate::profile::MASK.into();
+            json["value_format"] = "masked".into();
+            json["error"] = why.into();
+        }
+    }
+    if let Some(id) = viewed.schema_id {
+        json["schema_id"] = id.into();
+    }
+    if let Some(message) = viewed.message {
+        json["message"] = message.into();
+        json["message_indexes"] = viewed.indexes.into();
+    }
+}
+
 pub fn run(
     cluster: &dyn Source,
     args: &MessagesArgs,
     request: ScanRequest,
+    timeout: std::time::Duration,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
-    let mask = match &args.spec {
-        Some(path) => crate::profile::PiiMask::unless_revealed(&Spec::load(path)?, args.reveal_pii),
-        None => crate::profile::PiiMask::none(),
+    let (mask, spec) = match &args.spec {
+        Some(path) => {
+            let spec = Spec::load(path)?;
+            let mask = crate::profile::PiiMask::unless_revealed(&spec, args.reveal_pii);
+            // Avro and Protobuf sources are read through their schemas; a decoder that cannot
+            // be made (an Avro spec without a registry) leaves them masked whole, and says so.
+            let decoder = match args.registry.decoder(&spec, timeout) {
+                Ok(decoder) => Some(decoder),
+                Err(e) => {
+                    eprintln!("warning: the spec's schemas are not used: {e:#}");
+                    None
+                }
+            };
+            (mask, decoder.map(|d| (spec, d)))
+        }
+        None => (crate::profile::PiiMask::none(), None),
     };
     if let StartAt::Offset(offset) = request.start {
         past_every_end(cluster, &request, offset)?;
@@ -122,7 +170,21 @@ pub fn run(
                     ),
                     _ => codec::record_json(record, args.value_format),
                 };
-                if let Some(why) = whole {
+                let viewed = spec.as_ref().and_then(|(spec, decoder)| {
+                    crate::profile::view::view(
+                        spec,
+                        decoder,
+                        &mask,
+                        &record.topic,
+                        record.value.as_deref()?,
+                    )
+                });
+                if let Some(viewed) = viewed {
+                    show_viewed(&mut json, viewed);
+                    if json.get("error").is_some() {
+                        undecodable += 1;
+                    }
+                } else if let Some(why) = whole {
                     masked_whole += 1;
                     json["value"] = crate::profile::MASK.into();
                     json["value_format"] = "masked".into();
@@ -132,7 +194,7 @@ pub fn run(
                         object.remove("schema_id");
                     }
                 }
-                if json.get("error").is_some() {
+                if json.get("error").is_some() && json.get("message").is_none() {
                     undecodable += 1;
                 }
                 let written = if args.json {

@@ -111,7 +111,13 @@ fn dispatch(connect: &ConnectArgs, command: &Command, out: &mut dyn Write) -> an
         Command::Topics(args) => topics::run(connect.open()?.as_ref(), args, out),
         Command::Messages(args) => {
             let request = args.to_request()?;
-            messages::run(connect.open()?.as_ref(), args, request, out)
+            messages::run(
+                connect.open()?.as_ref(),
+                args,
+                request,
+                connect.timeout(),
+                out,
+            )
         }
         Command::Groups(args) => groups::run(connect.open()?.as_ref(), args, out),
         Command::Freshness(args) => {

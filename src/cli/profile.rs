@@ -49,7 +49,7 @@ pub struct TimelineArgs {
 /// The Schema Registry flags of every command that decodes a spec's sources.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct RegistryArgs {
-    /// Confluent-compatible Schema Registry for `avro` sources
+    /// Confluent-compatible Schema Registry for `avro`, `protobuf` and `json-schema` sources
     #[arg(long = "schema-registry", env = "FRESHLENS_SCHEMA_REGISTRY")]
     pub schema_registry: Option<String>,
     /// Schema Registry basic auth, USER:PASSWORD
@@ -59,6 +59,14 @@ pub struct RegistryArgs {
         hide_env_values = true
     )]
     pub schema_registry_auth: Option<String>,
+    /// Schema Registry bearer token (an OAuth access token), instead of basic auth
+    #[arg(
+        long = "schema-registry-token",
+        env = "FRESHLENS_SCHEMA_REGISTRY_TOKEN",
+        hide_env_values = true,
+        conflicts_with = "schema_registry_auth"
+    )]
+    pub schema_registry_token: Option<String>,
 }
 
 impl RegistryArgs {
@@ -74,6 +82,10 @@ impl RegistryArgs {
             .map(|url| RegistryClient::new(url, self.schema_registry_auth.as_deref()))
             .transpose()
             .map_err(anyhow::Error::msg)?
+            .map(|client| match &self.schema_registry_token {
+                Some(token) => client.with_bearer(token),
+                None => client,
+            })
             .map(|client| Arc::new(client.with_timeout(timeout)));
         SourceDecoder::new(spec, registry).map_err(anyhow::Error::msg)
     }

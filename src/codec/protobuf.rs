@@ -116,6 +116,15 @@ impl ProtoSchema {
         })
     }
 
+    /// The main file as a serialized `FileDescriptorProto` (what the registry's
+    /// `?format=serialized` answers).
+    pub fn descriptor_bytes(&self) -> Vec<u8> {
+        self.pool
+            .get_file_by_name(&self.file)
+            .map(|f| f.file_descriptor_proto().encode_to_vec())
+            .unwrap_or_default()
+    }
+
     /// The message named `full_name` (`package.Message`).
     pub fn message(&self, full_name: &str) -> Result<MessageDescriptor, ProtobufError> {
         self.pool

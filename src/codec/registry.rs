@@ -57,7 +57,7 @@ impl RegistryError {
 
 pub struct RegistryClient {
     base: String,
-    /// `Basic …` header value; never printed.
+    /// `Basic …` or `Bearer …` header value; never printed.
     authorization: Option<String>,
     agent: ureq::Agent,
     cache: Mutex<HashMap<u32, Result<Arc<RegisteredSchema>, RegistryError>>>,
@@ -129,6 +129,12 @@ impl RegistryClient {
             subjects: Mutex::new(HashMap::new()),
             silent: std::sync::atomic::AtomicBool::new(false),
         })
+    }
+
+    /// Sends `token` as a bearer token (`Authorization: Bearer …`) instead of basic auth.
+    pub fn with_bearer(mut self, token: &str) -> Self {
+        self.authorization = Some(format!("Bearer {}", token.trim()));
+        self
     }
 
     /// Bounds every request by `timeout` (the command's `--timeout`).

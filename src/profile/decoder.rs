@@ -8,7 +8,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::spec::{Source, SourceFormat, Spec};
-use crate::codec::protobuf::{ProtoSchema, ProtobufError, decode_message};
+use crate::codec::protobuf::{ProtoDecoded, ProtoSchema, ProtobufError, decode_message};
 use crate::codec::registry::{RegisteredSchema, RegistryClient, RegistryError};
 use crate::codec::{AvroError, JsonError, ParsedSchema, confluent_frame, parse_json};
 
@@ -157,30 +157,49 @@ impl SourceDecoder {
     }
 
     pub fn decode(&self, source: &Source, bytes: &[u8]) -> Result<Value, DecodeError> {
+        self.decode_detailed(source, bytes).map(|(value, _)| value)
+    }
+
+    /// [`Self::decode`], and for a registry-framed Protobuf payload which message its indexes
+    /// chose (the message browser shows it).
+    pub fn decode_detailed(
+        &self,
+        source: &Source,
+        bytes: &[u8],
+    ) -> Result<(Value, Option<ProtoDecoded>), DecodeError> {
+        let plain = |value: Value| (value, None);
         match source.format {
-            SourceFormat::Json => parse_json(bytes).map_err(DecodeError::NotJson),
+            SourceFormat::Json => parse_json(bytes).map(plain).map_err(DecodeError::NotJson),
             SourceFormat::Text => std::str::from_utf8(bytes)
-                .map(|t| Value::String(t.to_owned()))
+                .map(|t| plain(Value::String(t.to_owned())))
                 .map_err(DecodeError::NotUtf8),
             SourceFormat::AvroFile => self
                 .files
                 .get(&source.topic)
                 .ok_or_else(|| DecodeError::NoSchemaFile(source.topic.clone()))?
                 .decode(bytes)
+                .map(plain)
                 .map_err(DecodeError::from),
-            SourceFormat::ProtobufFile => decode_message(
-                self.protos
+            SourceFormat::ProtobufFile => {
+                let message = self
+                    .protos
                     .get(&source.topic)
-                    .ok_or_else(|| DecodeError::NoProtoFiles(source.topic.clone()))?,
-                bytes,
-            )
-            .map_err(DecodeError::NotProtobuf),
+                    .ok_or_else(|| DecodeError::NoProtoFiles(source.topic.clone()))?;
+                let value = decode_message(message, bytes).map_err(DecodeError::NotProtobuf)?;
+                let decoded = ProtoDecoded {
+                    message: message.full_name().to_owned(),
+                    indexes: Vec::new(),
+                };
+                Ok((value, Some(decoded)))
+            }
             SourceFormat::Avro | SourceFormat::Protobuf | SourceFormat::JsonSchema => {
                 let (id, body) = confluent_frame(bytes).ok_or(DecodeError::NotFramed)?;
                 // JSON Schema payloads are JSON after the header: no schema needed to read them.
                 let registry = match (&self.registry, source.format) {
                     (None, SourceFormat::JsonSchema) => {
-                        return parse_json(body).map_err(|e| DecodeError::WithJsonSchema(id, e));
+                        return parse_json(body)
+                            .map(plain)
+                            .map_err(|e| DecodeError::WithJsonSchema(id, e));
                     }
                     (registry, _) => registry.as_ref().ok_or(DecodeError::NoRegistry(id))?,
                 };
@@ -191,14 +210,15 @@ impl SourceDecoder {
                 {
                     RegisteredSchema::Avro(schema) => schema
                         .decode(body)
+                        .map(plain)
                         .map_err(|e| DecodeError::WithSchema(id, e)),
                     RegisteredSchema::Protobuf(schema) => schema
                         .decode_framed(body)
-                        .map(|(value, _)| value)
+                        .map(|(value, decoded)| (value, Some(decoded)))
                         .map_err(|e| DecodeError::WithProtobuf(id, e)),
-                    RegisteredSchema::Json => {
-                        parse_json(body).map_err(|e| DecodeError::WithJsonSchema(id, e))
-                    }
+                    RegisteredSchema::Json => parse_json(body)
+                        .map(plain)
+                        .map_err(|e| DecodeError::WithJsonSchema(id, e)),
                 }
             }
         }

@@ -23,6 +23,7 @@ pub mod schemas;
 pub mod spec;
 mod store;
 mod timeline;
+pub mod view;
 
 pub use batch::lookup_many;
 pub use budget::{Budget, BudgetOutOfRange, MAX_BUDGET, Standing};

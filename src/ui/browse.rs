@@ -82,12 +82,22 @@ impl BrowsePanel {
         };
         self.messages.scan_started();
         let mask = cx.session.pii_mask();
+        // A spec's Avro and Protobuf sources are read through their schemas; without a
+        // decoder (no registry given) their rows show the bytes.
+        let (spec, decoding) = (cx.session.spec.clone(), cx.session.decoding());
         cx.jobs.start(ID, "scan", move |reply| {
+            let spec: super::messages::SpecDecoding = spec.and_then(|spec| {
+                let decoder = decoding.decoder(&spec).ok()?;
+                Some((spec, std::sync::Arc::new(decoder)))
+            });
             let result = source.scan(&request, &reply.cancel, &mut |event| {
                 let update = match event {
-                    ScanEvent::Records(records) => {
-                        ScanUpdate::Rows(records.into_iter().map(|r| Row::new(r, &mask)).collect())
-                    }
+                    ScanEvent::Records(records) => ScanUpdate::Rows(
+                        records
+                            .into_iter()
+                            .map(|r| Row::new(r, &mask, &spec))
+                            .collect(),
+                    ),
                     ScanEvent::Progress(progress) => ScanUpdate::Progress(progress),
                 };
                 reply.send(update);

@@ -25,12 +25,27 @@ pub struct Row {
     pub format: &'static str,
     pub schema_id: Option<u32>,
     pub value_bytes: usize,
+    /// Read through the spec's schema (Avro, Protobuf): the masked value, the message and
+    /// indexes, or why it did not decode.
+    pub viewed: Option<crate::profile::view::Viewed>,
 }
+
+/// The spec (and its decoder) a browser's rows are read with, where one is loaded.
+pub type SpecDecoding = Option<(
+    std::sync::Arc<crate::profile::Spec>,
+    std::sync::Arc<crate::profile::SourceDecoder>,
+)>;
 
 impl Row {
     /// A row for the browser; `mask` (the loaded spec's `pii` fields, unless revealed) is
     /// applied to the value before anything is kept, so the browser never holds those values.
-    pub fn new(mut record: Record, mask: &crate::profile::PiiMask) -> Self {
+    pub fn new(mut record: Record, mask: &crate::profile::PiiMask, spec: &SpecDecoding) -> Self {
+        // Read through the schema before the bytes are masked whole (they cannot be masked
+        // by path): what is kept of the value is the masked decoding.
+        let viewed = spec.as_ref().and_then(|(spec, decoder)| {
+            let bytes = record.value.as_deref()?;
+            crate::profile::view::view(spec, decoder, mask, &record.topic, bytes)
+        });
         if let Some(value) = &record.value
             && let std::borrow::Cow::Owned(masked) = mask.apply_bytes(&record.topic, value)
         {
@@ -48,14 +63,36 @@ impl Row {
             .key
             .as_deref()
             .map_or_else(|| "(null)".to_owned(), |k| codec::key_text(k).0);
+        let (preview, format) = match viewed.as_ref().map(|v| &v.value) {
+            Some(Ok(value)) => (
+                codec::truncate_chars(&value.to_string(), PREVIEW_CHARS),
+                if viewed.as_ref().is_some_and(|v| v.message.is_some()) {
+                    "protobuf"
+                } else {
+                    "avro"
+                },
+            ),
+            Some(Err(why)) => (
+                codec::truncate_chars(&format!("undecodable: {why}"), PREVIEW_CHARS),
+                "undecodable",
+            ),
+            None => (
+                decoded
+                    .as_ref()
+                    .map_or_else(|| "(null)".to_owned(), |d| d.preview(PREVIEW_CHARS)),
+                decoded.as_ref().map_or("null", Decoded::format_name),
+            ),
+        };
         Self {
             key: codec::truncate_chars(&key, PREVIEW_CHARS),
-            preview: decoded
+            preview,
+            format,
+            schema_id: viewed
                 .as_ref()
-                .map_or_else(|| "(null)".to_owned(), |d| d.preview(PREVIEW_CHARS)),
-            format: decoded.as_ref().map_or("null", Decoded::format_name),
-            schema_id: decoded.and_then(|d| d.schema_id),
+                .and_then(|v| v.schema_id)
+                .or(decoded.and_then(|d| d.schema_id)),
             value_bytes,
+            viewed,
             record,
         }
     }
@@ -350,10 +387,15 @@ impl MessagesPanel {
             return;
         };
         if self.detail.as_ref().is_none_or(|(i, _)| *i != index) {
-            let pretty = self.rows[index].record.value.as_deref().map_or_else(
-                || "(null)".to_owned(),
-                |v| codec::decode(v, Expect::Auto).pretty(),
-            );
+            let row = &self.rows[index];
+            let pretty = match row.viewed.as_ref().map(|v| &v.value) {
+                Some(Ok(value)) => serde_json::to_string_pretty(value).unwrap_or_default(),
+                Some(Err(why)) => format!("undecodable: {why}"),
+                None => row.record.value.as_deref().map_or_else(
+                    || "(null)".to_owned(),
+                    |v| codec::decode(v, Expect::Auto).pretty(),
+                ),
+            };
             self.detail = Some((index, pretty));
         }
         let row = &self.rows[index];
@@ -374,6 +416,18 @@ impl MessagesPanel {
             ui.label(format!("{} bytes, {}", row.value_bytes, row.format));
             if let Some(id) = row.schema_id {
                 ui.label(format!("schema id {id}"));
+            }
+            if let Some(message) = row.viewed.as_ref().and_then(|v| v.message.as_ref()) {
+                let indexes = &row
+                    .viewed
+                    .as_ref()
+                    .map(|v| v.indexes.clone())
+                    .unwrap_or_default();
+                ui.label(if indexes.is_empty() {
+                    format!("message {message}")
+                } else {
+                    format!("message {message} (indexes {indexes:?})")
+                });
             }
             if row.truncated() {
                 ui.colored_label(
@@ -465,13 +519,51 @@ mod tests {
     #[test]
     fn huge_values_are_kept_cut_and_the_view_is_bounded() {
         let record = record_of(vec![b'a'; MAX_KEPT_VALUE_BYTES + 10]);
-        let row = Row::new(record, &crate::profile::PiiMask::none());
+        let row = Row::new(record, &crate::profile::PiiMask::none(), &None);
         assert!(row.truncated());
         assert_eq!(
             row.record.value.as_ref().unwrap().len(),
             MAX_KEPT_VALUE_BYTES
         );
         assert_eq!(row.value_bytes, MAX_KEPT_VALUE_BYTES + 10);
+    }
+
+    /// A `protobuf-file` source's records read through the spec's `.proto` files: the
+    /// message named, `pii` masked in the decoded value, the bytes kept masked whole.
+    #[test]
+    fn protobuf_rows_are_read_through_the_spec_and_masked() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("id.proto"),
+            "syntax = \"proto3\";\npackage c360;\nmessage Identity { string email = 1; string country = 2; }\n",
+        )
+        .unwrap();
+        let spec_path = dir.path().join("spec.toml");
+        std::fs::write(
+            &spec_path,
+            "[[source]]\ntopic = \"t\"\nformat = \"protobuf-file\"\nproto = [\"id.proto\"]\nmessage = \"c360.Identity\"\n[[field]]\nname = \"email\"\ntopic = \"t\"\npath = \"/email\"\nrule = \"last\"\npii = true\n",
+        )
+        .unwrap();
+        let spec = std::sync::Arc::new(crate::profile::Spec::load(&spec_path).unwrap());
+        let decoder = std::sync::Arc::new(crate::profile::SourceDecoder::new(&spec, None).unwrap());
+        // email = "a@example.com" (field 1), country = "FR" (field 2), as protoc writes them.
+        let mut bytes = vec![0x0a, 13];
+        bytes.extend(b"a@example.com");
+        bytes.extend([0x12, 2, b'F', b'R']);
+        let mask = crate::profile::PiiMask::new(&spec);
+        let row = Row::new(record_of(bytes), &mask, &Some((spec, decoder)));
+        let viewed = row.viewed.as_ref().unwrap();
+        assert_eq!(viewed.message.as_deref(), Some("c360.Identity"));
+        assert_eq!(
+            viewed.value,
+            Ok(serde_json::json!({"email": "***", "country": "FR"}))
+        );
+        assert_eq!(row.format, "protobuf");
+        assert!(!row.preview.contains("example.com"), "{}", row.preview);
+        assert!(
+            !String::from_utf8_lossy(row.record.value.as_deref().unwrap()).contains("example"),
+            "the kept bytes are masked too"
+        );
     }
 
     /// The browser's rows and detail pane show what [`Row::new`] keeps: a payload of a `pii`
@@ -493,7 +585,7 @@ mod tests {
             framed,
             object.as_bytes().to_vec(),
         ] {
-            let row = Row::new(record_of(value), &mask);
+            let row = Row::new(record_of(value), &mask, &None);
             let kept = String::from_utf8_lossy(row.record.value.as_deref().unwrap()).into_owned();
             assert!(!kept.contains("a@x.io") && kept.contains("***"), "{kept}");
             assert!(!row.preview.contains("a@x.io"), "{}", row.preview);

@@ -287,3 +287,30 @@ fn a_comparison_with_a_silent_target_can_be_cancelled() {
     assert!(!harness.state().jobs.running(compare::ID, "compare"));
     drop(silent);
 }
+
+/// One producer in fifty of the demo renamed `email`: the Profile tab names the schema change
+/// as the e-mail's cause, as `profile --json` does.
+#[test]
+fn the_profile_tab_names_a_schema_change() {
+    let (mut harness, _dir) = app(Startup {
+        demo: Some(small_demo()),
+        ..Startup::default()
+    });
+    step_until(&mut harness, "the demo", &|h| {
+        h.state().session.connected() && !h.state().session.demo_building
+    });
+    harness
+        .state_mut()
+        .run(Command::Lookup("cust-00017".into()));
+    step_until(&mut harness, "the lookup", &|h| {
+        h.state()
+            .session
+            .lookup
+            .as_ref()
+            .is_some_and(|l| l.timeline.key == "cust-00017")
+    });
+    // The app opens on the Profile tab.
+    harness.run_steps(4);
+    harness
+        .get_by_label_contains("schema change: /email absent since schema id 2 at c360.identity/");
+}
