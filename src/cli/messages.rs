@@ -105,7 +105,7 @@ fn show_viewed(json: &mut serde_json::Value, viewed: crate::profile::view::Viewe
         Err(why) => {
             json["value"] = crate::profile::MASK.into();
             json["value_format"] = "masked".into();
-            json["error"] = why.into();
+            json["error"] = why.to_string().into();
         }
     }
     if let Some(id) = viewed.schema_id {

@@ -10,7 +10,7 @@ use super::{PiiMask, SourceDecoder, Spec};
 #[derive(Debug, Clone, PartialEq)]
 pub struct Viewed {
     /// The decoded value, masked; or why it did not decode.
-    pub value: Result<Value, String>,
+    pub value: Result<Value, super::DecodeError>,
     pub schema_id: Option<u32>,
     /// The Protobuf message the payload was read as.
     pub message: Option<String>,
@@ -54,7 +54,7 @@ pub fn view(
             indexes: proto.map(|p| p.indexes).unwrap_or_default(),
         },
         Err(e) => Viewed {
-            value: Err(e.to_string()),
+            value: Err(e),
             schema_id,
             message: None,
             indexes: Vec::new(),
