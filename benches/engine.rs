@@ -210,6 +210,37 @@ fn bench_decode(c: &mut Criterion) {
         b.iter(|| schema.decode(black_box(&datum)))
     });
     group.finish();
+
+    // The same order in Protobuf, framed as Confluent's serializer writes it (indexes [0]),
+    // rendered in the Protobuf JSON mapping.
+    let proto = freshlens::codec::protobuf::ProtoSchema::compile(
+        r#"syntax = "proto3";
+        message Order {
+          message Item { string sku = 1; int32 qty = 2; }
+          string customer = 1; int64 ts = 2; double amount = 3; repeated Item items = 4;
+        }"#,
+        &[],
+    )
+    .unwrap();
+    // customer="c-1", ts=1700000000000, amount=42.5, items=[{sku="A", qty=2}], after index 0.
+    let framed: Vec<u8> = [
+        &[0x00][..],
+        &[0x0a, 3, b'c', b'-', b'1'],
+        &[0x10, 0x80, 0xd0, 0x95, 0xff, 0xbc, 0x31],
+        &[0x19, 0, 0, 0, 0, 0, 0x40, 0x45, 0x40],
+        &[0x22, 5, 0x0a, 1, b'A', 0x10, 2],
+    ]
+    .concat();
+    assert!(
+        proto.decode_framed(&framed).is_ok(),
+        "the bench's payload decodes"
+    );
+    let mut group = c.benchmark_group("decode");
+    group.throughput(Throughput::Bytes(framed.len() as u64));
+    group.bench_function("protobuf record", |b| {
+        b.iter(|| proto.decode_framed(black_box(&framed)))
+    });
+    group.finish();
 }
 
 fn bench_staleness(c: &mut Criterion) {

@@ -16,6 +16,7 @@ pub mod memory;
 pub mod migrate;
 pub mod profile;
 pub mod rebuild;
+pub mod scorecard;
 pub mod source;
 pub mod time;
 pub mod ui;

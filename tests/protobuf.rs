@@ -297,11 +297,23 @@ rule = "sum"
     // A capture of both topics reads as the broker does.
     let capture = dir.path().join("c360.jsonl.zst");
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_freshlens"))
-        .args(["capture", "-b", &bootstrap, "-t", &identities, "-t", &orders])
+        .args([
+            "capture",
+            "-b",
+            &bootstrap,
+            "-t",
+            &identities,
+            "-t",
+            &orders,
+        ])
         .args(["--output", capture.to_str().unwrap()])
         .output()
         .unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let captured = profile(&[
         "--capture",
         capture.to_str().unwrap(),
@@ -312,7 +324,10 @@ rule = "sum"
         "--schema-registry-auth",
         AUTH,
     ]);
-    assert_eq!(captured["fields"], doc["fields"], "the capture folds as the broker");
+    assert_eq!(
+        captured["fields"], doc["fields"],
+        "the capture folds as the broker"
+    );
 
     // The same records unframed, read with the .proto files next to the spec.
     let proto_dir = dir.path().join("protos");

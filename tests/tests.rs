@@ -23,6 +23,7 @@ mod protobuf;
 mod readonly;
 mod rebuild;
 mod registry;
+mod scorecard;
 mod snapshots;
 mod stale;
 mod ui;

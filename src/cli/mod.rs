@@ -16,6 +16,7 @@ pub mod profile;
 pub mod rebuild;
 mod sample;
 pub mod schemas;
+pub mod scorecard;
 pub mod stale;
 pub mod topics;
 
@@ -70,6 +71,10 @@ pub enum Command {
     /// The schema versions each source's records were written with, when and where each
     /// appeared, the spec paths each carries, and the subject's compatibility level
     Schemas(schemas::SchemasArgs),
+    /// The readiness scorecard of a profile domain against the spec's [contract]: freshness,
+    /// rebuild and migration rows, each with its evidence. Exit 0 when no row fails, 1 when one
+    /// does, 2 on errors
+    Scorecard(scorecard::ScorecardArgs),
     /// Is an erased customer really gone: records left before the erasure, when they expire,
     /// and whether the store still serves personal data
     Erasure(erasure::ErasureArgs),
@@ -99,9 +104,14 @@ pub fn run(connect: &ConnectArgs, command: &Command) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        // The scorecard printed its rows: a failed row is its answer, not an error.
+        Err(e) if e.downcast_ref::<scorecard::RowsFailed>().is_some() => ExitCode::from(1),
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::FAILURE
+            match command {
+                Command::Scorecard(_) => ExitCode::from(2),
+                _ => ExitCode::FAILURE,
+            }
         }
     }
 }
@@ -142,6 +152,9 @@ fn dispatch(connect: &ConnectArgs, command: &Command, out: &mut dyn Write) -> an
             rebuild::run(connect.open()?.as_ref(), args, connect.timeout(), out)
         }
         Command::Pii(args) => pii::run(connect.open()?.as_ref(), args, connect.timeout(), out),
+        Command::Scorecard(args) => {
+            scorecard::run(connect.open()?.as_ref(), args, connect.timeout(), out)
+        }
         Command::Schemas(args) => {
             schemas::run(connect.open()?.as_ref(), args, connect.timeout(), out)
         }

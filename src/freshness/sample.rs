@@ -28,6 +28,9 @@ pub struct StoreSample {
     pub cancelled: bool,
     /// Source topics the spec's partitioner does not place (the count is then unreliable).
     pub placement_warnings: Vec<String>,
+    /// Sampled customers with a stale field more than the budget behind (the rest are served
+    /// within it).
+    pub past_budget: usize,
     /// Sampled customers with a field whose path the producer stopped writing (a new schema
     /// renamed or dropped it), in key order, with the first such field's reason. Not counted
     /// in `consumed_but_not_applied`: that is not what happened to them.
@@ -92,6 +95,9 @@ pub fn sample_store(
                 sample.n += 1;
                 let stale = || found.store.iter().flat_map(|s| &s.stale);
                 let dropped = stale().any(|f| f.cause.consumed_not_applied());
+                if stale().any(|f| spec.budget.is_past(f.behind_ms)) {
+                    sample.past_budget += 1;
+                }
                 if let Some(change) = stale().find_map(|f| match &f.cause {
                     crate::profile::Cause::SchemaChange(change) => {
                         Some(format!("{}: {change}", f.field))

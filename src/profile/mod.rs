@@ -4,6 +4,7 @@
 
 mod batch;
 mod budget;
+pub mod contract;
 mod decoder;
 mod event;
 mod fold;

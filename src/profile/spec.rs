@@ -180,6 +180,8 @@ pub struct Spec {
     pub sources: Vec<Source>,
     pub fields: Vec<Field>,
     pub store: Option<Store>,
+    /// What "ready" means for the domain (the scorecard's targets); empty when not written.
+    pub contract: super::contract::Contract,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -204,6 +206,7 @@ struct RawSpec {
     #[serde(default, rename = "field")]
     fields: Vec<Spanned<Field>>,
     store: Option<Spanned<Store>>,
+    contract: Option<Spanned<super::contract::RawContract>>,
 }
 
 fn default_name() -> String {
@@ -345,10 +348,21 @@ impl Spec {
                 ));
             }
         }
+        let contract = match raw.contract {
+            Some(contract) => {
+                let at = Some(contract.span());
+                contract
+                    .into_inner()
+                    .check(&names)
+                    .map_err(|e| error(at, e.to_string()))?
+            }
+            None => super::contract::Contract::default(),
+        };
         Ok(Self {
             name: raw.name,
             partitioner: raw.partitioner,
             budget,
+            contract,
             sources: raw.sources.into_iter().map(Spanned::into_inner).collect(),
             fields: raw.fields.into_iter().map(Spanned::into_inner).collect(),
             store: raw.store.map(Spanned::into_inner),
@@ -361,6 +375,7 @@ impl Spec {
             name: "profile".into(),
             partitioner: Partitioner::Murmur2,
             budget: Budget::DEFAULT,
+            contract: super::contract::Contract::default(),
             sources: topics
                 .iter()
                 .map(|topic| Source {

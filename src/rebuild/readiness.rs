@@ -68,9 +68,18 @@ pub struct Estimate {
     /// With N consumers sharing the partitions: the measured rate per client times N, bounded
     /// by the partition count (a partition is read by one consumer at a time).
     pub seconds_with_consumers: BTreeMap<String, f64>,
+    /// The source partitions in all: no more consumers than these read at once.
+    pub partitions: usize,
 }
 
 impl Estimate {
+    /// How long the replay takes with `consumers` readers, as `seconds_with_consumers` says
+    /// for the counts it lists.
+    pub fn seconds_for(&self, consumers: usize) -> f64 {
+        let per_client = self.read_records_per_s / self.consumers.max(1) as f64;
+        replay_seconds(self.records, per_client, self.partitions)(consumers)
+    }
+
     /// `seconds_with_consumers` in consumer order, as "N: duration" for people.
     pub fn with_consumers_text(&self) -> String {
         let mut by_n: Vec<(usize, f64)> = self
@@ -380,6 +389,7 @@ fn estimate(
         seconds: seconds_at(clients),
         consumers: clients,
         seconds_with_consumers,
+        partitions: total_partitions,
     })
 }
 
