@@ -105,6 +105,7 @@ pub fn run(
         groups: args.groups.clone(),
         checkpoints: args.checkpoints.clone(),
         customer,
+        topics: Vec::new(),
         reveal_pii: args.reveal_pii,
     };
     let found = compare(source, target.as_ref(), &request, &CancelToken::default())?;

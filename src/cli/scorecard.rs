@@ -95,12 +95,32 @@ pub fn score(
     let readiness = crate::rebuild::readiness(source, spec, &cancel)?;
     let migration = match args.target(timeout)? {
         Some(target) => {
+            // The domain's topics and its builder group: the rest of the cluster is not this
+            // scorecard's.
             let request = crate::migrate::CompareRequest {
                 rename: args.rename.clone(),
+                topics: spec
+                    .sources
+                    .iter()
+                    .map(|s| s.topic.clone())
+                    .chain(spec.store.iter().map(|s| s.topic.clone()))
+                    .collect(),
+                groups: spec
+                    .store
+                    .iter()
+                    .filter_map(|s| s.builder_group.clone())
+                    .collect(),
                 ..Default::default()
             };
             let found = crate::migrate::compare(source, target.as_ref(), &request, &cancel)?;
-            migration_row(&target.name(), &found)
+            // Named as the user named it (a capture's own name is the cluster it came from).
+            let named = args
+                .to
+                .clone()
+                .or_else(|| args.to_cluster.clone())
+                .or_else(|| args.to_capture.as_ref().map(|p| p.display().to_string()))
+                .unwrap_or_else(|| target.name());
+            migration_row(&named, &found)
         }
         None => no_migration_target(),
     };

@@ -27,6 +27,8 @@ pub struct CompareRequest {
     pub rename: Option<String>,
     /// Groups to translate; empty: every group of the source.
     pub groups: Vec<String>,
+    /// Source topics to compare (a profile domain's); empty: every data topic.
+    pub topics: Vec<String>,
     /// The target's checkpoints topic; `None`: the one ending in `.checkpoints.internal`.
     pub checkpoints: Option<String>,
     /// One customer to compare on both sides.
@@ -100,7 +102,11 @@ fn compare_sides(
             && !n.starts_with("mm2-")
             && !n.ends_with("heartbeats")
     };
-    let source_topics: Vec<_> = source_all.into_iter().filter(|t| data(&t.name)).collect();
+    let wanted = |n: &str| args.topics.is_empty() || args.topics.iter().any(|t| t == n);
+    let source_topics: Vec<_> = source_all
+        .into_iter()
+        .filter(|t| data(&t.name) && wanted(&t.name))
+        .collect();
     let target_topics: Vec<_> = target_all.into_iter().filter(|t| data(&t.name)).collect();
     let rename = match &args.rename {
         Some(pattern) => Rename::Pattern(pattern.clone()),
@@ -109,6 +115,16 @@ fn compare_sides(
             let t: Vec<&str> = target_topics.iter().map(|t| t.name.as_str()).collect();
             Rename::detect(&s, &t)
         }
+    };
+    // Limited to some topics (a domain's), the target's others are not this comparison's.
+    let target_topics: Vec<_> = if args.topics.is_empty() {
+        target_topics
+    } else {
+        let names: Vec<String> = args.topics.iter().map(|t| rename.target_name(t)).collect();
+        target_topics
+            .into_iter()
+            .filter(|t| names.contains(&t.name))
+            .collect()
     };
     // Settings that cannot be read are said per topic, never compared as if unset.
     let configs = |side: &dyn Source, names: Vec<&str>| -> Configs {

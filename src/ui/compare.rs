@@ -521,6 +521,7 @@ impl ComparePanel {
                 groups: ask.groups,
                 checkpoints: None,
                 customer,
+                topics: Vec::new(),
                 reveal_pii: false,
             };
             crate::migrate::compare(source.as_ref(), &target, &request, &reply.cancel)
