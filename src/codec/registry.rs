@@ -215,39 +215,31 @@ impl RegistryClient {
     fn fetch(&self, id: u32) -> Result<RegisteredSchema, RegistryError> {
         let unusable = |e: String| RegistryError::Unusable(format!("schema id {id}: {e}"));
         let doc = self.get(&format!("/schemas/ids/{id}"), &format!("schema id {id}"))?;
-        match doc
+        let kind = doc
             .get("schemaType")
             .and_then(Value::as_str)
-            .unwrap_or("AVRO")
-        {
-            "AVRO" => {
-                let text = doc["schema"]
-                    .as_str()
-                    .ok_or_else(|| unusable("answer has no schema".into()))?;
-                let mut references = Vec::new();
-                let mut seen = HashSet::new();
-                self.collect_references(&doc, &mut references, &mut seen, 0)?;
-                let texts: Vec<String> = references.into_iter().map(|(_, text)| text).collect();
-                Ok(RegisteredSchema::Avro(Box::new(
-                    ParsedSchema::parse(text, &texts)
-                        .map_err(|e| RegistryError::BadSchema(id, e))?,
-                )))
-            }
-            "PROTOBUF" => {
-                let text = doc["schema"]
-                    .as_str()
-                    .ok_or_else(|| unusable("answer has no schema".into()))?;
-                let mut references = Vec::new();
-                let mut seen = HashSet::new();
-                self.collect_references(&doc, &mut references, &mut seen, 0)?;
-                Ok(RegisteredSchema::Protobuf(Box::new(
-                    ProtoSchema::compile(text, &references)
-                        .map_err(|e| RegistryError::BadProtobuf(id, e))?,
-                )))
-            }
-            "JSON" => Ok(RegisteredSchema::Json),
-            other => Err(unusable(format!("{other} schemas are not supported"))),
+            .unwrap_or("AVRO");
+        match kind {
+            "JSON" => return Ok(RegisteredSchema::Json),
+            "AVRO" | "PROTOBUF" => {}
+            other => return Err(unusable(format!("{other} schemas are not supported"))),
         }
+        // Avro and Protobuf both come as schema text with references, resolved the same way.
+        let text = doc["schema"]
+            .as_str()
+            .ok_or_else(|| unusable("answer has no schema".into()))?;
+        let mut references = Vec::new();
+        self.collect_references(&doc, &mut references, &mut HashSet::new(), 0)?;
+        if kind == "PROTOBUF" {
+            return Ok(RegisteredSchema::Protobuf(Box::new(
+                ProtoSchema::compile(text, &references)
+                    .map_err(|e| RegistryError::BadProtobuf(id, e))?,
+            )));
+        }
+        let texts: Vec<String> = references.into_iter().map(|(_, text)| text).collect();
+        Ok(RegisteredSchema::Avro(Box::new(
+            ParsedSchema::parse(text, &texts).map_err(|e| RegistryError::BadSchema(id, e))?,
+        )))
     }
 
     /// Depth-first: a reference's own references come before it. Each as (the name it is
