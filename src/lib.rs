@@ -19,4 +19,5 @@ pub mod rebuild;
 pub mod scorecard;
 pub mod source;
 pub mod time;
+pub mod trial;
 pub mod ui;

@@ -29,6 +29,16 @@ pub fn format_duration_ms(ms: i64) -> String {
     }
 }
 
+/// A latency: milliseconds below a second (`340 ms`), tenths of a second below a minute
+/// (`4.2s`), then as [`format_duration_ms`].
+pub fn format_latency_ms(ms: i64) -> String {
+    match ms.max(0) {
+        ms if ms < 1_000 => format!("{ms} ms"),
+        ms if ms < 60_000 => format!("{:.1}s", ms as f64 / 1_000.0),
+        ms => format_duration_ms(ms),
+    }
+}
+
 /// An estimate in seconds, as [`format_duration_ms`] says it but with tenths below a minute
 /// (an estimate of 4.2 s is not "4s").
 pub fn format_seconds(s: f64) -> String {
@@ -67,6 +77,9 @@ mod tests {
         assert_eq!(format_duration_ms(-5_000), "0s");
         assert_eq!(format_duration_ms(2 * 86_400_000 + 3_600_000), "2d01h");
         assert_eq!(format_seconds(4.24), "4.2s");
+        assert_eq!(format_latency_ms(340), "340 ms");
+        assert_eq!(format_latency_ms(4_240), "4.2s");
+        assert_eq!(format_latency_ms(192_000), "3m12s");
         assert_eq!(format_seconds(192.0), "3m12s");
     }
 }

@@ -430,3 +430,42 @@ pub fn confluent_python() -> Option<std::path::PathBuf> {
     eprintln!("skipped: set FRESHLENS_TEST_PYTHON to a Python with tests/python/requirements.txt");
     None
 }
+
+/// Produces `records` as producers write them: batched (several records a batch, linger and
+/// all), in order per partition, then flushed.
+pub fn produce_batched(bootstrap: &str, topic: &str, records: &[TestRecord]) {
+    use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer as _, ThreadedProducer};
+    let producer: ThreadedProducer<DefaultProducerContext> = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("linger.ms", "50")
+        .set("enable.idempotence", "false")
+        .set("max.in.flight.requests.per.connection", "1")
+        .set("compression.type", "none")
+        .create()
+        .unwrap();
+    for r in records {
+        let mut record: BaseRecord<'_, [u8], [u8]> = BaseRecord::to(topic)
+            .partition(r.partition)
+            .timestamp(r.timestamp_ms);
+        if let Some(key) = &r.key {
+            record = record.key(key.as_slice());
+        }
+        if let Some(value) = &r.value {
+            record = record.payload(value.as_slice());
+        }
+        loop {
+            match producer.send(record) {
+                Ok(()) => break,
+                Err((e, back))
+                    if e.rdkafka_error_code()
+                        == Some(rdkafka::types::RDKafkaErrorCode::QueueFull) =>
+                {
+                    producer.poll(Duration::from_millis(50));
+                    record = back;
+                }
+                Err((e, _)) => panic!("produce: {e}"),
+            }
+        }
+    }
+    producer.flush(Duration::from_secs(30)).unwrap();
+}

@@ -7,7 +7,8 @@ use serde_json::Value;
 use crate::demo::{freshlens, stdout};
 use crate::fixtures::{broker, unique_topic};
 
-fn row<'a>(card: &'a Value, name: &str) -> &'a Value {
+/// The row named `name` of a scorecard's JSON.
+pub fn row<'a>(card: &'a Value, name: &str) -> &'a Value {
     card["rows"]
         .as_array()
         .unwrap()
@@ -68,6 +69,59 @@ fn the_demo_scorecard_fails_freshness_at_its_stalled_builder() {
         "the contract states rebuild_within: {rebuild}"
     );
     assert_eq!(rebuild["evidence"]["consumers"], 12);
+    // Six rows in the order, with at least a pass, a fail and an unknown.
+    let order: Vec<&str> = card["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["row"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "freshness",
+            "rebuild",
+            "governance",
+            "elasticity",
+            "cost",
+            "migration"
+        ]
+    );
+    // Governance: the renamed producer's e-mail is undeclared, and erasures left e-mails on
+    // the compacted identity topic (as `erasure --all` says).
+    let governance = row(&card, "governance");
+    assert_eq!(governance["verdict"], "fail", "{governance}");
+    let reasons = governance["reasons"].to_string();
+    assert!(
+        reasons.contains("c360.identity /email_address"),
+        "{reasons}"
+    );
+    let erasures =
+        crate::fixtures::freshlens_json(&["erasure", "--demo", "--spec", SPEC, "--all", "--json"]);
+    let violations = erasures["customers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["verdict"] == "violation")
+        .count();
+    assert!(violations > 0);
+    assert_eq!(
+        governance["evidence"]["erasures"]["VIOLATION"], violations,
+        "{governance}"
+    );
+    // Elasticity: the flash sale half way through, recovered from inside recover_within.
+    let elasticity = row(&card, "elasticity");
+    assert_eq!(elasticity["verdict"], "pass", "{elasticity}");
+    let bursts = elasticity["evidence"]["bursts"].as_array().unwrap();
+    assert_eq!(bursts.len(), 1, "{elasticity}");
+    assert_eq!(bursts[0]["topic"], "c360.clicks");
+    let recovered = bursts[0]["recovered_after_ms"].as_i64().unwrap();
+    assert!(recovered > 0 && recovered <= 30 * 60_000, "{elasticity}");
+    assert!(bursts[0]["worst_lag_ms"].as_i64().unwrap() > 15 * 60_000);
+    // Cost: both envelopes under max_month.
+    let cost = row(&card, "cost");
+    assert_eq!(cost["verdict"], "pass", "{cost}");
+    assert_eq!(cost["evidence"]["options"].as_array().unwrap().len(), 2);
     // Without a contract, no row passes: there is nothing to hold it to.
     let dir = tempfile::tempdir().unwrap();
     let bare = dir.path().join("bare.toml");
@@ -174,4 +228,47 @@ fn a_seeded_broker_compared_with_its_own_capture_is_ready_to_migrate() {
         migration["reasons"].to_string().contains("checkpoints"),
         "{migration}"
     );
+}
+
+/// The migration row compares the domain's builder group only, and no group at all for a spec
+/// without one (not every group of the cluster).
+#[test]
+fn migration_compares_only_the_domains_builder_group() {
+    let dir = tempfile::tempdir().unwrap();
+    let capture = dir.path().join("demo.jsonl");
+    let topics: Vec<String> = [
+        "identity", "consent", "orders", "clicks", "support", "profiles",
+    ]
+    .iter()
+    .map(|t| format!("c360.{t}"))
+    .collect();
+    let mut args = vec!["capture", "--demo", "--output", capture.to_str().unwrap()];
+    for t in &topics {
+        args.extend(["-t", t.as_str()]);
+    }
+    stdout(&freshlens(&args));
+    let groups_compared = |spec: &str| {
+        let output = freshlens(&[
+            "scorecard",
+            "--demo",
+            "--spec",
+            spec,
+            "--to-capture",
+            capture.to_str().unwrap(),
+            "--json",
+        ]);
+        let card: Value = serde_json::from_slice(&output.stdout)
+            .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&output.stderr)));
+        row(&card, "migration")["evidence"]["groups"].clone()
+    };
+    // The demo has two groups; the domain's is the builder.
+    assert_eq!(groups_compared(SPEC), 1);
+    let text = std::fs::read_to_string(SPEC).unwrap();
+    let without = dir.path().join("no-builder.toml");
+    std::fs::write(
+        &without,
+        text.replace("builder_group = \"c360.profile-builder\"\n", ""),
+    )
+    .unwrap();
+    assert_eq!(groups_compared(without.to_str().unwrap()), 0);
 }

@@ -10,12 +10,16 @@ use freshlens::ui::{FreshlensApp, Startup};
 /// 2026-11-18 11:06:40 UTC: any fixed time will do.
 const DEMO_END_MS: i64 = 1_795_000_000_000;
 
-fn demo_at(size: egui::Vec2) -> (Harness<'static, FreshlensApp>, tempfile::TempDir) {
-    let config = freshlens::demo::DemoConfig {
+fn demo_config() -> freshlens::demo::DemoConfig {
+    freshlens::demo::DemoConfig {
         customers: 150,
         events: 12_000,
         ..freshlens::demo::DemoConfig::new(DEMO_END_MS)
-    };
+    }
+}
+
+fn demo_at(size: egui::Vec2) -> (Harness<'static, FreshlensApp>, tempfile::TempDir) {
+    let config = demo_config();
     let config_dir = tempfile::tempdir().unwrap();
     let dir = config_dir.path().to_owned();
     let mut harness = Harness::builder().with_size(size).build_eframe(move |cc| {
@@ -25,8 +29,9 @@ fn demo_at(size: egui::Vec2) -> (Harness<'static, FreshlensApp>, tempfile::TempD
         };
         FreshlensApp::new(cc, startup, Some(dir)).unwrap()
     });
-    // The app opens on the Profile tab with the first stale customer; the Overview's look
-    // ends with the sample and a Refresh button.
+    // The app opens on the Scorecard (the demo's spec states a contract), the Profile tab
+    // ready with the first stale customer; the Overview's look ends with the sample and a
+    // Refresh button.
     wait_until(&mut harness, |h| {
         h.query_by_label_contains("Demo data: ").is_some()
     });
@@ -122,10 +127,68 @@ fn every_tab_at(w: f32, h: f32) {
         // Compare needs a second cluster: on the demo, its empty form.
         harness.get_by_label("Compare").click();
         snapshot(&mut harness, &format!("compare_{size}"));
+        // The Trial tab before a trial: its targets, settings and what Start writes.
+        harness.get_by_label("Trial").click();
+        wait_until(&mut harness, |h| h.query_by_label("Start").is_some());
+        snapshot(&mut harness, &format!("trial_{size}"));
         // What must be visible, whatever the pixels: the top bar's status at every size.
         let status = harness.get_by_label_contains("reading demo data");
         assert!(status.rect().max.x <= w, "{size}: {:?}", status.rect());
+        // The Scorecard, scored in the background since the demo opened on it: six cards,
+        // each with the verdict the engine gives the same data.
+        harness.get_by_label("Scorecard").click();
+        wait_until(&mut harness, |h| {
+            h.query_by_label("Export report…").is_some()
+        });
+        snapshot(&mut harness, &format!("scorecard_{size}"));
+        // Each card's badge, in reading order (rows of cards, left to right).
+        let mut badges: Vec<(i32, i32, String)> = Vec::new();
+        for verdict in ["PASS", "FAIL", "UNKNOWN"] {
+            for node in harness.query_all_by_label_contains(verdict) {
+                // A label's text is its accessible value.
+                if node
+                    .accesskit_node()
+                    .value()
+                    .is_some_and(|l| l.trim() == verdict)
+                {
+                    let at = node.rect().min;
+                    badges.push((at.y as i32 / 50, at.x as i32, verdict.to_owned()));
+                }
+            }
+        }
+        badges.sort();
+        let shown: Vec<String> = badges.into_iter().map(|(_, _, v)| v).collect();
+        assert_eq!(shown, scored_verdicts(), "{size}: the cards, in order");
     }
+}
+
+/// The verdicts the engine gives the snapshots' demo, row by row.
+fn scored_verdicts() -> Vec<String> {
+    let demo = freshlens::demo::generate(&demo_config()).unwrap();
+    let decoder = freshlens::profile::SourceDecoder::new(&demo.spec, None).unwrap();
+    let request = freshlens::scorecard::ScoreRequest {
+        sample: freshlens::freshness::DEFAULT_SAMPLE,
+        seed: 1,
+        timeout: std::time::Duration::from_secs(10),
+        acls: None,
+        target: None,
+        rehearse: false,
+        seen: Vec::new(),
+    };
+    let cancel = freshlens::cluster::CancelToken::default();
+    let card = freshlens::scorecard::score(
+        &demo.capture,
+        &demo.spec,
+        &decoder,
+        &request,
+        &cancel,
+        &|_| {},
+    )
+    .unwrap();
+    card.rows
+        .iter()
+        .map(|r| format!("{:?}", r.verdict).to_uppercase())
+        .collect()
 }
 
 /// Every legend entry and series toggle (egui_plot's legend entries are checkboxes) lies in the

@@ -24,6 +24,8 @@ mod readonly;
 mod rebuild;
 mod registry;
 mod scorecard;
+mod scorecard_rows;
 mod snapshots;
 mod stale;
+mod trial;
 mod ui;

@@ -52,7 +52,7 @@ fn connected_app(
 }
 
 /// The app started with nothing to read, as `freshlens` with no flags.
-fn blank_app() -> (Harness<'static, FreshlensApp>, tempfile::TempDir) {
+pub(crate) fn blank_app() -> (Harness<'static, FreshlensApp>, tempfile::TempDir) {
     let config_dir = tempfile::tempdir().unwrap();
     let dir = config_dir.path().to_owned();
     let mut harness = Harness::builder()
@@ -287,8 +287,8 @@ fn freshness_panel_shows_a_breach_for_the_scripted_customer() {
     }
 }
 
-/// The app opened on demo data, waited until the data is ready, on the tab it opens on: the
-/// Profile tab, on the first stale customer (explained before the rest of the data is built).
+/// The app opened on demo data, waited until the data is ready, turned to the Profile tab: on
+/// the first stale customer (explained before the rest of the data is built).
 fn demo_app(
     config: freshlens::demo::DemoConfig,
     size: egui::Vec2,
@@ -305,6 +305,9 @@ fn demo_app(
     wait_for(&mut harness, "the demo banner", |h| {
         h.query_by_label_contains("Demo data: ").is_some()
     });
+    // It opens on the Scorecard; the first stale customer is explained in the Profile tab.
+    harness.get_by_label("Profile").click();
+    harness.step();
     (harness, config_dir)
 }
 
@@ -332,7 +335,7 @@ fn demo_opens_on_a_stale_customer_and_explains_it() {
         .expect("the demo has stale customers")
         .clone();
     let (mut harness, _config_dir) = demo_app(config, egui::vec2(1500.0, 950.0));
-    // The app opens on the Profile tab with the first suggested customer explained.
+    // The Profile tab has the first suggested customer explained.
     let (field, _) = &suggested.fields[0];
     wait_for(&mut harness, "the suggested customer's stale field", |h| {
         h.query_by_label_contains(&format!("{field} is stale"))

@@ -60,7 +60,7 @@ pub struct CompareArgs {
 }
 
 /// A `--rename` pattern must name the topic: without `{topic}` every topic would map to one name.
-fn rename_pattern(text: &str) -> Result<String, String> {
+pub(super) fn rename_pattern(text: &str) -> Result<String, String> {
     match text.contains("{topic}") {
         true => Ok(text.to_owned()),
         false => Err(format!(
@@ -107,6 +107,7 @@ pub fn run(
         customer,
         topics: Vec::new(),
         reveal_pii: args.reveal_pii,
+        no_groups: false,
     };
     let found = compare(source, target.as_ref(), &request, &CancelToken::default())?;
     if args.json {

@@ -19,6 +19,7 @@ pub mod schemas;
 pub mod scorecard;
 pub mod stale;
 pub mod topics;
+pub mod trial;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -94,6 +95,11 @@ pub enum Command {
     /// Benchmark against a cluster: lookups vs a full scan vs raw reads, or --groups. WRITES:
     /// creates topics and commits groups named under --prefix, refusing ones that exist
     Bench(bench::BenchArgs),
+    /// Trial a candidate Kafka-compatible platform (-b) beside today's (--baseline): API
+    /// versions and probes, a profile workload's latency at a steady rate, a burst, a broker
+    /// restart, replay. WRITES: topics and groups under --prefix, refusing ones that exist,
+    /// deleted at the end unless --keep. Exit 0 when no row fails, 1 when one does, 2 on errors
+    Trial(trial::TrialArgs),
 }
 
 /// Runs a subcommand; a closed stdout (`| head`) ends quietly with success, as ripgrep does.
@@ -106,10 +112,11 @@ pub fn run(connect: &ConnectArgs, command: &Command) -> ExitCode {
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         // The scorecard printed its rows: a failed row is its answer, not an error.
         Err(e) if e.downcast_ref::<scorecard::RowsFailed>().is_some() => ExitCode::from(1),
+        Err(e) if e.downcast_ref::<trial::TrialRowsFailed>().is_some() => ExitCode::from(1),
         Err(e) => {
             eprintln!("error: {e:#}");
             match command {
-                Command::Scorecard(_) => ExitCode::from(2),
+                Command::Scorecard(_) | Command::Trial(_) => ExitCode::from(2),
                 _ => ExitCode::FAILURE,
             }
         }
@@ -171,6 +178,7 @@ fn dispatch(connect: &ConnectArgs, command: &Command, out: &mut dyn Write) -> an
         }
         Command::Demo(args) => demo::run(connect, args, out),
         Command::Bench(args) => bench::run(connect, args, out),
+        Command::Trial(args) => trial::run(connect.to_config()?, args, out),
     }
 }
 

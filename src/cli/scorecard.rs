@@ -4,12 +4,11 @@
 use std::io::Write;
 use std::path::PathBuf;
 
+use anyhow::Context;
+
 use crate::cluster::CancelToken;
-use crate::freshness::{DomainRequest, look_at_domain};
 use crate::profile::Spec;
-use crate::scorecard::{
-    Row, Scorecard, Verdict, freshness_row, migration_row, no_migration_target, rebuild_row,
-};
+use crate::scorecard::{Row, ScoreRequest, ScoreStep, Scorecard, Target, Verdict};
 use crate::source::Source;
 
 #[derive(Debug, Clone, clap::Args)]
@@ -33,7 +32,7 @@ pub struct ScorecardArgs {
     #[arg(long = "to-capture", value_name = "FILE", conflicts_with = "to")]
     pub to_capture: Option<PathBuf>,
     /// The target's name for each source topic, e.g. "backup.{topic}" (default: detected)
-    #[arg(long, value_name = "PATTERN")]
+    #[arg(long, value_name = "PATTERN", value_parser = super::compare::rename_pattern)]
     pub rename: Option<String>,
     /// Customers sampled from the store's keys for a full lookup each
     #[arg(long, default_value_t = crate::freshness::DEFAULT_SAMPLE, value_name = "N")]
@@ -41,6 +40,16 @@ pub struct ScorecardArgs {
     /// Seed of the sample
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Replay the sources for the rebuild row: a field rebuilt differently from the store fails it
+    #[arg(long)]
+    pub rehearse: bool,
+    /// ACLs as `kafka-acls.sh --list` printed them, instead of asking the cluster (which this
+    /// client may not be allowed to, or which may answer none)
+    #[arg(long, value_name = "FILE")]
+    pub acls: Option<PathBuf>,
+    /// Also write the scorecard as a report: FILE.html (self-contained, plots inline) or FILE.md
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
     /// Print one JSON document
     #[arg(long)]
     pub json: bool,
@@ -71,6 +80,7 @@ impl ScorecardArgs {
     }
 }
 
+/// The scorecard of `spec`'s domain on `source`, as the Scorecard tab computes it.
 pub fn score(
     source: &dyn Source,
     spec: &Spec,
@@ -79,61 +89,47 @@ pub fn score(
 ) -> anyhow::Result<Scorecard> {
     let decoder = args.registry.decoder(spec, timeout)?;
     let cancel = CancelToken::default();
-    let now = source.now_ms();
-    let request = DomainRequest {
+    let acls = match &args.acls {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading ACLs from {}", path.display()))?;
+            let acls = crate::governance::parse_kafka_acls(&text)
+                .with_context(|| format!("reading ACLs from {}", path.display()))?;
+            Some((format!("the kafka-acls listing {}", path.display()), acls))
+        }
+        None => None,
+    };
+    let target = args.target(timeout)?.map(|target| Target {
+        // Named as the user named it (a capture's own name is the cluster it came from).
+        name: args
+            .to
+            .clone()
+            .or_else(|| args.to_cluster.clone())
+            .or_else(|| args.to_capture.as_ref().map(|p| p.display().to_string()))
+            .unwrap_or_else(|| target.name()),
+        source: target,
+        rename: args.rename.clone(),
+    });
+    let request = ScoreRequest {
         sample: args.sample,
         seed: args.seed,
-        connect: None,
         timeout,
+        acls,
+        target,
+        rehearse: args.rehearse,
+        seen: Vec::new(),
     };
-    let domain = look_at_domain(source, spec, &decoder, &request, now, &cancel, &|_| {})?;
-    let mut topics = Vec::new();
-    let store = spec.store.iter().map(|s| s.topic.as_str());
-    for topic in spec.sources.iter().map(|s| s.topic.as_str()).chain(store) {
-        topics.push(source.topic(topic)?);
-    }
-    let readiness = crate::rebuild::readiness(source, spec, &cancel)?;
-    let migration = match args.target(timeout)? {
-        Some(target) => {
-            // The domain's topics and its builder group: the rest of the cluster is not this
-            // scorecard's.
-            let request = crate::migrate::CompareRequest {
-                rename: args.rename.clone(),
-                topics: spec
-                    .sources
-                    .iter()
-                    .map(|s| s.topic.clone())
-                    .chain(spec.store.iter().map(|s| s.topic.clone()))
-                    .collect(),
-                groups: spec
-                    .store
-                    .iter()
-                    .filter_map(|s| s.builder_group.clone())
-                    .collect(),
-                ..Default::default()
-            };
-            let found = crate::migrate::compare(source, target.as_ref(), &request, &cancel)?;
-            // Named as the user named it (a capture's own name is the cluster it came from).
-            let named = args
-                .to
-                .clone()
-                .or_else(|| args.to_cluster.clone())
-                .or_else(|| args.to_capture.as_ref().map(|p| p.display().to_string()))
-                .unwrap_or_else(|| target.name());
-            migration_row(&named, &found)
+    let on_step = |step: ScoreStep| {
+        if let ScoreStep::Gathering(kind) = step
+            && !args.json
+        {
+            let name = serde_json::to_value(kind).unwrap_or_default();
+            eprintln!("scoring {}…", name.as_str().unwrap_or_default());
         }
-        None => no_migration_target(),
     };
-    Ok(Scorecard {
-        domain: spec.name.clone(),
-        as_of_ms: now,
-        budget_ms: spec.budget.ms(),
-        rows: vec![
-            freshness_row(spec, &domain, &topics),
-            rebuild_row(spec, &readiness),
-            migration,
-        ],
-    })
+    Ok(crate::scorecard::score(
+        source, spec, &decoder, &request, &cancel, &on_step,
+    )?)
 }
 
 pub fn run(
@@ -143,12 +139,24 @@ pub fn run(
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
     let spec = Spec::load(&args.spec)?;
+    // A report name that cannot be written is refused before the work, not after.
+    let report = args.report.as_ref().map(|p| report_format(p)).transpose()?;
     let card = score(source, &spec, args, timeout)?;
+    if let (Some(path), Some(format)) = (&args.report, report) {
+        std::fs::write(path, format(&card))
+            .with_context(|| format!("writing the report {}", path.display()))?;
+    }
     if args.json {
         serde_json::to_writer(&mut *out, &card)?;
         writeln!(out)?;
     } else {
         print(&card, out)?;
+    }
+    if let Some(first) = card.errors.first() {
+        anyhow::bail!(
+            "{} row(s) could not be scored (printed unknown); first: {first}",
+            card.errors.len()
+        );
     }
     match card
         .rows
@@ -158,6 +166,16 @@ pub fn run(
     {
         0 => Ok(()),
         n => Err(RowsFailed(n).into()),
+    }
+}
+
+type Render = fn(&Scorecard) -> String;
+
+fn report_format(path: &std::path::Path) -> anyhow::Result<Render> {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("html" | "htm") => Ok(crate::scorecard::html),
+        Some("md" | "markdown") => Ok(crate::scorecard::markdown),
+        _ => anyhow::bail!("--report {}: name an .html or .md file", path.display()),
     }
 }
 
@@ -176,22 +194,15 @@ fn print(card: &Scorecard, out: &mut dyn Write) -> anyhow::Result<()> {
 }
 
 fn print_row(row: &Row, out: &mut dyn Write) -> anyhow::Result<()> {
-    let verdict = match row.verdict {
-        Verdict::Pass => "PASS",
-        Verdict::Fail => "FAIL",
-        Verdict::Unknown => "UNKNOWN",
-    };
+    let verdict = row.verdict.word();
     let name = serde_json::to_value(row.row)?;
     writeln!(out, "\n{:<11} {verdict}", name.as_str().unwrap_or_default())?;
     writeln!(out, "  passes when {}", row.condition)?;
     for reason in &row.reasons {
         writeln!(out, "  - {reason}")?;
     }
-    for (key, value) in &row.evidence {
-        // Tables (the chain, the fields) are in --json; the text keeps to the numbers.
-        if !value.is_array() && !value.is_object() {
-            writeln!(out, "  {key}: {value}")?;
-        }
+    for line in crate::scorecard::details(row) {
+        writeln!(out, "  {line}")?;
     }
     Ok(())
 }

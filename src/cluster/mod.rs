@@ -15,6 +15,7 @@ pub use native::{Acl, AclAnswer, GroupOffsets};
 pub use parallel::in_parallel;
 mod metadata;
 mod pool;
+pub mod probe;
 mod record;
 pub mod saved;
 mod scan;

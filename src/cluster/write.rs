@@ -1,5 +1,5 @@
-//! The only writes freshlens makes to a cluster, for the two commands that write: `demo seed`
-//! and `bench`. Everything else in `cluster` reads. A [`Writer`] is built with the prefix its
+//! The only writes freshlens makes to a cluster, for the commands that write: `demo seed`,
+//! `bench` and `trial`. Everything else in `cluster` reads. A [`Writer`] is built with the prefix its
 //! command was given and refuses any topic or group outside it, so a writing command cannot
 //! touch what it did not make whatever its caller passes.
 
@@ -14,6 +14,15 @@ use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 
 use super::ConnectionConfig;
+
+mod acked;
+mod admin;
+mod member;
+mod txn;
+
+pub use acked::{Ack, AckedProducer};
+pub use member::GroupMember;
+pub use txn::TxnProducer;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WriteError {

@@ -49,9 +49,26 @@ fn consumed_at(config: &DemoConfig, e: &Placed) -> Option<i64> {
     }
     let lag = 5_000 + (e.partition as i64 * 7_919 + e.event.source as i64 * 104_729) % 40_000;
     let batch = config.batch_ms.max(1_000);
-    let ready = e.event.broker_ms + lag - start;
+    let ready = catch_up(config, e.event.broker_ms + lag) - start;
     let at = start + (ready + batch - 1).div_euclid(batch) * batch;
     (at <= end).then_some(at)
+}
+
+/// When the builder reaches what the broker had at `at`: at once, except through the burst. It
+/// reads the burst's five minutes in twenty-five (its lag growing past the budget), then the
+/// backlog at five times the usual pace, back on time thirty minutes after the burst began.
+pub fn catch_up(config: &DemoConfig, at: i64) -> i64 {
+    let (from, to) = super::workload::burst_window(config);
+    let burst = to - from;
+    let slow_until = from + 5 * burst;
+    let back = from + 6 * burst;
+    if at < from || at >= back {
+        at
+    } else if at < to {
+        from + (at - from) * 5
+    } else {
+        slow_until + (at - to) / 5
+    }
 }
 
 /// The builder group's committed offset per source (topic, partition).

@@ -4,6 +4,7 @@
 
 mod builder;
 mod config;
+pub mod live;
 mod placed;
 pub mod seed;
 mod workload;
@@ -59,7 +60,10 @@ pub fn spec_text(prefix: &str, builder_group: &str) -> String {
     // The asset's names are under `c360`, its builder group too: renamed under the prefix
     // first, the builder group is then the one renamed under it.
     let builder = format!("{:?}", under_prefix(prefix, BUILDER_GROUP));
-    SPEC.replace(&format!("\"{PREFIX}."), &format!("\"{prefix}."))
+    // The contract's readers name the builder's principal after its group.
+    let reader = format!("\"User:{PREFIX}.{BUILDER_GROUP}\"");
+    SPEC.replace(&reader, &format!("\"User:{builder_group}\""))
+        .replace(&format!("\"{PREFIX}."), &format!("\"{prefix}."))
         .replace(&builder, &format!("{builder_group:?}"))
 }
 
@@ -649,6 +653,12 @@ mod tests {
             );
             let store = demo.spec.store.as_ref().unwrap();
             assert_eq!(store.builder_group.as_deref(), Some(names[0]));
+            // The contract lets the builder's principal read the e-mail, under its own name.
+            let readers = &demo.spec.contract.readers["email"];
+            assert!(
+                readers.contains(&format!("User:{}", names[0])),
+                "{readers:?}"
+            );
             for group in &demo.capture.groups {
                 for (topic, _) in group.offsets.keys() {
                     assert!(topic.starts_with(&format!("{prefix}.")), "{topic}");
@@ -657,6 +667,7 @@ mod tests {
         }
         let text = spec_text("p2", "c360.other");
         assert!(text.contains("builder_group = \"c360.other\""), "{text}");
+        assert!(text.contains("\"User:c360.other\""), "{text}");
         assert!(text.contains("topic = \"p2.orders\""), "{text}");
         assert!(!text.contains("\"c360.orders\""), "{text}");
     }
@@ -673,8 +684,9 @@ mod tests {
                     .sum::<usize>()
             })
             .sum();
+        // The workload's events, and one in forty more for the burst.
         assert!(
-            sources > 2_900 && sources <= 3_000,
+            sources > 2_900 && sources <= 3_000 + 3_000 / 40,
             "{sources} source events"
         );
         let store = &demo.capture.topics["c360.profiles"];

@@ -197,6 +197,52 @@ pub fn generate(config: &DemoConfig) -> Vec<SourceEvent> {
         })
         .collect();
     events.extend(chunks.into_iter().flatten());
+    events.extend(burst(config, &signed_in));
+    events
+}
+
+/// A flash sale: for five minutes half way through the window, clicks at several times their
+/// usual rate (one event in forty of the workload, on top of it). The builder falls behind on
+/// it and catches up on its own (`builder::catch_up`).
+pub fn burst_window(config: &DemoConfig) -> (i64, i64) {
+    let start = config.end_ms - config.span_ms;
+    let batch = config.batch_ms.max(1_000);
+    // On a batch boundary, so the builder's commits fall at known points of the catch-up.
+    let from = start + (config.span_ms / 2).div_euclid(batch) * batch;
+    (from, from + BURST_MS)
+}
+
+pub const BURST_MS: i64 = 5 * 60_000;
+
+fn burst(config: &DemoConfig, signed_in: &[i64]) -> Vec<SourceEvent> {
+    // A stream of its own: the rest of the workload is the same with or without it.
+    let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
+    rng.set_stream(u64::MAX);
+    let (from, to) = burst_window(config);
+    let mut events = Vec::new();
+    let ready: Vec<usize> = (0..signed_in.len())
+        .filter(|c| signed_in[*c] < from)
+        .collect();
+    if ready.is_empty() {
+        return events;
+    }
+    for _ in 0..config.events / 40 {
+        let c = ready[rng.random_range(0..ready.len())];
+        let t = rng.random_range(from..to);
+        let page = PAGES[rng.random_range(0..PAGES.len())];
+        keep(
+            &mut events,
+            config.end_ms,
+            event(
+                &mut rng,
+                CLICKS,
+                c,
+                customer_id(c),
+                t,
+                json!({"ts": t, "page": page}),
+            ),
+        );
+    }
     events
 }
 

@@ -71,6 +71,30 @@ impl LagHistory {
             .is_some_and(|ring| ring.iter().any(|c| c.at_ms == at_ms && c.offset == offset))
     }
 
+    /// Every commit known of `group`, as the commit log would give them: for a source without
+    /// one (Tansu), the moves a sampler saw.
+    pub fn group_commits(&self, group: &str) -> Vec<super::OffsetCommit> {
+        let mut out: Vec<super::OffsetCommit> = self
+            .commits
+            .iter()
+            .filter(|((g, _, _), _)| g == group)
+            .flat_map(|((g, topic, partition), ring)| {
+                ring.iter().map(move |c| super::OffsetCommit {
+                    group: g.clone(),
+                    topic: topic.clone(),
+                    partition: *partition,
+                    offset: c.offset,
+                    leader_epoch: None,
+                    metadata: String::new(),
+                    commit_ms: c.at_ms,
+                    expire_ms: None,
+                })
+            })
+            .collect();
+        out.sort_by_key(|c| c.commit_ms);
+        out
+    }
+
     pub fn commits(&self, group: &str, topic: &str, partition: i32) -> Option<&VecDeque<Commit>> {
         self.commits
             .get(&(group.to_owned(), topic.to_owned(), partition))

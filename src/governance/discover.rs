@@ -41,6 +41,18 @@ pub struct TopicPii {
     pub undecodable: usize,
 }
 
+/// Whether `spec` declares `path` of `topic` personal: a `pii` field's own path, or where the
+/// store serves that field (`{store.fields}/{name}`).
+pub fn declares_pii(spec: &Spec, topic: &str, path: &str) -> bool {
+    spec.fields.iter().filter(|f| f.pii).any(|f| {
+        (f.topic == topic && f.path == path)
+            || spec.store.as_ref().is_some_and(|store| {
+                let name = f.name.replace('~', "~0").replace('/', "~1");
+                store.topic == topic && path == format!("{}/{name}", store.fields)
+            })
+    })
+}
+
 /// Samples about `sample` records of `topic` (the newest of each partition, an equal share
 /// each) and finds the personal data in them.
 pub fn discover(
@@ -96,11 +108,7 @@ pub fn discover(
     let mut fields: Vec<FoundPath> = found
         .into_iter()
         .map(|((path, kind), (records, examples))| {
-            let declared = spec.is_some_and(|s| {
-                s.fields
-                    .iter()
-                    .any(|f| f.topic == topic && f.path == path && f.pii)
-            });
+            let declared = spec.is_some_and(|s| declares_pii(s, topic, &path));
             let spec_lines = (!declared).then(|| spec_lines(spec, topic, &path));
             FoundPath {
                 share: records as f64 / sampled.max(1) as f64,
@@ -180,9 +188,17 @@ fn walk(
 /// The spec lines that would declare `path` of `topic` PII: `pii = true` on the field that
 /// reads it, or a new field.
 fn spec_lines(spec: Option<&Spec>, topic: &str, path: &str) -> String {
-    if let Some(field) =
-        spec.and_then(|s| s.fields.iter().find(|f| f.topic == topic && f.path == path))
-    {
+    // A field's own path, or where the store serves it.
+    let served = |s: &Spec, f: &crate::profile::Field| {
+        s.store
+            .as_ref()
+            .is_some_and(|st| st.topic == topic && path == format!("{}/{}", st.fields, f.name))
+    };
+    if let Some(field) = spec.and_then(|s| {
+        s.fields
+            .iter()
+            .find(|f| (f.topic == topic && f.path == path) || served(s, f))
+    }) {
         return format!("# in [[field]] name = \"{}\"\npii = true", field.name);
     }
     let name: String = path

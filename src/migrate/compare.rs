@@ -25,8 +25,10 @@ pub struct Comparison {
 pub struct CompareRequest {
     /// The target's names for source topics; `None`: detected.
     pub rename: Option<String>,
-    /// Groups to translate; empty: every group of the source.
+    /// Groups to translate; empty: every group of the source (unless `no_groups`).
     pub groups: Vec<String>,
+    /// Translate no group: a profile domain without a builder group has none of its own.
+    pub no_groups: bool,
     /// Source topics to compare (a profile domain's); empty: every data topic.
     pub topics: Vec<String>,
     /// The target's checkpoints topic; `None`: the one ending in `.checkpoints.internal`.
@@ -153,7 +155,9 @@ fn compare_sides(
     let source_groups: Vec<String> = source.groups()?.into_iter().map(|g| g.name).collect();
     // A group named that the source does not have has nothing to translate: it cannot be
     // "ready", and is said rather than compared as if it had caught up.
-    let (group_names, unknown_groups): (Vec<String>, Vec<String>) = if args.groups.is_empty() {
+    let (group_names, unknown_groups): (Vec<String>, Vec<String>) = if args.no_groups {
+        (Vec::new(), Vec::new())
+    } else if args.groups.is_empty() {
         (source_groups, Vec::new())
     } else {
         args.groups

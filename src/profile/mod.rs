@@ -39,7 +39,7 @@ pub use pointer::pointer;
 pub use recorded::capture_lookup;
 pub use report::{ProfileReport, pii_state, report_json, shown_value};
 pub use request::{LookupRequest, Window};
-pub use spec::{Rule, Spec, SpecError};
+pub use spec::{Field, Rule, Spec, SpecError};
 pub use store::{
     BuilderPosition, Cause, StaleField, StoreComparison, StoreVersion, compare, format_duration_ms,
     same_value, store_versions, store_versions_of,

@@ -126,10 +126,7 @@ fn source_schemas(
     cancel: &CancelToken,
 ) -> Result<SourceSchemas, ClusterError> {
     let paths = paths_of(spec, source);
-    let framed = matches!(
-        source.format,
-        SourceFormat::Avro | SourceFormat::Protobuf | SourceFormat::JsonSchema
-    );
+    let framed = source.format.registry_framed();
     let request = ScanRequest {
         topic: source.topic.clone(),
         partitions: None,

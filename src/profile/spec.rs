@@ -33,6 +33,12 @@ impl SourceFormat {
         matches!(self, Self::Avro | Self::Protobuf)
     }
 
+    /// Written with Confluent's framing (a schema id the registry knows): JSON Schema too,
+    /// though its payload reads without the registry.
+    pub fn registry_framed(self) -> bool {
+        matches!(self, Self::Avro | Self::Protobuf | Self::JsonSchema)
+    }
+
     /// The spec's word for the format.
     pub fn name(self) -> &'static str {
         match self {

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use super::{Row, RowKind, evidence};
+use super::row::{Row, RowKind, evidence};
 use crate::cluster::TopicInfo;
 use crate::freshness::{Domain, wilson_95};
 use crate::profile::Spec;
@@ -49,27 +49,56 @@ pub fn freshness_row(spec: &Spec, domain: &Domain, topics: &[TopicInfo]) -> Row 
     }
     let sample = &domain.sample;
     let within = sample.n.saturating_sub(sample.past_budget);
-    let lower = wilson_95(within, sample.n)[0];
+    let [lower, upper] = wilson_95(within, sample.n);
     let target = spec.contract.fresh_share;
-    if let (Some(target), true) = (target, sample.n > 0)
-        && lower < target
-    {
-        failures.push(format!(
-            "{within} of {} sampled customers served within the budget: the 95% lower bound \
-             {:.1}% is under fresh_share {:.1}% ({} past the budget)",
+    let mut cannot_pass = Vec::new();
+    // Passes when the interval is all at or above the target, fails when it is all below; in
+    // between the sample cannot tell, and says how many customers would.
+    match target {
+        None => cannot_pass
+            .push("no fresh_share in the spec's [contract]: nothing to hold the share to".into()),
+        Some(_) if sample.n == 0 => {
+            cannot_pass.push(format!("no customer was sampled: {}", sample.summary()))
+        }
+        Some(target) if upper < target => failures.push(format!(
+            "{within} of {} sampled customers served within the budget: even the 95% upper \
+             bound {:.1}% is under fresh_share {:.1}% ({} past the budget)",
             sample.n,
-            lower * 100.0,
+            upper * 100.0,
             target * 100.0,
             sample.past_budget
+        )),
+        Some(target) if lower < target => cannot_pass.push(format!(
+            "{within} of {} sampled customers served within the budget: the 95% interval \
+             {:.1}%–{:.1}% straddles fresh_share {:.1}%{}",
+            sample.n,
+            lower * 100.0,
+            upper * 100.0,
+            target * 100.0,
+            needed_sample(within, sample.n, target)
+                .map(|n| format!("; at this share {n} sampled customers would tell (--sample)"))
+                .unwrap_or_default()
+        )),
+        Some(_) => {}
+    }
+    for hop in domain.chain.iter().filter(|h| h.value_ms.is_none()) {
+        cannot_pass.push(format!(
+            "{} {} could not be measured: {}",
+            hop.kind, hop.hop, hop.detail
         ));
     }
-    let cannot_pass = match (target, sample.n) {
-        (None, _) => {
-            Some("no fresh_share in the spec's [contract]: nothing to hold the share to".into())
+    for kind in ["builder", "store"] {
+        if !domain.chain.iter().any(|h| h.kind == kind) {
+            cannot_pass.push(format!(
+                "the chain has no {kind} hop: the spec's [store] names no {}",
+                if kind == "builder" {
+                    "builder_group"
+                } else {
+                    "topic"
+                }
+            ));
         }
-        (_, 0) => Some(format!("no customer was sampled: {}", sample.summary())),
-        _ => None,
-    };
+    }
     let census = &domain.census;
     let row_evidence = evidence([
         ("chain", json!(domain.chain)),
@@ -103,11 +132,28 @@ pub fn freshness_row(spec: &Spec, domain: &Domain, topics: &[TopicInfo]) -> Row 
         RowKind::Freshness,
         format!(
             "no hop past the {budget} budget, no partition offline or under-replicated, and \
-             the 95% lower bound of sampled customers served within the budget at least {}",
+             the 95% interval of the share of sampled customers served within the budget at \
+             or above {}",
             target.map_or("fresh_share".into(), |t| format!("{:.1}%", t * 100.0))
         ),
         row_evidence,
         failures,
         cannot_pass,
     )
+}
+
+/// How many sampled customers would put the 95% interval on one side of `target`, at the
+/// share seen; `None` where the share is the target itself or no sample up to 100,000 would.
+fn needed_sample(within: usize, n: usize, target: f64) -> Option<usize> {
+    let share = within as f64 / n.max(1) as f64;
+    let mut m = n.max(1);
+    while m <= 100_000 {
+        m *= 2;
+        let k = (share * m as f64).round() as usize;
+        let [lower, upper] = wilson_95(k, m);
+        if lower >= target || upper < target {
+            return Some(m);
+        }
+    }
+    None
 }

@@ -3,13 +3,24 @@
 
 use serde_json::json;
 
-use super::{Row, RowKind, evidence};
+use super::row::{Row, RowKind, evidence};
 use crate::migrate::Comparison;
 
 const CONDITION: &str =
     "a cutover to the target now keeps every topic's records and every group's position";
 
 pub fn migration_row(target: &str, found: &Comparison) -> Row {
+    // What could not be read says nothing either way: the row cannot pass on it, nor fail.
+    let (unknown, failures): (Vec<String>, Vec<String>) =
+        found.reasons.iter().cloned().partition(|r| {
+            [
+                "could not be read",
+                "could not be compared",
+                "stopped answering",
+            ]
+            .iter()
+            .any(|unread| r.contains(unread))
+        });
     let untranslated: usize = found.groups.iter().map(|g| g.untranslated).sum();
     let missing: i64 = found
         .topics
@@ -28,8 +39,8 @@ pub fn migration_row(target: &str, found: &Comparison) -> Row {
             ("records_missing_on_target", json!(missing)),
             ("checkpoints_topic", json!(found.checkpoints_topic)),
         ]),
-        found.reasons.clone(),
-        None,
+        failures,
+        unknown,
     )
 }
 

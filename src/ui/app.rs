@@ -15,11 +15,14 @@ use super::jobs::{Jobs, PanelId, SHELL};
 use super::panel::{Cx, Panel};
 use super::session::Session;
 use super::status::StatusBar;
-use super::{browse, compare, freshness, governance, groups, overview, profile, rebuild};
+use super::{
+    browse, compare, freshness, governance, groups, overview, profile, rebuild, scorecard, trial,
+};
 
 /// The tabs, in the order they are shown. A new tab is one file and one line here.
 fn panels() -> Vec<Box<dyn Panel>> {
     vec![
+        Box::new(scorecard::ScorecardPanel::default()),
         Box::new(overview::OverviewPanel::new()),
         Box::new(browse::BrowsePanel::default()),
         Box::new(groups::GroupsPanel::default()),
@@ -28,6 +31,7 @@ fn panels() -> Vec<Box<dyn Panel>> {
         Box::new(rebuild::RebuildPanel::default()),
         Box::new(governance::GovernancePanel::default()),
         Box::new(compare::ComparePanel::default()),
+        Box::new(trial::TrialPanel::default()),
     ]
 }
 

@@ -47,6 +47,8 @@ pub enum Command {
     LookupFound(Arc<Lookup>),
     /// The lag sampler judged every group.
     GroupsJudged(Arc<Vec<GroupLag>>),
+    /// The spec's builder group's commits the sampler knows (its log's, or the moves it saw).
+    CommitsSeen(Arc<Vec<crate::freshness::OffsetCommit>>),
     /// Show `pii` values instead of masking them (or mask them again).
     RevealPii(bool),
     /// The Schema Registry the spec's sources are decoded with.

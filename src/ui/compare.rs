@@ -523,6 +523,7 @@ impl ComparePanel {
                 customer,
                 topics: Vec::new(),
                 reveal_pii: false,
+                no_groups: false,
             };
             crate::migrate::compare(source.as_ref(), &target, &request, &reply.cancel)
                 .map_err(Failure::from)

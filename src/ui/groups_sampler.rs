@@ -21,6 +21,9 @@ pub struct Sampled {
     pub past: HashMap<String, Vec<freshness::PastLag>>,
     /// Commit records that could not be read so far.
     pub unreadable_commits: u64,
+    /// The commits known of the group asked about (the spec's builder): from the commit log,
+    /// or the moves the sampler saw where there is none.
+    pub seen: Vec<freshness::OffsetCommit>,
 }
 
 /// One look at every group by `rules`, taken at the source's `at_ms`.
@@ -35,6 +38,7 @@ pub fn look(
     source: &dyn Source,
     rules: freshness::Rules,
     state: &Arc<Mutex<SamplerState>>,
+    builder: Option<&str>,
 ) -> Look {
     let mut state = state.lock().unwrap_or_else(PoisonError::into_inner);
     state.watch.rules = rules;
@@ -46,6 +50,7 @@ pub fn look(
             groups: look.groups,
             past: look.past,
             unreadable_commits: state.watch.log.unreadable().0,
+            seen: builder.map_or_else(Vec::new, |g| state.watch.history.group_commits(g)),
         })
         .map_err(Failure::from);
     Look { at_ms, result }

@@ -173,6 +173,19 @@ impl Jobs {
         }
     }
 
+    /// Asks the job of `panel`'s `slot` to stop, and keeps listening: a job that must finish
+    /// its work before it ends (a trial deleting what it made) still reports, and its last word
+    /// still arrives.
+    pub fn stop(&self, panel: PanelId, slot: &'static str) -> bool {
+        match self.running.borrow().get(&(panel, slot)) {
+            Some(running) => {
+                running.cancel.cancel();
+                true
+            }
+            None => false,
+        }
+    }
+
     pub fn running(&self, panel: PanelId, slot: &'static str) -> bool {
         self.running.borrow().contains_key(&(panel, slot))
     }

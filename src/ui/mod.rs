@@ -26,11 +26,13 @@ mod plot_time;
 mod png;
 mod profile;
 mod rebuild;
+mod scorecard;
 mod session;
 mod shell;
 mod status;
 mod timing;
 mod topics;
+mod trial;
 mod window;
 
 pub use app::{FreshlensApp, Startup};

@@ -46,6 +46,9 @@ pub struct Session {
     pub lookup: Option<Arc<Lookup>>,
     /// Every group as last judged by the lag sampler; `None` before the first judgement.
     pub groups: Option<Arc<Vec<GroupLag>>>,
+    /// The spec's builder group's commits as the lag sampler knows them (the Scorecard's
+    /// elasticity on a source without a commit log of its own).
+    pub commits_seen: Arc<Vec<crate::freshness::OffsetCommit>>,
     /// Show `pii` values instead of masking them (the Profile tab's *Reveal PII*).
     pub reveal_pii: bool,
     pub saved: SavedClusters,
@@ -67,6 +70,7 @@ impl Default for Session {
             registry: String::new(),
             lookup: None,
             groups: None,
+            commits_seen: Arc::default(),
             reveal_pii: false,
             saved: SavedClusters::default(),
             demo_building: false,

@@ -201,6 +201,7 @@ impl FreshlensApp {
                 self.session.groups = Some(groups);
                 self.tell(News::GroupsJudged);
             }
+            Command::CommitsSeen(commits) => self.session.commits_seen = commits,
             Command::RevealPii(reveal) => self.session.reveal_pii = reveal,
             Command::SetRegistry(url) => {
                 self.state.registry = url.clone();
@@ -290,6 +291,10 @@ impl FreshlensApp {
     fn spec_loaded(&mut self, path: String, loaded: Result<Spec, Failure>) {
         match loaded {
             Ok(spec) => {
+                // A spec that says what ready means opens on its scorecard.
+                if super::scorecard::has_contract(&spec) && self.tab == super::overview::ID {
+                    self.tab = super::scorecard::ID;
+                }
                 self.session.spec = Some(Arc::new(spec));
                 self.session.spec_path = path;
                 self.session.spec_error = None;
@@ -307,6 +312,7 @@ impl FreshlensApp {
         self.session.origin = Origin::Cluster;
         self.session.lookup = None;
         self.session.groups = None;
+        self.session.commits_seen = Default::default();
         self.tell(News::SourceChanged);
     }
 
@@ -355,10 +361,12 @@ impl FreshlensApp {
         }
     }
 
-    /// Builds the demo in the background: its first stale customer is explained (and shown in
-    /// the Profile tab) before the rest.
+    /// Builds the demo in the background: its first stale customer is explained (in the
+    /// Profile tab) before the rest.
     pub(super) fn open_demo(&mut self, config: crate::demo::DemoConfig) {
-        self.tab = profile::ID;
+        // The demo's spec states a contract: its scorecard comes first (scored once the data
+        // is ready), the first stale customer one click away in the Profile tab.
+        self.tab = super::scorecard::ID;
         self.session.demo_building = true;
         self.jobs.start(SHELL, "source", move |reply| {
             let prepared = match crate::demo::prepare(&config) {
@@ -386,7 +394,6 @@ impl FreshlensApp {
         self.spec_loaded(demo_spec_path(), Ok(first.spec));
         self.session.key = key.clone();
         self.explain(key.clone(), first.lookup.clone());
-        self.tab = profile::ID;
         self.demo_first = Some((key, Box::new(first.lookup), true));
     }
 
@@ -425,7 +432,8 @@ impl FreshlensApp {
                 if let Some(first) = ready.stale.first() {
                     self.pending_lookup = Some(first.key.clone());
                 }
-                self.tab = super::overview::ID;
+                // The demo's spec states a contract: its readiness comes first.
+                self.tab = super::scorecard::ID;
             }
         }
     }

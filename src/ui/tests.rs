@@ -309,8 +309,81 @@ fn the_profile_tab_names_a_schema_change() {
             .as_ref()
             .is_some_and(|l| l.timeline.key == "cust-00017")
     });
-    // The app opens on the Profile tab.
+    // The app opens on the Scorecard; the customer is in the Profile tab.
+    harness.state_mut().run(Command::Show(super::profile::ID));
     harness.run_steps(4);
     harness
         .get_by_label_contains("schema change: /email absent since schema id 2 at c360.identity/");
+}
+
+/// The Scorecard scores in the background with its rows coming in one by one; Cancel stops it:
+/// the rows scored so far stay, no late row arrives, and the card is never called complete.
+#[test]
+fn the_scorecard_is_scored_in_the_background_and_cancelled() {
+    let (mut harness, _dir) = app(Startup {
+        demo: Some(small_demo()),
+        ..Startup::default()
+    });
+    step_until(&mut harness, "the scoring", &|h| {
+        h.state().jobs.running(super::scorecard::ID, "score")
+    });
+    assert_eq!(
+        harness.state().tab,
+        super::scorecard::ID,
+        "the demo opens on it"
+    );
+    harness.state_mut().run(Command::to(
+        super::scorecard::ID,
+        super::scorecard::Ask::Cancel,
+    ));
+    harness.run_steps(2);
+    assert!(!harness.state().jobs.running(super::scorecard::ID, "score"));
+    harness.get_by_label_contains("cancelled: the rows shown were scored before it");
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while Instant::now() < deadline {
+        harness.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(harness.query_by_label("Export report…").is_none());
+    assert!(harness.query_by_label("Score again").is_some());
+    // Scored again, it completes.
+    harness.state_mut().run(Command::to(
+        super::scorecard::ID,
+        super::scorecard::Ask::Score,
+    ));
+    step_until(&mut harness, "the scorecard", &|h| {
+        h.query_by_label("Export report…").is_some()
+    });
+}
+
+/// The Scorecard takes a `kafka-acls --list` file as the CLI's `--acls` does: a reader the
+/// contract does not name fails governance, said on its card.
+#[test]
+fn the_scorecard_reads_acls_from_a_kafka_acls_listing() {
+    let dir = tempfile::tempdir().unwrap();
+    let listing = dir.path().join("acls.txt");
+    std::fs::write(
+        &listing,
+        "Current ACLs for resource `ResourcePattern(resourceType=TOPIC, name=c360., patternType=PREFIXED)`: \n \t(principal=User:analytics, host=*, operation=READ, permissionType=ALLOW) \n",
+    )
+    .unwrap();
+    let (mut harness, _dir) = app(Startup {
+        demo: Some(small_demo()),
+        ..Startup::default()
+    });
+    step_until(&mut harness, "the scorecard", &|h| {
+        h.query_by_label("Export report…").is_some()
+    });
+    let input = egui_kittest::kittest::By::new()
+        .role(egui::accesskit::Role::TextInput)
+        .label("ACLs from");
+    harness.get(input.clone()).focus();
+    harness.step();
+    harness.get(input).type_text(listing.to_str().unwrap());
+    harness.step();
+    harness.get_by_label("Score again").click();
+    step_until(&mut harness, "governance from the listing", &|h| {
+        h.query_by_label_contains("User:analytics may read pii field email")
+            .is_some()
+    });
 }

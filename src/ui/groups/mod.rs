@@ -171,6 +171,7 @@ impl GroupsPanel {
                 groups,
                 past,
                 unreadable_commits,
+                ..
             }) => {
                 self.unreadable_commits = unreadable_commits;
                 for (group, points) in past {
@@ -464,6 +465,13 @@ impl Panel for GroupsPanel {
             if !cx.session.connected() {
                 return;
             }
+            if let Ok(sampled) = &result {
+                // The builder's commits, for the Scorecard's elasticity where the source keeps
+                // no commit log of its own.
+                cx.out.push(Command::CommitsSeen(std::sync::Arc::new(
+                    sampled.seen.clone(),
+                )));
+            }
             self.sampled(at_ms, result);
             cx.out.push(Command::GroupsJudged(std::sync::Arc::new(
                 self.groups.clone(),
@@ -503,8 +511,13 @@ impl Panel for GroupsPanel {
             self.sample_started(source.is_capture(), now);
             let rules = self.take_rules();
             let state = Arc::clone(&self.sampler);
+            let builder = cx
+                .session
+                .spec
+                .as_ref()
+                .and_then(|s| s.store.as_ref()?.builder_group.clone());
             cx.jobs.start(ID, "sample", move |_| {
-                super::groups_sampler::look(source.as_ref(), rules, &state)
+                super::groups_sampler::look(source.as_ref(), rules, &state, builder.as_deref())
             });
         }
         cx.jobs
