@@ -11,6 +11,7 @@ mod cluster;
 mod compare;
 mod consistency;
 mod demo;
+mod flink;
 mod freshness;
 mod fuzz;
 mod governance;

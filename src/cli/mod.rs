@@ -14,6 +14,7 @@ pub mod messages;
 pub mod pii;
 pub mod profile;
 pub mod rebuild;
+mod rebuild_emit;
 mod sample;
 pub mod schemas;
 pub mod scorecard;
@@ -155,6 +156,13 @@ fn dispatch(connect: &ConnectArgs, command: &Command, out: &mut dyn Write) -> an
             profile::run_profile(connect.open()?.as_ref(), &args, &spec, out)
         }
         Command::Stale(args) => stale::run(connect.open()?.as_ref(), args, connect.timeout(), out),
+        Command::Rebuild(args) if args.emit.is_some() && connect.is_given() => {
+            // The job reads the cluster itself: its connection goes into the script.
+            let spec = crate::profile::Spec::load(&args.spec)?;
+            let config = connect.to_config()?;
+            let cluster = crate::cluster::Cluster::connect(config.clone())?;
+            rebuild_emit::run(&cluster, &spec, args, Some(&config), out)
+        }
         Command::Rebuild(args) => {
             rebuild::run(connect.open()?.as_ref(), args, connect.timeout(), out)
         }

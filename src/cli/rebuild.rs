@@ -42,6 +42,38 @@ pub struct RebuildArgs {
     pub json: bool,
     #[command(flatten)]
     pub registry: super::profile::RegistryArgs,
+    /// Print a job instead: `flink-sql`, a Flink SQL script (batch mode) that rehearses the
+    /// rebuild (and with --sink-topic performs it) on Flink
+    #[arg(long, value_enum, value_name = "FORMAT", conflicts_with_all = ["rehearse", "json"])]
+    pub emit: Option<Emit>,
+    /// With --emit: write the script to FILE instead of standard output
+    #[arg(short = 'o', long = "output", value_name = "FILE", requires = "emit")]
+    pub output: Option<PathBuf>,
+    /// With --emit: also write the rebuilt profiles to topic T (upsert by key, the store's layout)
+    #[arg(long, value_name = "T", requires = "emit")]
+    pub sink_topic: Option<String>,
+    /// With --emit: read a capture instead of the cluster (the filesystem connector over
+    /// JSON-lines files written to --out, beside the script)
+    #[arg(long, value_name = "FILE", requires_all = ["emit", "out"])]
+    pub from_capture: Option<PathBuf>,
+    /// With --from-capture: the folder the files, the script (job.sql unless -o) and the
+    /// results go to
+    #[arg(long, value_name = "DIR", requires = "from_capture")]
+    pub out: Option<PathBuf>,
+    /// With --emit and a cluster: the filesystem URI the job writes its results under
+    #[arg(
+        long,
+        value_name = "URI",
+        requires = "emit",
+        conflicts_with = "from_capture"
+    )]
+    pub results: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Emit {
+    /// A Flink SQL script
+    FlinkSql,
 }
 
 pub fn run(
@@ -51,6 +83,9 @@ pub fn run(
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
     let spec = Spec::load(&args.spec)?;
+    if args.emit.is_some() {
+        return super::rebuild_emit::run(source, &spec, args, None, out);
+    }
     let cancel = CancelToken::default();
     let ready = readiness(source, &spec, &cancel)?;
     let rehearsal = if args.rehearse {

@@ -7,6 +7,7 @@
 //! and compares the result with the store's latest version.
 
 mod classify;
+pub mod flink;
 mod readiness;
 mod rehearse;
 mod replay;
