@@ -9,8 +9,12 @@ use anyhow::Context as _;
 use super::rebuild::RebuildArgs;
 use crate::cluster::ConnectionConfig;
 use crate::profile::Spec;
+use std::collections::BTreeMap;
+
+use crate::codec::registry::RegistryClient;
+use crate::profile::spec::SourceFormat;
 use crate::rebuild::flink::{
-    EmitRequest, Tables, builder_committed, flink_sql, write_capture_files,
+    AvroValue, EmitRequest, Tables, builder_committed, flink_sql, write_capture_files,
 };
 use crate::source::{Source, load_capture};
 
@@ -41,6 +45,7 @@ pub fn run(
             sink_topic: args.sink_topic.clone(),
             committed: builder_committed(&capture, spec)?,
             reveal_pii: args.reveal_pii,
+            avro: BTreeMap::new(),
         };
         // Refused before anything is written.
         let script = flink_sql(&request)?;
@@ -75,6 +80,7 @@ pub fn run(
         sink_topic: args.sink_topic.clone(),
         committed: builder_committed(source, spec)?,
         reveal_pii: args.reveal_pii,
+        avro: avro_schemas(spec, args)?,
     };
     let script = flink_sql(&request)?;
     match &args.output {
@@ -85,6 +91,36 @@ pub fn run(
         None => out.write_all(script.as_bytes())?,
     }
     Ok(())
+}
+
+/// The latest value schema of every Avro topic the spec reads, where a registry is given.
+fn avro_schemas(spec: &Spec, args: &RebuildArgs) -> anyhow::Result<BTreeMap<String, AvroValue>> {
+    let mut schemas = BTreeMap::new();
+    let Some(url) = &args.registry.schema_registry else {
+        return Ok(schemas);
+    };
+    let client = RegistryClient::new(url, args.registry.schema_registry_auth.as_deref())
+        .map_err(anyhow::Error::msg)?;
+    let avro_topics = spec
+        .sources
+        .iter()
+        .map(|s| (&s.topic, s.format))
+        .chain(spec.store.iter().map(|s| (&s.topic, s.format)))
+        .filter(|(_, format)| *format == SourceFormat::Avro);
+    for (topic, _) in avro_topics {
+        let schema = client
+            .latest_schema_text(&format!("{topic}-value"))
+            .map_err(anyhow::Error::msg)?;
+        schemas.insert(
+            topic.clone(),
+            AvroValue {
+                schema,
+                registry: client.url().to_owned(),
+                basic_auth: client.authenticates(),
+            },
+        );
+    }
+    Ok(schemas)
 }
 
 fn write_file(path: &Path, text: &str) -> anyhow::Result<()> {

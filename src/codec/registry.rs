@@ -188,6 +188,30 @@ impl RegistryClient {
         answer
     }
 
+    /// The text of the latest schema registered under `subject`
+    /// (`GET /subjects/{subject}/versions/latest`).
+    pub fn latest_schema_text(&self, subject: &str) -> Result<String, RegistryError> {
+        let doc = self.get(
+            &format!("/subjects/{}/versions/latest", encode_path(subject)),
+            &format!("the latest schema of {subject}"),
+        )?;
+        doc["schema"].as_str().map(str::to_owned).ok_or_else(|| {
+            RegistryError::Unusable(format!(
+                "the latest schema of {subject}: answer has no schema"
+            ))
+        })
+    }
+
+    /// The registry's URL, without credentials.
+    pub fn url(&self) -> &str {
+        &self.base
+    }
+
+    /// Whether requests carry an `Authorization` header.
+    pub fn authenticates(&self) -> bool {
+        self.authorization.is_some()
+    }
+
     /// The compatibility level of `subject`, or the registry's global one where the subject
     /// has none (`GET /config/{subject}`, then `GET /config`).
     pub fn compatibility(&self, subject: &str) -> Result<String, RegistryError> {

@@ -87,7 +87,7 @@ fn rule_sql(j: usize, rule: Rule, live: &str) -> String {
             let dir = if rule == Rule::Min { "" } else { " DESC" };
             format!(
                 "SELECT {GROUP}, txt AS val FROM (\n\
-                 \x20 SELECT l.*, ROW_NUMBER() OVER (PARTITION BY {GROUP} ORDER BY\n\
+                 \x20 SELECT l.*, ROW_NUMBER() OVER (PARTITION BY l.customer, l.fno ORDER BY\n\
                  \x20   CASE WHEN l.kind = 'num' THEN CAST(l.txt AS DOUBLE) END{dir},\n\
                  \x20   CASE WHEN l.kind = 'str' THEN l.s END{dir}, l.pos) AS rn\n\
                  \x20 FROM {live} l JOIN (\n\

@@ -4,6 +4,7 @@
 //! for a laptop runs on the team's Flink and still answers what `rebuild --rehearse` answers.
 //! Whatever SQL cannot say exactly is refused with the reason, never emitted approximately.
 
+mod avro;
 mod capture_files;
 mod fold;
 mod paths;
@@ -13,6 +14,7 @@ mod values;
 
 use std::collections::BTreeMap;
 
+pub use avro::AvroValue;
 pub use capture_files::{WrittenFile, write_capture_files};
 pub use script::flink_sql;
 pub use tables::{Tables, kafka_properties};
@@ -35,6 +37,8 @@ pub struct EmitRequest<'a> {
     pub committed: BTreeMap<(String, i32), i64>,
     /// Keep `pii` fields' values in the differences (masked otherwise).
     pub reveal_pii: bool,
+    /// The value schema of each Avro topic (source or store), from the registry.
+    pub avro: BTreeMap<String, AvroValue>,
 }
 
 /// A construct the SQL cannot express exactly, and why.
@@ -114,6 +118,7 @@ mod tests {
             sink_topic: sink.map(str::to_owned),
             committed: [(("c360.orders".to_owned(), 0), 42)].into_iter().collect(),
             reveal_pii: false,
+            avro: BTreeMap::new(),
         })
     }
 
@@ -161,6 +166,10 @@ mod tests {
         "scan.bounded.specific-offsets",
         "scan.bounded.timestamp-millis",
         "scan.topic-partition-discovery.interval",
+        // docs/connectors/table/formats/avro-confluent, under the value format's prefix.
+        "value.avro-confluent.url",
+        "value.avro-confluent.basic-auth.credentials-source",
+        "value.avro-confluent.basic-auth.user-info",
     ];
     const UPSERT_OPTIONS: &[&str] = &[
         "connector",
@@ -266,7 +275,7 @@ mod tests {
         assert!(metadata.iter().all(|m| KAFKA_METADATA.contains(m)));
         assert!(script.contains("SET 'execution.runtime-mode' = 'batch';"));
         assert!(
-            script.contains("('c360.orders', 0, CAST(42 AS BIGINT))"),
+            script.contains("(CAST('c360.orders' AS STRING), 0, CAST(42 AS BIGINT))"),
             "the offsets as emitted"
         );
         // pii is masked in the differences unless revealed.
@@ -289,6 +298,7 @@ mod tests {
             sink_topic: None,
             committed: BTreeMap::new(),
             reveal_pii: true,
+            avro: BTreeMap::new(),
         })
         .unwrap();
         assert!(script.contains("'properties.bootstrap.servers' = '${BOOTSTRAP_SERVERS}'"));
@@ -331,6 +341,86 @@ mod tests {
                 .unwrap_err()
                 .to_string()
                 .contains("no [store]")
+        );
+    }
+
+    #[test]
+    fn an_avro_source_reads_through_avro_confluent_with_the_registrys_columns() {
+        let text = include_str!("../../../assets/demo/c360.toml").replace(
+            "topic = \"c360.orders\"\nevent_time",
+            "topic = \"c360.orders\"\nformat = \"avro\"\nevent_time",
+        );
+        let spec = Spec::parse(&text, "c360.toml").unwrap();
+        let schema = r#"{"type":"record","name":"Order","fields":[{"name":"ts","type":"long"},
+            {"name":"amount","type":["null","double"]},{"name":"k","type":"string"}]}"#;
+        let avro = AvroValue {
+            schema: schema.into(),
+            registry: "https://registry:8081".into(),
+            basic_auth: true,
+        };
+        let request = |tables: Tables| EmitRequest {
+            spec: &spec,
+            spec_name: "c360.toml".into(),
+            tables,
+            sink_topic: None,
+            committed: BTreeMap::new(),
+            reveal_pii: false,
+            avro: [("c360.orders".to_owned(), avro.clone())]
+                .into_iter()
+                .collect(),
+        };
+        let script = flink_sql(&request(Tables::Kafka {
+            bootstrap: None,
+            properties: BTreeMap::new(),
+            results: "file:///tmp/r".into(),
+        }))
+        .unwrap();
+        let tables = with_options(&script);
+        let (_, orders) = tables
+            .iter()
+            .find(|(_, o)| o["topic"] == "c360.orders")
+            .unwrap();
+        assert_eq!(orders["value.format"], "avro-confluent");
+        assert_eq!(orders["value.avro-confluent.url"], "https://registry:8081");
+        assert_eq!(
+            orders["value.avro-confluent.basic-auth.user-info"],
+            "${SCHEMA_REGISTRY_USER_INFO}"
+        );
+        assert_eq!(orders["key.fields"], "fl_k");
+        for key in orders.keys() {
+            assert!(
+                KAFKA_OPTIONS.contains(&key.as_str()) || key.starts_with("properties."),
+                "{key}"
+            );
+        }
+        // A field named like a metadata column does not collide with it.
+        assert!(
+            script.contains(
+                "fl_k BYTES,\n  `ts` BIGINT,\n  `amount` DOUBLE,\n  `k` STRING,\n  fl_part INT"
+            ),
+            "{script}"
+        );
+        assert!(script.contains("JSON_STRING(CAST(ROW(`ts`, `amount`, `k`) AS ROW<`ts` BIGINT, `amount` DOUBLE, `k` STRING>))"));
+        // Without the registry's schema, or over a capture's files: refused.
+        let mut without = request(Tables::Kafka {
+            bootstrap: None,
+            properties: BTreeMap::new(),
+            results: "file:///tmp/r".into(),
+        });
+        without.avro.clear();
+        assert!(
+            flink_sql(&without)
+                .unwrap_err()
+                .to_string()
+                .contains("needs --schema-registry")
+        );
+        let files = flink_sql(&request(Tables::Files {
+            dir: "/tmp/x".into(),
+        }))
+        .unwrap_err();
+        assert!(
+            files.to_string().contains("not for a capture's files"),
+            "{files}"
         );
     }
 }

@@ -29,11 +29,11 @@ pub fn flink_sql(request: &EmitRequest<'_>) -> Result<String, Refused> {
         ));
     }
     for src in &spec.sources {
-        if let Some(why) = unsupported_format(src.format) {
+        if let Some(why) = unsupported_format(request, &src.topic, src.format) {
             refusals.push(Refusal::new(&format!("source {}", src.topic), why));
         }
     }
-    if let Some(why) = unsupported_format(store.format) {
+    if let Some(why) = unsupported_format(request, &store.topic, store.format) {
         refusals.push(Refusal::new("[store]", why));
     }
     let mut sql = String::new();
@@ -42,22 +42,21 @@ pub fn flink_sql(request: &EmitRequest<'_>) -> Result<String, Refused> {
         Err(refusal) => refusals.push(refusal),
     };
     try_push(Ok(header(request)));
-    for (i, src) in spec.sources.iter().enumerate() {
-        try_push(Ok(format!("-- Source {}\n", src.topic)));
-        try_push(Ok(source_table(
-            &request.tables,
-            &format!("src{i}"),
-            &src.topic,
-        )));
-        try_push(Ok(doc_view(
-            &format!("doc{i}"),
-            &format!("src{i}"),
-            src.format,
-        )));
+    let topics = spec
+        .sources
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (format!("src{i}"), format!("doc{i}"), &s.topic, s.format))
+        .chain([(
+            "st".to_owned(),
+            "stdoc".to_owned(),
+            &store.topic,
+            store.format,
+        )]);
+    for (table, doc, topic, format) in topics {
+        try_push(Ok(format!("-- Topic {topic}\n")));
+        try_push(tables_of(request, (&table, &doc), topic, format));
     }
-    try_push(Ok(format!("-- Store {}\n", store.topic)));
-    try_push(Ok(source_table(&request.tables, "st", &store.topic)));
-    try_push(Ok(doc_view("stdoc", "st", store.format)));
     try_push(links(spec));
     for (i, src) in spec.sources.iter().enumerate() {
         try_push(events(spec, i, src));
@@ -80,15 +79,68 @@ pub fn flink_sql(request: &EmitRequest<'_>) -> Result<String, Refused> {
     }
 }
 
-fn unsupported_format(format: SourceFormat) -> Option<String> {
+fn unsupported_format(
+    request: &EmitRequest<'_>,
+    topic: &str,
+    format: SourceFormat,
+) -> Option<String> {
+    let files = matches!(request.tables, super::Tables::Files { .. });
     match format {
         SourceFormat::Json | SourceFormat::JsonSchema => None,
+        SourceFormat::Avro if files => Some(
+            "format avro is compiled for the cluster (Flink's avro-confluent format), not for a \
+             capture's files, which the filesystem connector cannot read with Confluent's framing"
+                .into(),
+        ),
+        SourceFormat::Avro if !request.avro.contains_key(topic) => Some(format!(
+            "format avro needs --schema-registry: the latest schema of {topic}-value gives the \
+             table's columns"
+        )),
+        SourceFormat::Avro => None,
         other => Some(format!(
             "format {} is not compiled: the job reads JSON payloads (plain, or in Confluent's \
-             JSON Schema framing) with Flink's JSON functions",
+             JSON Schema framing) with Flink's JSON functions, and Avro through avro-confluent",
             other.name()
         )),
     }
+}
+
+/// A topic's table and its decoded view (`k`, `tombstone`, `doc`, `ok`, `part`, `off`,
+/// `broker_ms`), whatever its format.
+fn tables_of(
+    request: &EmitRequest<'_>,
+    (table, doc): (&str, &str),
+    topic: &str,
+    format: SourceFormat,
+) -> Result<String, Refusal> {
+    let Some(avro) = request
+        .avro
+        .get(topic)
+        .filter(|_| format == SourceFormat::Avro)
+    else {
+        return Ok(source_table(&request.tables, table, topic) + &doc_view(doc, table, format));
+    };
+    let columns = super::avro::columns(&format!("topic {topic}"), &avro.schema)?;
+    let names: Vec<String> = columns.iter().map(|(c, _)| super::avro::quote(c)).collect();
+    let types: Vec<String> = columns
+        .iter()
+        .map(|(c, t)| format!("{} {t}", super::avro::quote(c)))
+        .collect();
+    // A record turned back into the JSON freshlens decodes it to. Flink's Kafka source skips
+    // records with no value, so an Avro topic's tombstones are neither read nor counted.
+    Ok(
+        super::tables::avro_table(&request.tables, table, topic, avro, &columns)
+            + &format!(
+                "CREATE TEMPORARY VIEW {doc} AS\n\
+             SELECT CAST(fl_k AS STRING) AS k, FALSE AS tombstone,\n\
+             \x20 JSON_STRING(CAST(ROW({}) AS ROW<{}>)) AS doc, TRUE AS ok,\n\
+             \x20 fl_part AS part, fl_off AS off, COALESCE({}, 0) AS broker_ms\n\
+             FROM {table};\n\n",
+                names.join(", "),
+                types.join(", "),
+                plausible("fl_broker_ms"),
+            ),
+    )
 }
 
 fn header(request: &EmitRequest<'_>) -> String {

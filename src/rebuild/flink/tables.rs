@@ -32,22 +32,11 @@ pub fn source_table(tables: &Tables, name: &str, topic: &str) -> String {
             properties,
             ..
         } => {
-            let mut with = vec![
-                ("connector".to_owned(), "kafka".to_owned()),
-                ("topic".to_owned(), topic.to_owned()),
-                (
-                    "properties.bootstrap.servers".to_owned(),
-                    bootstrap
-                        .clone()
-                        .unwrap_or_else(|| "${BOOTSTRAP_SERVERS}".into()),
-                ),
-                ("scan.startup.mode".into(), "earliest-offset".into()),
-                ("scan.bounded.mode".into(), "latest-offset".into()),
-                ("key.format".into(), "raw".into()),
+            let mut with = bounded_read(bootstrap.as_deref(), topic);
+            with.extend([
                 ("key.fields".into(), "k".into()),
                 ("value.format".into(), "raw".into()),
-                ("value.fields-include".into(), "EXCEPT_KEY".into()),
-            ];
+            ]);
             with.extend(kafka_properties(properties));
             format!(
                 "CREATE TABLE {name} (\n  k BYTES,\n  v BYTES,\n  part INT METADATA FROM 'partition' VIRTUAL,\n  \
@@ -66,6 +55,56 @@ pub fn source_table(tables: &Tables, name: &str, topic: &str) -> String {
             ])
         ),
     }
+}
+
+/// An Avro topic's table: the key, the value record's fields as columns (Flink's
+/// `avro-confluent` format, schemas by id from the registry), and the metadata, named `fl_…` so
+/// no field of the record can collide with them.
+pub fn avro_table(
+    tables: &Tables,
+    name: &str,
+    topic: &str,
+    avro: &super::AvroValue,
+    columns: &[(String, String)],
+) -> String {
+    let Tables::Kafka {
+        bootstrap,
+        properties,
+        ..
+    } = tables
+    else {
+        return String::new();
+    };
+    let mut with = bounded_read(bootstrap.as_deref(), topic);
+    with.extend([
+        ("key.fields".into(), "fl_k".into()),
+        ("key.fields-prefix".into(), "fl_".into()),
+        ("value.format".into(), "avro-confluent".into()),
+        ("value.avro-confluent.url".into(), avro.registry.clone()),
+    ]);
+    if avro.basic_auth {
+        with.push((
+            "value.avro-confluent.basic-auth.credentials-source".into(),
+            "USER_INFO".into(),
+        ));
+        with.push((
+            "value.avro-confluent.basic-auth.user-info".into(),
+            "${SCHEMA_REGISTRY_USER_INFO}".into(),
+        ));
+    }
+    with.extend(kafka_properties(properties));
+    let fields: Vec<String> = columns
+        .iter()
+        .map(|(column, kind)| format!("  {} {kind},\n", super::avro::quote(column)))
+        .collect();
+    format!(
+        "CREATE TABLE {name} (\n  fl_k BYTES,\n{}  fl_part INT METADATA FROM 'partition' VIRTUAL,\n  \
+         fl_off BIGINT METADATA FROM 'offset' VIRTUAL,\n  fl_ts TIMESTAMP_LTZ(3) METADATA FROM 'timestamp' VIRTUAL,\n  \
+         fl_broker_ms AS TIMESTAMPDIFF(SECOND, TO_TIMESTAMP_LTZ(0, 3), fl_ts) * CAST(1000 AS BIGINT) + EXTRACT(MILLISECOND FROM fl_ts)\n\
+         ) WITH (\n{}\n);\n\n",
+        fields.concat(),
+        options(&with)
+    )
 }
 
 /// The results tables: differences and summary.
@@ -133,6 +172,23 @@ pub fn profiles_table(tables: &Tables, topic: &str) -> String {
             ])
         ),
     }
+}
+
+/// A Kafka table read from the earliest offset up to the latest when the job starts, with a raw
+/// key and the value's columns after it.
+fn bounded_read(bootstrap: Option<&str>, topic: &str) -> Vec<(String, String)> {
+    vec![
+        ("connector".to_owned(), "kafka".to_owned()),
+        ("topic".to_owned(), topic.to_owned()),
+        (
+            "properties.bootstrap.servers".to_owned(),
+            bootstrap.unwrap_or("${BOOTSTRAP_SERVERS}").to_owned(),
+        ),
+        ("scan.startup.mode".into(), "earliest-offset".into()),
+        ("scan.bounded.mode".into(), "latest-offset".into()),
+        ("key.format".into(), "raw".into()),
+        ("value.fields-include".into(), "EXCEPT_KEY".into()),
+    ]
 }
 
 /// The file a topic's records are written to.
