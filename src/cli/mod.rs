@@ -156,12 +156,16 @@ fn dispatch(connect: &ConnectArgs, command: &Command, out: &mut dyn Write) -> an
             profile::run_profile(connect.open()?.as_ref(), &args, &spec, out)
         }
         Command::Stale(args) => stale::run(connect.open()?.as_ref(), args, connect.timeout(), out),
-        Command::Rebuild(args) if args.emit.is_some() && connect.is_given() => {
-            // The job reads the cluster itself: its connection goes into the script.
+        Command::Rebuild(args) if args.emit.is_some() => {
             let spec = crate::profile::Spec::load(&args.spec)?;
-            let config = connect.to_config()?;
-            let cluster = crate::cluster::Cluster::connect(config.clone())?;
-            rebuild_emit::run(&cluster, &spec, args, Some(&config), out)
+            if connect.is_given() {
+                // The job reads the cluster itself: its connection goes into the script.
+                let config = connect.to_config()?;
+                let cluster = crate::cluster::Cluster::connect(config.clone())?;
+                rebuild_emit::run(&cluster, &spec, args, Some(&config), out)
+            } else {
+                rebuild_emit::run(connect.open()?.as_ref(), &spec, args, None, out)
+            }
         }
         Command::Rebuild(args) => {
             rebuild::run(connect.open()?.as_ref(), args, connect.timeout(), out)

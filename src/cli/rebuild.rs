@@ -83,9 +83,6 @@ pub fn run(
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
     let spec = Spec::load(&args.spec)?;
-    if args.emit.is_some() {
-        return super::rebuild_emit::run(source, &spec, args, None, out);
-    }
     let cancel = CancelToken::default();
     let ready = readiness(source, &spec, &cancel)?;
     let rehearsal = if args.rehearse {

@@ -4,7 +4,7 @@
 
 use apache_avro::Schema;
 
-use super::Refusal;
+use super::refusal::Refusal;
 
 /// An Avro source's schema and where its registry is.
 #[derive(Debug, Clone, PartialEq, Eq)]

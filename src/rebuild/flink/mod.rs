@@ -8,90 +8,24 @@ mod avro;
 mod capture_files;
 mod fold;
 mod paths;
+mod refusal;
+mod request;
 mod script;
 mod tables;
 mod values;
 
-use std::collections::BTreeMap;
-
 pub use avro::AvroValue;
 pub use capture_files::{WrittenFile, write_capture_files};
+pub use refusal::{Refusal, Refused};
+pub use request::{EmitRequest, builder_committed};
 pub use script::flink_sql;
 pub use tables::{Tables, kafka_properties};
-
-use crate::cluster::ClusterError;
-use crate::profile::Spec;
-use crate::source::Source;
-
-/// What the job is made for.
-#[derive(Debug, Clone)]
-pub struct EmitRequest<'a> {
-    pub spec: &'a Spec,
-    /// How the spec was named on the command line, for the script's header.
-    pub spec_name: String,
-    pub tables: Tables,
-    /// Also write the rebuilt profiles to this topic (upsert by key, the store's layout).
-    pub sink_topic: Option<String>,
-    /// The builder group's committed offset per (topic, partition) when the job was emitted:
-    /// the "consumed" fold, which tells a store behind from one that differs.
-    pub committed: BTreeMap<(String, i32), i64>,
-    /// Keep `pii` fields' values in the differences (masked otherwise).
-    pub reveal_pii: bool,
-    /// The value schema of each Avro topic (source or store), from the registry.
-    pub avro: BTreeMap<String, AvroValue>,
-}
-
-/// A construct the SQL cannot express exactly, and why.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{what}: {why}")]
-pub struct Refusal {
-    pub what: String,
-    pub why: String,
-}
-
-impl Refusal {
-    pub fn new(what: &str, why: impl Into<String>) -> Self {
-        Self {
-            what: what.to_owned(),
-            why: why.into(),
-        }
-    }
-}
-
-/// Every construct refused, so one run names them all.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "the spec cannot be compiled to Flink SQL exactly ({} reason{}):\n  {}",
-    .0.len(),
-    if .0.len() == 1 { "" } else { "s" },
-    .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n  ")
-)]
-pub struct Refused(pub Vec<Refusal>);
-
-/// The builder group's committed offsets on every partition of the spec's source topics.
-pub fn builder_committed(
-    source: &dyn Source,
-    spec: &Spec,
-) -> Result<BTreeMap<(String, i32), i64>, ClusterError> {
-    let Some(group) = spec.store.as_ref().and_then(|s| s.builder_group.as_deref()) else {
-        return Ok(BTreeMap::new());
-    };
-    let mut partitions = Vec::new();
-    for src in &spec.sources {
-        for p in source.topic(&src.topic)?.partitions {
-            partitions.push((src.topic.clone(), p.id));
-        }
-    }
-    Ok(source
-        .committed_offsets(group, &partitions)?
-        .into_iter()
-        .filter_map(|(k, v)| v.map(|v| (k, v)))
-        .collect())
-}
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::profile::Spec;
+    use std::collections::BTreeMap;
     use std::collections::BTreeSet;
 
     fn demo_spec() -> Spec {

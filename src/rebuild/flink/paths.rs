@@ -1,7 +1,7 @@
 //! A spec's JSON pointers as SQL/JSON paths. Flink resolves paths with Jayway JsonPath, whose
 //! bracket notation names object members exactly; what it cannot name exactly is refused.
 
-use super::Refusal;
+use super::refusal::Refusal;
 
 /// The members a pointer walks through, unescaped (`/a~1b/c` → `a/b`, `c`).
 pub fn tokens(pointer: &str) -> Vec<String> {

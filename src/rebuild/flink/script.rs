@@ -4,11 +4,12 @@
 use std::fmt::Write as _;
 
 use super::paths::{json_path, literal};
+use super::refusal::{Refusal, Refused};
+use super::request::EmitRequest;
 use super::tables::{profiles_table, result_tables, source_table};
 use super::values::{
     equals, event_ms, id_text, is_null, is_number, kind, plausible, same, unwrap, wrapped,
 };
-use super::{EmitRequest, Refusal, Refused};
 use crate::profile::spec::{Source, SourceFormat};
 use crate::profile::{MASK, Rule, Spec};
 
@@ -84,7 +85,7 @@ fn unsupported_format(
     topic: &str,
     format: SourceFormat,
 ) -> Option<String> {
-    let files = matches!(request.tables, super::Tables::Files { .. });
+    let files = matches!(request.tables, super::tables::Tables::Files { .. });
     match format {
         SourceFormat::Json | SourceFormat::JsonSchema => None,
         SourceFormat::Avro if files => Some(
@@ -157,11 +158,11 @@ fn header(request: &EmitRequest<'_>) -> String {
              -- (class: store ahead / store behind / different) and the counts of\n\
              -- `freshlens rebuild --rehearse` to rebuild_summary.\n";
     match &request.tables {
-        super::Tables::Kafka { .. } => {
+        super::tables::Tables::Kafka { .. } => {
             text += "-- Run: sql-client.sh -f this-file.sql (the Kafka connector jar on the classpath).\n\
                      -- Placeholders ${...} stand for secrets: set them before running; freshlens never prints them.\n";
         }
-        super::Tables::Files { .. } => {
+        super::tables::Tables::Files { .. } => {
             text +=
                 "-- Reads the capture's records from the JSON-lines files beside this script.\n";
         }

@@ -64,7 +64,7 @@ pub fn avro_table(
     tables: &Tables,
     name: &str,
     topic: &str,
-    avro: &super::AvroValue,
+    avro: &super::avro::AvroValue,
     columns: &[(String, String)],
 ) -> String {
     let Tables::Kafka {

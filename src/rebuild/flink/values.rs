@@ -1,8 +1,8 @@
 //! SQL expressions over JSON text that read a value as freshlens's fold reads it: present,
 //! null or absent; its kind; its event time; equality as [`crate::profile::same_value`] has it.
 
-use super::Refusal;
 use super::paths::{json_path, literal, parent_and_member};
+use super::refusal::Refusal;
 use crate::time::LATEST_MS;
 
 /// `JSON_QUERY` with an unconditional wrapper: `["x"]` for a string, `[12.5]` for a number,
