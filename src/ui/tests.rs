@@ -117,12 +117,18 @@ fn freshness_on_demo(
         };
         FreshlensApp::new(cc, startup, Some(config)).unwrap()
     });
-    // The whole demo, not only its first customer: the source it opens on replaces the
-    // first one's and clears the tabs.
+    // The whole demo, not only its first customer (shown first, with `demo_building` already
+    // false): the source it opens on replaces the first one's and clears the tabs.
     step_until(&mut harness, "the demo", &|h| {
-        h.state().session.lookup.is_some() && !h.state().session.demo_building
+        let session = &h.state().session;
+        session.lookup.is_some() && session.source.is_some() && !session.demo_building
     });
-    harness.get_by_label("Freshness").click();
+    // The tab, not the Scorecard's Freshness card: the tab bar is first in the tree.
+    harness
+        .get_all_by_label("Freshness")
+        .next()
+        .expect("the Freshness tab")
+        .click();
     step_until(&mut harness, "the plots", &|h| {
         h.query_by_label_contains("Export PNG").is_some()
     });
