@@ -88,6 +88,14 @@ fn agree(python: &Path, capture: &Path, spec: &Path, dir: &Path) -> (Value, Vec<
     ]);
     let script = out.join("job.sql");
     assert!(script.exists());
+    // An earlier run's results are replaced, not added to.
+    let stale = out.join("results/rebuild_differences");
+    std::fs::create_dir_all(&stale).unwrap();
+    std::fs::write(
+        stale.join("part-from-an-earlier-run"),
+        "{\"customer\":\"ghost\",\"field\":\"x\",\"class\":\"different\",\"rebuilt\":null,\"served\":null}\n",
+    )
+    .unwrap();
     let runner = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/flink_job.py");
     let run = Command::new(python)
         .arg(&runner)

@@ -581,7 +581,8 @@ fn profiles_view(spec: &Spec) -> Result<String, Refusal> {
     ))
 }
 
-/// Counts as the rehearsal reports them, then the inserts, run as one job.
+/// Counts as the rehearsal reports them, then the inserts, run as one job. The results replace
+/// an earlier run's (appended, a second run would double every row).
 fn inserts(request: &EmitRequest<'_>) -> String {
     let spec = request.spec;
     let n = spec.sources.len();
@@ -633,13 +634,18 @@ fn inserts(request: &EmitRequest<'_>) -> String {
     }
     let mut text = String::from(
         "EXECUTE STATEMENT SET\nBEGIN\n\
-         INSERT INTO rebuild_differences SELECT customer, field, class, rebuilt, served FROM differences;\n\
-         INSERT INTO rebuild_summary\n",
+         INSERT OVERWRITE rebuild_differences SELECT customer, field, class, rebuilt, served FROM differences;\n\
+         INSERT OVERWRITE rebuild_summary\n",
     );
     text += &summary.join("\nUNION ALL ");
     text += ";\n";
     if request.sink_topic.is_some() {
-        text += "INSERT INTO rebuilt_profiles SELECT customer, profile FROM profiles;\n";
+        // A topic takes upserts; a file (from a capture) is replaced like the results.
+        text += match request.tables {
+            super::tables::Tables::Kafka { .. } => "INSERT INTO",
+            super::tables::Tables::Files { .. } => "INSERT OVERWRITE",
+        };
+        text += " rebuilt_profiles SELECT customer, profile FROM profiles;\n";
     }
     text += "END;\n";
     text
