@@ -411,10 +411,26 @@ pub fn own_tansu(cluster_id: &str) -> Option<(Broker, String)> {
 /// `FRESHLENS_TEST_PYTHON` (`.ci/run` makes one); `None`, with a note, where there is none,
 /// and a failure under `CI=true`.
 pub fn confluent_python() -> Option<std::path::PathBuf> {
-    let python = std::env::var_os("FRESHLENS_TEST_PYTHON").map(std::path::PathBuf::from);
+    python_with(
+        "FRESHLENS_TEST_PYTHON",
+        "import confluent_kafka, grpc_tools",
+        "confluent-kafka and grpcio-tools",
+        "tests/python/requirements.txt",
+    )
+}
+
+/// The Python `var` names, when `import` runs in it. Without one the test is skipped, with a
+/// note, except under `CI=true`, where `.ci/run` installs it and its absence is a failure.
+pub fn python_with(
+    var: &str,
+    import: &str,
+    what: &str,
+    requirements: &str,
+) -> Option<std::path::PathBuf> {
+    let python = std::env::var_os(var).map(std::path::PathBuf::from);
     let works = python.as_ref().is_some_and(|p| {
         std::process::Command::new(p)
-            .args(["-c", "import confluent_kafka, grpc_tools"])
+            .args(["-c", import])
             .output()
             .is_ok_and(|o| o.status.success())
     });
@@ -422,12 +438,9 @@ pub fn confluent_python() -> Option<std::path::PathBuf> {
         return python;
     }
     if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
-        panic!(
-            "FRESHLENS_TEST_PYTHON names no Python with confluent-kafka and grpcio-tools, and \
-             CI=true: see .ci/run"
-        );
+        panic!("{var} names no Python with {what}, and CI=true: see .ci/run");
     }
-    eprintln!("skipped: set FRESHLENS_TEST_PYTHON to a Python with tests/python/requirements.txt");
+    eprintln!("skipped: set {var} to a Python with {requirements}");
     None
 }
 

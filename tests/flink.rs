@@ -15,23 +15,12 @@ use serde_json::{Value, json};
 
 /// A Python with PyFlink (`FRESHLENS_FLINK_PYTHON`, installed by `.ci/run`), and Java.
 fn flink_python() -> Option<PathBuf> {
-    let python = std::env::var_os("FRESHLENS_FLINK_PYTHON").map(PathBuf::from);
-    let works = python.as_ref().is_some_and(|p| {
-        Command::new(p)
-            .args(["-c", "import pyflink.table"])
-            .output()
-            .is_ok_and(|o| o.status.success())
-    });
-    if works {
-        return python;
-    }
-    if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
-        panic!(
-            "FRESHLENS_FLINK_PYTHON names no Python with apache-flink, and CI=true: see .ci/run"
-        );
-    }
-    eprintln!("skipped: set FRESHLENS_FLINK_PYTHON to a Python with apache-flink (and Java 17)");
-    None
+    crate::fixtures::python_with(
+        "FRESHLENS_FLINK_PYTHON",
+        "import pyflink.table",
+        "apache-flink",
+        "tests/python/flink-requirements.txt (and Java 17)",
+    )
 }
 
 fn freshlens(args: &[&str]) -> std::process::Output {
