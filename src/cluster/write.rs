@@ -11,6 +11,7 @@ use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer as _};
 use rdkafka::error::KafkaError;
 use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer as _, ThreadedProducer};
 use rdkafka::types::RDKafkaErrorCode;
+use rdkafka::util::IntoOpaque;
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 
 use super::ConnectionConfig;
@@ -198,21 +199,34 @@ pub struct Outgoing<'a> {
     pub value: Option<&'a [u8]>,
 }
 
+impl<'a> Outgoing<'a> {
+    /// `base` (a record of this topic) with this record's partition (a negative one left to
+    /// the partitioner), timestamp, key and value: every producer here builds its records so.
+    pub(crate) fn fill<D: IntoOpaque>(
+        self,
+        mut base: BaseRecord<'a, [u8], [u8], D>,
+    ) -> BaseRecord<'a, [u8], [u8], D> {
+        if self.partition >= 0 {
+            base = base.partition(self.partition);
+        }
+        if let Some(ts) = self.timestamp_ms {
+            base = base.timestamp(ts);
+        }
+        if let Some(key) = self.key {
+            base = base.key(key);
+        }
+        if let Some(value) = self.value {
+            base = base.payload(value);
+        }
+        base
+    }
+}
+
 impl RecordWriter<'_> {
     /// Queues `record`, waiting while librdkafka's queue is full.
     pub fn send(&self, record: Outgoing<'_>) -> Result<(), WriteError> {
         self.writer.check_topic(record.topic)?;
-        let mut out = BaseRecord::<[u8], [u8]>::to(record.topic).partition(record.partition);
-        if let Some(ts) = record.timestamp_ms {
-            out = out.timestamp(ts);
-        }
-        if let Some(key) = record.key {
-            out = out.key(key);
-        }
-        if let Some(value) = record.value {
-            out = out.payload(value);
-        }
-        let mut pending = out;
+        let mut pending = record.fill(BaseRecord::<[u8], [u8]>::to(record.topic));
         loop {
             match self.producer.send(pending) {
                 Ok(()) => return Ok(()),

@@ -135,21 +135,10 @@ impl AckedProducer<'_> {
         for (key, value) in headers {
             owned = owned.insert(Header { key, value: *value });
         }
-        let mut out =
+        let out = record.fill(
             BaseRecord::<[u8], [u8], Box<u64>>::with_opaque_to(record.topic, Box::new(id))
-                .headers(owned);
-        if record.partition >= 0 {
-            out = out.partition(record.partition);
-        }
-        if let Some(ts) = record.timestamp_ms {
-            out = out.timestamp(ts);
-        }
-        if let Some(key) = record.key {
-            out = out.key(key);
-        }
-        if let Some(value) = record.value {
-            out = out.payload(value);
-        }
+                .headers(owned),
+        );
         match self.producer.send(out) {
             Ok(()) => Ok(true),
             Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => Ok(false),

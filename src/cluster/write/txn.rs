@@ -41,13 +41,7 @@ impl TxnProducer<'_> {
     /// Queues `record` in the open transaction and waits for it to be sent.
     pub fn send(&self, record: Outgoing<'_>) -> Result<(), WriteError> {
         self.writer.check_topic(record.topic)?;
-        let mut out = BaseRecord::<[u8], [u8]>::to(record.topic).partition(record.partition);
-        if let Some(key) = record.key {
-            out = out.key(key);
-        }
-        if let Some(value) = record.value {
-            out = out.payload(value);
-        }
+        let out = record.fill(BaseRecord::<[u8], [u8]>::to(record.topic));
         self.producer.send(out).map_err(|(e, _)| e)?;
         Ok(self.producer.flush(self.timeout)?)
     }
