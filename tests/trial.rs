@@ -314,6 +314,25 @@ fn a_prefix_in_use_is_refused_before_anything_is_written() {
     assert_eq!(topics_under(&bootstrap, &prefix), vec![taken]);
 }
 
+/// A baseline that cannot be reached fails the trial before the candidate is written to, with
+/// the baseline named and nothing under the prefix.
+#[test]
+fn an_unreachable_baseline_fails_before_the_candidate_is_written() {
+    let Some(bootstrap) = broker() else { return };
+    let prefix = unique_topic("trial-nobase");
+    let out = Command::new(env!("CARGO_BIN_EXE_freshlens"))
+        .args(["-b", &bootstrap, "--timeout", "3", "trial"])
+        .args(["--baseline", "127.0.0.1:1", "--prefix", &prefix, "--json"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("Baseline 127.0.0.1:1"), "{stderr}");
+    // The candidate's run never started: no probe, no phase, nothing to delete.
+    assert!(!stderr.contains("candidate:"), "{stderr}");
+    assert!(topics_under(&bootstrap, &prefix).is_empty());
+}
+
 #[test]
 fn ctrl_c_cleans_up() {
     let Some(bootstrap) = broker() else { return };

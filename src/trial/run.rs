@@ -150,12 +150,27 @@ pub fn run(
     let mut cleaned = true;
     let targets = std::iter::once((Which::Candidate, &request.candidate))
         .chain(request.baseline.iter().map(|b| (Which::Baseline, b)));
-    let mut budget_ms = 0;
+    // Every target is reached, and its prefix checked, before anything is written: a baseline
+    // that cannot be reached, or holds the prefix, fails the trial in seconds, not after the
+    // candidate's whole run (whose writes would be for nothing).
+    let mut reached = Vec::new();
     for (which, connection) in targets {
+        let cluster =
+            Cluster::connect(connection.clone()).map_err(|source| TrialError::Connect {
+                which,
+                bootstrap: connection.bootstrap.clone(),
+                source,
+            })?;
+        refuse_existing(&cluster, which, &connection.bootstrap, &request.prefix)?;
+        reached.push((which, connection, cluster));
+    }
+    let mut budget_ms = 0;
+    for (which, connection, cluster) in reached {
         if cancel.is_cancelled() {
             return Err(TrialError::Cancelled);
         }
-        let (side, spec_budget, cleanup) = one_side(request, which, connection, cancel, on_step)?;
+        let (side, spec_budget, cleanup) =
+            one_side(request, which, (connection, &cluster), cancel, on_step)?;
         budget_ms = spec_budget;
         cleaned &= cleanup;
         on_step(TrialStep::Done(which, Box::new(side.clone())));
@@ -210,21 +225,16 @@ fn refuse_existing(
 }
 
 #[allow(clippy::too_many_lines)]
+/// One side's whole run on `target`, reached and checked by [`run`].
 fn one_side(
     request: &TrialRequest,
     which: Which,
-    connection: &ConnectionConfig,
+    (connection, cluster): (&ConnectionConfig, &Cluster),
     cancel: &CancelToken,
     on_step: &mut dyn FnMut(TrialStep),
 ) -> Result<(Side, i64, bool), TrialError> {
     let bootstrap = connection.bootstrap.clone();
     on_step(TrialStep::Started(which, bootstrap.clone()));
-    let cluster = Cluster::connect(connection.clone()).map_err(|source| TrialError::Connect {
-        which,
-        bootstrap: bootstrap.clone(),
-        source,
-    })?;
-    refuse_existing(&cluster, which, &bootstrap, &request.prefix)?;
     let prefix = &request.prefix;
     let writer = Writer::new(connection, format!("{prefix}.")).with_client_id("freshlens-trial");
     let config = DemoConfig {
@@ -295,7 +305,7 @@ fn one_side(
                 return;
             }
         }
-        wait_for(&cluster, &topics, request.partitions);
+        wait_for(cluster, &topics, request.partitions);
         let setup = BuilderSetup {
             spec: spec.clone(),
             group: config.builder_group.clone(),

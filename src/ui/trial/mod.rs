@@ -238,7 +238,15 @@ impl Panel for TrialPanel {
             self.running = false;
             match result {
                 Ok(report) => self.report = Some(report),
-                Err(e) => self.error = Some(e),
+                Err(e) => {
+                    // A side the error cut short says so rather than "probing" forever.
+                    for side in &mut self.sides {
+                        if side.done.is_none() && !side.bootstrap.is_empty() {
+                            side.phase = "stopped (see the error above)".into();
+                        }
+                    }
+                    self.error = Some(e);
+                }
             }
         }
     }
