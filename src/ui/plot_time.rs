@@ -98,6 +98,43 @@ pub fn duration_axis(mark: egui_plot::GridMark, _range: &std::ops::RangeInclusiv
     signed_duration((mark.value * 1000.0).round() as i64)
 }
 
+/// The y of a latency on a log axis: log10 of seconds, a latency under 1 ms drawn at 1 ms
+/// (a log axis has no zero).
+pub fn log_seconds(ms: i64) -> f64 {
+    (ms.max(1) as f64 / 1000.0).log10()
+}
+
+/// Marks of a [`log_seconds`] axis: every decade (1ms, 10ms, … 100s) with 2× and 5× between,
+/// so milliseconds and a restart's tens of seconds read on one plot.
+pub fn log_seconds_marks(input: egui_plot::GridInput) -> Vec<egui_plot::GridMark> {
+    let (lo, hi) = input.bounds;
+    // 1 µs to 30 years: a zoomed-out view does not ask for a mark per decade to infinity.
+    let (first, last) = (lo.floor().max(-6.0) as i32, hi.ceil().min(9.0) as i32);
+    let mut marks = Vec::new();
+    for decade in first..=last {
+        for (factor, step_size) in [(1.0f64, 1.0), (2.0, 0.3), (5.0, 0.3)] {
+            let value = f64::from(decade) + factor.log10();
+            if (lo..=hi).contains(&value) {
+                marks.push(egui_plot::GridMark { value, step_size });
+            }
+        }
+    }
+    marks
+}
+
+/// A tick of a [`log_seconds`] axis, as a duration: `5ms`, `200ms`, `20s`.
+pub fn log_seconds_axis(
+    mark: egui_plot::GridMark,
+    _range: &std::ops::RangeInclusive<f64>,
+) -> String {
+    signed_duration(log_seconds_ms(mark.value))
+}
+
+/// The latency a [`log_seconds`] y stands for, in ms.
+pub fn log_seconds_ms(y: f64) -> i64 {
+    (10f64.powf(y) * 1000.0).round() as i64
+}
+
 /// A duration that may be negative, readable at every scale (sub-second values included, so
 /// an axis of small lags does not read "0s" at every tick).
 pub fn signed_duration(ms: i64) -> String {
@@ -153,5 +190,23 @@ mod tests {
         assert_eq!(count_axis(mark(60_000.0), &(0.0..=1.0)), "60k");
         assert_eq!(count_axis(mark(2_500.0), &(0.0..=1.0)), "2500");
         assert_eq!(count_axis(mark(1_500_000.0), &(0.0..=1.0)), "1.5M");
+    }
+
+    #[test]
+    fn a_log_latency_axis_marks_decades_and_reads_back_in_ms() {
+        assert_eq!(log_seconds(0), log_seconds(1), "no zero on a log axis");
+        assert_eq!(log_seconds_ms(log_seconds(250)), 250);
+        assert_eq!(log_seconds_ms(log_seconds(42_000)), 42_000);
+        // 5 ms to 20 s: 5ms 10ms 20ms 50ms … 10s 20s.
+        let labels: Vec<String> = log_seconds_marks(input(log_seconds(5), log_seconds(20_000)))
+            .into_iter()
+            .map(|m| log_seconds_axis(m, &(0.0..=1.0)))
+            .collect();
+        assert_eq!(labels.first().map(String::as_str), Some("5ms"));
+        assert_eq!(labels.last().map(String::as_str), Some("20s"));
+        assert_eq!(labels.len(), 12, "{labels:?}");
+        assert!(labels.contains(&"1s".to_owned()), "{labels:?}");
+        // A view zoomed far out stays bounded.
+        assert!(log_seconds_marks(input(-1e9, 1e9)).len() <= 48);
     }
 }

@@ -1,13 +1,14 @@
 //! How the Trial tab looks: targets and settings, Start/Cancel/Export, the latency of both
 //! sides live on one plot, the compatibility table side by side, replay bars and rows.
 
-use egui_plot::{HLine, Legend, Line, Plot, PlotPoints, Span};
+use egui_plot::{HLine, HoverPosition, Legend, Line, Plot, PlotPoints, Span};
 
 use super::{Ask, ID, LiveSide, TrialPanel};
 use crate::scorecard::Verdict;
 use crate::time::format_latency_ms;
 use crate::trial::result::ProbeResult;
 use crate::ui::command::Command;
+use crate::ui::plot_time::{log_seconds, log_seconds_axis, log_seconds_marks, log_seconds_ms};
 use crate::ui::session::Session;
 
 const COLOURS: [egui::Color32; 2] = [
@@ -191,7 +192,8 @@ fn status(panel: &TrialPanel, ui: &mut egui::Ui) {
 }
 
 /// Seconds since the side's first interval of each of its intervals' p99, the budget, and
-/// the burst and the restart shaded once the side is done.
+/// the burst and the restart shaded once the side is done. The latency axis is logarithmic:
+/// a steady few milliseconds and a restart's tens of seconds both have to read.
 fn latency_plot(sides: &[LiveSide; 2], budget_ms: i64, ui: &mut egui::Ui) {
     let height = (ui.available_height() * 0.42).clamp(160.0, 320.0);
     Plot::new("trial_latency")
@@ -199,7 +201,21 @@ fn latency_plot(sides: &[LiveSide; 2], budget_ms: i64, ui: &mut egui::Ui) {
         .legend(Legend::default())
         .allow_scroll(false)
         .x_axis_label("seconds from the side's start")
-        .y_axis_label("p99 latency (s)")
+        .y_axis_label("p99 latency (log)")
+        .y_axis_formatter(log_seconds_axis)
+        .y_grid_spacer(log_seconds_marks)
+        .label_formatter(|pos| {
+            let (name, at) = match pos {
+                HoverPosition::NearDataPoint {
+                    plot_name,
+                    position,
+                    ..
+                } => (*plot_name, position),
+                HoverPosition::Elsewhere { position } => ("", position),
+            };
+            let latency = format_latency_ms(log_seconds_ms(at.y));
+            Some(format!("{name}\n{:.0}s: {latency}", at.x).trim().to_owned())
+        })
         .show(ui, |plot| {
             for (i, side) in sides.iter().enumerate() {
                 let Some(first) = side.intervals.first().map(|f| f.start_ms) else {
@@ -209,7 +225,7 @@ fn latency_plot(sides: &[LiveSide; 2], budget_ms: i64, ui: &mut egui::Ui) {
                 let points: Vec<[f64; 2]> = side
                     .intervals
                     .iter()
-                    .filter_map(|iv| iv.p99_ms.map(|p| [x(iv.start_ms), p as f64 / 1000.0]))
+                    .filter_map(|iv| iv.p99_ms.map(|p| [x(iv.start_ms), log_seconds(p)]))
                     .collect();
                 plot.line(
                     Line::new(format!("{} p99", NAMES[i]), PlotPoints::from(points))
@@ -230,7 +246,7 @@ fn latency_plot(sides: &[LiveSide; 2], budget_ms: i64, ui: &mut egui::Ui) {
                     }
                 }
             }
-            plot.hline(HLine::new("budget", budget_ms as f64 / 1000.0).color(FAIL));
+            plot.hline(HLine::new("budget", log_seconds(budget_ms)).color(FAIL));
         });
 }
 
