@@ -56,17 +56,20 @@ fn topics_json_has_the_documented_shape() {
                 p["high"],
                 p["replicas"].is_array(),
                 p["isr"].is_array(),
-                p["leader"].is_i64()
+                p["leader"].is_i64(),
+                p["high_confirmed"]
             ])
         })
         .collect();
+    // The empty partition needs no fetch; the other's record confirmed its high watermark.
     assert_eq!(
         partitions,
         vec![
-            json!([0, 0, 0, true, true, true]),
-            json!([1, 0, 1, true, true, true])
+            json!([0, 0, 0, true, true, true, true]),
+            json!([1, 0, 1, true, true, true, true])
         ]
     );
+    assert_eq!(listed["unconfirmed_partitions"], 0);
 }
 
 #[test]

@@ -22,6 +22,7 @@ pub fn run(cluster: &dyn Source, args: &TopicsArgs, out: &mut dyn Write) -> anyh
         let mut docs = Vec::with_capacity(topics.len());
         for topic in &topics {
             let mut doc = serde_json::to_value(topic)?;
+            doc["unconfirmed_partitions"] = topic.unconfirmed_partitions().into();
             if args.configs {
                 let configs = match cluster.topic_configs(&topic.name) {
                     Ok(entries) => serde_json::Value::Object(
@@ -50,6 +51,14 @@ pub fn run(cluster: &dyn Source, args: &TopicsArgs, out: &mut dyn Write) -> anyh
             topic.partitions.len(),
             topic.message_count()
         )?;
+        let unconfirmed = topic.unconfirmed_partitions();
+        if unconfirmed > 0 {
+            writeln!(
+                out,
+                "    note: {unconfirmed} partition(s) answered no fetch in time: their high \
+                 watermark is ListOffsets' word, and may be low on a broker that lists batches"
+            )?;
+        }
         for p in &topic.partitions {
             writeln!(
                 out,
@@ -60,10 +69,11 @@ pub fn run(cluster: &dyn Source, args: &TopicsArgs, out: &mut dyn Write) -> anyh
                 p.isr,
                 p.low,
                 p.high,
-                match (&p.error, p.listed_high < p.high) {
-                    (Some(e), _) => format!("  error {e}"),
-                    (None, true) => format!("  (ListOffsets listed {})", p.listed_high),
-                    (None, false) => String::new(),
+                match (&p.error, p.listed_high < p.high, p.high_confirmed) {
+                    (Some(e), _, _) => format!("  error {e}"),
+                    (None, _, false) => "  (high not confirmed by a fetch)".to_owned(),
+                    (None, true, true) => format!("  (ListOffsets listed {})", p.listed_high),
+                    (None, false, true) => String::new(),
                 }
             )?;
         }

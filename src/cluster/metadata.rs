@@ -25,6 +25,10 @@ pub struct PartitionInfo {
     /// What ListOffsets(latest) answered, kept to say where it differed from `high` and to
     /// start reads inside such a broker's last batch.
     pub listed_high: i64,
+    /// Whether `high` is proved: by a fetch of the partition's last listed offset, or by the
+    /// data itself (a capture, the demo). `false` where that fetch answered nothing in time:
+    /// `high` is then ListOffsets' word, which a broker listing batches gives low.
+    pub high_confirmed: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
@@ -50,6 +54,11 @@ impl TopicInfo {
             .iter()
             .map(PartitionInfo::message_count)
             .fold(0, i64::saturating_add)
+    }
+
+    /// Partitions whose high watermark no fetch confirmed (see `PartitionInfo::high_confirmed`).
+    pub fn unconfirmed_partitions(&self) -> usize {
+        self.partitions.iter().filter(|p| !p.high_confirmed).count()
     }
 
     pub fn internal(&self) -> bool {
@@ -118,6 +127,7 @@ impl Cluster {
                         low: 0,
                         high: 0,
                         listed_high: 0,
+                        high_confirmed: true,
                         error: p.error().map(|e| format!("{e:?}")),
                     })
                     .collect(),
@@ -167,9 +177,11 @@ impl Cluster {
         );
         for topic in topics {
             for partition in &mut topic.partitions {
-                if let Some(high) = fetched.get(&(topic.name.clone(), partition.id)) {
+                let key = (topic.name.clone(), partition.id);
+                if let Some(high) = fetched.highs.get(&key) {
                     partition.high = partition.high.max(*high);
                 }
+                partition.high_confirmed = !fetched.silent.contains(&key);
             }
         }
         Ok(())

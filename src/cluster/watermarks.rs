@@ -12,7 +12,7 @@
 //! [`probe_start`] and, where the first record it gets lies past the offset wanted, steps back
 //! ([`step_back`]) until the batch holding that offset comes back.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use rdkafka::consumer::Consumer as _;
@@ -23,9 +23,21 @@ use super::{Cluster, ClusterError};
 
 /// How long a partition that delivered records is waited on for more of its last batch.
 const SETTLE: Duration = Duration::from_millis(50);
-/// The most a confirmation waits (within the connection's timeout): a partition whose fetch
-/// delivers nothing by then keeps the listed high watermark.
-const CONFIRM_BUDGET: Duration = Duration::from_secs(3);
+/// How long a confirmation waits without progress (a record, or a partition's end) before
+/// it gives up on the partitions still silent; all of it within the connection's timeout. An
+/// idle limit, not a total: a loaded broker confirming a thousand partitions keeps going as
+/// long as answers come (a total of 3 s once left a batched topic reading 4 records for 99).
+const CONFIRM_IDLE: Duration = Duration::from_secs(3);
+
+/// What a confirmation fetch proved.
+#[derive(Debug, Default)]
+pub(crate) struct Confirmed {
+    /// One past the last record delivered, per partition.
+    pub highs: HashMap<(String, i32), i64>,
+    /// Partitions that delivered neither a record nor their end in time: their listed high
+    /// watermark stands unconfirmed (and may be low, on a broker that lists batches).
+    pub silent: HashSet<(String, i32)>,
+}
 /// The first step back from an offset whose batch began before it.
 const FIRST_STEP: i64 = 64;
 
@@ -48,21 +60,35 @@ pub(crate) fn step_back(want: i64, tried: i64, came: i64, low: i64) -> Option<i6
     })
 }
 
+/// The partitions of `asked` that answered neither a record (`delivered`) nor their end
+/// (`ended`: partition ids, since librdkafka's end-of-partition event names no topic).
+fn silent<'a>(
+    asked: impl Iterator<Item = &'a (String, i32)>,
+    delivered: &HashMap<(String, i32), i64>,
+    ended: &HashSet<i32>,
+) -> HashSet<(String, i32)> {
+    asked
+        .filter(|k| !delivered.contains_key(*k) && !ended.contains(&k.1))
+        .cloned()
+        .collect()
+}
+
 impl Cluster {
     /// Each partition's high watermark as the records prove it: one past the last record a
     /// fetch from `listed_high - 1` delivers (on a broker listing the last batch's base, that
     /// batch's records; on Kafka, the last record, so nothing changes). Delivered records, not
     /// the fetch's cached high watermark: under read_committed that is the high watermark, past
     /// the last stable offset ListOffsets rightly answers. Partitions that deliver nothing
-    /// within the budget (a transaction marker last, no read permission) are left out.
-    /// `partitions` holds (topic, partition, listed high) with listed high > 0.
+    /// in time (no read permission, a broker too busy to answer) are named silent; one whose
+    /// fetch reaches the end with no record (a transaction marker last) keeps its listed high,
+    /// confirmed. `partitions` holds (topic, partition, listed high) with listed high > 0.
     pub(crate) fn fetched_highs(
         &self,
         partitions: &[(String, i32, i64)],
-    ) -> Result<HashMap<(String, i32), i64>, ClusterError> {
+    ) -> Result<Confirmed, ClusterError> {
         let mut delivered: HashMap<(String, i32), i64> = HashMap::new();
         if partitions.is_empty() {
-            return Ok(delivered);
+            return Ok(Confirmed::default());
         }
         let mut assignment = TopicPartitionList::new();
         for (topic, partition, listed) in partitions {
@@ -87,8 +113,10 @@ impl Cluster {
             .collect();
         // When each partition last delivered a record.
         let mut heard: HashMap<(String, i32), Instant> = HashMap::new();
-        let mut ended: std::collections::HashSet<i32> = Default::default();
-        let deadline = Instant::now() + self.config().timeout.min(CONFIRM_BUDGET);
+        let mut ended: HashSet<i32> = HashSet::new();
+        let started = Instant::now();
+        let deadline = started + self.config().timeout.max(CONFIRM_IDLE);
+        let mut progress = started;
         loop {
             // Everything already fetched is taken in before the partitions are looked at.
             let mut polled = consumer.poll(Duration::from_millis(20));
@@ -99,12 +127,14 @@ impl Cluster {
                         let next = message.offset() + 1;
                         let at = delivered.entry(key.clone()).or_insert(next);
                         *at = (*at).max(next);
-                        heard.insert(key, Instant::now());
+                        progress = Instant::now();
+                        heard.insert(key, progress);
                     }
                     // The end reached without a record (a transaction marker last): the
                     // event names a partition, not its topic, so it answers that partition of
                     // every topic still silent.
                     Err(KafkaError::PartitionEOF(partition)) => {
+                        progress = Instant::now();
                         ended.insert(partition);
                     }
                     Err(e) => log::debug!("confirming high watermarks: {e}"),
@@ -121,16 +151,20 @@ impl Cluster {
                 Some(at) => now.duration_since(*at) >= SETTLE,
                 None => ended.contains(&k.1),
             });
-            if quiet || now >= deadline {
+            if quiet || now >= deadline || now.duration_since(progress) >= CONFIRM_IDLE {
                 break;
             }
         }
         if consumer.unassign().is_ok() {
             self.confirmers.put(&pool_key, consumer);
         }
-        let unconfirmed = listed.len() - delivered.len();
-        if unconfirmed > 0 {
-            log::debug!("{unconfirmed} high watermark(s) not confirmed by a record in time");
+        let silent = silent(listed.keys(), &delivered, &ended);
+        if !silent.is_empty() {
+            log::warn!(
+                "{} high watermark(s) not confirmed by a fetch within {:?}",
+                silent.len(),
+                started.elapsed()
+            );
         }
         if delivered
             .iter()
@@ -139,7 +173,10 @@ impl Cluster {
             self.lists_low
                 .store(true, std::sync::atomic::Ordering::Relaxed);
         }
-        Ok(delivered)
+        Ok(Confirmed {
+            highs: delivered,
+            silent,
+        })
     }
 
     /// Whether this cluster was seen listing a high watermark below its records (so reads
@@ -153,6 +190,23 @@ impl Cluster {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_partition_that_answered_nothing_is_named_silent() {
+        let asked = [
+            ("a".to_owned(), 0),
+            ("a".to_owned(), 1),
+            ("b".to_owned(), 2),
+        ];
+        let delivered = HashMap::from([(("a".to_owned(), 0), 99)]);
+        // b's partition 2 reached its end with no record: its listed high is confirmed.
+        let ended = HashSet::from([2]);
+        assert_eq!(
+            silent(asked.iter(), &delivered, &ended),
+            HashSet::from([("a".to_owned(), 1)])
+        );
+        assert!(silent(asked.iter(), &delivered, &HashSet::from([1, 2])).is_empty());
+    }
 
     #[test]
     fn a_broker_listing_the_real_high_is_asked_at_the_offset_itself() {

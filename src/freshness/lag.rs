@@ -376,6 +376,7 @@ mod tests {
                     low,
                     high,
                     listed_high: high,
+                    high_confirmed: true,
                     error: None,
                 })
                 .collect(),

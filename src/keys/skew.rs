@@ -154,6 +154,7 @@ mod tests {
             low,
             high,
             listed_high: high,
+            high_confirmed: true,
             error: None,
         }
     }

@@ -191,6 +191,7 @@ mod tests {
                     low: 0,
                     high: *h,
                     listed_high: *h,
+                    high_confirmed: true,
                     error: None,
                 })
                 .collect(),

@@ -136,6 +136,7 @@ impl Capture {
                     low: p.low,
                     high: p.high,
                     listed_high: p.high,
+                    high_confirmed: true,
                     error: None,
                 })
                 .collect(),

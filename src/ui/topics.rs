@@ -124,6 +124,17 @@ impl TopicsPanel {
                  partition(s) (it counts batches, not records); shown: the fetch's."
             ));
         }
+        let unconfirmed = topic.unconfirmed_partitions();
+        if unconfirmed > 0 {
+            ui.colored_label(
+                ui.visuals().warn_fg_color,
+                format!(
+                    "{unconfirmed} partition(s) answered no fetch in time: their high watermark \
+                     (marked ?) is ListOffsets' word, and may be low on a broker that lists \
+                     batches. Refresh to ask again."
+                ),
+            );
+        }
         let row_height = ui.text_style_height(&egui::TextStyle::Body) + 4.0;
         TableBuilder::new(ui)
             .id_salt("partitions_table")
@@ -160,7 +171,11 @@ impl TopicsPanel {
                         list(&p.replicas),
                         list(&p.isr),
                         p.low.to_string(),
-                        p.high.to_string(),
+                        if p.high_confirmed {
+                            p.high.to_string()
+                        } else {
+                            format!("{}?", p.high)
+                        },
                         p.message_count().to_string(),
                     ];
                     for cell in cells {
