@@ -5,8 +5,14 @@ use freshlens::cli::{self, Cli};
 
 fn main() -> ExitCode {
     freshlens::ui::note_process_start();
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
     let args = Cli::parse();
+    // A trial stops a broker on purpose and times the outage itself: librdkafka's line per
+    // refused connection would bury its progress (RUST_LOG still shows them).
+    let logs = match &args.command {
+        Some(cli::Command::Trial(_)) => "warn,librdkafka=off,rdkafka::client=off",
+        _ => "warn",
+    };
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(logs)).init();
     match &args.command {
         Some(command) => cli::run(&args.connect, command),
         None => match startup(&args).and_then(freshlens::ui::run) {

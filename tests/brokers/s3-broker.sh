@@ -45,7 +45,8 @@ stop_pid() {
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.1
   done
-  kill -9 "$pid" 2>/dev/null || true
+  # Only if it outlived the wait: a pid that already exited may belong to another process now.
+  if kill -0 "$pid" 2>/dev/null; then kill -9 "$pid" 2>/dev/null || true; fi
   rm -f "$file"
 }
 
