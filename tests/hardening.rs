@@ -687,3 +687,83 @@ fn secrets_in_urls_and_malformed_properties_are_never_echoed() {
         assert!(!stderr.contains("Pw-Secret"), "{args:?}: {stderr}");
     }
 }
+
+/// A topic deleted while a client reads it: Tansu answers the reader's next fetches with
+/// leader-discovery tags that librdkafka 2.12 turned into a NULL topic name and a SIGSEGV (in
+/// every client: Confluent's Python one crashed the same way). freshlens builds librdkafka with
+/// the fix (`vendor/README.md`). The reading runs in a child process, so a crash fails this
+/// test alone, with its signal.
+#[test]
+fn a_topic_deleted_while_it_is_read_does_not_crash_the_reader() {
+    const CHILD: &str = "FRESHLENS_TEST_READ_WHILE_DELETED";
+    let Some(bootstrap) = crate::fixtures::broker() else {
+        return;
+    };
+    if std::env::var_os(CHILD).is_some() {
+        return read_while_deleted(&bootstrap);
+    }
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "hardening::a_topic_deleted_while_it_is_read_does_not_crash_the_reader",
+            "--nocapture",
+        ])
+        .env(CHILD, "1")
+        .output()
+        .unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success(),
+        "the reader ended {:?}: {said}",
+        out.status
+    );
+    assert!(said.contains("read 20 records, then polled 8s"), "{said}");
+}
+
+fn read_while_deleted(bootstrap: &str) {
+    use rdkafka::admin::{AdminClient, AdminOptions};
+    use rdkafka::consumer::{BaseConsumer, Consumer as _};
+    use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+    use std::time::{Duration, Instant};
+    let topic = crate::fixtures::unique_topic("deleted-while-read");
+    crate::fixtures::create_topic(bootstrap, &topic, 1);
+    let records: Vec<_> = (0..20)
+        .map(|i| crate::fixtures::TestRecord::new(0, "k", &format!("v{i}"), crate::fixtures::t0()))
+        .collect();
+    crate::fixtures::produce_batched(bootstrap, &topic, &records);
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", "freshlens-test-unused")
+        .set("enable.auto.commit", "false")
+        .create()
+        .unwrap();
+    let mut assignment = TopicPartitionList::new();
+    assignment
+        .add_partition_offset(&topic, 0, Offset::Beginning)
+        .unwrap();
+    consumer.assign(&assignment).unwrap();
+    let mut read = 0;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while read < records.len() && Instant::now() < deadline {
+        if let Some(Ok(_)) = consumer.poll(Duration::from_millis(100)) {
+            read += 1;
+        }
+    }
+    let admin: AdminClient<_> = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .create()
+        .unwrap();
+    let deleted =
+        futures_executor::block_on(admin.delete_topics(&[&topic], &AdminOptions::new())).unwrap();
+    assert!(deleted.iter().all(Result::is_ok), "{deleted:?}");
+    // The reader keeps fetching the partition that is gone: where the crash was.
+    let polled = Instant::now();
+    while polled.elapsed() < Duration::from_secs(8) {
+        let _ = consumer.poll(Duration::from_millis(100));
+    }
+    println!("read {read} records, then polled 8s");
+}
