@@ -44,9 +44,6 @@ pub struct Cluster {
     readers: Pool,
     /// Clients carrying a group's id for its committed offsets, by group.
     group_clients: Pool,
-    /// Clients that confirm high watermarks (`watermarks`), by the topics they confirmed;
-    /// kept apart from the scans'.
-    confirmers: Pool,
     /// Seen listing a high watermark below its records (`watermarks`).
     lists_low: std::sync::atomic::AtomicBool,
 }
@@ -60,7 +57,6 @@ impl Cluster {
             consumer,
             readers: Pool::new(16),
             group_clients: Pool::new(32),
-            confirmers: Pool::new(8),
             lists_low: Default::default(),
         };
         // Asked in short slices, so a cluster that cannot be reached at all (every bootstrap

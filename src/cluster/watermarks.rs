@@ -13,6 +13,7 @@
 //! ([`step_back`]) until the batch holding that offset comes back.
 
 use std::collections::{HashMap, HashSet};
+use std::ffi::CString;
 use std::time::{Duration, Instant};
 
 use rdkafka::consumer::Consumer as _;
@@ -60,15 +61,15 @@ pub(crate) fn step_back(want: i64, tried: i64, came: i64, low: i64) -> Option<i6
     })
 }
 
-/// The partitions of `asked` that answered neither a record (`delivered`) nor their end
-/// (`ended`: partition ids, since librdkafka's end-of-partition event names no topic).
+/// The partitions of `asked` that answered neither a record (`delivered`) nor that nothing
+/// lies past their listed high (`answered_empty`).
 fn silent<'a>(
     asked: impl Iterator<Item = &'a (String, i32)>,
     delivered: &HashMap<(String, i32), i64>,
-    ended: &HashSet<i32>,
+    answered_empty: impl Fn(&(String, i32)) -> bool,
 ) -> HashSet<(String, i32)> {
     asked
-        .filter(|k| !delivered.contains_key(*k) && !ended.contains(&k.1))
+        .filter(|k| !delivered.contains_key(*k) && !answered_empty(k))
         .cloned()
         .collect()
 }
@@ -96,24 +97,30 @@ impl Cluster {
                 .add_partition_offset(topic, *partition, Offset::Offset(listed - 1))
                 .map_err(|e| self.explain(e))?;
         }
-        // Kept by the topics it confirmed: a client asked about a topic it has not seen waits
-        // for a metadata refresh (up to a second) before it fetches, a new one does not.
-        let mut topics: Vec<&str> = partitions.iter().map(|(t, _, _)| t.as_str()).collect();
-        topics.sort_unstable();
-        topics.dedup();
-        let pool_key = topics.join("\u{0}");
-        let consumer = match self.confirmers.take(&pool_key) {
-            Some(consumer) => consumer,
-            None => super::new_consumer(self.config())?,
-        };
+        // A new client each time: the high watermark a client caches from its fetches is then
+        // this fetch's answer, never an earlier one's (a kept client's would say "nothing past
+        // the listed offset" for a partition that has grown since).
+        let consumer = super::new_consumer(self.config())?;
         consumer.assign(&assignment).map_err(|e| self.explain(e))?;
         let listed: HashMap<(String, i32), i64> = partitions
             .iter()
             .map(|(t, p, l)| ((t.clone(), *p), *l))
             .collect();
+        let names: HashMap<&str, CString> = partitions
+            .iter()
+            .filter_map(|(t, _, _)| Some((t.as_str(), CString::new(t.as_str()).ok()?)))
+            .collect();
+        // The fetch answered and nothing lies at or past the listed high's last offset (a
+        // transaction marker last): the listed high stands, confirmed. librdkafka's end-of-
+        // partition event cannot say this: it names the partition, not its topic.
+        let answered_empty = |key: &(String, i32)| {
+            let cached = names
+                .get(key.0.as_str())
+                .and_then(|name| super::scan::cached_high_watermark(&consumer, name, key.1));
+            matches!((cached, listed.get(key)), (Some(high), Some(l)) if high <= *l)
+        };
         // When each partition last delivered a record.
         let mut heard: HashMap<(String, i32), Instant> = HashMap::new();
-        let mut ended: HashSet<i32> = HashSet::new();
         let started = Instant::now();
         let deadline = started + self.config().timeout.max(CONFIRM_IDLE);
         let mut progress = started;
@@ -130,13 +137,8 @@ impl Cluster {
                         progress = Instant::now();
                         heard.insert(key, progress);
                     }
-                    // The end reached without a record (a transaction marker last): the
-                    // event names a partition, not its topic, so it answers that partition of
-                    // every topic still silent.
-                    Err(KafkaError::PartitionEOF(partition)) => {
-                        progress = Instant::now();
-                        ended.insert(partition);
-                    }
+                    // Some partition's end reached (see `answered_empty`): an answer.
+                    Err(KafkaError::PartitionEOF(_)) => progress = Instant::now(),
                     Err(e) => log::debug!("confirming high watermarks: {e}"),
                 }
                 if Instant::now() >= deadline {
@@ -149,16 +151,13 @@ impl Cluster {
             // a batch comes in the same response), or the budget is spent.
             let quiet = listed.keys().all(|k| match heard.get(k) {
                 Some(at) => now.duration_since(*at) >= SETTLE,
-                None => ended.contains(&k.1),
+                None => answered_empty(k),
             });
             if quiet || now >= deadline || now.duration_since(progress) >= CONFIRM_IDLE {
                 break;
             }
         }
-        if consumer.unassign().is_ok() {
-            self.confirmers.put(&pool_key, consumer);
-        }
-        let silent = silent(listed.keys(), &delivered, &ended);
+        let silent = silent(listed.keys(), &delivered, answered_empty);
         if !silent.is_empty() {
             log::warn!(
                 "{} high watermark(s) not confirmed by a fetch within {:?}",
@@ -199,13 +198,14 @@ mod tests {
             ("b".to_owned(), 2),
         ];
         let delivered = HashMap::from([(("a".to_owned(), 0), 99)]);
-        // b's partition 2 reached its end with no record: its listed high is confirmed.
-        let ended = HashSet::from([2]);
+        // b's partition 2 answered that nothing lies past its listed high: confirmed. a's
+        // partition 2 would not say so for b's.
+        let empty = |k: &(String, i32)| *k == ("b".to_owned(), 2);
         assert_eq!(
-            silent(asked.iter(), &delivered, &ended),
+            silent(asked.iter(), &delivered, empty),
             HashSet::from([("a".to_owned(), 1)])
         );
-        assert!(silent(asked.iter(), &delivered, &HashSet::from([1, 2])).is_empty());
+        assert!(silent(asked.iter(), &delivered, |k| k.1 != 0).is_empty());
     }
 
     #[test]
