@@ -199,7 +199,7 @@ impl Cluster {
         let high_of = |key: &(String, i32)| {
             names
                 .get(key)
-                .and_then(|name| super::scan::cached_high_watermark(consumer, name, key.1))
+                .and_then(|name| super::watermarks::cached_high_watermark(consumer, name, key.1))
         };
         // A kept client remembers the high watermarks of its last read: one only counts as
         // this fetch's answer once it changed, or a record came.

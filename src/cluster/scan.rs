@@ -430,9 +430,11 @@ impl Cluster {
                         // Some brokers (Tansu) under-report the high watermark in ListOffsets; the
                         // fetch response that brought this record carries the true one.
                         state.end_refreshed = true;
-                        if let Some(high) =
-                            cached_high_watermark(&consumer, &topic_c, record.partition)
-                            && high > state.end
+                        if let Some(high) = super::watermarks::cached_high_watermark(
+                            &consumer,
+                            &topic_c,
+                            record.partition,
+                        ) && high > state.end
                         {
                             progress.to_scan += (high - state.end) as u64;
                             state.end = high;
@@ -534,28 +536,6 @@ fn flush(batch: &mut Vec<Record>, sink: &mut dyn FnMut(ScanEvent) -> bool) -> bo
         return true;
     }
     sink(ScanEvent::Records(std::mem::take(batch)))
-}
-
-/// The high watermark from the latest fetch response, which librdkafka caches per partition.
-pub(crate) fn cached_high_watermark(
-    consumer: &super::Consumer,
-    topic: &CString,
-    partition: i32,
-) -> Option<i64> {
-    let (mut low, mut high) = (-1i64, -1i64);
-    // SAFETY: the client pointer is live for the borrow of `consumer`, the topic is a valid C
-    // string, and librdkafka only writes the two out-parameters.
-    let err = unsafe {
-        rdkafka::bindings::rd_kafka_get_watermark_offsets(
-            consumer.client().native_ptr(),
-            topic.as_ptr(),
-            partition,
-            &mut low,
-            &mut high,
-        )
-    };
-    (err == rdkafka::bindings::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR && high >= 0)
-        .then_some(high)
 }
 
 #[cfg(test)]

@@ -74,6 +74,28 @@ fn silent<'a>(
         .collect()
 }
 
+/// The high watermark from the latest fetch response, which librdkafka caches per partition.
+pub(crate) fn cached_high_watermark(
+    consumer: &super::Consumer,
+    topic: &CString,
+    partition: i32,
+) -> Option<i64> {
+    let (mut low, mut high) = (-1i64, -1i64);
+    // SAFETY: the client pointer is live for the borrow of `consumer`, the topic is a valid C
+    // string, and librdkafka only writes the two out-parameters.
+    let err = unsafe {
+        rdkafka::bindings::rd_kafka_get_watermark_offsets(
+            consumer.client().native_ptr(),
+            topic.as_ptr(),
+            partition,
+            &mut low,
+            &mut high,
+        )
+    };
+    (err == rdkafka::bindings::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR && high >= 0)
+        .then_some(high)
+}
+
 impl Cluster {
     /// Each partition's high watermark as the records prove it: one past the last record a
     /// fetch from `listed_high - 1` delivers (on a broker listing the last batch's base, that
@@ -116,7 +138,7 @@ impl Cluster {
         let answered_empty = |key: &(String, i32)| {
             let cached = names
                 .get(key.0.as_str())
-                .and_then(|name| super::scan::cached_high_watermark(&consumer, name, key.1));
+                .and_then(|name| cached_high_watermark(&consumer, name, key.1));
             matches!((cached, listed.get(key)), (Some(high), Some(l)) if high <= *l)
         };
         // When each partition last delivered a record.
