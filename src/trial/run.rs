@@ -224,8 +224,8 @@ fn refuse_existing(
     Ok(())
 }
 
+/// One side's whole run on its target, reached and checked by [`run`].
 #[allow(clippy::too_many_lines)]
-/// One side's whole run on `target`, reached and checked by [`run`].
 fn one_side(
     request: &TrialRequest,
     which: Which,
